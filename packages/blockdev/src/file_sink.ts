@@ -1,0 +1,136 @@
+import { closeSync, fstatSync, ftruncateSync, writeSync } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { openSync } from "node:fs";
+import { isZero } from "./zeros.ts";
+
+/** Options for {@linkcode writeToFile} and {@linkcode writeToFd}. */
+export interface SinkOptions {
+  /** Skip runs of zero blocks by seeking, leaving holes. @default true */
+  sparse?: boolean;
+  /** Granularity of hole detection, in bytes. @default 4096 */
+  holeBlockSize?: number;
+}
+
+/** What a sink wrote. */
+export interface SinkResult {
+  /** Length of the output in bytes. */
+  bytes: number;
+  /** Bytes actually written (the rest are holes). */
+  dataBytes: number;
+}
+
+/**
+ * Writes a byte source into a regular file at position 0, skipping zero blocks
+ * (holes) and setting the final size, so a 4 GB mostly-empty image costs only
+ * its data on disk. The file is replaced atomically: the bytes go to a
+ * temporary file beside it, renamed over `path` only when complete; on failure
+ * nothing is left behind and an existing `path` is untouched.
+ *
+ * @example Usage
+ * ```ts
+ * import { writeToFile, zeroStream } from "@bigfile/blockdev";
+ * await writeToFile(zeroStream(4141875200), "big.img"); // allocates nothing
+ * ```
+ */
+export async function writeToFile(
+  source: AsyncIterable<Uint8Array>,
+  path: string,
+  options: SinkOptions = {},
+): Promise<SinkResult> {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(temp, "wx", 0o644);
+  try {
+    const result = await writeToFd(source, fd, { ...options, positional: true });
+    closeSync(fd);
+    await rename(temp, path);
+    return result;
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {}
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Options for {@linkcode writeToFd}. */
+export interface FdSinkOptions extends SinkOptions {
+  /**
+   * Write with positions from 0 and truncate to the final size (a regular
+   * file). @default decided from fstat: a regular file that is empty
+   */
+  positional?: boolean;
+}
+
+/**
+ * Writes a byte source to an open file descriptor. For an empty regular file
+ * (`tool > out.img`) zero blocks become holes; for a pipe, a terminal or a file
+ * opened for appending, every byte is written in order, with synchronous
+ * writes that block as `cat` does (a non-blocking pipe is waited on).
+ */
+export async function writeToFd(
+  source: AsyncIterable<Uint8Array>,
+  fd: number,
+  options: FdSinkOptions = {},
+): Promise<SinkResult> {
+  const positional = options.positional ?? canWriteSparse(fd);
+  const sparse = positional && (options.sparse ?? true);
+  const block = options.holeBlockSize ?? 4096;
+  let position = 0;
+  let dataBytes = 0;
+  for await (const chunk of source) {
+    if (!positional) {
+      writeAllSync(fd, chunk, null);
+      dataBytes += chunk.length;
+    } else if (!sparse) {
+      writeAllSync(fd, chunk, position);
+      dataBytes += chunk.length;
+    } else {
+      // Write maximal runs of non-zero blocks; skip zero blocks.
+      let runStart = -1;
+      for (let at = 0; at < chunk.length; at += block) {
+        const end = Math.min(at + block, chunk.length);
+        const zero = isZero(chunk.subarray(at, end));
+        if (!zero && runStart < 0) runStart = at;
+        if (zero && runStart >= 0) {
+          writeAllSync(fd, chunk.subarray(runStart, at), position + runStart);
+          dataBytes += at - runStart;
+          runStart = -1;
+        }
+      }
+      if (runStart >= 0) {
+        writeAllSync(fd, chunk.subarray(runStart), position + runStart);
+        dataBytes += chunk.length - runStart;
+      }
+    }
+    position += chunk.length;
+  }
+  if (positional) ftruncateSync(fd, position);
+  return { bytes: position, dataBytes };
+}
+
+/** Whether `fd` is an empty regular file, where positional sparse writes are safe. */
+export function canWriteSparse(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFile() && stat.size === 0;
+  } catch {
+    return false;
+  }
+}
+
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
+
+function writeAllSync(fd: number, data: Uint8Array, position: number | null): void {
+  let done = 0;
+  while (done < data.length) {
+    try {
+      done += writeSync(fd, data, done, data.length - done, position === null ? null : position + done);
+    } catch (error) {
+      // A pipe someone made non-blocking: wait a moment for the reader.
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      Atomics.wait(waitCell, 0, 0, 1);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+/** Size of the shared zero buffer: 1 MiB. */
+export const ZERO_CHUNK_SIZE = 1 << 20;
+
+const ZEROS = new Uint8Array(ZERO_CHUNK_SIZE);
+
+/**
+ * A view of `length` zero bytes (at most {@linkcode ZERO_CHUNK_SIZE}) from one
+ * shared buffer, so generators emit zeros without allocating. Never write to it.
+ */
+export function zeros(length: number = ZERO_CHUNK_SIZE): Uint8Array {
+  if (!Number.isInteger(length) || length < 0 || length > ZERO_CHUNK_SIZE) {
+    throw new RangeError(`Cannot share ${length} zero bytes: at most ${ZERO_CHUNK_SIZE} at a time`);
+  }
+  return ZEROS.subarray(0, length);
+}
+
+/** Whether every byte of `bytes` is zero. Reads 8 bytes at a time where aligned. */
+export function isZero(bytes: Uint8Array): boolean {
+  let i = 0;
+  const n = bytes.length;
+  if ((bytes.byteOffset & 7) === 0 && n >= 64) {
+    const words = new BigUint64Array(bytes.buffer, bytes.byteOffset, n >>> 3);
+    for (const w of words) if (w !== 0n) return false;
+    i = words.length << 3;
+  }
+  for (; i < n; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Yields `length` zero bytes in chunks of at most `chunkSize`, all views of the
+ * shared zero buffer.
+ */
+export function* zeroChunks(length: number, chunkSize: number = ZERO_CHUNK_SIZE): Generator<Uint8Array> {
+  if (!Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(`Cannot make ${length} zero bytes: expected a non-negative integer`);
+  }
+  for (let left = length; left > 0; left -= chunkSize) yield zeros(Math.min(left, chunkSize));
+}
+
+/**
+ * A stream of `length` zero bytes built from the shared buffer.
+ *
+ * @example Usage
+ * ```ts
+ * import { zeroStream } from "@bigfile/blockdev";
+ * const gap = zeroStream(32256 - 512);
+ * ```
+ */
+export function zeroStream(length: number, chunkSize: number = ZERO_CHUNK_SIZE): ReadableStream<Uint8Array> {
+  const it = zeroChunks(length, chunkSize);
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      const next = it.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+  });
+}
