@@ -1,0 +1,14 @@
+/**
+ * A structure that cannot be decoded: carries the byte `offset` of the problem
+ * within the buffer that was being decoded (or within the image, when known).
+ */
+export class Ext2FormatError extends SyntaxError {
+  /** Byte offset of the problem. */
+  readonly offset: number;
+  /** Creates the error; `message` in sentence case without a final period. */
+  constructor(message: string, offset: number) {
+    super(message);
+    this.name = "Ext2FormatError";
+    this.offset = offset;
+  }
+}
