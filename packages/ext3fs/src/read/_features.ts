@@ -1,0 +1,111 @@
+// Feature bit names as dumpe2fs prints them: compat, then incompat, then ro_compat, each by bit.
+
+const COMPAT: Record<number, string> = {
+  1: "dir_prealloc",
+  2: "imagic_inodes",
+  4: "has_journal",
+  8: "ext_attr",
+  16: "resize_inode",
+  32: "dir_index",
+  64: "lazy_bg",
+  128: "snapshot_bitmap",
+  512: "sparse_super2",
+  1024: "fast_commit",
+  2048: "stable_inodes",
+  4096: "orphan_file",
+};
+const INCOMPAT: Record<number, string> = {
+  1: "compression",
+  2: "filetype",
+  4: "needs_recovery",
+  8: "journal_dev",
+  16: "meta_bg",
+  64: "extent",
+  128: "64bit",
+  256: "mmp",
+  512: "flex_bg",
+  1024: "ea_inode",
+  4096: "dirdata",
+  8192: "metadata_csum_seed",
+  16384: "large_dir",
+  32768: "inline_data",
+  65536: "encrypt",
+  131072: "casefold",
+};
+const RO_COMPAT: Record<number, string> = {
+  1: "sparse_super",
+  2: "large_file",
+  4: "btree_dir",
+  8: "huge_file",
+  16: "uninit_bg",
+  32: "dir_nlink",
+  64: "extra_isize",
+  128: "snapshot",
+  256: "quota",
+  512: "bigalloc",
+  1024: "metadata_csum",
+  2048: "replica",
+  4096: "read-only",
+  8192: "project",
+  16384: "shared_blocks",
+  32768: "verity",
+  65536: "orphan_present",
+};
+
+export const COMPAT_HAS_JOURNAL = 0x4;
+export const COMPAT_EXT_ATTR = 0x8;
+export const COMPAT_RESIZE_INODE = 0x10;
+export const INCOMPAT_COMPRESSION = 0x1;
+export const INCOMPAT_FILETYPE = 0x2;
+export const INCOMPAT_RECOVER = 0x4;
+export const INCOMPAT_JOURNAL_DEV = 0x8;
+export const INCOMPAT_META_BG = 0x10;
+export const INCOMPAT_EXTENTS = 0x40;
+export const INCOMPAT_64BIT = 0x80;
+export const INCOMPAT_FLEX_BG = 0x200;
+export const INCOMPAT_DIRDATA = 0x1000;
+export const INCOMPAT_INLINE_DATA = 0x8000;
+export const RO_COMPAT_SPARSE_SUPER = 0x1;
+export const RO_COMPAT_HUGE_FILE = 0x8;
+export const RO_COMPAT_GDT_CSUM = 0x10;
+export const RO_COMPAT_DIR_NLINK = 0x20;
+export const RO_COMPAT_BIGALLOC = 0x200;
+export const RO_COMPAT_METADATA_CSUM = 0x400;
+
+/** The incompat features this reader understands; any other bit refuses the image. */
+export const INCOMPAT_READABLE =
+  INCOMPAT_FILETYPE |
+  INCOMPAT_RECOVER |
+  INCOMPAT_META_BG |
+  INCOMPAT_EXTENTS |
+  INCOMPAT_64BIT |
+  0x100 | // mmp
+  INCOMPAT_FLEX_BG |
+  0x400 | // ea_inode (extended attributes only)
+  0x2000 | // metadata_csum_seed
+  0x4000 | // large_dir
+  0x10000 | // encrypt: refused per file
+  0x20000; // casefold: names are stored as given
+
+function names(table: Record<number, string>, bits: number, prefix: string): string[] {
+  const out: string[] = [];
+  for (let bit = 0; bit < 32; bit++) {
+    const mask = 2 ** bit;
+    if (bits & mask) out.push(table[mask] ?? `FEATURE_${prefix}${bit}`);
+  }
+  return out;
+}
+
+/** Feature names in dumpe2fs order. */
+export function featureNames(compat: number, incompat: number, roCompat: number): string[] {
+  return [
+    ...names(COMPAT, compat, "C"),
+    ...names(INCOMPAT, incompat, "I"),
+    ...names(RO_COMPAT, roCompat, "R"),
+  ];
+}
+
+/** Names of incompat bits outside `allowed`. */
+export function unknownIncompat(incompat: number, allowed: number): string[] {
+  return names(INCOMPAT, incompat & ~allowed & 0xffffffff, "I");
+}
