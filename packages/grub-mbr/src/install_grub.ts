@@ -1,0 +1,156 @@
+import type { BlockDevice } from "@bigfile/blockdev";
+import type { ByteReader } from "./_reader.ts";
+import { GrubInstallError } from "./grub_install_error.ts";
+import {
+  type GrubInstallOptions,
+  type GrubInstallPlan,
+  type ImageWrite,
+  planGrubInstall,
+} from "./plan_grub_install.ts";
+
+/**
+ * Installs GRUB into a disk image in place: core.img's sectors first, then
+ * sector 0 (so an interrupted install leaves the old boot code pointing at
+ * what it pointed at before). Nothing is written when the plan refuses.
+ *
+ * @example Usage
+ * ```ts
+ * import { FileDevice } from "@bigfile/blockdev";
+ * import { installGrub } from "@bigfile/grub-mbr";
+ * declare const bootImg: Uint8Array, coreImg: Uint8Array;
+ * const disk = await FileDevice.open("disk.img");
+ * await installGrub(disk, bootImg, coreImg);
+ * await disk.close();
+ * ```
+ */
+export async function installGrub(
+  device: BlockDevice,
+  bootImg: Uint8Array,
+  coreImg: Uint8Array,
+  options: GrubInstallOptions = {},
+): Promise<GrubInstallPlan> {
+  const plan = await planGrubInstall(device, bootImg, coreImg, options);
+  const last = plan.writes[plan.writes.length - 1] as ImageWrite;
+  for (const w of plan.writes.slice(0, -1)) await device.write(w.offset, w.data);
+  await device.flush();
+  await device.write(last.offset, last.data);
+  await device.flush();
+  return plan;
+}
+
+/** Options for {@linkcode installGrubStream}. */
+export interface GrubInstallStreamOptions extends GrubInstallOptions {
+  /** The most bytes of the image's head held in memory to plan the install. @default 268435456 */
+  headLimit?: number;
+}
+
+/** The plan and the patched image of {@linkcode installGrubStream}. */
+export interface GrubInstallStream {
+  plan: GrubInstallPlan;
+  /** The whole image with sector 0 and the embedding area replaced. */
+  output: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Installs GRUB into an image flowing through: the head of the image (up to the
+ * end of the embedding area) is held to plan the install, then the image comes
+ * out with only sector 0 and core.img's sectors changed, the rest passed
+ * through chunk by chunk. A refusal is thrown before any output. Logical
+ * partitions are not walked (their EBRs may lie far beyond the head).
+ *
+ * @example Usage
+ * ```ts
+ * import { readFile, writeToFile } from "@bigfile/blockdev";
+ * import { installGrubStream } from "@bigfile/grub-mbr";
+ * declare const bootImg: Uint8Array, coreImg: Uint8Array;
+ * const { output } = await installGrubStream(readFile("disk.img"), bootImg, coreImg);
+ * await writeToFile(output, "booting.img");
+ * ```
+ */
+export async function installGrubStream(
+  source: AsyncIterable<Uint8Array>,
+  bootImg: Uint8Array,
+  coreImg: Uint8Array,
+  options: GrubInstallStreamOptions = {},
+): Promise<GrubInstallStream> {
+  const head = new StreamHead(source, options.headLimit ?? 256 << 20);
+  const plan = await planGrubInstall(head, bootImg, coreImg, { checkLogical: false, ...options });
+  return { plan, output: patched(head, plan.writes) };
+}
+
+/** Buffers the start of a stream on demand so it can be read at random. */
+class StreamHead implements ByteReader {
+  readonly chunks: Uint8Array[] = [];
+  buffered = 0;
+  ended = false;
+  readonly iterator: AsyncIterator<Uint8Array>;
+  readonly limit: number;
+
+  constructor(source: AsyncIterable<Uint8Array>, limit: number) {
+    this.iterator = source[Symbol.asyncIterator]();
+    this.limit = limit;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const end = offset + length;
+    if (end > this.limit) {
+      throw new GrubInstallError(
+        `the install needs bytes up to offset ${end}, beyond the ${this.limit} bytes held from a stream; install into a file with --in-place instead`,
+        offset,
+      );
+    }
+    while (this.buffered < end && !this.ended) {
+      const next = await this.iterator.next();
+      if (next.done) this.ended = true;
+      else if (next.value.length > 0) {
+        this.chunks.push(next.value);
+        this.buffered += next.value.length;
+      }
+    }
+    if (this.buffered < end) {
+      throw new GrubInstallError(
+        `the image ends at byte ${this.buffered}, before offset ${end} that the install reads`,
+        this.buffered,
+      );
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      const cEnd = at + chunk.length;
+      if (cEnd > offset && at < end) {
+        const from = Math.max(offset, at);
+        const to = Math.min(end, cEnd);
+        out.set(chunk.subarray(from - at, to - at), from - offset);
+      }
+      at = cEnd;
+      if (at >= end) break;
+    }
+    return out;
+  }
+}
+
+/** The held chunks and then the rest of the stream, with `writes` laid over them. */
+async function* patched(head: StreamHead, writes: ImageWrite[]): AsyncGenerator<Uint8Array> {
+  let position = 0;
+  const apply = (chunk: Uint8Array): Uint8Array => {
+    const end = position + chunk.length;
+    let out = chunk;
+    for (const w of writes) {
+      const wEnd = w.offset + w.data.length;
+      if (wEnd <= position || w.offset >= end) continue;
+      if (out === chunk) out = chunk.slice();
+      const from = Math.max(w.offset, position);
+      const to = Math.min(wEnd, end);
+      out.set(w.data.subarray(from - w.offset, to - w.offset), from - position);
+    }
+    position = end;
+    return out;
+  };
+  while (head.chunks.length > 0) yield apply(head.chunks.shift() as Uint8Array);
+  if (head.ended) return;
+  while (true) {
+    const next = await head.iterator.next();
+    if (next.done) return;
+    yield apply(next.value);
+  }
+}
