@@ -28,3 +28,4 @@ export * from "./byte_count_stream.ts";
 export * from "./byte_range_stream.ts";
 export * from "./collect_bytes.ts";
 export * from "./size.ts";
+export * from "./tar/mod.ts";
