@@ -1,0 +1,111 @@
+/**
+ * e2fsck as an oracle: a forced check whose problems come back as data.
+ *
+ * @module
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { execa } from "execa";
+
+/** Options of {@link e2fsck}. */
+export interface E2fsckOptions {
+  /** Byte offset of the filesystem in the image (a partition). @default 0 */
+  offset?: number;
+  /**
+   * Also run `e2fsck -fy` on a sparse copy (`cp --sparse=always`) and report
+   * what it fixed and whether a second `-fn` is then clean. @default false
+   */
+  fix?: boolean;
+}
+
+/** What {@link e2fsck} found. */
+export interface E2fsckResult {
+  /** Exit code of `e2fsck -fn` (0 clean, 4 errors left, 8 operational error). */
+  exitCode: number | undefined;
+  /** Lines of `-fn` output that are not the pass headers, banner or summary. */
+  problems: string[];
+  /** True when the exit code is 0 and there are no problems. */
+  clean: boolean;
+  /** Full output of `-fn` (stdout then stderr). */
+  output: string;
+  /** With `fix`: the `-fy` run on a copy. */
+  fixed?: {
+    exitCode: number | undefined;
+    output: string;
+    /** `-fn` on the repaired copy is clean. */
+    cleanAfter: boolean;
+  };
+}
+
+/** Lines every healthy run prints. */
+const BENIGN = [
+  /^Pass \d[A-Z]?: /,
+  /^e2fsck \d+\.\d+/,
+  /^[^:]*: \d+\/\d+ files \([\d.]+% non-contiguous\), \d+\/\d+ blocks$/,
+];
+
+/** The problem lines of e2fsck output. */
+export function e2fsckProblems(output: string): string[] {
+  return output
+    .split("\n")
+    .map((line) => line.trimEnd())
+    .filter((line) => line.trim() !== "" && !BENIGN.some((re) => re.test(line)));
+}
+
+/** `image?offset=N`: e2fsprogs' unix I/O manager opens the filesystem at a byte offset. */
+export function withOffset(image: string, offset = 0): string {
+  return offset ? `${image}?offset=${offset}` : image;
+}
+
+async function check(
+  target: string,
+  flags: string,
+): Promise<{ exitCode: number | undefined; output: string }> {
+  const r = await execa("e2fsck", [flags, target], {
+    reject: false,
+    stdin: "ignore",
+    env: { E2FSCK_CONFIG: "/dev/null", LANG: "C", LC_ALL: "C" },
+  });
+  return { exitCode: r.exitCode, output: `${r.stdout}\n${r.stderr}` };
+}
+
+/**
+ * `e2fsck -fn` on the filesystem in `image` at `offset`: exit code, output and
+ * the problem lines. With `fix`, also `e2fsck -fy` on a sparse copy (the
+ * original is never written).
+ *
+ * @example
+ * ```ts
+ * const r = await e2fsck("disk.img", { offset: 32256 });
+ * expect(r.problems).toEqual([]);
+ * expect(r.exitCode).toBe(0);
+ * ```
+ */
+export async function e2fsck(image: string, options: E2fsckOptions = {}): Promise<E2fsckResult> {
+  const first = await check(withOffset(image, options.offset), "-fn");
+  const problems = e2fsckProblems(first.output);
+  const result: E2fsckResult = {
+    exitCode: first.exitCode,
+    problems,
+    clean: first.exitCode === 0 && problems.length === 0,
+    output: first.output,
+  };
+  if (options.fix) {
+    const dir = await mkdtemp(join(tmpdir(), "bigfile-e2fsck-"));
+    try {
+      const copy = join(dir, basename(image));
+      await execa("cp", ["--sparse=always", image, copy]);
+      const fixed = await check(withOffset(copy, options.offset), "-fy");
+      const after = await check(withOffset(copy, options.offset), "-fn");
+      result.fixed = {
+        exitCode: fixed.exitCode,
+        output: fixed.output,
+        cleanAfter: after.exitCode === 0 && e2fsckProblems(after.output).length === 0,
+      };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return result;
+}
