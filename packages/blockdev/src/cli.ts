@@ -1,12 +1,22 @@
-import { closeSync, fstatSync, openSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
-import { ftruncateSync } from "node:fs";
-import { type CliIo, checkBinaryInput, checkBinaryOutput, createProgram, ExitError, integerOption, jsonText, openInput, runProgram, sizeOption, UsageError, writeOutput } from "./cli_kit/mod.ts";
+import {
+  type CliIo,
+  checkBinaryInput,
+  checkBinaryOutput,
+  createProgram,
+  ExitError,
+  jsonText,
+  openInput,
+  runProgram,
+  sizeOption,
+  writeOutput,
+} from "./cli_kit/mod.ts";
 import { FileDevice } from "./file_device.ts";
-import { readFd, readFile } from "./file_source.ts";
 import { writeToFd } from "./file_sink.ts";
+import { readFd, readFile } from "./file_source.ts";
 import { formatSize } from "./size.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -15,7 +25,9 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 export function main(args: string[], io: CliIo): Promise<number> {
   const program = createProgram("blockdev", version, io);
   program
-    .description("A loop device without root: create, inspect, read, patch and copy disk images as files.")
+    .description(
+      "A loop device without root: create, inspect, read, patch and copy disk images as files.",
+    )
     .addHelpText(
       "after",
       `
@@ -105,7 +117,7 @@ Examples:
           `cannot read ${length} bytes at offset ${opts.offset}: '${file}' holds ${dev.size} bytes (${Math.max(dev.size - opts.offset, 0)} from that offset)`,
         );
       }
-      await writeOutput(io, readFile(file, { offset: opts.offset, length }));
+      await writeOutput(io, readFile(file, { offset: opts.offset, length, reuseBuffer: true }));
     });
 
   program
@@ -117,9 +129,12 @@ Examples:
     .action(async (file: string, opts: { offset: number; allowGrow?: boolean }) => {
       checkBinaryInput(io, undefined, "the bytes to write");
       const st = await stat(file);
-      if (!st.isFile() && !st.isBlockDevice()) throw new ExitError(`'${file}' is not a regular file or block device`);
+      if (!st.isFile() && !st.isBlockDevice())
+        throw new ExitError(`'${file}' is not a regular file or block device`);
       if (opts.offset > st.size && !opts.allowGrow) {
-        throw new ExitError(`offset ${opts.offset} is past the end of '${file}' (${st.size} bytes); use --allow-grow to extend it`);
+        throw new ExitError(
+          `offset ${opts.offset} is past the end of '${file}' (${st.size} bytes); use --allow-grow to extend it`,
+        );
       }
       await writeInPlace(io, file, st.size, opts.offset, Boolean(opts.allowGrow));
     });
@@ -132,7 +147,9 @@ Examples:
     .option("--sparse", "skip zero blocks by seeking when OUT is a regular file")
     .action(async (input: string, output: string, opts: { sparse?: boolean }) => {
       checkBinaryOutput(io, output);
-      await writeOutput(io, openInput(io, input), output, { sparse: Boolean(opts.sparse) });
+      await writeOutput(io, openInput(io, input, { reuseBuffer: true }), output, {
+        sparse: Boolean(opts.sparse),
+      });
     });
 
   return runProgram(program, args, io);
@@ -152,7 +169,13 @@ async function exists(path: string): Promise<boolean> {
  * fit before the first byte lands: a regular file on stdin tells it; a pipe is
  * spooled to a temporary file first, so a too-long input changes nothing.
  */
-async function writeInPlace(io: CliIo, file: string, size: number, offset: number, allowGrow: boolean): Promise<void> {
+async function writeInPlace(
+  io: CliIo,
+  file: string,
+  size: number,
+  offset: number,
+  allowGrow: boolean,
+): Promise<void> {
   const room = size - offset;
   let source: AsyncIterable<Uint8Array>;
   let length: number | undefined;
@@ -163,7 +186,8 @@ async function writeInPlace(io: CliIo, file: string, size: number, offset: numbe
     source = readFd(io.stdinFd);
   } else {
     spool = join(dirname(file), `.${basename(file)}.${process.pid}.spool`);
-    const input = io.stdinFd !== undefined ? readFd(io.stdinFd) : (io.stdin as AsyncIterable<Uint8Array>);
+    const input =
+      io.stdinFd !== undefined ? readFd(io.stdinFd) : (io.stdin as AsyncIterable<Uint8Array>);
     const fd = openSync(spool, "wx", 0o600);
     try {
       length = (await writeToFd(input, fd, { positional: true })).bytes;
@@ -184,7 +208,8 @@ async function writeInPlace(io: CliIo, file: string, size: number, offset: numbe
       const { writeSync } = await import("node:fs");
       for await (const chunk of source) {
         let done = 0;
-        while (done < chunk.length) done += writeSync(fd, chunk, done, chunk.length - done, position + done);
+        while (done < chunk.length)
+          done += writeSync(fd, chunk, done, chunk.length - done, position + done);
         position += chunk.length;
       }
     } finally {
@@ -194,5 +219,3 @@ async function writeInPlace(io: CliIo, file: string, size: number, offset: numbe
     if (spool) await rm(spool, { force: true });
   }
 }
-
-

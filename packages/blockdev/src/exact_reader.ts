@@ -76,7 +76,8 @@ export class ExactReader {
   /** Exactly `n` bytes, or {@linkcode UnexpectedEndError}. */
   async readExactly(n: number): Promise<Uint8Array> {
     await this.#fill(n);
-    if (this.#bufferedBytes < n) throw new UnexpectedEndError(this.#position, n, this.#bufferedBytes);
+    if (this.#bufferedBytes < n)
+      throw new UnexpectedEndError(this.#position, n, this.#bufferedBytes);
     return this.#take(n);
   }
 

@@ -62,7 +62,8 @@ export class FileDevice implements BlockDevice {
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.#handle.read(out, done, length - done, offset + done);
-      if (bytesRead === 0) throw new RangeError(`Cannot read at offset ${offset + done}: '${this.path}' shrank`);
+      if (bytesRead === 0)
+        throw new RangeError(`Cannot read at offset ${offset + done}: '${this.path}' shrank`);
       done += bytesRead;
     }
     return out;
@@ -73,7 +74,12 @@ export class FileDevice implements BlockDevice {
     assertInRange("write", offset, data.length, this.size);
     let done = 0;
     while (done < data.length) {
-      const { bytesWritten } = await this.#handle.write(data, done, data.length - done, offset + done);
+      const { bytesWritten } = await this.#handle.write(
+        data,
+        done,
+        data.length - done,
+        offset + done,
+      );
       done += bytesWritten;
     }
   }

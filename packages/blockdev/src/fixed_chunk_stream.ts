@@ -12,7 +12,9 @@
 export class FixedChunkStream extends TransformStream<Uint8Array, Uint8Array> {
   constructor(size: number) {
     if (!Number.isSafeInteger(size) || size <= 0) {
-      throw new RangeError(`Cannot re-block into chunks of ${size} bytes: expected a positive integer`);
+      throw new RangeError(
+        `Cannot re-block into chunks of ${size} bytes: expected a positive integer`,
+      );
     }
     let pending: Uint8Array | undefined;
     let filled = 0;

@@ -38,18 +38,17 @@ export class MemoryDevice implements BlockDevice {
     return this.#bytes;
   }
 
-  read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number): Promise<Uint8Array> {
     this.#assertOpen();
     assertInRange("read", offset, length, this.size);
-    return Promise.resolve(this.#bytes.slice(offset, offset + length));
+    return this.#bytes.slice(offset, offset + length);
   }
 
-  write(offset: number, data: Uint8Array): Promise<void> {
+  async write(offset: number, data: Uint8Array): Promise<void> {
     this.#assertOpen();
-    if (this.readOnly) return Promise.reject(new TypeError("Cannot write: the device is read-only"));
+    if (this.readOnly) throw new TypeError("Cannot write: the device is read-only");
     assertInRange("write", offset, data.length, this.size);
     this.#bytes.set(data, offset);
-    return Promise.resolve();
   }
 
   flush(): Promise<void> {

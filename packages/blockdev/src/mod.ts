@@ -15,17 +15,17 @@
  * @module
  */
 export * from "./block_device.ts";
-export * from "./memory_device.ts";
-export * from "./slice_device.ts";
-export * from "./file_device.ts";
-export * from "./file_sink.ts";
-export * from "./file_source.ts";
-export * from "./zeros.ts";
-export * from "./fixed_chunk_stream.ts";
-export * from "./exact_reader.ts";
-export * from "./concat_streams.ts";
 export * from "./byte_count_stream.ts";
 export * from "./byte_range_stream.ts";
 export * from "./collect_bytes.ts";
+export * from "./concat_streams.ts";
+export * from "./exact_reader.ts";
+export * from "./file_device.ts";
+export * from "./file_sink.ts";
+export * from "./file_source.ts";
+export * from "./fixed_chunk_stream.ts";
+export * from "./memory_device.ts";
 export * from "./size.ts";
+export * from "./slice_device.ts";
 export * from "./tar/mod.ts";
+export * from "./zeros.ts";

@@ -50,12 +50,12 @@ export class SliceDevice implements BlockDevice {
     return this.#parent.readOnly;
   }
 
-  read(offset: number, length: number): Promise<Uint8Array> {
+  async read(offset: number, length: number): Promise<Uint8Array> {
     assertInRange("read", offset, length, this.size);
     return this.#parent.read(this.offset + offset, length);
   }
 
-  write(offset: number, data: Uint8Array): Promise<void> {
+  async write(offset: number, data: Uint8Array): Promise<void> {
     assertInRange("write", offset, data.length, this.size);
     return this.#parent.write(this.offset + offset, data);
   }

@@ -1,6 +1,6 @@
 import type { Writable } from "node:stream";
-import { readFd, readFile } from "../file_source.ts";
 import { type SinkOptions, type SinkResult, writeToFd, writeToFile } from "../file_sink.ts";
+import { readFd, readFile } from "../file_source.ts";
 import type { CliIo } from "./cli_io.ts";
 import { UsageError } from "./exit_error.ts";
 
@@ -22,15 +22,30 @@ export function checkBinaryOutput(io: CliIo, target?: string): void {
  */
 export function checkBinaryInput(io: CliIo, source?: string, what = "an image"): void {
   if ((source === undefined || source === "-") && io.stdinIsTTY) {
-    throw new UsageError(`standard input is a terminal; pipe ${what} in (< FILE, ... |) or name a FILE`);
+    throw new UsageError(
+      `standard input is a terminal; pipe ${what} in (< FILE, ... |) or name a FILE`,
+    );
   }
 }
 
+/** Options for {@linkcode openInput}. */
+export interface InputOptions {
+  /** What the input should be, for the error message. @default "an image" */
+  what?: string;
+  /** Reuse one buffer: each chunk is valid until the next is pulled (see `readFd`). @default false */
+  reuseBuffer?: boolean;
+}
+
 /** The bytes of `source` (a path, or `-`/undefined for standard input). */
-export function openInput(io: CliIo, source?: string, what = "an image"): AsyncIterable<Uint8Array> {
-  if (source !== undefined && source !== "-") return readFile(source);
-  checkBinaryInput(io, source, what);
-  if (io.stdinFd !== undefined) return readFd(io.stdinFd);
+export function openInput(
+  io: CliIo,
+  source?: string,
+  options: InputOptions = {},
+): AsyncIterable<Uint8Array> {
+  const reuseBuffer = options.reuseBuffer ?? false;
+  if (source !== undefined && source !== "-") return readFile(source, { reuseBuffer });
+  checkBinaryInput(io, source, options.what);
+  if (io.stdinFd !== undefined) return readFd(io.stdinFd, { reuseBuffer });
   return io.stdin as AsyncIterable<Uint8Array>;
 }
 
@@ -59,7 +74,9 @@ export async function writeOutput(
 /** Writes to a Node stream, waiting for drain; rejects if the stream fails. */
 export function writeChunk(out: Writable, chunk: Uint8Array): Promise<void> {
   if (out.destroyed) {
-    return Promise.reject(Object.assign(new Error("write after the output closed"), { code: "EPIPE" }));
+    return Promise.reject(
+      Object.assign(new Error("write after the output closed"), { code: "EPIPE" }),
+    );
   }
   return new Promise((resolve, reject) => {
     const ok = out.write(chunk, (error) => {

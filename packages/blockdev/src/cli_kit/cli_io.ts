@@ -1,4 +1,5 @@
 import type { Readable, Writable } from "node:stream";
+import { isatty } from "node:tty";
 
 /**
  * Everything a CLI touches of its process, injectable so tests call
@@ -19,17 +20,28 @@ export interface CliIo {
   cwd: string;
 }
 
-/** The real process's standard streams. */
+/**
+ * The real process's standard streams. `process.stdin`/`process.stdout` are
+ * created only when a command uses them: creating them switches a pipe to
+ * non-blocking mode, which would make the descriptor I/O of binary filters
+ * spin on EAGAIN.
+ */
 export function processIo(): CliIo {
   return {
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
+    get stdin() {
+      return process.stdin;
+    },
+    get stdout() {
+      return process.stdout;
+    },
+    get stderr() {
+      return process.stderr;
+    },
     stdinFd: 0,
     stdoutFd: 1,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
+    stdinIsTTY: isatty(0),
+    stdoutIsTTY: isatty(1),
+    stderrIsTTY: isatty(2),
     env: process.env,
     cwd: process.cwd(),
   };

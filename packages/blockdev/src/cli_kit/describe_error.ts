@@ -19,7 +19,10 @@ export function describeError(error: unknown): string {
     if (typeof errno.code === "string" && errno.code in ERRNO_TEXT) {
       const what = ERRNO_TEXT[errno.code];
       const path = errno.path ? `'${errno.path}'` : "";
-      const verb = errno.syscall === "open" || errno.syscall === "stat" ? "cannot open" : `cannot ${errno.syscall ?? "access"}`;
+      const verb =
+        errno.syscall === "open" || errno.syscall === "stat"
+          ? "cannot open"
+          : `cannot ${errno.syscall ?? "access"}`;
       return path ? `${verb} ${path}: ${what}` : `${errno.syscall ?? "error"}: ${what}`;
     }
     return error.message.split("\n")[0] ?? String(error);

@@ -20,7 +20,11 @@ export interface MemoryIoOptions {
 /** Builds an in-memory {@linkcode CliIo}: stdin from bytes, stdout/stderr captured. */
 export function memoryIo(options: MemoryIoOptions = {}): MemoryIo {
   const stdin = new PassThrough();
-  stdin.end(typeof options.stdin === "string" ? Buffer.from(options.stdin) : (options.stdin ?? new Uint8Array(0)));
+  stdin.end(
+    typeof options.stdin === "string"
+      ? Buffer.from(options.stdin)
+      : (options.stdin ?? new Uint8Array(0)),
+  );
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const stdout = new PassThrough();

@@ -15,12 +15,13 @@
  *
  * @module
  */
-export * from "./cli_io.ts";
-export * from "./exit_error.ts";
-export * from "./describe_error.ts";
-export * from "./run_program.ts";
-export * from "./run_main.ts";
+
 export * from "./binary_io.ts";
+export * from "./cli_io.ts";
+export * from "./describe_error.ts";
+export * from "./exit_error.ts";
+export * from "./memory_io.ts";
 export * from "./options.ts";
 export * from "./progress.ts";
-export * from "./memory_io.ts";
+export * from "./run_main.ts";
+export * from "./run_program.ts";

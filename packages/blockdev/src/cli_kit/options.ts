@@ -12,8 +12,13 @@ export function sizeOption(value: string): number {
 
 /** A commander argument parser for non-negative integers (decimal or 0x hex). */
 export function integerOption(value: string): number {
-  const n = /^0x[0-9a-f]+$/i.test(value) ? Number.parseInt(value, 16) : /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
+  const n = /^0x[0-9a-f]+$/i.test(value)
+    ? Number.parseInt(value, 16)
+    : /^\d+$/.test(value)
+      ? Number(value)
+      : Number.NaN;
+  if (!Number.isSafeInteger(n))
+    throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
   return n;
 }
 

@@ -10,12 +10,21 @@ export type Main = (args: string[], io: CliIo) => Promise<number>;
  * that goes away (`| head -c1`) surfaces as EPIPE: end quietly, as `cat` would.
  */
 export function runMain(main: Main): void {
-  const onPipeError = (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw error;
-  };
-  process.stdout.on("error", onPipeError);
-  main(process.argv.slice(2), processIo()).then(
+  const io = processIo();
+  let stdout: NodeJS.WriteStream | undefined;
+  Object.defineProperty(io, "stdout", {
+    get() {
+      if (!stdout) {
+        stdout = process.stdout;
+        stdout.on("error", (error: NodeJS.ErrnoException) => {
+          if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+          throw error;
+        });
+      }
+      return stdout;
+    },
+  });
+  main(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;
     },

@@ -34,7 +34,11 @@ export function isBrokenPipe(error: unknown): boolean {
  * 1 failure, 2 usage error. Failures print one line `name: message` on stderr;
  * the stack only with `BIGFILE_DEBUG=1`. A closed stdout ends quietly.
  */
-export async function runProgram(program: Command, args: readonly string[], io: CliIo): Promise<number> {
+export async function runProgram(
+  program: Command,
+  args: readonly string[],
+  io: CliIo,
+): Promise<number> {
   const name = program.name();
   try {
     await program.parseAsync([...args], { from: "user" });

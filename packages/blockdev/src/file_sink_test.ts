@@ -1,0 +1,63 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { writeToFile } from "./file_sink.ts";
+import { readFile } from "./file_source.ts";
+import { zeroChunks } from "./zeros.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "blockdev-sink-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const GiB = 2 ** 30;
+const islands = [0, 32256, GiB + 4096 * 3, 4 * GiB - 512];
+
+/** A 4 GiB image: zeros with a 512-byte island of data at a few offsets. */
+function* image(): Generator<Uint8Array> {
+  let at = 0;
+  for (const island of islands) {
+    yield* zeroChunks(island - at);
+    yield Uint8Array.from({ length: 512 }, (_, i) => (island / 512 + i) % 251 || 1);
+    at = island + 512;
+  }
+  yield* zeroChunks(4 * GiB - at);
+}
+
+async function sha256(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of source) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+describe("writeToFile", () => {
+  it("writes a 4 GiB image as holes: under 1 MiB on disk, same bytes back", async () => {
+    const path = join(dir, "big.img");
+    const result = await writeToFile(image(), path);
+    expect(result).toEqual({ bytes: 4 * GiB, dataBytes: 4 * 512 });
+    const st = statSync(path);
+    expect(st.size).toBe(4 * GiB);
+    expect(st.blocks * 512).toBeLessThan(2 ** 20);
+    expect(await sha256(readFile(path))).toBe(await sha256(image()));
+  }, 120_000);
+
+  it("writes every byte without --sparse", async () => {
+    const path = join(dir, "dense.img");
+    await writeToFile(zeroChunks(256 * 1024), path, { sparse: false });
+    expect(statSync(path).blocks * 512).toBeGreaterThanOrEqual(256 * 1024);
+  });
+
+  it("leaves an existing file untouched and no temporary behind when the source fails", async () => {
+    const path = join(dir, "keep.img");
+    writeFileSync(path, "precious");
+    async function* failing() {
+      yield new Uint8Array(4096).fill(7);
+      throw new Error("source broke");
+    }
+    await expect(writeToFile(failing(), path)).rejects.toThrow("source broke");
+    expect(readFileSync(path, "utf8")).toBe("precious");
+    expect(existsSync(path) && readFileSync(path).length).toBe(8);
+    const { readdirSync } = await import("node:fs");
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});

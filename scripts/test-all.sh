@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole suite from a fresh clone: installs what the tests need, then runs
+# lint, typecheck, build and every test (unit and real-system tier), and ends
+# with one line of totals, "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION="$(node -p 'require("./package.json").packageManager.split("@")[1]')"
+if ! command -v pnpm >/dev/null 2>&1 || [[ "$(pnpm --version)" != "$PNPM_VERSION" ]]; then
+  echo "==> installing pnpm@$PNPM_VERSION"
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+echo "==> Debian packages for the real-system tier"
+bash test/scripts/setup-system-deps.sh
+
+echo "==> pnpm install"
+pnpm install --frozen-lockfile
+
+if [[ -f test/scripts/build-fixtures.mjs ]]; then
+  echo "==> build the pieces the tests need (cached in .cache/)"
+  pnpm turbo run build
+  node test/scripts/build-fixtures.mjs
+fi
+
+echo "==> lint, typecheck, build, test"
+rm -rf .test-results
+status=0
+pnpm turbo run lint typecheck build test --continue --concurrency=1 || status=$?
+node scripts/test-totals.mjs || status=1
+exit "$status"
