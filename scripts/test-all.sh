@@ -23,9 +23,10 @@ if [[ -f test/scripts/build-fixtures.mjs ]]; then
   node test/scripts/build-fixtures.mjs
 fi
 
-echo "==> lint, typecheck, build, test"
+echo "==> lint (Biome, the whole tree), typecheck, build, test"
 rm -rf .test-results
 status=0
-pnpm turbo run lint typecheck build test --continue --concurrency=1 || status=$?
+pnpm exec biome ci . || status=$?
+pnpm turbo run typecheck build test --continue --concurrency=1 || status=$?
 node scripts/test-totals.mjs || status=1
 exit "$status"

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runMain } from "../dist/cli_kit/mod.js";
 import { main } from "../dist/cli.js";
+import { runMain } from "../dist/cli_kit/mod.js";
 
 runMain(main);
