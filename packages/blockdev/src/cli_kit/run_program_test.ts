@@ -4,7 +4,7 @@ import { memoryIo } from "./memory_io.ts";
 import { createProgress } from "./progress.ts";
 import { createProgram, runProgram } from "./run_program.ts";
 
-function tool(io: ReturnType<typeof memoryIo>, action: () => unknown) {
+function tool(io: ReturnType<typeof memoryIo>, action: () => void) {
   const program = createProgram("tool", "1.2.3", io);
   program.command("go").option("--json", "print JSON").action(action);
   return program;
