@@ -8,9 +8,7 @@ import { haveTools } from "./_tools_test_util.ts";
 import { ExtPathError } from "./errors.ts";
 import { FilesystemReader, type ReaderStat } from "./filesystem_reader.ts";
 
-const TYPE: Record<string, string> = {};
-
-function sourceType(st: ReturnType<typeof lstatSync>): string {
+function sourceType(st: import("node:fs").Stats): string {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "directory";
   if (st.isSymbolicLink()) return "symlink";
@@ -167,5 +165,4 @@ describe.skipIf(!canRun)("FilesystemReader on mke2fs -d images", () => {
       await device.close();
     }
   });
-  void TYPE;
 });

@@ -1,5 +1,381 @@
-import type { CliIo } from "@bigfile/blockdev/cli-kit";
+import { closeSync, fstatSync, openSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeToFd } from "@bigfile/blockdev";
+import {
+  type CliIo,
+  checkBinaryOutput,
+  ExitError,
+  integerOption,
+  jsonText,
+  openInput,
+  UsageError,
+  writeOutput,
+} from "@bigfile/blockdev/cli-kit";
 import type { Command } from "commander";
+import { infoObject, infoText, isoTime, longLine, modeString, timeText } from "./_format_text.ts";
+import { checkFilesystem } from "./check_filesystem.ts";
+import { ExtCorruptionError, ExtPathError, ExtUnsupportedError } from "./errors.ts";
+import { extractToDirectory } from "./extract_to_directory_file.ts";
+import type { FilesystemReader, ReaderStat } from "./filesystem_reader.ts";
+import { type OpenedImage, openImageFile } from "./open_image_file.ts";
+import { tarStream } from "./tar_stream.ts";
+
+interface CommonOptions {
+  partition?: number;
+  json?: boolean;
+}
+
+/** Opens IMAGE (a path, or - for standard input spooled to a temporary file). */
+async function openImage(io: CliIo, image: string, opts: CommonOptions): Promise<OpenedImage> {
+  const partition = opts.partition === undefined ? {} : { partition: opts.partition };
+  try {
+    if (image !== "-") return await openImageFile(image, partition);
+    if (io.stdinFd !== undefined) {
+      try {
+        if (fstatSync(io.stdinFd).isFile())
+          return await openImageFile(`/proc/self/fd/${io.stdinFd}`, partition);
+      } catch {}
+    }
+    const dir = await mkdtemp(join(tmpdir(), "ext3fs-stdin-"));
+    const spool = join(dir, "image");
+    try {
+      const fd = openSync(spool, "wx", 0o600);
+      try {
+        await writeToFd(openInput(io, "-"), fd, { positional: true, sparse: true });
+      } finally {
+        closeSync(fd);
+      }
+      const opened = await openImageFile(spool, partition);
+      return {
+        ...opened,
+        close: async () => {
+          await opened.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  } catch (error) {
+    throw explain(error, image);
+  }
+}
+
+/** Turns reader errors into one-line CLI failures that name the image and offset. */
+function explain(error: unknown, image: string): unknown {
+  if (error instanceof ExtCorruptionError)
+    return new ExitError(`${image}: ${error.message} (at byte ${error.offset})`);
+  if (error instanceof ExtUnsupportedError) return new ExitError(`${image}: ${error.message}`);
+  if (error instanceof ExtPathError) return new ExitError(`${image}: ${error.message}`);
+  if (error instanceof RangeError && !(error as NodeJS.ErrnoException).code)
+    return new ExitError(`${image}: ${error.message}`);
+  return error;
+}
+
+function warnJournal(io: CliIo, reader: FilesystemReader): void {
+  if (reader.journal?.needsRecovery) {
+    io.stderr.write(
+      "ext3fs: warning: the journal needs recovery (the filesystem was not cleanly unmounted); what is shown may be stale — replay it with e2fsck on a copy\n",
+    );
+  }
+}
+
+async function withImage<T>(
+  io: CliIo,
+  image: string,
+  opts: CommonOptions,
+  work: (fs: FilesystemReader) => Promise<T>,
+  warn = true,
+): Promise<T> {
+  const opened = await openImage(io, image, opts);
+  try {
+    if (warn) warnJournal(io, opened.reader);
+    return await work(opened.reader);
+  } catch (error) {
+    throw explain(error, image);
+  } finally {
+    await opened.close();
+  }
+}
+
+function statObject(path: string, st: ReaderStat, target?: string): Record<string, unknown> {
+  return {
+    path,
+    ino: st.ino,
+    type: st.type,
+    mode: st.mode,
+    permissions: `0${(st.mode & 0o7777).toString(8).padStart(4, "0")}`,
+    modeString: modeString(st.type, st.mode),
+    uid: st.uid,
+    gid: st.gid,
+    size: st.size,
+    links: st.links,
+    blocks512: st.blocks512,
+    flags: st.flags,
+    generation: st.generation,
+    atime: isoTime(st.atime),
+    mtime: isoTime(st.mtime),
+    ctime: isoTime(st.ctime),
+    ...(st.crtime ? { crtime: isoTime(st.crtime) } : {}),
+    times: {
+      atime: st.atime,
+      mtime: st.mtime,
+      ctime: st.ctime,
+      ...(st.crtime ? { crtime: st.crtime } : {}),
+    },
+    ...(st.rdev ? { rdev: st.rdev } : {}),
+    ...(target !== undefined ? { target } : {}),
+  };
+}
+
+function addCommon(command: Command): Command {
+  return command
+    .option(
+      "-p, --partition <n>",
+      "read partition N of a DOS-partitioned disk image (1-4 primary, 5+ logical)",
+      integerOption,
+    )
+    .option("--json", "print JSON");
+}
 
 /** Adds `ext3fs info|ls|cat|stat|extract|check` to the program. */
-export function addReadCommands(_program: Command, _io: CliIo): void {}
+export function addReadCommands(program: Command, io: CliIo): void {
+  program.addHelpText(
+    "after",
+    `
+Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for standard input):
+  ext3fs info root.ext3                       superblock summary, like dumpe2fs -h
+  ext3fs ls -l big.img /boot --partition 1    list a directory inside a whole disk image
+  ext3fs cat big.img /boot/vmlinuz -p 1 > vmlinuz
+  ext3fs stat root.ext3 /etc/passwd --json
+  ext3fs extract root.ext3 out/               the whole tree (owners when run as root)
+  ext3fs extract root.ext3 --path /boot --tar > boot.tar
+  ext3fs check root.ext3                      read-only structural check; exit 1 on findings`,
+  );
+
+  addCommon(
+    program
+      .command("info")
+      .description("show the superblock and journal summary (like dumpe2fs -h)"),
+  )
+    .argument("<image>", "filesystem or disk image, or - for stdin")
+    .action(async (image: string, opts: CommonOptions) => {
+      await withImage(
+        io,
+        image,
+        opts,
+        async (fs) => {
+          io.stdout.write(opts.json ? jsonText(infoObject(fs)) : infoText(fs));
+        },
+        false,
+      );
+    });
+
+  addCommon(program.command("ls").description("list a directory (default /)"))
+    .argument("<image>", "filesystem or disk image, or - for stdin")
+    .argument("[path]", "directory inside the filesystem", "/")
+    .option("-l, --long", "long listing: mode, links, owner, size, time")
+    .option("-a, --all", "include . and ..")
+    .action(
+      async (
+        image: string,
+        path: string,
+        opts: CommonOptions & { long?: boolean; all?: boolean },
+      ) => {
+        await withImage(io, image, opts, async (fs) => {
+          const lst = await fs.lstat(path);
+          let rows: { name: string; ino: number }[];
+          if (
+            lst.type === "directory" ||
+            (lst.type === "symlink" && !opts.long && (await fs.stat(path)).type === "directory")
+          ) {
+            const dirIno = await fs.lookup(path);
+            rows = (await fs.dirEntries(dirIno)).filter(
+              (e) => opts.all || (e.name !== "." && e.name !== ".."),
+            );
+          } else {
+            rows = [{ name: path, ino: lst.ino }];
+          }
+          rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+          if (!opts.long && !opts.json) {
+            io.stdout.write(rows.map((r) => `${r.name}\n`).join(""));
+            return;
+          }
+          const items: Record<string, unknown>[] = [];
+          const lines: string[] = [];
+          for (const row of rows) {
+            const st = await fs.statInode(row.ino);
+            const target = st.type === "symlink" ? await fs.readlinkInode(row.ino) : undefined;
+            if (opts.json) items.push({ name: row.name, ...statObject(row.name, st, target) });
+            else lines.push(longLine(row.name, st, target));
+          }
+          io.stdout.write(opts.json ? jsonText(items) : lines.map((l) => `${l}\n`).join(""));
+        });
+      },
+    );
+
+  addCommon(
+    program
+      .command("cat")
+      .description("write a file's contents to standard output (follows symlinks)"),
+  )
+    .argument("<image>", "filesystem or disk image, or - for stdin")
+    .argument("<path>", "file inside the filesystem")
+    .action(async (image: string, path: string, opts: CommonOptions) => {
+      await withImage(io, image, opts, async (fs) => {
+        const inode = await fs.inode(await fs.lookup(path));
+        const st = await fs.statInode(inode);
+        if (st.type === "directory") throw new ExtPathError(path, "is-a-directory");
+        const chunks = fs.fileChunks(inode);
+        if (io.stdoutIsTTY) {
+          // Text to a terminal is fine, as with cat; binary is refused.
+          const first = await chunks.next();
+          if (!first.done && first.value.subarray(0, 8192).includes(0)) checkBinaryOutput(io);
+          const all = (async function* () {
+            if (!first.done) yield first.value;
+            yield* chunks;
+          })();
+          for await (const chunk of all) io.stdout.write(chunk);
+          return;
+        }
+        await writeOutput(io, chunks, "-", { sparse: true });
+      });
+    });
+
+  addCommon(
+    program.command("stat").description("show an inode's metadata (symlinks are not followed)"),
+  )
+    .argument("<image>", "filesystem or disk image, or - for stdin")
+    .argument("<path>", "file inside the filesystem")
+    .option("-L, --dereference", "follow a final symlink")
+    .action(
+      async (image: string, path: string, opts: CommonOptions & { dereference?: boolean }) => {
+        await withImage(io, image, opts, async (fs) => {
+          const st = opts.dereference ? await fs.stat(path) : await fs.lstat(path);
+          const target = st.type === "symlink" ? await fs.readlinkInode(st.ino) : undefined;
+          const runs: { logical: number; physical: number; length: number; uninit: boolean }[] = [];
+          if (
+            st.type === "file" ||
+            st.type === "directory" ||
+            (st.type === "symlink" && st.blocks512 > 0)
+          ) {
+            const inode = await fs.inode(st.ino);
+            for await (const run of fs.runs(inode)) {
+              runs.push(run);
+              if (runs.length >= 10_000) break;
+            }
+          }
+          if (opts.json) {
+            io.stdout.write(jsonText({ ...statObject(path, st, target), runs }));
+            return;
+          }
+          const lines = [
+            `  File: ${path}${target !== undefined ? ` -> ${target}` : ""}`,
+            `  Size: ${st.size}\tBlocks: ${st.blocks512}\tType: ${st.type}`,
+            ` Inode: ${st.ino}\tLinks: ${st.links}\tMode: (0${(st.mode & 0o7777).toString(8).padStart(4, "0")}/${modeString(st.type, st.mode)})`,
+            `   Uid: ${st.uid}\tGid: ${st.gid}\tFlags: 0x${st.flags.toString(16)}\tGeneration: ${st.generation}`,
+            ...(st.rdev ? [`Device: ${st.rdev.major},${st.rdev.minor}`] : []),
+            `Access: ${timeText(st.atime)}`,
+            `Modify: ${timeText(st.mtime)}`,
+            `Change: ${timeText(st.ctime)}`,
+            ...(st.crtime ? [` Birth: ${timeText(st.crtime)}`] : []),
+          ];
+          if (runs.length > 0) {
+            lines.push(
+              `Blocks: ${runs
+                .slice(0, 50)
+                .map(
+                  (r) =>
+                    `(${r.logical}${r.length > 1 ? `-${r.logical + r.length - 1}` : ""}):${r.physical}${r.length > 1 ? `-${r.physical + r.length - 1}` : ""}${r.uninit ? " [uninit]" : ""}`,
+                )
+                .join(", ")}${runs.length > 50 ? `, ... (${runs.length - 50} more runs)` : ""}`,
+            );
+          }
+          io.stdout.write(`${lines.join("\n")}\n`);
+        });
+      },
+    );
+
+  addCommon(
+    program
+      .command("extract")
+      .description("copy a tree out of the filesystem into DIR, or as a tar archive with --tar"),
+  )
+    .argument("<image>", "filesystem or disk image, or - for stdin")
+    .argument(
+      "[target]",
+      "directory to extract into (created if missing); with --tar, the archive file (default stdout)",
+    )
+    .option("--path <path>", "subtree to extract", "/")
+    .option("--tar", "write a tar archive (POSIX pax) instead of files")
+    .option("--no-owners", "do not set owners even when running as root")
+    .action(
+      async (
+        image: string,
+        target: string | undefined,
+        opts: CommonOptions & { path: string; tar?: boolean; owners: boolean },
+      ) => {
+        if (!opts.tar && target === undefined)
+          throw new UsageError(
+            "extract needs a target directory, or --tar for an archive on stdout",
+          );
+        if (opts.tar) checkBinaryOutput(io, target);
+        let problems = 0;
+        const report = (path: string, reason: string) => {
+          problems++;
+          io.stderr.write(`ext3fs: ${path}: ${reason}\n`);
+        };
+        const summary = await withImage(io, image, opts, async (fs) => {
+          if (opts.tar) {
+            await writeOutput(io, tarStream(fs, opts.path, { onSkip: report }), target, {
+              sparse: false,
+            });
+            return undefined;
+          }
+          return extractToDirectory(fs, target as string, {
+            path: opts.path,
+            owners: opts.owners,
+            onSkip: report,
+          });
+        });
+        if (opts.json && summary) io.stdout.write(jsonText({ ...summary, problems }));
+        if (problems > 0)
+          throw new ExitError(
+            `${problems} entr${problems === 1 ? "y" : "ies"} could not be extracted (listed above)`,
+          );
+      },
+    );
+
+  addCommon(
+    program
+      .command("check")
+      .description("read-only structural check (like e2fsck -fn); exit 1 when anything is wrong"),
+  )
+    .argument("<image>", "filesystem or disk image, or - for stdin")
+    .option("--max-findings <n>", "list at most N findings", integerOption, 200)
+    .action(async (image: string, opts: CommonOptions & { maxFindings: number }) => {
+      const result = await withImage(
+        io,
+        image,
+        opts,
+        (fs) => checkFilesystem(fs, { maxFindings: opts.maxFindings }),
+        false,
+      );
+      if (opts.json) io.stdout.write(jsonText(result));
+      else {
+        for (const f of result.findings)
+          io.stdout.write(`${f.message}${f.offset !== undefined ? ` (byte ${f.offset})` : ""}\n`);
+        if (result.omitted) io.stdout.write(`... and ${result.omitted} more findings\n`);
+        io.stdout.write(
+          `${image}: ${result.clean ? "clean" : `${result.findings.length + result.omitted} problem(s) found`}, ${result.inodesUsed} inodes, ${result.blocksUsed} blocks in use, ${result.directories} directories\n`,
+        );
+      }
+      if (!result.clean)
+        throw new ExitError(
+          `${image}: the check found ${result.findings.length + result.omitted} problem(s)`,
+        );
+    });
+}

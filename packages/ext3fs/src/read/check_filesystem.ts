@@ -1,0 +1,604 @@
+import { type DirentFault, parseDirBlock } from "./_decode_dirent.ts";
+import { BG_BLOCK_UNINIT, BG_INODE_UNINIT, type ReaderGroup } from "./_decode_group.ts";
+import {
+  decodeReaderInode,
+  EXTENTS_FL,
+  type ReaderInode,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+} from "./_decode_inode.ts";
+import { groupCount } from "./_decode_superblock.ts";
+import {
+  INCOMPAT_FLEX_BG,
+  INCOMPAT_META_BG,
+  INCOMPAT_RECOVER,
+  RO_COMPAT_DIR_NLINK,
+  RO_COMPAT_HUGE_FILE,
+} from "./_features.ts";
+import { groupHasSuperblock } from "./_layout.ts";
+import { ExtCorruptionError } from "./errors.ts";
+import { type FilesystemReader, fileTypeOfMode, ROOT_INO } from "./filesystem_reader.ts";
+
+/** One problem found by {@linkcode checkFilesystem}. */
+export interface CheckFinding {
+  /** A stable identifier: "free-blocks-count", "block-bitmap", "doubly-owned-block", ... */
+  code: string;
+  /** One sentence saying what is wrong. */
+  message: string;
+  /** Byte offset in the image of the structure concerned, when known. */
+  offset?: number;
+}
+
+/** The result of {@linkcode checkFilesystem}. */
+export interface CheckReport {
+  clean: boolean;
+  findings: CheckFinding[];
+  /** Findings beyond `maxFindings` that were counted but not listed. */
+  omitted: number;
+  inodesUsed: number;
+  blocksUsed: number;
+  directories: number;
+}
+
+/** Options for {@linkcode checkFilesystem}. */
+export interface CheckOptions {
+  /** List at most this many findings. @default 200 */
+  maxFindings?: number;
+}
+
+const DIRENT_TYPE_OF_MODE: Record<number, number> = {
+  16807: 1,
+  9604: 2,
+  4802: 3,
+  14406: 4,
+  2401: 5,
+  26411: 6,
+  21609: 7,
+};
+
+class Bits {
+  readonly bytes: Uint8Array;
+  constructor(n: number) {
+    this.bytes = new Uint8Array(Math.ceil(n / 8));
+  }
+  get(i: number): boolean {
+    return ((this.bytes[i >>> 3] ?? 0) & (1 << (i & 7))) !== 0;
+  }
+  set(i: number): void {
+    this.bytes[i >>> 3] = (this.bytes[i >>> 3] ?? 0) | (1 << (i & 7));
+  }
+}
+
+function ranges(list: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < list.length; ) {
+    let j = i;
+    while (j + 1 < list.length && (list[j + 1] as number) === (list[j] as number) + 1) j++;
+    parts.push(i === j ? `${list[i]}` : `${list[i]}-${list[j]}`);
+    i = j + 1;
+  }
+  const text = parts.slice(0, 20).join(" ");
+  return parts.length > 20 ? `${text} ... (${parts.length - 20} more ranges)` : text;
+}
+
+/**
+ * A read-only structural check, in the spirit of `e2fsck -fn`: superblock
+ * and group descriptors agree with what is counted, bitmaps match what the
+ * inodes use, no block is owned twice, link counts and directories are
+ * sound, and the journal needs no recovery. Metadata checksums are not
+ * verified. Memory is one bit per block plus a few bytes per inode.
+ *
+ * @example Usage
+ * ```ts
+ * import { checkFilesystem, openImageFile } from "@bigfile/ext3fs";
+ * const image = await openImageFile("root.ext3");
+ * const report = await checkFilesystem(image.reader);
+ * for (const finding of report.findings) console.log(finding.message);
+ * await image.close();
+ * ```
+ */
+export async function checkFilesystem(
+  fs: FilesystemReader,
+  options: CheckOptions = {},
+): Promise<CheckReport> {
+  const sb = fs.superblock;
+  const bs = sb.blockSize;
+  const max = options.maxFindings ?? 200;
+  const findings: CheckFinding[] = [];
+  let omitted = 0;
+  const find = (code: string, message: string, offset?: number) => {
+    if (findings.length >= max) omitted++;
+    else findings.push(offset === undefined ? { code, message } : { code, message, offset });
+  };
+  const report = (): CheckReport => ({
+    clean: findings.length === 0 && omitted === 0,
+    findings,
+    omitted,
+    inodesUsed,
+    blocksUsed,
+    directories: dirCount,
+  });
+  let inodesUsed = 0;
+  let blocksUsed = 0;
+  let dirCount = 0;
+
+  // Superblock state.
+  if (!(sb.state & 1)) find("state", "The filesystem was not cleanly unmounted", 1024 + 58);
+  if (sb.state & 2) find("state", "The filesystem is marked as having errors", 1024 + 58);
+  if (sb.lastOrphan !== 0)
+    find(
+      "orphans",
+      `The orphan inode list is not empty (starts at inode ${sb.lastOrphan})`,
+      1024 + 232,
+    );
+  if (sb.inodesCount * sb.inodeSize > sb.blocksCount * bs) {
+    find(
+      "inode-count",
+      `${sb.inodesCount} inodes of ${sb.inodeSize} bytes cannot fit in the filesystem`,
+      1024,
+    );
+    return report();
+  }
+  if (sb.freeBlocksCount > sb.blocksCount)
+    find(
+      "free-blocks-count",
+      `The superblock's free block count ${sb.freeBlocksCount} exceeds the block count ${sb.blocksCount}`,
+      1024 + 12,
+    );
+
+  // Journal.
+  const journal = fs.journal;
+  if (sb.featureIncompat & INCOMPAT_RECOVER)
+    find("journal-recovery", "The journal needs recovery (needs_recovery is set)", 1024 + 96);
+  if (journal?.problem) find("journal", `The journal cannot be read: ${journal.problem}`);
+  else if (journal?.superblock && journal.superblock.start !== 0) {
+    find(
+      "journal-recovery",
+      `The journal holds transactions to replay (start block ${journal.superblock.start})`,
+    );
+  }
+
+  const groups = groupCount(sb);
+  const N = sb.blocksCount;
+  const owned = new Bits(N);
+  const owners = N <= 1 << 24 ? new Uint32Array(N) : undefined;
+  const METADATA = 0xffffffff;
+  const claim = (block: number, owner: number, what: string, offset?: number): boolean => {
+    if (block < sb.firstDataBlock || block >= N) {
+      find("block-range", `${what} block ${block} lies outside the filesystem`, offset);
+      return false;
+    }
+    if (owned.get(block)) {
+      const first = owners?.[block];
+      const by =
+        first === undefined
+          ? ""
+          : first === METADATA
+            ? " (already filesystem metadata)"
+            : ` (already used by inode ${first})`;
+      find("doubly-owned-block", `Block ${block} is claimed twice: by ${what}${by}`, block * bs);
+      return false;
+    }
+    owned.set(block);
+    if (owners) owners[block] = owner;
+    blocksUsed++;
+    return true;
+  };
+
+  // Group metadata: superblock copies, descriptors, reserved GDT, bitmaps, inode tables.
+  const perBlock = bs / sb.descSize;
+  const gdtBlocks = Math.ceil(groups / perBlock);
+  const metaBg = (sb.featureIncompat & INCOMPAT_META_BG) !== 0;
+  const oldGdt = metaBg ? Math.min(sb.firstMetaBg, gdtBlocks) : gdtBlocks;
+  const tableBlocks = Math.ceil((sb.inodesPerGroup * sb.inodeSize) / bs);
+  const flex = (sb.featureIncompat & INCOMPAT_FLEX_BG) !== 0;
+  const backupGroups = sb.featureCompat & 0x200 ? new Set<number>() : undefined;
+  const groupStart = (g: number) => sb.firstDataBlock + g * sb.blocksPerGroup;
+  const groupEnd = (g: number) => Math.min(groupStart(g) + sb.blocksPerGroup, N);
+  for (let g = 0; g < groups; g++) {
+    const start = groupStart(g);
+    const hasSuper = backupGroups ? g === 0 || backupGroups.has(g) : groupHasSuperblock(sb, g);
+    let at = start;
+    if (hasSuper) {
+      claim(at++, METADATA, `the superblock copy of group ${g}`);
+      for (let i = 0; i < oldGdt; i++) claim(at++, METADATA, `group ${g}'s descriptor table`);
+      for (let i = 0; i < sb.reservedGdtBlocks; i++)
+        claim(at++, METADATA, `group ${g}'s reserved descriptor blocks`);
+    }
+    if (metaBg) {
+      const mg = Math.floor(g / perBlock);
+      const r = g % perBlock;
+      if (mg >= sb.firstMetaBg && (r === 0 || r === 1 || r === perBlock - 1))
+        claim(start + (hasSuper ? 1 : 0), METADATA, `meta group ${mg}'s descriptor block`);
+    }
+    const desc = fs.groups[g] as ReaderGroup;
+    const inGroup = (b: number, n: number) => flex || (b >= start && b + n <= groupEnd(g));
+    const place = (b: number, n: number, what: string, field: number) => {
+      if (b < sb.firstDataBlock || b + n > N || b === 0) {
+        find(
+          "group-descriptor",
+          `Group ${g}'s ${what} at block ${b} lies outside the filesystem`,
+          desc.offset + field,
+        );
+        return false;
+      }
+      if (!inGroup(b, n))
+        find(
+          "group-descriptor",
+          `Group ${g}'s ${what} at block ${b} lies outside its group (no flex_bg)`,
+          desc.offset + field,
+        );
+      for (let i = 0; i < n; i++)
+        claim(b + i, METADATA, `group ${g}'s ${what}`, desc.offset + field);
+      return true;
+    };
+    place(desc.blockBitmap, 1, "block bitmap", 0);
+    place(desc.inodeBitmap, 1, "inode bitmap", 4);
+    place(desc.inodeTable, tableBlocks, "inode table", 8);
+  }
+
+  // Inodes: what is in use, which blocks each owns.
+  const inodeType = new Uint8Array(sb.inodesCount + 1); // dirent type code of each used inode; 0 = unused
+  const links = new Uint16Array(sb.inodesCount + 1);
+  const refs = new Uint32Array(sb.inodesCount + 1);
+  const usedPerGroup = new Uint32Array(groups);
+  const dirsPerGroup = new Uint32Array(groups);
+  const csum = (sb.featureRoCompat & (0x10 | 0x400)) !== 0;
+  const hugeFile = (sb.featureRoCompat & RO_COMPAT_HUGE_FILE) !== 0;
+  const apb = bs / 4;
+  const maxIndirect = 12 + apb + apb * apb + apb * apb * apb;
+  const directories: ReaderInode[] = [];
+  const ea = new Set<number>();
+  const ipg = sb.inodesPerGroup;
+  for (let g = 0; g < groups; g++) {
+    const desc = fs.groups[g] as ReaderGroup;
+    if (csum && desc.flags & BG_INODE_UNINIT) continue;
+    if (
+      desc.inodeTable < sb.firstDataBlock ||
+      desc.inodeTable + tableBlocks > N ||
+      desc.inodeTable === 0
+    )
+      continue;
+    const scan = csum ? Math.max(0, ipg - desc.itableUnused) : ipg;
+    const step = Math.max(1, Math.floor((1 << 20) / sb.inodeSize));
+    for (let first = 0; first < scan; first += step) {
+      const count = Math.min(step, scan - first);
+      const tableOffset = desc.inodeTable * bs + first * sb.inodeSize;
+      const bytes = await fs.device.read(tableOffset, count * sb.inodeSize);
+      for (let k = 0; k < count; k++) {
+        const index = first + k;
+        const ino = g * ipg + index + 1;
+        const raw = bytes.subarray(k * sb.inodeSize, (k + 1) * sb.inodeSize);
+        const inode = decodeReaderInode(raw, ino, tableOffset + k * sb.inodeSize, bs, hugeFile);
+        const reserved = ino < sb.firstIno;
+        if (!reserved && inode.links === 0) continue;
+        if (reserved && ino !== ROOT_INO && ino !== 7 && ino !== sb.journalInum && ino !== 1)
+          continue;
+        if (reserved && inode.mode === 0 && ino !== 1) continue;
+        if (!reserved || ino === ROOT_INO) {
+          inodesUsed++;
+          usedPerGroup[g] = (usedPerGroup[g] ?? 0) + 1;
+          inodeType[ino] = DIRENT_TYPE_OF_MODE[inode.mode & S_IFMT] ?? 0xff;
+          links[ino] = inode.links;
+          if (inode.dtime !== 0)
+            find(
+              "inode-dtime",
+              `Inode ${ino} is in use but has a deletion time`,
+              inode.offset + 20,
+            );
+        }
+        const type = inode.mode & S_IFMT;
+        if (type === S_IFDIR) {
+          dirsPerGroup[g] = (dirsPerGroup[g] ?? 0) + 1;
+          if (!reserved || ino === ROOT_INO) directories.push(inode);
+          if (inode.size % bs !== 0)
+            find(
+              "directory-size",
+              `Directory inode ${ino} has size ${inode.size}, not a multiple of the block size`,
+              inode.offset + 4,
+            );
+        }
+        await claimInodeBlocks(inode, type);
+      }
+    }
+  }
+
+  async function claimInodeBlocks(inode: ReaderInode, type: number): Promise<void> {
+    const ino = inode.ino;
+    let counted = 0;
+    if (ino === 7) {
+      // The resize inode: its double-indirect block; the reserved GDT blocks it lists are counted above.
+      const dind = new DataView(inode.block.buffer, inode.block.byteOffset, 60).getUint32(
+        13 * 4,
+        true,
+      );
+      if (dind !== 0) claim(dind, 7, "the resize inode", inode.offset + 40 + 52);
+      return;
+    }
+    if (inode.fileAcl !== 0) {
+      if (!ea.has(inode.fileAcl)) {
+        ea.add(inode.fileAcl);
+        claim(inode.fileAcl, ino, `inode ${ino}'s extended attribute block`, inode.offset + 104);
+      }
+      counted += bs / 512;
+    }
+    const hasMap =
+      type === S_IFREG ||
+      type === S_IFDIR ||
+      (type === S_IFLNK &&
+        !(inode.size < 60 && !(inode.flags & EXTENTS_FL) && inode.blocks512 - counted <= 0));
+    if (hasMap && !(inode.flags & 0x10000000)) {
+      const limit = inode.flags & EXTENTS_FL ? 2 ** 32 : maxIndirect;
+      try {
+        for await (const run of fs.runs(inode, limit, (block) => {
+          counted += bs / 512;
+          claim(block, ino, `inode ${ino}'s block map`);
+        })) {
+          counted += (run.length * bs) / 512;
+          for (let i = 0; i < run.length; i++) claim(run.physical + i, ino, `inode ${ino}`);
+        }
+      } catch (error) {
+        if (!(error instanceof ExtCorruptionError)) throw error;
+        find("block-map", error.message, error.offset);
+        return;
+      }
+      if (counted !== inode.blocks512) {
+        find(
+          "inode-blocks",
+          `Inode ${ino} says it uses ${inode.blocks512} 512-byte sectors, counted ${counted}`,
+          inode.offset + 28,
+        );
+      }
+    }
+  }
+
+  // Directories: structure, references, parents.
+  const parent = new Uint32Array(sb.inodesCount + 1);
+  parent[ROOT_INO] = ROOT_INO;
+  const rootType = inodeType[ROOT_INO];
+  if (rootType !== 2) find("root", "The root inode is not a directory in use", undefined);
+  const queue: number[] = rootType === 2 ? [ROOT_INO] : [];
+  const byIno = new Map<number, ReaderInode>(directories.map((d) => [d.ino, d]));
+  const seenDirs = new Set<number>();
+  while (queue.length > 0) {
+    const dirIno = queue.shift() as number;
+    if (seenDirs.has(dirIno)) continue;
+    seenDirs.add(dirIno);
+    dirCount++;
+    const dir = byIno.get(dirIno);
+    if (!dir) continue;
+    const names = new Set<string>();
+    let index = 0;
+    const visit = (entry: { ino: number; name: string; fileType: number; offset: number }) => {
+      const where = `Directory inode ${dirIno}, entry '${entry.name}'`;
+      if (index === 0 && entry.name !== ".")
+        find("directory-dot", `Directory inode ${dirIno} does not start with '.'`, entry.offset);
+      if (index === 1 && entry.name !== "..")
+        find(
+          "directory-dotdot",
+          `Directory inode ${dirIno} has no '..' as its second entry`,
+          entry.offset,
+        );
+      index++;
+      if (entry.ino > sb.inodesCount) {
+        find("directory-entry", `${where}: inode ${entry.ino} is out of range`, entry.offset);
+        return;
+      }
+      if (names.has(entry.name))
+        find("directory-duplicate", `${where}: the name appears twice`, entry.offset);
+      names.add(entry.name);
+      if (entry.name === ".") {
+        if (entry.ino !== dirIno)
+          find("directory-dot", `${where}: '.' points to inode ${entry.ino}`, entry.offset);
+        refs[entry.ino] = (refs[entry.ino] ?? 0) + 1;
+        return;
+      }
+      if (entry.name === "..") {
+        if (entry.ino !== parent[dirIno])
+          find(
+            "directory-dotdot",
+            `${where}: '..' points to inode ${entry.ino}, the parent is ${parent[dirIno]}`,
+            entry.offset,
+          );
+        refs[entry.ino] = (refs[entry.ino] ?? 0) + 1;
+        return;
+      }
+      if (entry.ino < sb.firstIno) {
+        find("directory-entry", `${where}: refers to reserved inode ${entry.ino}`, entry.offset);
+        return;
+      }
+      const type = inodeType[entry.ino] ?? 0;
+      if (type === 0) {
+        find("directory-entry", `${where}: refers to unused inode ${entry.ino}`, entry.offset);
+        return;
+      }
+      refs[entry.ino] = (refs[entry.ino] ?? 0) + 1;
+      if (fs.hasFileType && entry.fileType !== type) {
+        find(
+          "directory-filetype",
+          `${where}: file type ${entry.fileType} does not match inode ${entry.ino}'s mode (type ${type})`,
+          entry.offset,
+        );
+      }
+      if (type === 2) {
+        if (parent[entry.ino]) {
+          find(
+            "directory-parent",
+            `${where}: directory inode ${entry.ino} already has a parent (${parent[entry.ino]})`,
+            entry.offset,
+          );
+        } else {
+          parent[entry.ino] = dirIno;
+          queue.push(entry.ino);
+        }
+      }
+    };
+    try {
+      for await (const run of fs.runs(dir)) {
+        if (run.uninit) continue;
+        for (let i = 0; i < run.length; i++) {
+          const block = run.physical + i;
+          const parsed: {
+            entries: { ino: number; name: string; fileType: number; offset: number }[];
+            fault?: DirentFault;
+          } = parseDirBlock(await fs.readBlock(block), block * bs, fs.hasFileType);
+          for (const entry of parsed.entries) visit(entry);
+          if (parsed.fault)
+            find(
+              "directory-block",
+              `Directory inode ${dirIno}: ${parsed.fault.message}`,
+              parsed.fault.offset,
+            );
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof ExtCorruptionError)) throw error;
+      find("block-map", error.message, error.offset);
+    }
+    if (index === 0)
+      find("directory-empty", `Directory inode ${dirIno} has no entries`, dir.offset);
+  }
+  for (const dir of directories) {
+    if (!seenDirs.has(dir.ino))
+      find(
+        "directory-unconnected",
+        `Directory inode ${dir.ino} is not connected to the tree`,
+        dir.offset,
+      );
+  }
+
+  // Link counts.
+  const dirNlink = (sb.featureRoCompat & RO_COMPAT_DIR_NLINK) !== 0;
+  for (let ino = 1; ino <= sb.inodesCount; ino++) {
+    const type = inodeType[ino] ?? 0;
+    if (type === 0) continue;
+    const counted = refs[ino] ?? 0;
+    const stored = links[ino] ?? 0;
+    if (counted === 0 && ino !== ROOT_INO) {
+      find(
+        "unattached-inode",
+        `Inode ${ino} (${fileTypeOfMode(type === 2 ? S_IFDIR : 0)}) is in use but no directory entry refers to it`,
+      );
+      continue;
+    }
+    if (type === 2 && dirNlink && stored === 1 && counted > 65000) continue;
+    if (counted !== stored)
+      find(
+        "link-count",
+        `Inode ${ino} has link count ${stored}, but ${counted} directory entries refer to it`,
+      );
+  }
+
+  // Bitmaps and free counts.
+  let freeBlocksTotal = 0;
+  let freeInodesTotal = 0;
+  for (let g = 0; g < groups; g++) {
+    const desc = fs.groups[g] as ReaderGroup;
+    const start = groupStart(g);
+    const end = groupEnd(g);
+    let used = 0;
+    for (let b = start; b < end; b++) if (owned.get(b)) used++;
+    const free = end - start - used;
+    freeBlocksTotal += free;
+    if (desc.freeBlocks !== free)
+      find(
+        "free-blocks-count",
+        `Group ${g}'s free block count is ${desc.freeBlocks}, counted ${free}`,
+        desc.offset + 12,
+      );
+    if (
+      !(csum && desc.flags & BG_BLOCK_UNINIT) &&
+      desc.blockBitmap >= sb.firstDataBlock &&
+      desc.blockBitmap < N
+    ) {
+      const bitmap = await fs.readBlock(desc.blockBitmap);
+      const plus: number[] = [];
+      const minus: number[] = [];
+      for (let b = start; b < end; b++) {
+        const bit = ((bitmap[(b - start) >>> 3] ?? 0) >> ((b - start) & 7)) & 1;
+        const want = owned.get(b);
+        if (want && !bit) plus.push(b);
+        if (!want && bit) minus.push(b);
+      }
+      if (plus.length)
+        find(
+          "block-bitmap",
+          `Group ${g}'s block bitmap marks used blocks as free: ${ranges(plus)}`,
+          desc.blockBitmap * bs,
+        );
+      if (minus.length)
+        find(
+          "block-bitmap",
+          `Group ${g}'s block bitmap marks free blocks as used: ${ranges(minus)}`,
+          desc.blockBitmap * bs,
+        );
+      let padding = 0;
+      for (let bit = end - start; bit < 8 * bs; bit++)
+        if (!(((bitmap[bit >>> 3] ?? 0) >> (bit & 7)) & 1)) padding++;
+      if (padding)
+        find(
+          "block-bitmap-padding",
+          `Group ${g}'s block bitmap has ${padding} clear padding bits past the group's end`,
+          desc.blockBitmap * bs,
+        );
+    }
+    const freeInodes = ipg - (usedPerGroup[g] ?? 0) - (g === 0 ? sb.firstIno - 1 - 1 : 0);
+    freeInodesTotal += freeInodes;
+    if (desc.freeInodes !== freeInodes)
+      find(
+        "free-inodes-count",
+        `Group ${g}'s free inode count is ${desc.freeInodes}, counted ${freeInodes}`,
+        desc.offset + 14,
+      );
+    if (desc.usedDirs !== (dirsPerGroup[g] ?? 0)) {
+      find(
+        "used-dirs-count",
+        `Group ${g}'s directory count is ${desc.usedDirs}, counted ${dirsPerGroup[g] ?? 0}`,
+        desc.offset + 16,
+      );
+    }
+    if (
+      !(csum && desc.flags & BG_INODE_UNINIT) &&
+      desc.inodeBitmap >= sb.firstDataBlock &&
+      desc.inodeBitmap < N
+    ) {
+      const bitmap = await fs.readBlock(desc.inodeBitmap);
+      const plus: number[] = [];
+      const minus: number[] = [];
+      for (let i = 0; i < ipg; i++) {
+        const ino = g * ipg + i + 1;
+        const bit = ((bitmap[i >>> 3] ?? 0) >> (i & 7)) & 1;
+        const want = ino < sb.firstIno || (inodeType[ino] ?? 0) !== 0;
+        if (want && !bit) plus.push(ino);
+        if (!want && bit) minus.push(ino);
+      }
+      if (plus.length)
+        find(
+          "inode-bitmap",
+          `Group ${g}'s inode bitmap marks used inodes as free: ${ranges(plus)}`,
+          desc.inodeBitmap * bs,
+        );
+      if (minus.length)
+        find(
+          "inode-bitmap",
+          `Group ${g}'s inode bitmap marks free inodes as used: ${ranges(minus)}`,
+          desc.inodeBitmap * bs,
+        );
+    }
+  }
+  if (sb.freeBlocksCount !== freeBlocksTotal)
+    find(
+      "free-blocks-count",
+      `The superblock's free block count is ${sb.freeBlocksCount}, counted ${freeBlocksTotal}`,
+      1024 + 12,
+    );
+  if (sb.freeInodesCount !== freeInodesTotal)
+    find(
+      "free-inodes-count",
+      `The superblock's free inode count is ${sb.freeInodesCount}, counted ${freeInodesTotal}`,
+      1024 + 16,
+    );
+  return report();
+}
