@@ -15,6 +15,12 @@ export interface EmbeddingArea {
   biosBootPartition?: number;
   /** msdos only: the sector of the first partition (logical ones included). */
   firstPartitionStart?: number;
+  /**
+   * GRUB's name of the partition most likely to hold /boot (`msdos1`, `gpt2`):
+   * the first primary MBR partition that is not an extended one, or the first
+   * GPT partition that is not the BIOS boot partition.
+   */
+  rootPartition?: string;
 }
 
 /** A sector of the MBR gap that other software claims, which GRUB avoids. */
@@ -113,11 +119,13 @@ export async function findEmbeddingArea(
         512,
       );
     }
+    const root = gpt.entries.find((e) => e !== bios);
     return {
       scheme: "gpt",
       start: bios.firstLba,
       end: bios.lastLba + 1,
       biosBootPartition: bios.number,
+      ...(root ? { rootPartition: `gpt${root.number}` } : {}),
     };
   }
   if (primaries.length === 0) {
@@ -127,10 +135,13 @@ export async function findEmbeddingArea(
     );
   }
   let first = Math.min(...primaries.map((e) => e.start));
+  let root = primaries.find((e) => !isExtended(e.type))?.number;
   if (options.checkLogical ?? true) {
     for (const ext of primaries.filter((e) => isExtended(e.type))) {
-      for (const logical of await logicalEntries(reader, ext))
+      for (const logical of await logicalEntries(reader, ext)) {
         first = Math.min(first, logical.start);
+        root ??= logical.number;
+      }
     }
   }
   if (first <= 1) {
@@ -139,7 +150,13 @@ export async function findEmbeddingArea(
       0x1be,
     );
   }
-  return { scheme: "msdos", start: 1, end: first, firstPartitionStart: first };
+  return {
+    scheme: "msdos",
+    start: 1,
+    end: first,
+    firstPartitionStart: first,
+    ...(root !== undefined ? { rootPartition: `msdos${root}` } : {}),
+  };
 }
 
 function hex2(b: number): string {

@@ -14,6 +14,12 @@ import {
   readBlocklists,
 } from "./grub_layout.ts";
 
+/**
+ * core.img, or a function that makes it once the embedding area (and so the
+ * partition scheme and root partition) is known.
+ */
+export type CoreImageSource = Uint8Array | ((area: EmbeddingArea) => Promise<Uint8Array>);
+
 /** Options for {@linkcode planGrubInstall}. */
 export interface GrubInstallOptions {
   /** Protect core.img with Reed-Solomon parity in the rest of the area (GRUB's default). @default true */
@@ -74,20 +80,23 @@ export interface GrubInstallPlan {
 export async function planGrubInstall(
   reader: ByteReader,
   bootImg: Uint8Array,
-  coreImg: Uint8Array,
+  coreSource: CoreImageSource,
   options: GrubInstallOptions = {},
 ): Promise<GrubInstallPlan> {
-  if (bootImg.length !== 512)
+  if (bootImg.length !== 512) {
     throw new GrubInstallError(
       `the size of \`boot.img' is not 512 (it is ${bootImg.length} bytes)`,
     );
+  }
+  if (coreSource instanceof Uint8Array) checkCoreImage(coreSource);
+  const findOptions =
+    options.checkLogical === undefined ? {} : { checkLogical: options.checkLogical };
+  const area = await findEmbeddingArea(reader, findOptions);
+  const coreImg = coreSource instanceof Uint8Array ? coreSource : await coreSource(area);
   checkCoreImage(coreImg);
   const rsCodes = options.rsCodes ?? true;
   const coreSectors = Math.ceil(coreImg.length / 512);
   const max = Math.min(rsCodes ? 2 * coreSectors : coreSectors, GRUB_LAYOUT.maxCoreSectors);
-  const findOptions =
-    options.checkLogical === undefined ? {} : { checkLogical: options.checkLogical };
-  const area = await findEmbeddingArea(reader, findOptions);
   const { sectors, skipped } = await chooseEmbeddingSectors(reader, area, coreSectors, max);
   const oldSector0 = await reader.read(0, 512);
   const core = layOutCore(coreImg, sectors, { rsCodes });
