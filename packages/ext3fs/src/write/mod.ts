@@ -1,1 +1,9 @@
-export {};
+/**
+ * The streamed ext2/ext3 writer.
+ *
+ * @module
+ */
+export * from "./geometry.ts";
+export * from "./mkfs.ts";
+export * from "./tree.ts";
+export { MkfsPlanError } from "./_plan.ts";

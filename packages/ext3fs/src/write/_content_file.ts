@@ -1,0 +1,36 @@
+import { closeSync, openSync, readSync } from "node:fs";
+import type { ContentRef } from "./tree.ts";
+
+/** File content read from a path (or a region of a spool file), opened only when needed. */
+export class FileContent implements ContentRef {
+  readonly label: string;
+  readonly #path: string | Buffer;
+  readonly #base: number;
+  #fd = -1;
+
+  /** `base` is the offset of the content inside the file (for spool files). */
+  constructor(path: string | Buffer, label: string, base = 0) {
+    this.#path = path;
+    this.label = label;
+    this.#base = base;
+  }
+
+  /** Opens the file. */
+  async open(): Promise<void> {
+    if (this.#fd < 0) this.#fd = openSync(this.#path, "r");
+  }
+
+  /** Reads into `into` at `position`. */
+  async read(position: number, into: Uint8Array): Promise<number> {
+    if (this.#fd < 0) await this.open();
+    return readSync(this.#fd, into, 0, into.length, this.#base + position);
+  }
+
+  /** Closes the file. */
+  async close(): Promise<void> {
+    if (this.#fd >= 0) {
+      closeSync(this.#fd);
+      this.#fd = -1;
+    }
+  }
+}

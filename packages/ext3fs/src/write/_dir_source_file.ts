@@ -1,0 +1,122 @@
+import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from "node:fs";
+import { FileContent } from "./_content_file.ts";
+import { type FsNode, type NodeKind, nameKey, placeNode, type Timestamp } from "./tree.ts";
+
+/** How a source's metadata is mapped into the filesystem. */
+export interface SourceOwnership {
+  /** All owners become 0:0. */
+  squashOwners?: boolean;
+  /** Time of directories mkfs creates. */
+  createTime: Timestamp;
+  /** Clamp times to at most this many seconds (SOURCE_DATE_EPOCH), and use mtime for atime/ctime. */
+  clampTime?: number;
+  /** Use mtime for atime and ctime (reproducible). */
+  mtimeOnly?: boolean;
+}
+
+function ts(ns: bigint): Timestamp {
+  const seconds = ns / 1_000_000_000n;
+  let rem = ns % 1_000_000_000n;
+  let s = seconds;
+  if (rem < 0n) {
+    rem += 1_000_000_000n;
+    s -= 1n;
+  }
+  return { seconds: Number(s), nanoseconds: Number(rem) };
+}
+
+function kindOf(st: BigIntStats): NodeKind | undefined {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "dir";
+  if (st.isSymbolicLink()) return "symlink";
+  if (st.isCharacterDevice()) return "char";
+  if (st.isBlockDevice()) return "block";
+  if (st.isFIFO()) return "fifo";
+  if (st.isSocket()) return "socket";
+  return undefined;
+}
+
+/** Applies ownership and time options to a node's metadata. */
+export function applyMeta(node: FsNode, own: SourceOwnership): void {
+  if (own.squashOwners) {
+    node.uid = 0;
+    node.gid = 0;
+  }
+  if (own.mtimeOnly) {
+    node.atime = node.mtime;
+    node.ctime = node.mtime;
+  }
+  if (own.clampTime !== undefined) {
+    const clamp = (t: Timestamp) =>
+      t.seconds > (own.clampTime as number) ? { seconds: own.clampTime as number, nanoseconds: 0 } : t;
+    node.atime = clamp(node.atime);
+    node.mtime = clamp(node.mtime);
+    node.ctime = clamp(node.ctime);
+  }
+}
+
+function nodeFromStat(st: BigIntStats, kind: NodeKind, own: SourceOwnership): FsNode {
+  const node: FsNode = {
+    kind,
+    perm: Number(st.mode) & 0o7777,
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    atime: ts(st.atimeNs),
+    mtime: ts(st.mtimeNs),
+    ctime: ts(st.ctimeNs),
+    size: kind === "file" ? Number(st.size) : 0,
+  };
+  if (kind === "dir") node.children = new Map();
+  if (kind === "char" || kind === "block") {
+    const rdev = Number(st.rdev);
+    node.major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+    node.minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
+  }
+  applyMeta(node, own);
+  return node;
+}
+
+/**
+ * Walks a directory (without following symlinks) into `root`, overlaying what
+ * is there. The directory itself gives the root's metadata. Hard links inside
+ * the source stay hard links. File contents are not read here.
+ */
+export function addDirectorySource(root: FsNode, dir: string, own: SourceOwnership, files: FsNode[]): void {
+  const top = lstatSync(dir, { bigint: true });
+  if (!top.isDirectory()) throw new TypeError(`Cannot use ${dir} as a directory source: not a directory`);
+  const rootMeta = nodeFromStat(top, "dir", own);
+  placeNode(root, [], rootMeta, () => rootMeta);
+  const links = new Map<string, FsNode>();
+  const makeDir = (): FsNode => {
+    throw new Error("unreachable");
+  };
+  const walk = (path: Buffer, target: FsNode, label: string) => {
+    const names = readdirSync(path, { encoding: "buffer" }) as Buffer[];
+    for (const name of names) {
+      const childPath = Buffer.concat([path, Buffer.from("/"), name]);
+      const childLabel = `${label}/${name.toString()}`;
+      const st = lstatSync(childPath, { bigint: true });
+      const kind = kindOf(st);
+      if (!kind) continue;
+      const key = nameKey(name);
+      if (kind !== "dir" && st.nlink > 1n) {
+        const id = `${st.dev}:${st.ino}`;
+        const seen = links.get(id);
+        if (seen) {
+          target.children?.set(key, seen);
+          continue;
+        }
+      }
+      const node = nodeFromStat(st, kind, own);
+      if (kind === "symlink") node.target = new Uint8Array(readlinkSync(childPath, { encoding: "buffer" }));
+      if (kind === "file") {
+        node.content = new FileContent(childPath, childLabel);
+        files.push(node);
+      }
+      if (kind !== "dir" && st.nlink > 1n) links.set(`${st.dev}:${st.ino}`, node);
+      const placed = placeNode(target, [key], node, makeDir);
+      if (kind === "dir") walk(childPath, placed, childLabel);
+    }
+  };
+  walk(Buffer.from(dir), root, dir.replace(/\/+$/, ""));
+}

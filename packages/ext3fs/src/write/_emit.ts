@@ -1,0 +1,416 @@
+import { zeros } from "@bigfile/blockdev";
+import {
+  DefaultMount,
+  ErrorsBehavior,
+  FsState,
+  HashVersion,
+  InodeNumber,
+  Jbd2,
+  SuperFlags,
+} from "../format/constants.ts";
+import { encodeGroupDescriptor } from "../format/group_descriptor.ts";
+import { encodeInode } from "../format/inode.ts";
+import { encodeJournalSuperblock } from "../format/journal_superblock.ts";
+import { emptySuperblock, encodeSuperblock, type Superblock } from "../format/superblock.ts";
+import type { Allocation, Plan } from "./_plan.ts";
+import { writeDirBlock } from "./_dir_pack.ts";
+import { groupHasSuper, groupLayout } from "./geometry.ts";
+
+/** Identity and times of the filesystem being written. */
+export interface EmitSettings {
+  uuid: Uint8Array;
+  hashSeed: Uint8Array;
+  label: Uint8Array;
+  /** s_mkfs_time, s_wtime, s_lastcheck. */
+  time: number;
+}
+
+const CHUNK = 1 << 20;
+
+/** Coalesces small pieces into ~1 MiB chunks; big pieces and zero runs pass through. */
+class Packer {
+  #buf: Uint8Array = new Uint8Array(CHUNK);
+  #used = 0;
+  readonly out: Uint8Array[] = [];
+
+  /** Adds bytes (copied if small). */
+  push(bytes: Uint8Array): void {
+    if (bytes.length >= CHUNK / 4) {
+      this.flush();
+      this.out.push(bytes);
+      return;
+    }
+    if (this.#used + bytes.length > CHUNK) this.flush();
+    this.#buf.set(bytes, this.#used);
+    this.#used += bytes.length;
+  }
+
+  /** Adds `n` zero bytes. */
+  zero(n: number): void {
+    if (n >= CHUNK / 4) {
+      this.flush();
+      for (let left = n; left > 0; left -= CHUNK) this.out.push(zeros(Math.min(left, CHUNK)));
+      return;
+    }
+    if (this.#used + n > CHUNK) this.flush();
+    this.#used += n;
+  }
+
+  /** Moves pending bytes to `out`. */
+  flush(): void {
+    if (this.#used > 0) {
+      this.out.push(this.#buf.subarray(0, this.#used));
+      this.#buf = new Uint8Array(CHUNK);
+      this.#used = 0;
+    }
+  }
+}
+
+/** Builds the primary superblock of a plan. */
+export function buildSuperblock(plan: Plan, settings: EmitSettings, freeBlocks: number, freeInodes: number): Superblock {
+  const geo = plan.geo;
+  const sb = emptySuperblock();
+  sb.inodesCount = geo.inodesCount;
+  sb.blocksCount = geo.blocksCount;
+  sb.rBlocksCount = geo.rBlocksCount;
+  sb.freeBlocksCount = freeBlocks;
+  sb.freeInodesCount = freeInodes;
+  sb.firstDataBlock = geo.firstDataBlock;
+  sb.logBlockSize = geo.logBlockSize;
+  sb.logClusterSize = geo.logBlockSize;
+  sb.blocksPerGroup = geo.blocksPerGroup;
+  sb.clustersPerGroup = geo.blocksPerGroup;
+  sb.inodesPerGroup = geo.inodesPerGroup;
+  sb.mtime = 0;
+  sb.wtime = settings.time;
+  sb.maxMntCount = -1;
+  sb.state = FsState.VALID;
+  sb.errors = ErrorsBehavior.CONTINUE;
+  sb.lastcheck = settings.time;
+  sb.revLevel = 1;
+  sb.firstIno = InodeNumber.FIRST;
+  sb.inodeSize = geo.inodeSize;
+  sb.featureCompat = plan.features.compat;
+  sb.featureIncompat = plan.features.incompat;
+  sb.featureRoCompat = plan.features.roCompat;
+  sb.uuid = settings.uuid;
+  sb.volumeName = settings.label;
+  sb.reservedGdtBlocks = geo.reservedGdtBlocks;
+  const seed = new DataView(settings.hashSeed.buffer, settings.hashSeed.byteOffset, 16);
+  for (let i = 0; i < 4; i++) sb.hashSeed[i] = seed.getUint32(i * 4, true);
+  sb.defHashVersion = HashVersion.HALF_MD4;
+  sb.defaultMountOpts = DefaultMount.XATTR_USER | DefaultMount.ACL;
+  sb.mkfsTime = settings.time;
+  sb.flags = SuperFlags.SIGNED_HASH;
+  if (geo.inodeSize > 128) {
+    sb.minExtraIsize = 32;
+    sb.wantExtraIsize = 32;
+  }
+  if (plan.journalIBlock) {
+    sb.journalInum = InodeNumber.JOURNAL;
+    sb.jnlBackupType = Jbd2.BACKUP_INODE_BLOCKS;
+    sb.jnlBlocks.set(plan.journalIBlock, 0);
+    sb.jnlBlocks[15] = Math.floor((geo.journalBlocks * geo.blockSize) / 2 ** 32);
+    sb.jnlBlocks[16] = (geo.journalBlocks * geo.blockSize) % 2 ** 32;
+  }
+  return sb;
+}
+
+/** Per-group counts. */
+interface GroupCounts {
+  freeBlocks: number;
+  freeInodes: number;
+  usedData: number;
+  usedInodes: number;
+}
+
+function groupCounts(plan: Plan, g: number): GroupCounts {
+  const geo = plan.geo;
+  const l = groupLayout(geo, g);
+  const dataCount = plan.groupDataCount[g] as number;
+  const usedData = Math.min(Math.max(plan.usedData - (plan.groupDataStart[g] as number), 0), dataCount);
+  const usedInodes = Math.min(Math.max(plan.lastIno - g * geo.inodesPerGroup, 0), geo.inodesPerGroup);
+  return {
+    freeBlocks: l.end - l.dataStart - usedData,
+    freeInodes: geo.inodesPerGroup - usedInodes,
+    usedData,
+    usedInodes,
+  };
+}
+
+function setBits(bitmap: Uint8Array, from: number, to: number): void {
+  let i = from;
+  while (i < to && i & 7) {
+    bitmap[i >>> 3] = (bitmap[i >>> 3] as number) | (1 << (i & 7));
+    i++;
+  }
+  if (to - i >= 8) {
+    bitmap.fill(0xff, i >>> 3, (to >>> 3));
+    i = to & ~7;
+  }
+  while (i < to) {
+    bitmap[i >>> 3] = (bitmap[i >>> 3] as number) | (1 << (i & 7));
+    i++;
+  }
+}
+
+/** A source of data-area blocks: the allocations in order, as chunks of whole blocks. */
+async function* dataArea(plan: Plan, maxChunkBlocks: number): AsyncGenerator<Uint8Array> {
+  const geo = plan.geo;
+  const bs = geo.blockSize;
+  for (const a of plan.allocations) yield* allocationBlocks(plan, a, bs, maxChunkBlocks);
+  void geo;
+}
+
+async function* allocationBlocks(plan: Plan, a: Allocation, bs: number, maxChunkBlocks: number): AsyncGenerator<Uint8Array> {
+  const phys = (p: number) => plan.phys(a.d0 + p);
+  switch (a.kind) {
+    case "resize": {
+      const geo = plan.geo;
+      const block = new Uint8Array(bs);
+      const v = new DataView(block.buffer);
+      for (let k = 0; k < geo.reservedGdtBlocks; k++) {
+        v.setUint32(((geo.descBlocks + k) % geo.addrPerBlock) * 4, geo.firstDataBlock + 1 + geo.descBlocks + k, true);
+      }
+      yield block;
+      return;
+    }
+    case "symlink": {
+      const block = new Uint8Array(bs);
+      block.set(a.target);
+      yield block;
+      return;
+    }
+    case "journal": {
+      for (const item of a.map.layout(phys)) {
+        if (item.kind === "map") {
+          yield pointerBlock(item.pointers);
+          continue;
+        }
+        let left = item.count;
+        if (item.logical === 0) {
+          const block = new Uint8Array(bs);
+          encodeJournalSuperblock(
+            {
+              magic: Jbd2.MAGIC,
+              blocktype: Jbd2.SUPERBLOCK_V2,
+              sequence: 0,
+              blocksize: bs,
+              maxlen: plan.geo.journalBlocks,
+              first: 1,
+              sSequence: 1,
+              start: 0,
+              errno: 0,
+              featureCompat: 0,
+              featureIncompat: 0,
+              featureRoCompat: 0,
+              uuid: journalUuid,
+              nrUsers: 1,
+              dynsuper: 0,
+              maxTransaction: 0,
+              maxTransData: 0,
+              checksumType: 0,
+              numFcBlocks: 0,
+              checksum: 0,
+              users: new Uint8Array(0),
+            },
+            block,
+          );
+          yield block;
+          left--;
+        }
+        for (; left > 0; left -= maxChunkBlocks) yield zeros(Math.min(left, maxChunkBlocks) * bs);
+      }
+      return;
+    }
+    case "dir": {
+      const starts = a.blockStarts;
+      let logical = 0;
+      for (const item of a.map.layout(phys)) {
+        if (item.kind === "map") {
+          yield pointerBlock(item.pointers);
+          continue;
+        }
+        for (let i = 0; i < item.count; i++, logical++) {
+          const block = new Uint8Array(bs);
+          const from = logical < starts.length ? (starts[logical] as number) : 0;
+          const to = logical < starts.length ? ((starts[logical + 1] as number | undefined) ?? a.entries.length) : 0;
+          writeDirBlock(a.entries, from, to, block);
+          yield block;
+        }
+      }
+      return;
+    }
+    case "file": {
+      const content = a.node.content;
+      if (!content) throw new TypeError("A regular file without content");
+      await content.open?.();
+      try {
+        for (const item of a.map.layout(phys)) {
+          if (item.kind === "map") {
+            yield pointerBlock(item.pointers);
+            continue;
+          }
+          for (let done = 0; done < item.count; ) {
+            const n = Math.min(item.count - done, maxChunkBlocks);
+            const buf = new Uint8Array(n * bs);
+            const position = (item.logical + done) * bs;
+            const want = Math.min(buf.length, a.node.size - position);
+            let got = 0;
+            while (got < want) {
+              const r = await content.read(position + got, buf.subarray(got, want));
+              if (r <= 0) break;
+              got += r;
+            }
+            if (got < want) {
+              throw new RangeError(
+                `Cannot read ${content.label}: it ended at ${position + got} bytes, expected ${a.node.size} (changed while mkfs ran?)`,
+              );
+            }
+            yield buf;
+            done += n;
+          }
+        }
+      } finally {
+        await content.close?.();
+      }
+      return;
+    }
+  }
+}
+
+let journalUuid: Uint8Array = new Uint8Array(16);
+
+function pointerBlock(pointers: Uint32Array): Uint8Array {
+  const out = new Uint8Array(pointers.length * 4);
+  new DataView(out.buffer).getUint32(0, true);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < pointers.length; i++) {
+    const p = pointers[i] as number;
+    if (p !== 0) view.setUint32(i * 4, p, true);
+  }
+  return out;
+}
+
+/**
+ * Emits the planned filesystem as a byte stream, blocks in increasing order:
+ * every group's superblock backup, descriptors, reserved GDT blocks, bitmaps
+ * and inode table, then its data blocks, pulling file contents only when their
+ * blocks come up.
+ */
+export async function* emitFilesystem(plan: Plan, settings: EmitSettings): AsyncGenerator<Uint8Array> {
+  const geo = plan.geo;
+  const bs = geo.blockSize;
+  journalUuid = settings.uuid;
+  const counts: GroupCounts[] = [];
+  let freeBlocks = 0;
+  let freeInodes = 0;
+  for (let g = 0; g < geo.groupCount; g++) {
+    const c = groupCounts(plan, g);
+    counts.push(c);
+    freeBlocks += c.freeBlocks;
+    freeInodes += c.freeInodes;
+  }
+  const sb = buildSuperblock(plan, settings, freeBlocks, freeInodes);
+  const gdt = new Uint8Array(geo.descBlocks * bs);
+  for (let g = 0; g < geo.groupCount; g++) {
+    const l = groupLayout(geo, g);
+    const c = counts[g] as GroupCounts;
+    encodeGroupDescriptor(
+      {
+        blockBitmap: l.blockBitmap,
+        inodeBitmap: l.inodeBitmap,
+        inodeTable: l.inodeTable,
+        freeBlocksCount: c.freeBlocks,
+        freeInodesCount: c.freeInodes,
+        usedDirsCount: plan.dirsPerGroup[g] as number,
+        flags: 0,
+        excludeBitmap: 0,
+        blockBitmapCsum: 0,
+        inodeBitmapCsum: 0,
+        itableUnused: 0,
+        checksum: 0,
+      },
+      gdt.subarray(g * 32, g * 32 + 32),
+    );
+  }
+  let backupGroups: number[] = [];
+  for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backupGroups.push(g);
+  const maxChunkBlocks = Math.max(1, CHUNK / bs);
+  const data = dataArea(plan, maxChunkBlocks);
+  let pending: Uint8Array<ArrayBufferLike> | undefined;
+  const packer = new Packer();
+  const inodeBytes = new Uint8Array(geo.inodeSize);
+
+  if (geo.firstDataBlock === 1) packer.zero(1024);
+  for (let g = 0; g < geo.groupCount; g++) {
+    const l = groupLayout(geo, g);
+    const c = counts[g] as GroupCounts;
+    if (l.hasSuper) {
+      sb.blockGroupNr = g;
+      const block = new Uint8Array(bs);
+      if (g === 0 && bs > 1024) encodeSuperblock(sb, block.subarray(1024, 2048));
+      else encodeSuperblock(sb, block.subarray(0, 1024));
+      packer.push(block);
+      packer.push(gdt);
+      if (g === 0) {
+        for (let k = 0; k < geo.reservedGdtBlocks; k++) {
+          const block = new Uint8Array(bs);
+          const v = new DataView(block.buffer);
+          const pblk = geo.firstDataBlock + 1 + geo.descBlocks + k;
+          backupGroups.forEach((bg, j) => {
+            if (j < geo.addrPerBlock) v.setUint32(j * 4, pblk + bg * geo.blocksPerGroup, true);
+          });
+          packer.push(block);
+        }
+      } else packer.zero(geo.reservedGdtBlocks * bs);
+    }
+    // Block bitmap.
+    const bb = new Uint8Array(bs);
+    setBits(bb, 0, l.dataStart - l.start + c.usedData);
+    setBits(bb, l.end - l.start, bs * 8);
+    packer.push(bb);
+    // Inode bitmap.
+    const ib = new Uint8Array(bs);
+    setBits(ib, 0, c.usedInodes);
+    setBits(ib, geo.inodesPerGroup, bs * 8);
+    packer.push(ib);
+    // Inode table.
+    const first = g * geo.inodesPerGroup + 1;
+    const lastUsed = Math.min(plan.lastIno, first + geo.inodesPerGroup - 1);
+    for (let ino = first; ino <= lastUsed; ino++) {
+      const inode = plan.inodes[ino];
+      if (inode) {
+        inodeBytes.fill(0);
+        packer.push(encodeInode(inode, geo.inodeSize, inodeBytes));
+      } else packer.zero(geo.inodeSize);
+    }
+    const usedBytes = Math.max(0, lastUsed - first + 1) * geo.inodeSize;
+    packer.zero(geo.inodeTableBlocks * bs - usedBytes);
+    // Data blocks.
+    let left = l.end - l.dataStart;
+    while (left > 0) {
+      if (!pending) {
+        const next = await data.next();
+        if (next.done) break;
+        pending = next.value;
+      }
+      const blocks = pending.length / bs;
+      if (blocks <= left) {
+        packer.push(pending);
+        left -= blocks;
+        pending = undefined;
+      } else {
+        packer.push(pending.subarray(0, left * bs));
+        pending = pending.subarray(left * bs);
+        left = 0;
+      }
+      if (packer.out.length > 0) yield* packer.out.splice(0);
+    }
+    if (left > 0) packer.zero(left * bs);
+    if (packer.out.length > 0) yield* packer.out.splice(0);
+  }
+  backupGroups = [];
+  packer.flush();
+  yield* packer.out.splice(0);
+}
