@@ -193,7 +193,7 @@ async function eachValue(
     for (const line of text.split("\n")) if (line.trim() !== "") out.push(convert(line.trim()));
     if (out.length > 0) io.stdout.write(`${out.join("\n")}\n`);
   };
-  for await (const chunk of openInput(io, "-", what)) {
+  for await (const chunk of openInput(io, "-", { what })) {
     pending += decoder.decode(chunk, { stream: true });
     const cut = pending.lastIndexOf("\n");
     if (cut >= 0) {

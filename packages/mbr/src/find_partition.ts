@@ -1,4 +1,4 @@
-import { SliceDevice, type BlockDevice } from "@bigfile/blockdev";
+import { type BlockDevice, SliceDevice } from "@bigfile/blockdev";
 import { PartitionLayoutError } from "./errors.ts";
 import type { Partition, PartitionRange } from "./partition_table.ts";
 import { type ReadPartitionsOptions, readPartitions } from "./read_partitions.ts";
@@ -28,12 +28,21 @@ export async function findPartition(
 ): Promise<FoundPartition> {
   const table = await readPartitions(source, options);
   if (table.gpt) {
-    throw new PartitionLayoutError("gpt", "Cannot use the partition table: this is a GPT disk (protective MBR entry 0xEE); use a GPT tool", 0x1be);
+    throw new PartitionLayoutError(
+      "gpt",
+      "Cannot use the partition table: this is a GPT disk (protective MBR entry 0xEE); use a GPT tool",
+      0x1be,
+    );
   }
   const p = table.partitions.find((q) => q.number === number);
   if (!p) {
     const have = table.partitions.map((q) => q.number).join(", ") || "none";
-    throw new PartitionLayoutError("not-found", `Cannot find partition ${number}: the table has ${have}`, -1, number);
+    throw new PartitionLayoutError(
+      "not-found",
+      `Cannot find partition ${number}: the table has ${have}`,
+      -1,
+      number,
+    );
   }
   const ss = table.sectorSize;
   const found = { ...p, offset: p.start * ss, length: p.size * ss };
@@ -61,7 +70,11 @@ export async function findPartition(
  * const superblock = await part1.read(1024, 1024);
  * ```
  */
-export async function openPartition(device: BlockDevice, number: number, options: ReadPartitionsOptions = {}): Promise<SliceDevice> {
+export async function openPartition(
+  device: BlockDevice,
+  number: number,
+  options: ReadPartitionsOptions = {},
+): Promise<SliceDevice> {
   const found = await findPartition(device, number, options);
   return new SliceDevice(device, { offset: found.offset, length: found.length });
 }

@@ -15,10 +15,22 @@
  *
  * @module
  */
+
+export * from "./encode_table.ts";
 export * from "./errors.ts";
-export * from "./partition_types.ts";
-export * from "./partition_table.ts";
-export * from "./parse_mbr.ts";
-export * from "./sector_reader.ts";
-export * from "./read_partitions.ts";
+export * from "./fdisk_listing.ts";
 export * from "./find_partition.ts";
+export * from "./parse_mbr.ts";
+export * from "./partition_table.ts";
+export * from "./partition_types.ts";
+export * from "./plan_layout.ts";
+export * from "./read_partitions.ts";
+export * from "./sector_patch_stream.ts";
+export * from "./sector_reader.ts";
+export * from "./sfdisk_json.ts";
+export * from "./sfdisk_script.ts";
+export * from "./stream_sector_reader.ts";
+export * from "./table_stream.ts";
+export * from "./validate_table.ts";
+export * from "./wrap_partition.ts";
+export * from "./write_table.ts";

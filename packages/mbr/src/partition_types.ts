@@ -127,7 +127,15 @@ export function partitionTypeName(type: number): string {
 }
 
 /** The one-letter type aliases sfdisk scripts accept. */
-const ALIASES: Record<string, number> = { L: 0x83, S: 0x82, E: 0x05, X: 0x85, U: 0xef, R: 0xfd, V: 0x8e };
+const ALIASES: Record<string, number> = {
+  L: 0x83,
+  S: 0x82,
+  E: 0x05,
+  X: 0x85,
+  U: 0xef,
+  R: 0xfd,
+  V: 0x8e,
+};
 
 /**
  * Parses a partition type as sfdisk scripts write it: hex without prefix
@@ -146,7 +154,10 @@ export function parsePartitionType(text: string): number {
   const alias = ALIASES[t.toUpperCase()];
   if (alias !== undefined && t.length === 1) return alias;
   const m = /^(?:0x)?([0-9a-f]{1,2})$/i.exec(t);
-  if (!m) throw new SyntaxError(`Cannot parse partition type '${text}': expected a hex byte like 83 or an alias (L, S, E, X, U, R, V)`);
+  if (!m)
+    throw new SyntaxError(
+      `Cannot parse partition type '${text}': expected a hex byte like 83 or an alias (L, S, E, X, U, R, V)`,
+    );
   return Number.parseInt(m[1] as string, 16);
 }
 

@@ -36,7 +36,10 @@ export interface ReadPartitionsOptions {
  * const part = new SliceDevice(disk, { offset: p1.start * 512, length: p1.size * 512 });
  * ```
  */
-export async function readPartitions(source: TableSource, options: ReadPartitionsOptions = {}): Promise<DiskTable> {
+export async function readPartitions(
+  source: TableSource,
+  options: ReadPartitionsOptions = {},
+): Promise<DiskTable> {
   const reader = toSectorReader(source, options.sectorSize);
   const ss = reader.sectorSize;
   const maxLogical = options.maxLogical ?? 1024;
@@ -52,7 +55,13 @@ export async function readPartitions(source: TableSource, options: ReadPartition
   const extended: Partition[] = [];
   for (const e of mbr.entries) {
     if (isEmptyEntry(e)) continue;
-    const p = entryToPartition(e, 0, 0, e.index + 1, isExtendedType(e.type) ? "extended" : "primary");
+    const p = entryToPartition(
+      e,
+      0,
+      0,
+      e.index + 1,
+      isExtendedType(e.type) ? "extended" : "primary",
+    );
     partitions.push(p);
     if (p.kind === "extended" && !mbr.protective) extended.push(p);
   }
@@ -70,7 +79,11 @@ export async function readPartitions(source: TableSource, options: ReadPartition
           linkOffset,
         );
       }
-      if (ebr < ext.start || ebr >= ext.start + ext.size || (reader.size !== undefined && (ebr + 1) * ss > reader.size)) {
+      if (
+        ebr < ext.start ||
+        ebr >= ext.start + ext.size ||
+        (reader.size !== undefined && (ebr + 1) * ss > reader.size)
+      ) {
         throw new PartitionTableError(
           "ebr-outside",
           `Cannot read logical partitions: an EBR link points to sector ${ebr}, outside extended partition ${ext.number} (sectors ${ext.start}..${ext.start + ext.size - 1}${reader.size !== undefined ? ` of a ${Math.floor(reader.size / ss)}-sector disk` : ""})`,
@@ -113,7 +126,13 @@ export async function readPartitions(source: TableSource, options: ReadPartition
   };
 }
 
-function entryToPartition(e: MbrEntry, base: number, sectorOffset: number, number: number, kind: Partition["kind"]): Partition {
+function entryToPartition(
+  e: MbrEntry,
+  base: number,
+  sectorOffset: number,
+  number: number,
+  kind: Partition["kind"],
+): Partition {
   const p: Partition = {
     number,
     kind,
@@ -121,7 +140,13 @@ function entryToPartition(e: MbrEntry, base: number, sectorOffset: number, numbe
     size: e.size,
     type: e.type,
     bootable: e.status === 0x80,
-    raw: { offset: sectorOffset + e.offset, status: e.status, chsStart: e.chsStart, chsEnd: e.chsEnd, relativeStart: e.start },
+    raw: {
+      offset: sectorOffset + e.offset,
+      status: e.status,
+      chsStart: e.chsStart,
+      chsEnd: e.chsEnd,
+      relativeStart: e.start,
+    },
   };
   if (kind === "logical") p.ebr = base;
   return p;
