@@ -148,7 +148,9 @@ export async function debugfsTree(
         if (!line.startsWith("/") || !line.endsWith("/")) continue;
         const parts = line.slice(1, -1).split("/");
         if (parts.length < 6) continue;
-        const [ino, mode, uid, gid] = parts.slice(0, 4).map((p, k) => Number.parseInt(p, k === 1 ? 8 : 10));
+        const [ino, mode, uid, gid] = parts
+          .slice(0, 4)
+          .map((p, k) => Number.parseInt(p, k === 1 ? 8 : 10) >>> 0);
         const name = parts.slice(4, -1).join("/");
         if (name === "." || name === ".." || !ino) continue;
         const entry: Listed = {
