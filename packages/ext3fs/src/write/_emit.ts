@@ -106,6 +106,13 @@ export function buildSuperblock(plan: Plan, settings: EmitSettings, freeBlocks: 
     sb.minExtraIsize = 32;
     sb.wantExtraIsize = 32;
   }
+  let overhead = geo.firstDataBlock + geo.journalBlocks;
+  for (let g = 0; g < geo.groupCount; g++) {
+    const l = groupLayout(geo, g);
+    overhead += l.dataStart - l.start;
+  }
+  if (!plan.journalIBlock) overhead -= geo.journalBlocks;
+  sb.overheadClusters = overhead;
   if (plan.journalIBlock) {
     sb.journalInum = InodeNumber.JOURNAL;
     sb.jnlBackupType = Jbd2.BACKUP_INODE_BLOCKS;

@@ -1,5 +1,134 @@
-import type { CliIo } from "@bigfile/blockdev/cli-kit";
+import {
+  type CliIo,
+  checkBinaryOutput,
+  ExitError,
+  integerOption,
+  jsonText,
+  openInput,
+  sizeOption,
+  UsageError,
+  writeOutput,
+} from "@bigfile/blockdev/cli-kit";
 import type { Command } from "commander";
+import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
+
+interface MkfsFlags {
+  type: string;
+  size?: number;
+  blocks?: number;
+  blockSize?: number;
+  inodeSize?: number;
+  inodes?: number;
+  bytesPerInode?: number;
+  reservedPercent?: number;
+  label?: string;
+  uuid?: string;
+  seed?: string;
+  output?: string;
+  rootOwner?: string;
+  squashOwners?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function ownerOption(value: string): { uid: number; gid: number } {
+  const m = /^(\d+):(\d+)$/.exec(value);
+  if (!m) throw new UsageError(`--root-owner wants UID:GID (numbers), got ${JSON.stringify(value)}`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
+}
+
+function percentOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 50) throw new UsageError(`-m wants a percentage from 0 to 50, got ${value}`);
+  return n;
+}
 
 /** Adds `ext3fs mkfs` to the program. */
-export function addMkfsCommand(_program: Command, _io: CliIo): void {}
+export function addMkfsCommand(program: Command, io: CliIo): void {
+  program
+    .command("mkfs")
+    .description("write an ext2/ext3 filesystem built from directories and tar archives (a stream, no root needed)")
+    .argument("[source...]", "directories, tar files, or - for a tar on standard input; later ones overlay earlier ones")
+    .option("-t, --type <type>", "ext3 (with a journal) or ext2", "ext3")
+    .option("--size <size>", "filesystem size (bytes, 4G, 512MiB, 8080632s)", sizeOption)
+    .option("--blocks <n>", "filesystem size in blocks, counted like mke2fs: 1 KiB units unless -b is given", integerOption)
+    .option("-b, --block-size <bytes>", "block size: 1024, 2048 or 4096 (default: by size, as mke2fs)", integerOption)
+    .option("-I, --inode-size <bytes>", "inode size: 128 or 256 (default 256)", integerOption)
+    .option("-N, --inodes <n>", "number of inodes", integerOption)
+    .option("-i, --bytes-per-inode <bytes>", "bytes per inode (default: by size, as mke2fs)", integerOption)
+    .option("-m, --reserved-percent <pct>", "blocks reserved for root, in percent (default 5)", percentOption)
+    .option("-L, --label <label>", "volume label (at most 16 bytes)")
+    .option("-U, --uuid <uuid>", "filesystem UUID (default: random, or from --seed)")
+    .option("--seed <text>", "reproducible output: UUID, hash seed and times of created objects come from TEXT")
+    .option("--root-owner <uid:gid>", "owner of the root directory (as mke2fs -E root_owner)")
+    .option("--squash-owners", "make every file owned by 0:0 (as genext2fs --squash-uids)")
+    .option("--squash-uids", "same as --squash-owners")
+    .option("-o, --output <file>", "write the image to FILE (sparse, atomic) instead of standard output")
+    .option("--json", "print the report as JSON on standard error")
+    .option("-q, --quiet", "no report on standard error")
+    .addHelpText(
+      "after",
+      `
+The filesystem is streamed: blocks in increasing order, file contents read only
+when their blocks come up. Everything that can fail (the tree does not fit, a
+name over 255 bytes, an unreadable file, a truncated tar) is reported before the
+first byte. Without --size/--blocks the smallest filesystem that fits the input
+plus about 10% is made. SOURCE_DATE_EPOCH clamps times and makes the output
+reproducible, like --seed.
+
+Examples:
+  ext3fs mkfs rootfs/ --blocks 4040316 -o part.img     the seed's 4040316-KiB ext3
+  ext3fs mkfs rootfs/ boot.tar -L root --seed v1 > part.img
+  tar -C rootfs -c . | ext3fs mkfs - -t ext2 --root-owner 0:0 -o part.img
+  ext3fs mkfs rootfs/ --size 3G | mbr wrap --align cylinder > disk.img`,
+    )
+    .action(async (sourceArgs: string[], flags: MkfsFlags & { squashUids?: boolean }) => {
+      if (flags.type !== "ext3" && flags.type !== "ext2") throw new UsageError(`-t wants ext3 or ext2, got ${flags.type}`);
+      if (flags.size !== undefined && flags.blocks !== undefined) throw new UsageError("give --size or --blocks, not both");
+      checkBinaryOutput(io, flags.output);
+      const stdinCount = sourceArgs.filter((s) => s === "-").length;
+      if (stdinCount > 1) throw new UsageError("standard input (-) can be a source only once");
+      const sources: MkfsSource[] = sourceArgs.map((s) =>
+        s === "-" ? { kind: "tar-stream", stream: openInput(io, "-", { what: "a tar archive" }), label: "-" } : s,
+      );
+      const options: MkfsOptions = { type: flags.type };
+      if (flags.size !== undefined) options.size = flags.size;
+      if (flags.blocks !== undefined) options.blocks = flags.blocks;
+      if (flags.blockSize !== undefined) options.blockSize = flags.blockSize;
+      if (flags.inodeSize !== undefined) options.inodeSize = flags.inodeSize;
+      if (flags.inodes !== undefined) options.inodes = flags.inodes;
+      if (flags.bytesPerInode !== undefined) options.bytesPerInode = flags.bytesPerInode;
+      if (flags.reservedPercent !== undefined) options.reservedPercent = flags.reservedPercent;
+      if (flags.label !== undefined) options.label = flags.label;
+      if (flags.uuid !== undefined) options.uuid = flags.uuid;
+      if (flags.seed !== undefined) options.seed = flags.seed;
+      if (flags.rootOwner !== undefined) options.rootOwner = ownerOption(flags.rootOwner);
+      if (flags.squashOwners || flags.squashUids) options.squashOwners = true;
+      const sde = io.env.SOURCE_DATE_EPOCH;
+      if (sde !== undefined && sde !== "") {
+        if (!/^\d+$/.test(sde)) throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, got ${sde}`);
+        options.sourceDateEpoch = Number(sde);
+      }
+      if (!flags.quiet && !flags.json) options.log = (m) => io.stderr.write(`ext3fs: ${m}\n`);
+      let image: Awaited<ReturnType<typeof mkfs>>;
+      try {
+        image = await mkfs(sources, options);
+      } catch (error) {
+        if (error instanceof RangeError || error instanceof TypeError || (error as { code?: string }).code) {
+          throw new ExitError((error as Error).message, 1);
+        }
+        throw error;
+      }
+      const r = image.report;
+      const g = r.geometry;
+      await writeOutput(io, image.chunks(), flags.output);
+      if (flags.json) io.stderr.write(jsonText(r));
+      else if (!flags.quiet) {
+        io.stderr.write(
+          `ext3fs: ${flags.type} ${g.blocksCount} blocks of ${g.blockSize} bytes (${r.bytes} bytes), ` +
+            `${g.groupCount} groups, ${g.inodesCount} inodes (${r.inodesUsed} used), ` +
+            `journal ${g.journalBlocks} blocks, UUID ${r.uuid}\n`,
+        );
+      }
+    });
+}

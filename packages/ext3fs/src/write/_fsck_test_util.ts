@@ -1,0 +1,17 @@
+import { execa } from "execa";
+
+/** Runs `e2fsck -fn` and returns the exit code and any line that is not a pass header or summary. */
+export async function fsckProblems(image: string, fix = false): Promise<{ exitCode: number; problems: string[]; output: string }> {
+  const r = await execa("e2fsck", [fix ? "-fy" : "-fn", image], { reject: false, all: true });
+  const output = r.all ?? "";
+  const problems = output
+    .split("\n")
+    .filter(
+      (line) =>
+        line.trim() !== "" &&
+        !/^Pass \d[A-Z]?: /.test(line) &&
+        !/^e2fsck \d/.test(line) &&
+        !/: \d+\/\d+ files \(/.test(line),
+    );
+  return { exitCode: r.exitCode ?? -1, problems, output };
+}

@@ -1,0 +1,64 @@
+import { execa } from "execa";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeToFile } from "@bigfile/blockdev";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fsckProblems } from "./_fsck_test_util.ts";
+import { makeTortureTree, tortureTar } from "./_test_tree.ts";
+import { haveTool } from "./_tools_test_util.ts";
+import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
+
+let work = "";
+let tree = "";
+let empty = "";
+let tarPath = "";
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), "ext3fs-mkfs-"));
+  tree = join(work, "tree");
+  empty = join(work, "empty");
+  await mkdir(tree);
+  await mkdir(empty);
+  makeTortureTree(tree, 3000);
+  const chunks: Uint8Array[] = [];
+  for await (const c of tortureTar()) chunks.push(c.slice());
+  tarPath = join(work, "overlay.tar");
+  await writeFile(tarPath, Buffer.concat(chunks));
+});
+
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+async function build(name: string, sources: MkfsSource[], options: MkfsOptions): Promise<string> {
+  const image = await mkfs(sources, options);
+  const path = join(work, `${name}.img`);
+  await writeToFile(image.chunks(), path);
+  return path;
+}
+
+const matrix: [string, number, number][] = [];
+for (const type of ["ext2", "ext3"]) for (const bs of [1024, 2048, 4096]) for (const isz of [128, 256]) matrix.push([type, bs, isz]);
+
+describe("mkfs matrix: e2fsck -fn is clean", () => {
+  it.each(matrix)("%s, %i-byte blocks, %i-byte inodes", async (type, bs, isz) => {
+    if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
+    const opts: MkfsOptions = { type: type as "ext2" | "ext3", blockSize: bs, inodeSize: isz, seed: "matrix" };
+    const emptyImg = await build(`empty-${type}-${bs}-${isz}`, [empty], opts);
+    const e = await fsckProblems(emptyImg);
+    expect(e.problems, e.output).toEqual([]);
+    expect(e.exitCode).toBe(0);
+    const img = await build(`tree-${type}-${bs}-${isz}`, [tree, tarPath], opts);
+    const t = await fsckProblems(img);
+    expect(t.problems, t.output).toEqual([]);
+    expect(t.exitCode).toBe(0);
+    const copy = `${img}.copy`;
+    await copyFile(img, copy);
+    const fixed = await fsckProblems(copy, true);
+    expect(fixed.exitCode, fixed.output).toBe(0);
+    await rm(copy);
+    await rm(emptyImg);
+    await rm(img);
+  });
+});
