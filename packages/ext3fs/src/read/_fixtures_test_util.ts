@@ -64,9 +64,6 @@ export function makeTree(root: string): void {
   writeSync(sparse, bytes(5000, 3), 0, 5000, 3 * 1024 * 1024);
   ftruncateSync(sparse, 5 * 1024 * 1024);
   closeSync(sparse);
-  chmodSync(join(root, "etc", "hostname"), 0o4755);
-  chmodSync(join(root, "empty"), 0o600);
-  chmodSync(join(root, "boot"), 0o1777);
   if (isRoot) {
     execFileSync("mknod", [join(root, "ttyS0"), "c", "4", "64"]);
     execFileSync("mknod", [join(root, "bigdev"), "b", "259", "300000"]);
@@ -75,6 +72,10 @@ export function makeTree(root: string): void {
     lchownSync(join(root, "boot", "vmlinuz"), 7, 8);
     lchownSync(join(root, "many"), 65534, 65534);
   }
+  // After the chowns, which clear set-user-ID bits.
+  chmodSync(join(root, "etc", "hostname"), 0o4755);
+  chmodSync(join(root, "empty"), 0o600);
+  chmodSync(join(root, "boot"), 0o1777);
   utimesSync(
     join(root, "empty"),
     new Date("2001-02-03T04:05:06.789Z"),

@@ -4,10 +4,14 @@ import {
   decodeReaderInode,
   EXTENTS_FL,
   type ReaderInode,
+  S_IFBLK,
+  S_IFCHR,
   S_IFDIR,
+  S_IFIFO,
   S_IFLNK,
   S_IFMT,
   S_IFREG,
+  S_IFSOCK,
 } from "./_decode_inode.ts";
 import { groupCount } from "./_decode_superblock.ts";
 import {
@@ -49,13 +53,13 @@ export interface CheckOptions {
 }
 
 const DIRENT_TYPE_OF_MODE: Record<number, number> = {
-  16807: 1,
-  9604: 2,
-  4802: 3,
-  14406: 4,
-  2401: 5,
-  26411: 6,
-  21609: 7,
+  [S_IFREG]: 1,
+  [S_IFDIR]: 2,
+  [S_IFCHR]: 3,
+  [S_IFBLK]: 4,
+  [S_IFIFO]: 5,
+  [S_IFSOCK]: 6,
+  [S_IFLNK]: 7,
 };
 
 class Bits {
