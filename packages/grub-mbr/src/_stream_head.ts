@@ -9,8 +9,13 @@ export class StreamHead implements ByteReader {
   readonly iterator: AsyncIterator<Uint8Array>;
   readonly limit: number;
 
-  constructor(source: AsyncIterable<Uint8Array>, limit: number) {
-    this.iterator = source[Symbol.asyncIterator]();
+  constructor(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, limit: number) {
+    this.iterator =
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (async function* () {
+            yield* source;
+          })();
     this.limit = limit;
   }
 

@@ -63,6 +63,13 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+const ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g");
+
+/** Serial output without terminal escape sequences. */
+function stripEscapes(text: string): string {
+  return text.replace(ESCAPE, "");
+}
+
 /** Boots `disk` and resolves with the serial output once the marker shows (or QEMU ends). */
 function boot(disk: string): Promise<string> {
   return new Promise((resolve) => {
@@ -83,13 +90,13 @@ function boot(disk: string): Promise<string> {
     let out = "";
     const done = () => {
       qemu.kill("SIGTERM");
-      resolve(out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ""));
+      resolve(stripEscapes(out));
     };
     qemu.stdout.on("data", (chunk: Buffer) => {
       out += chunk.toString("latin1");
       if (out.includes(MARKER)) done();
     });
-    qemu.on("close", () => resolve(out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "")));
+    qemu.on("close", () => resolve(stripEscapes(out)));
   });
 }
 

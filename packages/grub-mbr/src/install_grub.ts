@@ -68,7 +68,7 @@ export interface GrubInstallStream {
  * ```
  */
 export async function installGrubStream(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   bootImg: Uint8Array,
   coreImg: CoreImageSource,
   options: GrubInstallStreamOptions = {},
