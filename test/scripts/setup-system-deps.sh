@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the real-system test tier needs (QEMU, GRUB,
+# pygrub, busybox, e2fsprogs, ...). Quick and quiet when all are installed
+# (checked with dpkg -s; no apt-get update then). Without root it prints one
+# loud line naming the missing packages and exits 0: the tests then skip
+# (outside CI) or fail (in CI) with the same names.
+#
+# Usage: bash test/scripts/setup-system-deps.sh
+set -euo pipefail
+
+packages=(
+  qemu-system-x86 # qemu-system-x86_64
+  grub-pc-bin     # /usr/lib/grub/i386-pc (boot.img, modules, grub-bios-setup)
+  grub-common     # grub-mkimage
+  xen-utils-4.17  # pygrub
+  busybox-static  # the test initramfs
+  cpio            # packing the initramfs
+  fdisk           # sfdisk
+  e2fsprogs       # mke2fs e2fsck debugfs dumpe2fs
+  genext2fs       # benchmarks
+  debootstrap     # the Debian root fixture
+  bsdutils        # script (pygrub needs a pseudo-terminal)
+  util-linux      # unshare (grub-bios-setup without a loop device)
+  python3         # sockets in test trees
+  gzip
+  xz-utils
+  zstd            # kernel modules may be compressed
+  dpkg
+  apt
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "setup-system-deps: all ${#packages[@]} Debian packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-system-deps: NOT ROOT — cannot install: ${missing[*]} (run: sudo apt-get install ${missing[*]}); the real-system tier will skip (or fail in CI)" >&2
+  exit 0
+fi
+
+echo "setup-system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
