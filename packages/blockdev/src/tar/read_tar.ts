@@ -612,7 +612,7 @@ async function readSparseMap1(
   let count = -1;
   const decoder = new TextDecoder("latin1");
   try {
-    while (count < 0 || numbers.length < 2 * count) {
+    while (count < 0 || numbers.length < 1 + 2 * count) {
       if (bytes >= maxHeader) {
         throw new TarSyntaxError(
           `Cannot read GNU sparse map at offset ${start}: it is longer than ${maxHeader} bytes`,
@@ -623,7 +623,7 @@ async function readSparseMap1(
       bytes += BLOCK;
       const text = decoder.decode(block);
       for (const ch of text) {
-        if (count >= 0 && numbers.length >= 2 * count) break;
+        if (count >= 0 && numbers.length >= 1 + 2 * count) break;
         if (ch === "\n") {
           numbers.push(sparseNumber(line, start));
           line = "";

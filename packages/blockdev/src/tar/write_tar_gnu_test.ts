@@ -156,7 +156,8 @@ describe.skipIf(!haveTar)("writeTar read by GNU tar", () => {
         expect(Number(st.gid), e.path).toBe(e.gid ?? 0);
         if (e.type !== "directory") {
           const m = e.mtime ?? 0;
-          const want = BigInt(Math.floor(m)) * 1_000_000_000n + BigInt(Math.round((m - Math.floor(m)) * 1e9));
+          const want =
+            BigInt(Math.floor(m)) * 1_000_000_000n + BigInt(Math.round((m - Math.floor(m)) * 1e9));
           expect(st.mtimeNs, e.path).toBe(want);
         }
       }
