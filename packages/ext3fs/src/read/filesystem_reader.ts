@@ -497,6 +497,11 @@ export class FilesystemReader {
     const inode = typeof ino === "number" ? await this.inode(ino) : ino;
     const bs = this.blockSize;
     const size = inode.size;
+    const apb = bs / 4;
+    const maxSize = (inode.flags & EXTENTS_FL ? 2 ** 32 : 12 + apb + apb * apb + apb * apb * apb) * bs;
+    if (size > maxSize) {
+      throw new ExtCorruptionError(`Cannot read inode ${inode.ino}: its size ${size} exceeds what its block map can address (${maxSize})`, inode.offset + 4);
+    }
     let position = 0;
     const maxBlocks = Math.max(1, Math.floor(CHUNK / bs));
     for await (const run of this.runs(inode)) {
