@@ -7,7 +7,6 @@ import {
   checkBinaryOutput,
   createProgram,
   ExitError,
-  jsonText,
   openInput,
   runProgram,
   sizeOption,

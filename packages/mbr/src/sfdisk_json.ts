@@ -57,7 +57,8 @@ export function toSfdiskJson(table: PartitionTable, device = "disk"): SfdiskJson
 
 /** The text `sfdisk --json` prints (3-space indentation), newline-terminated. */
 export function formatSfdiskJson(table: PartitionTable, device = "disk"): string {
-  return `${JSON.stringify(toSfdiskJson(table, device), null, 3)}\n`;
+  // sfdisk joins the partition objects as `},{` on one line.
+  return `${JSON.stringify(toSfdiskJson(table, device), null, 3).replace(/\},\n\s*\{/g, "},{")}\n`;
 }
 
 /**
