@@ -24,12 +24,23 @@ export async function haveTool(command: string, debianPackage: string): Promise<
   return ok;
 }
 
-/** Whether we may run grub-bios-setup (needs root for unshare -m + mount). */
+/** `unshare` arguments for a private mount namespace (plus a user namespace when not root). */
+function unshareArgs(): string[] {
+  return process.getuid?.() === 0
+    ? ["-m", "--propagation", "private"]
+    : ["-r", "-m", "--propagation", "private"];
+}
+
+/**
+ * Whether we may run grub-bios-setup on image files: it needs a private mount
+ * namespace (root, or unprivileged user namespaces for `unshare -r -m`).
+ */
 export async function canRunGrubBiosSetup(): Promise<boolean> {
   if (!(await haveTool(GRUB_BIOS_SETUP, "grub-pc-bin"))) return false;
   if (!(await haveTool("unshare", "util-linux"))) return false;
-  if (process.getuid?.() !== 0) {
-    const message = "grub-bios-setup golden tests need root (unshare -m and a tmpfs mount)";
+  const probe = await execa("unshare", [...unshareArgs(), "true"], { reject: false });
+  if (probe.exitCode !== 0) {
+    const message = `grub-bios-setup golden tests need 'unshare -m' (root) or 'unshare -r -m' (user namespaces): ${String(probe.stderr).trim()}`;
     if (process.env.CI) throw new Error(message);
     console.warn(`SKIPPED: ${message}`);
     return false;
@@ -64,7 +75,7 @@ ${GRUB_BIOS_SETUP} -d "$D" -m "$D/device.map" "$@" "$IMG"
 `;
   const r = await execa(
     "unshare",
-    ["-m", "--propagation", "private", "sh", "-c", script, "sh", image, bootImg, coreImg, ...args],
+    [...unshareArgs(), "sh", "-c", script, "sh", image, bootImg, coreImg, ...args],
     {
       reject: false,
     },

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { FileDevice } from "@bigfile/blockdev";
 import {
   type CliIo,
+  checkBinaryInput,
   checkBinaryOutput,
   createProgram,
   ExitError,
@@ -105,6 +106,14 @@ or later (2048 is best), or GPT with a BIOS boot partition. Nothing is written
 when the install is refused.`,
     )
     .action(async (image: string | undefined, flags: InstallFlags) => {
+      if (!flags.inPlace) {
+        if (flags.json)
+          throw new UsageError("--json needs --in-place (standard output carries the image)");
+        checkBinaryOutput(io);
+        checkBinaryInput(io, image);
+      } else if (!image || image === "-") {
+        throw new UsageError("--in-place needs an IMAGE file");
+      }
       const grubDirOptions = flags.grubDir
         ? { grubDir: flags.grubDir, env: io.env }
         : { env: io.env };
@@ -141,9 +150,6 @@ when the install is refused.`,
         io.stdout.write(flags.json ? jsonText(planReport(image, plan)) : planText(image, plan));
         return;
       }
-      if (flags.json)
-        throw new UsageError("--json needs --in-place (standard output carries the image)");
-      checkBinaryOutput(io);
       const { plan, output } = await installGrubStream(
         openInput(io, image),
         bootImg,

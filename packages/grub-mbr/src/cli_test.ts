@@ -44,7 +44,8 @@ describe("grub-mbr", () => {
     expect(await main(["install", "--in-place"], memoryIo())).toBe(2);
     expect(await main(["install", "--json"], memoryIo())).toBe(2);
     const tty = memoryIo({ stdoutIsTTY: true });
-    expect(await main(["install", "x.img", "--boot-img", "a", "--core-img", "b"], tty)).toBe(1);
+    expect(await main(["install", "x.img", "--boot-img", "a", "--core-img", "b"], tty)).toBe(2);
+    expect(await main(["install"], memoryIo({ stdinIsTTY: true }))).toBe(2);
     const tty2 = memoryIo({ stdoutIsTTY: true });
     expect(await main(["files"], tty2)).toBe(2);
     expect(tty2.stderrText()).toContain("terminal");
