@@ -33,7 +33,9 @@ export function grubCfg(options: GrubCfgOptions = {}): string {
     lines.push("serial --unit=0 --speed=115200", "terminal_input serial", "terminal_output serial");
   }
   lines.push("set default=0", "set timeout=0", `menuentry '${options.title ?? "bigfile test"}' {`);
-  lines.push(`  linux ${options.kernel ?? "/boot/vmlinuz"} ${options.cmdline ?? "console=ttyS0 loglevel=4"}`);
+  lines.push(
+    `  linux ${options.kernel ?? "/boot/vmlinuz"} ${options.cmdline ?? "console=ttyS0 loglevel=4"}`,
+  );
   if (options.initrd !== null) lines.push(`  initrd ${options.initrd ?? "/boot/initrd.img"}`);
   lines.push("}");
   return `${lines.join("\n")}\n`;

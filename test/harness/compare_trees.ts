@@ -108,7 +108,10 @@ export interface SnapshotOptions {
  * Snapshot of a host directory (lstat, never following symlinks; file contents
  * read with O_NOATIME so the snapshot does not change atimes).
  */
-export async function snapshotDir(root: string, options: SnapshotOptions = {}): Promise<TreeSnapshot> {
+export async function snapshotDir(
+  root: string,
+  options: SnapshotOptions = {},
+): Promise<TreeSnapshot> {
   const entries = new Map<string, TreeEntry>();
   const visit = async (host: string, path: string) => {
     const st = await lstat(host);

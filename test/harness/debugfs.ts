@@ -4,12 +4,29 @@
  *
  * @module
  */
-import { link, lchown, lutimes, mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
-import { chmod } from "node:fs/promises";
+import {
+  chmod,
+  lchown,
+  link,
+  lutimes,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
-import { type EntryType, hashFile, type TreeEntry, type TreeSnapshot, typeOfMode } from "./compare_trees.ts";
+import {
+  type EntryType,
+  hashFile,
+  type TreeEntry,
+  type TreeSnapshot,
+  typeOfMode,
+} from "./compare_trees.ts";
 import { withOffset } from "./e2fsck.ts";
 
 /** Options of the debugfs helpers. */
@@ -70,7 +87,9 @@ export async function debugfsCat(
     maxBuffer: 1 << 30,
   });
   const stderr = Buffer.from(r.stderr).toString();
-  if (/File not found|while (trying to open|opening filesystem)|not found by ext2_lookup/.test(stderr)) {
+  if (
+    /File not found|while (trying to open|opening filesystem)|not found by ext2_lookup/.test(stderr)
+  ) {
     throw new Error(`debugfs cannot cat ${path}: ${stderr.trim()}`);
   }
   return Buffer.from(r.stdout);
@@ -222,7 +241,9 @@ export async function debugfsTree(
         const fast = /^Fast link dest: "(.*)"$/m.exec(text);
         entry.target = fast
           ? (fast[1] ?? "")
-          : (await readFile(toDump.get(e.ino) ?? "/nonexistent").catch(() => Buffer.alloc(0))).toString();
+          : (
+              await readFile(toDump.get(e.ino) ?? "/nonexistent").catch(() => Buffer.alloc(0))
+            ).toString();
       }
       if (type === "char" || type === "block") {
         const m = /Device major\/minor number: (\d+):(\d+)/.exec(text);
@@ -243,7 +264,12 @@ export async function debugfsTree(
 async function makeSpecial(path: string, entry: TreeEntry): Promise<void> {
   if (entry.type === "char" || entry.type === "block") {
     const kind = entry.type === "char" ? "c" : "b";
-    await execa("mknod", [path, kind, String(entry.rdev?.major ?? 0), String(entry.rdev?.minor ?? 0)]);
+    await execa("mknod", [
+      path,
+      kind,
+      String(entry.rdev?.major ?? 0),
+      String(entry.rdev?.minor ?? 0),
+    ]);
   } else if (entry.type === "fifo") {
     await execa("mknod", [path, "p"]);
   } else if (entry.type === "socket") {

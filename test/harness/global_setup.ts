@@ -11,7 +11,8 @@ import { findTool } from "./tools.ts";
 
 /** Builds the boot fixtures unless the tools are missing (the tests then skip or fail). */
 export default async function setup(): Promise<void> {
-  if (!findTool("dpkg") || !findTool("apt-get") || !findTool("busybox") || !findTool("cpio")) return;
+  if (!findTool("dpkg") || !findTool("apt-get") || !findTool("busybox") || !findTool("cpio"))
+    return;
   try {
     await ensureBootFixtures();
   } catch (error) {

@@ -21,7 +21,10 @@ export interface GrubMkimageOptions {
  * The default core (biosdisk part_msdos ext2) is 27022 bytes, 53 sectors: it
  * fits the 62-sector gap before a partition at sector 63.
  */
-export async function grubMkimage(output: string, options: GrubMkimageOptions = {}): Promise<string> {
+export async function grubMkimage(
+  output: string,
+  options: GrubMkimageOptions = {},
+): Promise<string> {
   const modules = options.modules ?? ["biosdisk", "part_msdos", "ext2"];
   const r = await execa(
     "grub-mkimage",

@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { lchown, link, lutimes, mkdir, open, symlink, writeFile } from "node:fs/promises";
-import { chmod } from "node:fs/promises";
+import { chmod, lchown, link, lutimes, mkdir, open, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 
@@ -142,7 +141,8 @@ export async function makeTree(root: string, options: MakeTreeOptions = {}): Pro
     const ids = [0, 0, 1, 100, 1000, 65534, 65535, 65536, 123456, 4000000000];
     return { uid: ids[int(ids.length)] ?? 0, gid: ids[int(ids.length)] ?? 0 };
   };
-  const time = () => (options.times === false ? 1700000000 : 315532800 + int(2147483647 - 315532800));
+  const time = () =>
+    options.times === false ? 1700000000 : 315532800 + int(2147483647 - 315532800);
   const record = (path: string, kind: Meta["kind"], mode?: number) => {
     const m: Meta = { path, kind, ...owner(), atime: time(), mtime: time() };
     if (mode !== undefined) m.mode = mode;
@@ -362,7 +362,11 @@ export async function makeTree(root: string, options: MakeTreeOptions = {}): Pro
 }
 
 /** Writes `text` to `root/path`, creating parents (a tiny convenience for tests). */
-export async function writeTreeFile(root: string, path: string, text: string | Uint8Array): Promise<void> {
+export async function writeTreeFile(
+  root: string,
+  path: string,
+  text: string | Uint8Array,
+): Promise<void> {
   const full = join(root, path);
   await mkdir(join(full, ".."), { recursive: true });
   await writeFile(full, text);

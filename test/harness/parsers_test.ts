@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { grubCfg } from "./boot_files.ts";
 import { splitDev, typeOfMode } from "./compare_trees.ts";
 import { e2fsckProblems, withOffset } from "./e2fsck.ts";
-import { grubCfg } from "./boot_files.ts";
 import { parseGuestResult } from "./guest.ts";
 import { seededRandom } from "./make_tree.ts";
 import { stripAnsi } from "./qemu.ts";
@@ -22,10 +22,9 @@ describe("output parsers", () => {
       "",
     ].join("\n");
     expect(e2fsckProblems(clean)).toEqual([]);
-    expect(e2fsckProblems(`${clean}\nFree blocks count wrong (52248, counted=52247).\nFix? no\n`)).toEqual([
-      "Free blocks count wrong (52248, counted=52247).",
-      "Fix? no",
-    ]);
+    expect(
+      e2fsckProblems(`${clean}\nFree blocks count wrong (52248, counted=52247).\nFix? no\n`),
+    ).toEqual(["Free blocks count wrong (52248, counted=52247).", "Fix? no"]);
     expect(withOffset("a.img", 32256)).toBe("a.img?offset=32256");
     expect(withOffset("a.img")).toBe("a.img");
   });

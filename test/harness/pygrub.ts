@@ -65,7 +65,10 @@ async function describeFile(path: string): Promise<PygrubFile> {
  * expect(r.kernel?.sha256).toBe(sha256OfMyKernel);
  * ```
  */
-export async function runPygrub(image: string, options: RunPygrubOptions = {}): Promise<PygrubResult> {
+export async function runPygrub(
+  image: string,
+  options: RunPygrubOptions = {},
+): Promise<PygrubResult> {
   const pygrub = findTool("pygrub") ?? "pygrub";
   const out = await mkdtemp(join(tmpdir(), "bigfile-pygrub-"));
   try {
@@ -90,7 +93,9 @@ export async function runPygrub(image: string, options: RunPygrubOptions = {}): 
       else args = m[2];
     }
     const kernel = kernelPath ? await describeFile(kernelPath).catch(() => undefined) : undefined;
-    const ramdisk = ramdiskPath ? await describeFile(ramdiskPath).catch(() => undefined) : undefined;
+    const ramdisk = ramdiskPath
+      ? await describeFile(ramdiskPath).catch(() => undefined)
+      : undefined;
     return {
       ok: result.exitCode === 0 && kernel !== undefined,
       exitCode: result.exitCode,

@@ -90,7 +90,10 @@ function driveFile(path: string): string {
  * expect(r.markers["BIGFILE-DONE ok"]).toBe(true);
  * ```
  */
-export async function bootQemu(image: string, options: BootQemuOptions = {}): Promise<BootQemuResult> {
+export async function bootQemu(
+  image: string,
+  options: BootQemuOptions = {},
+): Promise<BootQemuResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const args = [
     "-m",

@@ -71,7 +71,10 @@ export async function makeReferenceImage(
     const dir = await mkdtemp(join(tmpdir(), "bigfile-ref-"));
     try {
       const core = await grubMkimage(join(dir, "core.img"));
-      const r = await grubBiosSetupGolden(path, { coreImg: core, noRsCodes: options.noRsCodes ?? false });
+      const r = await grubBiosSetupGolden(path, {
+        coreImg: core,
+        noRsCodes: options.noRsCodes ?? false,
+      });
       if (r.exitCode !== 0) throw new Error(`grub-bios-setup failed: ${r.stderr.trim()}`);
     } finally {
       await rm(dir, { recursive: true, force: true });

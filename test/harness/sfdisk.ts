@@ -45,7 +45,11 @@ export interface SfdiskJsonResult {
  * ```
  */
 export async function sfdiskJson(image: string): Promise<SfdiskJsonResult> {
-  const r = await execa("sfdisk", ["--json", image], { reject: false, stdin: "ignore", env: { LANG: "C" } });
+  const r = await execa("sfdisk", ["--json", image], {
+    reject: false,
+    stdin: "ignore",
+    env: { LANG: "C" },
+  });
   let table: SfdiskTable | undefined;
   if (r.exitCode === 0 && r.stdout.trim()) {
     table = (JSON.parse(r.stdout) as { partitiontable?: SfdiskTable }).partitiontable;
@@ -55,7 +59,11 @@ export async function sfdiskJson(image: string): Promise<SfdiskJsonResult> {
 
 /** `sfdisk --dump IMAGE` text (the sfdisk script format), or throws. */
 export async function sfdiskDump(image: string): Promise<string> {
-  const r = await execa("sfdisk", ["--dump", image], { reject: false, stdin: "ignore", env: { LANG: "C" } });
+  const r = await execa("sfdisk", ["--dump", image], {
+    reject: false,
+    stdin: "ignore",
+    env: { LANG: "C" },
+  });
   if (r.exitCode !== 0) throw new Error(`sfdisk --dump ${image} failed: ${r.stderr.trim()}`);
   return r.stdout;
 }

@@ -82,7 +82,13 @@ function extraLocations(name: string): string[] {
     } catch {
       // no /usr/lib: nothing to add
     }
-    return ["/usr/bin/pygrub", ...xen.sort().reverse().map((d) => `/usr/lib/${d}/bin/pygrub`)];
+    return [
+      "/usr/bin/pygrub",
+      ...xen
+        .sort()
+        .reverse()
+        .map((d) => `/usr/lib/${d}/bin/pygrub`),
+    ];
   }
   return [];
 }
@@ -178,11 +184,7 @@ export function haveTools(tools: readonly ToolSpec[]): boolean {
  * });
  * ```
  */
-export function describeWithTools(
-  tools: readonly ToolSpec[],
-  name: string,
-  fn: () => void,
-): void {
+export function describeWithTools(tools: readonly ToolSpec[], name: string, fn: () => void): void {
   const missing = missingTools(tools);
   if (missing.length > 0 && isCI()) {
     describe(name, () => {

@@ -31,4 +31,7 @@ export interface DebianRoot {
 /** The apt mirror this machine uses for Debian. */
 export function debianMirror(): Promise<string>;
 /** Makes sure the debootstrapped Debian root exists; returns its path. */
-export function ensureDebianRoot(options?: { force?: boolean; suite?: string }): Promise<DebianRoot>;
+export function ensureDebianRoot(options?: {
+  force?: boolean;
+  suite?: string;
+}): Promise<DebianRoot>;

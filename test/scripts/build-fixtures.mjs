@@ -213,10 +213,12 @@ function moduleDepends(bytes) {
 }
 
 async function decompressModule(path) {
-  if (path.endsWith(".xz")) return Buffer.from(await run("xz", ["-dc", path], { encoding: "buffer" }));
+  if (path.endsWith(".xz"))
+    return Buffer.from(await run("xz", ["-dc", path], { encoding: "buffer" }));
   if (path.endsWith(".zst"))
     return Buffer.from(await run("zstd", ["-dcq", path], { encoding: "buffer" }));
-  if (path.endsWith(".gz")) return Buffer.from(await run("gzip", ["-dc", path], { encoding: "buffer" }));
+  if (path.endsWith(".gz"))
+    return Buffer.from(await run("gzip", ["-dc", path], { encoding: "buffer" }));
   return readFile(path);
 }
 
@@ -317,12 +319,16 @@ async function buildInitrd(kernelDir, manifest, target, stamp) {
     await copyFile(join(here, "initramfs-init.sh"), join(root, "init"));
     await chmod(join(root, "init"), 0o755);
     for (const m of manifest.modules) {
-      await copyFile(join(kernelDir, "modules", `${m}.ko`), join(root, "lib", "modules", `${m}.ko`));
+      await copyFile(
+        join(kernelDir, "modules", `${m}.ko`),
+        join(root, "lib", "modules", `${m}.ko`),
+      );
     }
     await writeFile(join(root, "lib", "modules", "order"), `${manifest.modules.join("\n")}\n`);
     const out = join(tmp, "initrd.img");
     await sh(
-      `find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -9n > ${JSON.stringify(out)}`,
+      // Same inputs, same bytes: fixed times, sorted names, no gzip timestamp.
+      `find . -exec touch -h -d @0 {} + && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet --reproducible -o -H newc -R 0:0 | gzip -9n > ${JSON.stringify(out)}`,
       root,
     );
     await rename(out, target);
@@ -376,7 +382,8 @@ export async function ensureBootFixtures(options = {}) {
 export async function debianMirror() {
   if (process.env.BIGFILE_DEBIAN_MIRROR) return process.env.BIGFILE_DEBIAN_MIRROR;
   const texts = [];
-  for (const path of ["/etc/apt/sources.list"]) texts.push(await readFile(path, "utf8").catch(() => ""));
+  for (const path of ["/etc/apt/sources.list"])
+    texts.push(await readFile(path, "utf8").catch(() => ""));
   for (const name of await readdir("/etc/apt/sources.list.d").catch(() => [])) {
     if (name.endsWith(".sources") || name.endsWith(".list")) {
       texts.push(await readFile(join("/etc/apt/sources.list.d", name), "utf8").catch(() => ""));
@@ -422,7 +429,9 @@ export async function ensureDebianRoot(options = {}) {
       await rm(join(root, "var", "cache", "apt", "archives"), { recursive: true, force: true });
       await mkdir(join(root, "var", "cache", "apt", "archives", "partial"), { recursive: true });
       await rm(join(root, "debootstrap"), { recursive: true, force: true });
-      const entries = Number((await run("bash", ["-c", `find ${JSON.stringify(root)} | wc -l`])).trim());
+      const entries = Number(
+        (await run("bash", ["-c", `find ${JSON.stringify(root)} | wc -l`])).trim(),
+      );
       await rm(stampPath, { force: true });
       await install(root, target);
       await writeFile(

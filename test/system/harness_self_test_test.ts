@@ -3,7 +3,7 @@
 // will judge bigfile's images, and deliberately broken ones fail them — so the
 // harness is proven able to fail.
 import { createHash } from "node:crypto";
-import { copyFile, open, readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -174,7 +174,9 @@ describeWithTools(TOOLS, "harness self-test on standard-tool images", () => {
       expect(diffs).toContain("/special/null-like: only in first (char)");
       expect(diffs.some((d) => d.startsWith("/links/hard-a: hard links"))).toBe(true);
       // Regular contents and symlinks do come back.
-      expect(diffs.filter((d) => d.includes("contents differ") || d.includes("target"))).toEqual([]);
+      expect(diffs.filter((d) => d.includes("contents differ") || d.includes("target"))).toEqual(
+        [],
+      );
     });
 
     it("pygrub finds the kernel, initrd and arguments", async () => {
@@ -223,7 +225,12 @@ describeWithTools(TOOLS, "harness self-test on standard-tool images", () => {
       const result = parseGuestResult(
         (await debugfsCat(image, GUEST_RESULT_PATH, { offset: good.offset })).toString(),
       );
-      expect(result).toMatchObject({ status: "ok", manifest: "ok", check: "ok", root: "/dev/sda1" });
+      expect(result).toMatchObject({
+        status: "ok",
+        manifest: "ok",
+        check: "ok",
+        root: "/dev/sda1",
+      });
       expect(result.kernel).toBe(fx.kernelVersion);
     });
   });
@@ -255,7 +262,8 @@ describeWithTools(TOOLS, "harness self-test on standard-tool images", () => {
       expect(block).toBeGreaterThan(0);
       const blockSize = Number(
         /Block size:\s+(\d+)/.exec(
-          (await execa("dumpe2fs", ["-h", `${image}?offset=${good.offset}`], { reject: false })).stdout,
+          (await execa("dumpe2fs", ["-h", `${image}?offset=${good.offset}`], { reject: false }))
+            .stdout,
         )?.[1],
       );
       const at = good.offset + block * blockSize;
@@ -328,9 +336,9 @@ describeWithTools(["python3", "mknod"], "makeTree", () => {
       await makeTree(join(tmp.path, "a"), { seed: "one", ...options });
       await makeTree(join(tmp.path, "b"), { seed: "one", ...options });
       await makeTree(join(tmp.path, "c"), { seed: "two", ...options });
-      expect(await compareTrees(join(tmp.path, "a"), join(tmp.path, "b"), { atimes: true })).toEqual(
-        [],
-      );
+      expect(
+        await compareTrees(join(tmp.path, "a"), join(tmp.path, "b"), { atimes: true }),
+      ).toEqual([]);
       const diffs = await compareTrees(join(tmp.path, "a"), join(tmp.path, "c"));
       expect(diffs.length).toBeGreaterThan(10);
       expect(diffs.some((d) => d.includes("contents differ"))).toBe(true);
@@ -347,7 +355,15 @@ describeWithTools(["python3", "mknod"], "makeTree", () => {
       const made = await makeTree(join(tmp.path, "t"), { ...SMALL_TREE, blockSize: 1024 });
       const snap = await snapshotDir(made.root);
       const types = new Set([...snap.entries.values()].map((e) => e.type));
-      expect([...types].sort()).toEqual(["block", "char", "dir", "fifo", "file", "socket", "symlink"]);
+      expect([...types].sort()).toEqual([
+        "block",
+        "char",
+        "dir",
+        "fifo",
+        "file",
+        "socket",
+        "symlink",
+      ]);
       const size = (p: string) => snap.entries.get(`/${p}`)?.size;
       expect(size(made.paths.directMinus1 ?? "")).toBe(11 * 1024);
       expect(size(made.paths.indirect ?? "")).toBe((12 + 256) * 1024);
