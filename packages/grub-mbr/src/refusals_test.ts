@@ -177,3 +177,37 @@ describe("grub-mbr install refuses and leaves the image unchanged", () => {
     });
   }
 });
+
+describe("grub-mbr install --in-place checks the logical partitions too", () => {
+  it("refuses a bad boot flag in an extended boot record", async (ctx) => {
+    if (!ready) return ctx.skip();
+    const image = join(dir, "ebr.img");
+    await sfdiskImage(
+      image,
+      SIZE,
+      "label: dos\nstart=2048, size=8000, type=5\nstart=4096, size=1000, type=83\n",
+    );
+    // The first EBR sits at the extended partition's start, sector 2048.
+    await patch(image, 2048 * 512 + 0x1be, [0x7f]);
+    const before = await digest(image);
+    const io = memoryIo();
+    expect(
+      await main(["install", "--in-place", image, "--core-img", core, "--boot-img", BOOT_IMG], io),
+    ).toBe(1);
+    expect(io.stderrText()).toMatch(
+      /^grub-mbr: bad boot flag: the extended boot record at sector 2048, entry 1 has boot flag 0x7F/,
+    );
+    expect(io.stderrText()).toContain(
+      "unable to identify a filesystem in hd0; safety check can't be performed",
+    );
+    expect(await digest(image)).toBe(before);
+    if (golden) {
+      const theirs = await grubBiosSetup(image, BOOT_IMG, core);
+      expect(theirs.exitCode).not.toBe(0);
+      expect(theirs.stderr).toContain(
+        "unable to identify a filesystem in hd0; safety check can't be performed",
+      );
+      expect(await digest(image)).toBe(before);
+    }
+  });
+});
