@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { zeroChunks } from "../zeros.ts";
 import { bytesOf, hasTool } from "./_test_tools.ts";
 import type { TarWriteEntry } from "./tar_header.ts";
 import { writeTar } from "./write_tar.ts";
@@ -174,5 +175,22 @@ describe.skipIf(!haveTar)("writeTar read by GNU tar", () => {
       `import os,sys; sys.stdout.write(os.getxattr(${JSON.stringify(join(dir, "xattr"))}, "user.k").hex())`,
     ]);
     expect(xa.stdout).toBe("01000aff");
+  });
+
+  it("writes a 9 GiB size header that GNU tar lists", async () => {
+    const size = 9 * 2 ** 30;
+    const it = writeTar([
+      { path: "big.img", type: "file", size, body: zeroChunks(size), mtime: 1_700_000_000 },
+    ]);
+    const header = (await it.next()).value as Uint8Array;
+    await it.return(undefined);
+    // Only the header: tar lists the member, then reports the missing data.
+    const list = await execa("tar", ["-tv", "--numeric-owner", "--full-time"], {
+      input: Buffer.from(header),
+      reject: false,
+      env: { TZ: "UTC" },
+    });
+    expect(list.stdout).toMatch(/^-rw-r--r-- 0\/0 +9663676416 2023-11-14 22:13:20 big.img$/);
+    expect(list.stderr).toMatch(/Unexpected EOF/);
   });
 });
