@@ -9,7 +9,7 @@ import { FileDevice } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { haveTool, sfdiskImage } from "./_tools_test_util.ts";
+import { haveTool, sfdiskImage } from "./_test_tools.ts";
 import { main } from "./cli.ts";
 import { inspectBoot } from "./inspect_boot.ts";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_tools_test_util.ts";
+import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_test_tools.ts";
 import { main } from "./cli.ts";
 
 let dir = "";

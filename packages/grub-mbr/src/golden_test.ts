@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { FileDevice, readFile as readChunks } from "@bigfile/blockdev";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_tools_test_util.ts";
+import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_test_tools.ts";
 import { installGrub, installGrubStream } from "./install_grub.ts";
 import type { GrubInstallOptions } from "./plan_grub_install.ts";
 

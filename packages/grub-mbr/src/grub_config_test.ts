@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { haveTool, sfdiskImage } from "./_tools_test_util.ts";
+import { haveTool, sfdiskImage } from "./_test_tools.ts";
 import { grubConfig } from "./grub_config.ts";
 
 describe("grubConfig", () => {

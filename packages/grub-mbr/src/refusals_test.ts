@@ -8,7 +8,7 @@ import { FileDevice } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_tools_test_util.ts";
+import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_test_tools.ts";
 import { main } from "./cli.ts";
 
 const BOOT_IMG = "/usr/lib/grub/i386-pc/boot.img";
