@@ -129,7 +129,8 @@ export function planLayout(
         ? "logical"
         : isExtendedType(type)
           ? "extended"
-          : ext &&
+          : req.number === undefined &&
+              ext &&
               (req.start === undefined ||
                 (req.start >= ext.start && req.start <= ext.start + ext.size - 1))
             ? "logical"
