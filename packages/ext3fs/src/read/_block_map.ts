@@ -127,18 +127,40 @@ async function* walkIndirect(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const apb = ctx.blockSize / 4;
   const childSpan = apb ** (level - 1);
+  if (level === 1) {
+    // Data pointers: coalesce contiguous ones here, one yield per run.
+    let run: BlockRun | undefined;
+    for (let i = 0; i < apb; i++) {
+      const logical = base + i;
+      if (logical >= limit) break;
+      const child = view.getUint32(i * 4, true);
+      if (child === 0) continue;
+      checkBlock(ctx, child, 1, inode.ino, block * ctx.blockSize + i * 4, "block");
+      if (run && run.logical + run.length === logical && run.physical + run.length === child) {
+        run.length++;
+        continue;
+      }
+      if (run) yield run;
+      run = { logical, physical: child, length: 1, uninit: false };
+    }
+    if (run) yield run;
+    return;
+  }
   for (let i = 0; i < apb; i++) {
     const logical = base + i * childSpan;
     if (logical >= limit) return;
     const child = view.getUint32(i * 4, true);
     if (child === 0) continue;
-    const offset = block * ctx.blockSize + i * 4;
-    if (level === 1) {
-      checkBlock(ctx, child, 1, inode.ino, offset, "block");
-      yield { logical, physical: child, length: 1, uninit: false };
-    } else {
-      yield* walkIndirect(ctx, inode, child, level - 1, logical, limit, seen, offset);
-    }
+    yield* walkIndirect(
+      ctx,
+      inode,
+      child,
+      level - 1,
+      logical,
+      limit,
+      seen,
+      block * ctx.blockSize + i * 4,
+    );
   }
 }
 

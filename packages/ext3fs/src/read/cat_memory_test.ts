@@ -1,5 +1,14 @@
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, writeFileSync, writeSync, ftruncateSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
@@ -30,7 +39,10 @@ describe.skipIf(!canRun)("ext3fs cat streams with bounded memory", () => {
   const image = join(tmp.dir, "big.img");
   let expected: { hash: string; bytes: number };
   beforeAll(async () => {
-    if (!built) throw new Error("Build the package first (pnpm build): this test runs bin/ext3fs.js in a child process");
+    if (!built)
+      throw new Error(
+        "Build the package first (pnpm build): this test runs bin/ext3fs.js in a child process",
+      );
     mkdirSync(tree);
     // 1 GiB: 1 MiB of data every 8 MiB (128 MiB of data), holes between.
     const fd = openSync(join(tree, "big"), "w");
@@ -44,21 +56,29 @@ describe.skipIf(!canRun)("ext3fs cat streams with bounded memory", () => {
     closeSync(fd);
     await mkfsFromTree(image, tree, { type: "ext3", blockSize: 4096, size: "1200M" });
     expected = await sha256(createReadStream(join(tree, "big")));
-    writeFileSync(join(tmp.dir, "rss.mjs"), "process.on('exit', () => process.stderr.write(`MAXRSS ${process.resourceUsage().maxRSS}\\n`));\n");
+    writeFileSync(
+      join(tmp.dir, "rss.mjs"),
+      "process.on('exit', () => process.stderr.write(`MAXRSS ${process.resourceUsage().maxRSS}\\n`));\n",
+    );
   }, 120_000);
   afterAll(() => tmp.cleanup());
 
   it("cats a 1 GiB file through a pipe in under 200 MB of RSS", async () => {
-    const child = execa("node", ["--import", `file://${join(tmp.dir, "rss.mjs")}`, bin, "cat", image, "/big"], {
-      encoding: "buffer",
-      buffer: { stdout: false },
-      reject: false,
-    });
+    const child = execa(
+      "node",
+      ["--import", `file://${join(tmp.dir, "rss.mjs")}`, bin, "cat", image, "/big"],
+      {
+        encoding: "buffer",
+        buffer: { stdout: false },
+        reject: false,
+      },
+    );
     const got = await sha256(child.stdout as AsyncIterable<Uint8Array>);
     const result = await child;
     expect(result.exitCode).toBe(0);
     expect(got).toEqual(expected);
-    const rss = Number(/MAXRSS (\d+)/.exec(Buffer.from(result.stderr as Uint8Array).toString())?.[1]) * 1024;
+    const rss =
+      Number(/MAXRSS (\d+)/.exec(Buffer.from(result.stderr as Uint8Array).toString())?.[1]) * 1024;
     console.log(`cat of 1 GiB: max RSS ${(rss / 2 ** 20).toFixed(1)} MiB`);
     expect(rss).toBeGreaterThan(0);
     expect(rss).toBeLessThan(200 * 2 ** 20);

@@ -498,10 +498,31 @@ export class FilesystemReader {
     const bs = this.blockSize;
     const size = inode.size;
     const apb = bs / 4;
-    const maxSize = (inode.flags & EXTENTS_FL ? 2 ** 32 : 12 + apb + apb * apb + apb * apb * apb) * bs;
+    const maxSize =
+      (inode.flags & EXTENTS_FL ? 2 ** 32 : 12 + apb + apb * apb + apb * apb * apb) * bs;
     if (size > maxSize) {
-      throw new ExtCorruptionError(`Cannot read inode ${inode.ino}: its size ${size} exceeds what its block map can address (${maxSize})`, inode.offset + 4);
+      throw new ExtCorruptionError(
+        `Cannot read inode ${inode.ino}: its size ${size} exceeds what its block map can address (${maxSize})`,
+        inode.offset + 4,
+      );
     }
+    // One read ahead: the next piece is being read while the caller writes this one.
+    let pending: Promise<Uint8Array> | undefined;
+    for await (const piece of this.#pieces(inode, size)) {
+      const next =
+        typeof piece === "number"
+          ? Promise.resolve(zeros(piece))
+          : this.device.read(piece[0], piece[1]);
+      next.catch(() => {});
+      if (pending) yield await pending;
+      pending = next;
+    }
+    if (pending) yield await pending;
+  }
+
+  /** What to yield, in order: a number of zero bytes, or [offset, length] to read. */
+  async *#pieces(inode: ReaderInode, size: number): AsyncGenerator<number | [number, number]> {
+    const bs = this.blockSize;
     let position = 0;
     const maxBlocks = Math.max(1, Math.floor(CHUNK / bs));
     for await (const run of this.runs(inode)) {
@@ -509,21 +530,20 @@ export class FilesystemReader {
       if (runStart >= size) break;
       for (; position < runStart; ) {
         const n = Math.min(CHUNK, runStart - position);
-        yield zeros(n);
+        yield n;
         position += n;
       }
       for (let i = 0; i < run.length; i += maxBlocks) {
         const count = Math.min(maxBlocks, run.length - i);
         const want = Math.min(count * bs, size - position);
         if (want <= 0) break;
-        if (run.uninit) yield zeros(want);
-        else yield await this.device.read((run.physical + i) * bs, want);
+        yield run.uninit ? want : [(run.physical + i) * bs, want];
         position += want;
       }
     }
     for (; position < size; ) {
       const n = Math.min(CHUNK, size - position);
-      yield zeros(n);
+      yield n;
       position += n;
     }
   }

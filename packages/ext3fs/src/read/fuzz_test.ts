@@ -1,3 +1,4 @@
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -5,12 +6,11 @@ import { DeviceRangeError, MemoryDevice } from "@bigfile/blockdev";
 import type { CliIo } from "@bigfile/blockdev/cli-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli.ts";
+import { mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
+import { haveTools } from "./_tools_test_util.ts";
 import { checkFilesystem } from "./check_filesystem.ts";
 import { ExtCorruptionError, ExtPathError, ExtUnsupportedError } from "./errors.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
-import { mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
-import { haveTools } from "./_tools_test_util.ts";
-import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 
 /** A deterministic xorshift generator, so a failure can be replayed from its seed. */
 function rng(seed: number): () => number {
@@ -35,7 +35,11 @@ async function regions(bytes: Uint8Array): Promise<Region[]> {
   const sb = fs.superblock;
   const bs = sb.blockSize;
   const out: Region[] = [{ kind: "superblock", start: 1024, length: 1024 }];
-  out.push({ kind: "descriptors", start: (sb.firstDataBlock + 1) * bs, length: Math.min(bs, fs.groups.length * sb.descSize) });
+  out.push({
+    kind: "descriptors",
+    start: (sb.firstDataBlock + 1) * bs,
+    length: Math.min(bs, fs.groups.length * sb.descSize),
+  });
   for (const g of fs.groups.slice(0, 2)) {
     out.push({ kind: "block bitmap", start: g.blockBitmap * bs, length: bs });
     out.push({ kind: "inode bitmap", start: g.inodeBitmap * bs, length: bs });
@@ -45,8 +49,11 @@ async function regions(bytes: Uint8Array): Promise<Region[]> {
   for await (const entry of fs.walk("/")) {
     if (entry.stat.type !== "directory" && entry.stat.type !== "file") continue;
     const inode = await fs.inode(entry.ino);
-    for await (const run of fs.runs(inode, undefined, (block) => out.push({ kind: "map block", start: block * bs, length: bs }))) {
-      if (entry.stat.type === "directory") out.push({ kind: "directory", start: run.physical * bs, length: run.length * bs });
+    for await (const run of fs.runs(inode, undefined, (block) =>
+      out.push({ kind: "map block", start: block * bs, length: bs }),
+    )) {
+      if (entry.stat.type === "directory")
+        out.push({ kind: "directory", start: run.physical * bs, length: run.length * bs });
     }
   }
   return out;
@@ -74,7 +81,9 @@ async function exercise(bytes: Uint8Array, context: string): Promise<void> {
   }
   let budget = 32 << 20;
   try {
-    for await (const entry of fs.walk("/", { onError: (_path, error) => expectAllowed(error, `${context} walk`) })) {
+    for await (const entry of fs.walk("/", {
+      onError: (_path, error) => expectAllowed(error, `${context} walk`),
+    })) {
       try {
         if (entry.stat.type === "symlink") await fs.readlinkInode(entry.ino);
         if (entry.stat.type === "file" && budget > 0) {
@@ -137,83 +146,115 @@ function cappedIo(cap: number): CliIo & { stderrText(): string } {
 
 const canRun = haveTools("mke2fs");
 
-describe.skipIf(!canRun)("fuzz: mutated images end in a clear error, never a hang or a crash", () => {
-  const tmp = scratch("ext3fs-fuzz-");
-  const bases: { name: string; bytes: Uint8Array; regions: Region[] }[] = [];
-  beforeAll(async () => {
-    const tree = join(tmp.dir, "tree");
-    mkdirSync(join(tree, "etc", "sub"), { recursive: true });
-    mkdirSync(join(tree, "boot"));
-    writeFileSync(join(tree, "etc", "hostname"), "fuzz\n");
-    writeFileSync(join(tree, "boot", "vmlinuz-1"), new Uint8Array(300_000).fill(0x5a));
-    writeFileSync(join(tree, "etc", "sub", "medium"), new Uint8Array(20_000).fill(1));
-    for (let i = 0; i < 60; i++) writeFileSync(join(tree, "etc", `f${i}`), `${i}`);
-    symlinkSync("vmlinuz-1", join(tree, "boot", "vmlinuz"));
-    symlinkSync(`/etc/${"l".repeat(70)}`, join(tree, "long"));
-    const kinds = [
-      { type: "ext2", blockSize: 1024 },
-      { type: "ext3", blockSize: 1024 },
-      { type: "ext4", blockSize: 4096 },
-    ] as const;
-    for (const kind of kinds) {
-      const image = join(tmp.dir, `${kind.type}.img`);
-      await mkfsFromTree(image, tree, { ...kind, size: kind.blockSize === 1024 ? "3M" : "8M" });
-      const bytes = new Uint8Array(await readFile(image));
-      bases.push({ name: `${kind.type}-${kind.blockSize}`, bytes, regions: await regions(bytes) });
-      await rm(image);
-    }
-  }, 60_000);
-  afterAll(() => tmp.cleanup());
+describe.skipIf(!canRun)(
+  "fuzz: mutated images end in a clear error, never a hang or a crash",
+  () => {
+    const tmp = scratch("ext3fs-fuzz-");
+    const bases: { name: string; bytes: Uint8Array; regions: Region[] }[] = [];
+    beforeAll(async () => {
+      const tree = join(tmp.dir, "tree");
+      mkdirSync(join(tree, "etc", "sub"), { recursive: true });
+      mkdirSync(join(tree, "boot"));
+      writeFileSync(join(tree, "etc", "hostname"), "fuzz\n");
+      writeFileSync(join(tree, "boot", "vmlinuz-1"), new Uint8Array(300_000).fill(0x5a));
+      writeFileSync(join(tree, "etc", "sub", "medium"), new Uint8Array(20_000).fill(1));
+      for (let i = 0; i < 60; i++) writeFileSync(join(tree, "etc", `f${i}`), `${i}`);
+      symlinkSync("vmlinuz-1", join(tree, "boot", "vmlinuz"));
+      symlinkSync(`/etc/${"l".repeat(70)}`, join(tree, "long"));
+      const kinds = [
+        { type: "ext2", blockSize: 1024 },
+        { type: "ext3", blockSize: 1024 },
+        { type: "ext4", blockSize: 4096 },
+      ] as const;
+      for (const kind of kinds) {
+        const image = join(tmp.dir, `${kind.type}.img`);
+        await mkfsFromTree(image, tree, { ...kind, size: kind.blockSize === 1024 ? "3M" : "8M" });
+        const bytes = new Uint8Array(await readFile(image));
+        bases.push({
+          name: `${kind.type}-${kind.blockSize}`,
+          bytes,
+          regions: await regions(bytes),
+        });
+        await rm(image);
+      }
+    }, 60_000);
+    afterAll(() => tmp.cleanup());
 
-  it("survives 600 in-process mutations (each under 3 s)", async () => {
-    let slowest = 0;
-    for (const base of bases) {
-      for (let i = 0; i < 200; i++) {
-        const seed = i * 7919 + base.bytes.length;
-        const random = rng(seed);
+    it("survives 600 in-process mutations (each under 3 s)", async () => {
+      let slowest = 0;
+      for (const base of bases) {
+        for (let i = 0; i < 200; i++) {
+          const seed = i * 7919 + base.bytes.length;
+          const random = rng(seed);
+          const region = base.regions[Math.floor(random() * base.regions.length)] as Region;
+          const bytes = base.bytes.slice();
+          const flips = 1 + Math.floor(random() * 8);
+          for (let f = 0; f < flips; f++) {
+            const at = region.start + Math.floor(random() * region.length);
+            const how = random();
+            bytes[at] =
+              how < 0.4
+                ? (bytes[at] ?? 0) ^ (1 << Math.floor(random() * 8))
+                : how < 0.7
+                  ? Math.floor(random() * 256)
+                  : how < 0.85
+                    ? 0xff
+                    : 0;
+          }
+          const started = performance.now();
+          await exercise(bytes, `${base.name} seed ${seed} (${region.kind})`);
+          const took = performance.now() - started;
+          slowest = Math.max(slowest, took);
+          expect(took, `${base.name} seed ${seed} (${region.kind}) took ${took} ms`).toBeLessThan(
+            3000,
+          );
+        }
+      }
+      console.log(
+        `fuzz: slowest in-process run ${slowest.toFixed(0)} ms; errors met: ${JSON.stringify(Object.fromEntries(seen))}`,
+      );
+      expect(seen.get("ExtCorruptionError") ?? 0).toBeGreaterThan(50);
+    }, 120_000);
+
+    it("the CLI exits 0 or 1 with one line and no stack on mutated images", async () => {
+      const commands = [
+        ["info"],
+        ["ls", "-l", "/etc"],
+        ["stat", "/boot/vmlinuz"],
+        ["check"],
+        ["cat", "/boot/vmlinuz"],
+        ["extract", "--tar"],
+      ];
+      const image = join(tmp.dir, "mutated.img");
+      for (let i = 0; i < 36; i++) {
+        const base = bases[i % bases.length] as (typeof bases)[number];
+        const random = rng(1000 + i);
         const region = base.regions[Math.floor(random() * base.regions.length)] as Region;
         const bytes = base.bytes.slice();
-        const flips = 1 + Math.floor(random() * 8);
-        for (let f = 0; f < flips; f++) {
-          const at = region.start + Math.floor(random() * region.length);
-          const how = random();
-          bytes[at] = how < 0.4 ? (bytes[at] ?? 0) ^ (1 << Math.floor(random() * 8)) : how < 0.7 ? Math.floor(random() * 256) : how < 0.85 ? 0xff : 0;
-        }
+        for (let f = 0; f < 4; f++)
+          bytes[region.start + Math.floor(random() * region.length)] = Math.floor(random() * 256);
+        await writeFile(image, bytes);
+        const [command, ...rest] = commands[i % commands.length] as string[];
+        const args = [command as string, image, ...rest];
+        const io = cappedIo(16 << 20);
         const started = performance.now();
-        await exercise(bytes, `${base.name} seed ${seed} (${region.kind})`);
+        const code = await main(args, io);
         const took = performance.now() - started;
-        slowest = Math.max(slowest, took);
-        expect(took, `${base.name} seed ${seed} (${region.kind}) took ${took} ms`).toBeLessThan(3000);
+        const stderr = io.stderrText();
+        const context = `${base.name} ${args.join(" ")} (${region.kind}): exit ${code}, ${took.toFixed(0)} ms, stderr ${stderr}`;
+        expect([0, 1], context).toContain(code);
+        expect(stderr, context).not.toMatch(/^\s+at /m);
+        expect(took, context).toBeLessThan(5000);
+        if (code === 1 && command !== "extract" && command !== "check") {
+          expect(
+            stderr
+              .trim()
+              .split("\n")
+              .filter((l) => !l.includes("warning")).length,
+            context,
+          ).toBe(1);
+        }
       }
-    }
-    console.log(`fuzz: slowest in-process run ${slowest.toFixed(0)} ms; errors met: ${JSON.stringify(Object.fromEntries(seen))}`);
-    expect(seen.get("ExtCorruptionError") ?? 0).toBeGreaterThan(50);
-  }, 120_000);
-
-  it("the CLI exits 0 or 1 with one line and no stack on mutated images", async () => {
-    const commands = [["info"], ["ls", "-l", "/etc"], ["stat", "/boot/vmlinuz"], ["check"], ["cat", "/boot/vmlinuz"], ["extract", "--tar"]];
-    const image = join(tmp.dir, "mutated.img");
-    for (let i = 0; i < 36; i++) {
-      const base = bases[i % bases.length] as (typeof bases)[number];
-      const random = rng(1000 + i);
-      const region = base.regions[Math.floor(random() * base.regions.length)] as Region;
-      const bytes = base.bytes.slice();
-      for (let f = 0; f < 4; f++) bytes[region.start + Math.floor(random() * region.length)] = Math.floor(random() * 256);
-      await writeFile(image, bytes);
-      const [command, ...rest] = commands[i % commands.length] as string[];
-      const args = [command as string, image, ...rest];
-      const io = cappedIo(16 << 20);
-      const started = performance.now();
-      const code = await main(args, io);
-      const took = performance.now() - started;
-      const stderr = io.stderrText();
-      const context = `${base.name} ${args.join(" ")} (${region.kind}): exit ${code}, ${took.toFixed(0)} ms, stderr ${stderr}`;
-      expect([0, 1], context).toContain(code);
-      expect(stderr, context).not.toMatch(/^\s+at /m);
-      expect(took, context).toBeLessThan(5000);
-      if (code === 1 && command !== "extract" && command !== "check") {
-        expect(stderr.trim().split("\n").filter((l) => !l.includes("warning")).length, context).toBe(1);
-      }
-    }
-  }, 120_000);
-});
+    }, 120_000);
+  },
+);

@@ -4,11 +4,11 @@ import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli.ts";
-import { checkFilesystem } from "./check_filesystem.ts";
-import { FilesystemReader } from "./filesystem_reader.ts";
 import { makeTree, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
 import { haveTools } from "./_tools_test_util.ts";
 import { describeImage, describeSource, expectSameTree } from "./_tree_test_util.ts";
+import { checkFilesystem } from "./check_filesystem.ts";
+import { FilesystemReader } from "./filesystem_reader.ts";
 
 async function run(args: string[]) {
   const io = memoryIo();
@@ -44,7 +44,19 @@ describe.skipIf(!canRun)("reading what ext3fs mkfs writes", () => {
     for (const blockSize of [1024, 4096]) {
       it(`reads back ${type} with ${blockSize}-byte blocks identically, and check agrees with e2fsck`, async () => {
         const image = join(tmp.dir, `mkfs-${type}-${blockSize}.img`);
-        const made = await run(["mkfs", tree, "-t", type, "-b", String(blockSize), "--size", "24M", "-q", "-o", image]);
+        const made = await run([
+          "mkfs",
+          tree,
+          "-t",
+          type,
+          "-b",
+          String(blockSize),
+          "--size",
+          "24M",
+          "-q",
+          "-o",
+          image,
+        ]);
         expect(made.stderr).toBe("");
         expect(made.code).toBe(0);
         const { facts, report, fs } = await readBack(image);
