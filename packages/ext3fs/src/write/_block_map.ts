@@ -105,7 +105,8 @@ export class BlockMap {
     this.#spans = [1, apb, apb * apb, apb * apb * apb];
     this.#starts = [0, 12, 12 + apb, 12 + apb + apb * apb];
     let total = presence.count(0, 12);
-    for (let level = 1; level <= 3; level++) total += this.subtreeSize(level, this.#starts[level] as number);
+    for (let level = 1; level <= 3; level++)
+      total += this.subtreeSize(level, this.#starts[level] as number);
     this.totalBlocks = total;
   }
 
@@ -118,7 +119,8 @@ export class BlockMap {
     // Present blocks form one prefix run of the range: closed form.
     if (this.presence.count(start, start + p) === p) {
       let size = p;
-      for (let l = 1; l <= level; l++) size += Math.ceil(p / (this.#spans[l - 1] as number) / this.apb);
+      for (let l = 1; l <= level; l++)
+        size += Math.ceil(p / (this.#spans[l - 1] as number) / this.apb);
       return size;
     }
     const childSpan = this.#spans[level - 1] as number;
@@ -157,7 +159,12 @@ export class BlockMap {
     }
   }
 
-  *#subtree(level: number, start: number, pos: number, phys: (position: number) => number): Generator<LayoutItem> {
+  *#subtree(
+    level: number,
+    start: number,
+    pos: number,
+    phys: (position: number) => number,
+  ): Generator<LayoutItem> {
     const apb = this.apb;
     const pointers = new Uint32Array(apb);
     if (level === 1) {

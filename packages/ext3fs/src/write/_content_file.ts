@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
 import type { ContentRef } from "./tree.ts";
 
 /** File content read from a path (or a region of a spool file), opened only when needed. */
@@ -13,6 +13,11 @@ export class FileContent implements ContentRef {
     this.#path = path;
     this.label = label;
     this.#base = base;
+  }
+
+  /** Throws if the file cannot be read (without opening it). */
+  check(): void {
+    accessSync(this.#path, constants.R_OK);
   }
 
   /** Opens the file. */

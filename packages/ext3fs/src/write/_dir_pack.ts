@@ -27,7 +27,12 @@ export function packDirectory(nameLengths: ArrayLike<number>, blockSize: number)
 }
 
 /** Writes the directory block holding entries `[from, to)` (rec_len of the last one reaches the block end). */
-export function writeDirBlock(entries: readonly PlannedEntry[], from: number, to: number, block: Uint8Array): void {
+export function writeDirBlock(
+  entries: readonly PlannedEntry[],
+  from: number,
+  to: number,
+  block: Uint8Array,
+): void {
   const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
   let offset = 0;
   if (from >= to) {

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from "node:fs";
+import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { FileContent } from "./_content_file.ts";
 import { type FsNode, type NodeKind, nameKey, placeNode, type Timestamp } from "./tree.ts";
 
@@ -48,7 +48,9 @@ export function applyMeta(node: FsNode, own: SourceOwnership): void {
   }
   if (own.clampTime !== undefined) {
     const clamp = (t: Timestamp) =>
-      t.seconds > (own.clampTime as number) ? { seconds: own.clampTime as number, nanoseconds: 0 } : t;
+      t.seconds > (own.clampTime as number)
+        ? { seconds: own.clampTime as number, nanoseconds: 0 }
+        : t;
     node.atime = clamp(node.atime);
     node.mtime = clamp(node.mtime);
     node.ctime = clamp(node.ctime);
@@ -81,9 +83,15 @@ function nodeFromStat(st: BigIntStats, kind: NodeKind, own: SourceOwnership): Fs
  * is there. The directory itself gives the root's metadata. Hard links inside
  * the source stay hard links. File contents are not read here.
  */
-export function addDirectorySource(root: FsNode, dir: string, own: SourceOwnership, files: FsNode[]): void {
+export function addDirectorySource(
+  root: FsNode,
+  dir: string,
+  own: SourceOwnership,
+  files: FsNode[],
+): void {
   const top = lstatSync(dir, { bigint: true });
-  if (!top.isDirectory()) throw new TypeError(`Cannot use ${dir} as a directory source: not a directory`);
+  if (!top.isDirectory())
+    throw new TypeError(`Cannot use ${dir} as a directory source: not a directory`);
   const rootMeta = nodeFromStat(top, "dir", own);
   placeNode(root, [], rootMeta, () => rootMeta);
   const links = new Map<string, FsNode>();
@@ -108,9 +116,11 @@ export function addDirectorySource(root: FsNode, dir: string, own: SourceOwnersh
         }
       }
       const node = nodeFromStat(st, kind, own);
-      if (kind === "symlink") node.target = new Uint8Array(readlinkSync(childPath, { encoding: "buffer" }));
+      if (kind === "symlink")
+        node.target = new Uint8Array(readlinkSync(childPath, { encoding: "buffer" }));
       if (kind === "file") {
         node.content = new FileContent(childPath, childLabel);
+        if (st.blocks * 512n < st.size) node.maybeSparse = true;
         files.push(node);
       }
       if (kind !== "dir" && st.nlink > 1n) links.set(`${st.dev}:${st.ino}`, node);

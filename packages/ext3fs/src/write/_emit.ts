@@ -12,8 +12,8 @@ import { encodeGroupDescriptor } from "../format/group_descriptor.ts";
 import { encodeInode } from "../format/inode.ts";
 import { encodeJournalSuperblock } from "../format/journal_superblock.ts";
 import { emptySuperblock, encodeSuperblock, type Superblock } from "../format/superblock.ts";
-import type { Allocation, Plan } from "./_plan.ts";
 import { writeDirBlock } from "./_dir_pack.ts";
+import type { Allocation, Plan } from "./_plan.ts";
 import { groupHasSuper, groupLayout } from "./geometry.ts";
 
 /** Identity and times of the filesystem being written. */
@@ -67,7 +67,12 @@ class Packer {
 }
 
 /** Builds the primary superblock of a plan. */
-export function buildSuperblock(plan: Plan, settings: EmitSettings, freeBlocks: number, freeInodes: number): Superblock {
+export function buildSuperblock(
+  plan: Plan,
+  settings: EmitSettings,
+  freeBlocks: number,
+  freeInodes: number,
+): Superblock {
   const geo = plan.geo;
   const sb = emptySuperblock();
   sb.inodesCount = geo.inodesCount;
@@ -135,8 +140,14 @@ function groupCounts(plan: Plan, g: number): GroupCounts {
   const geo = plan.geo;
   const l = groupLayout(geo, g);
   const dataCount = plan.groupDataCount[g] as number;
-  const usedData = Math.min(Math.max(plan.usedData - (plan.groupDataStart[g] as number), 0), dataCount);
-  const usedInodes = Math.min(Math.max(plan.lastIno - g * geo.inodesPerGroup, 0), geo.inodesPerGroup);
+  const usedData = Math.min(
+    Math.max(plan.usedData - (plan.groupDataStart[g] as number), 0),
+    dataCount,
+  );
+  const usedInodes = Math.min(
+    Math.max(plan.lastIno - g * geo.inodesPerGroup, 0),
+    geo.inodesPerGroup,
+  );
   return {
     freeBlocks: l.end - l.dataStart - usedData,
     freeInodes: geo.inodesPerGroup - usedInodes,
@@ -152,7 +163,7 @@ function setBits(bitmap: Uint8Array, from: number, to: number): void {
     i++;
   }
   if (to - i >= 8) {
-    bitmap.fill(0xff, i >>> 3, (to >>> 3));
+    bitmap.fill(0xff, i >>> 3, to >>> 3);
     i = to & ~7;
   }
   while (i < to) {
@@ -169,7 +180,14 @@ async function* dataArea(plan: Plan, maxChunkBlocks: number): AsyncGenerator<Uin
   void geo;
 }
 
-async function* allocationBlocks(plan: Plan, a: Allocation, bs: number, maxChunkBlocks: number): AsyncGenerator<Uint8Array> {
+const scratch = new Uint8Array(CHUNK / 4);
+
+async function* allocationBlocks(
+  plan: Plan,
+  a: Allocation,
+  bs: number,
+  maxChunkBlocks: number,
+): AsyncGenerator<Uint8Array> {
   const phys = (p: number) => plan.phys(a.d0 + p);
   switch (a.kind) {
     case "resize": {
@@ -177,7 +195,11 @@ async function* allocationBlocks(plan: Plan, a: Allocation, bs: number, maxChunk
       const block = new Uint8Array(bs);
       const v = new DataView(block.buffer);
       for (let k = 0; k < geo.reservedGdtBlocks; k++) {
-        v.setUint32(((geo.descBlocks + k) % geo.addrPerBlock) * 4, geo.firstDataBlock + 1 + geo.descBlocks + k, true);
+        v.setUint32(
+          ((geo.descBlocks + k) % geo.addrPerBlock) * 4,
+          geo.firstDataBlock + 1 + geo.descBlocks + k,
+          true,
+        );
       }
       yield block;
       return;
@@ -241,7 +263,10 @@ async function* allocationBlocks(plan: Plan, a: Allocation, bs: number, maxChunk
         for (let i = 0; i < item.count; i++, logical++) {
           const block = new Uint8Array(bs);
           const from = logical < starts.length ? (starts[logical] as number) : 0;
-          const to = logical < starts.length ? ((starts[logical + 1] as number | undefined) ?? a.entries.length) : 0;
+          const to =
+            logical < starts.length
+              ? ((starts[logical + 1] as number | undefined) ?? a.entries.length)
+              : 0;
           writeDirBlock(a.entries, from, to, block);
           yield block;
         }
@@ -260,7 +285,9 @@ async function* allocationBlocks(plan: Plan, a: Allocation, bs: number, maxChunk
           }
           for (let done = 0; done < item.count; ) {
             const n = Math.min(item.count - done, maxChunkBlocks);
-            const buf = new Uint8Array(n * bs);
+            // Small pieces are copied by the packer before the next pull: reuse one buffer.
+            const buf =
+              n * bs < CHUNK / 4 ? scratch.subarray(0, n * bs).fill(0) : new Uint8Array(n * bs);
             const position = (item.logical + done) * bs;
             const want = Math.min(buf.length, a.node.size - position);
             let got = 0;
@@ -305,7 +332,10 @@ function pointerBlock(pointers: Uint32Array): Uint8Array {
  * and inode table, then its data blocks, pulling file contents only when their
  * blocks come up.
  */
-export async function* emitFilesystem(plan: Plan, settings: EmitSettings): AsyncGenerator<Uint8Array> {
+export async function* emitFilesystem(
+  plan: Plan,
+  settings: EmitSettings,
+): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
   journalUuid = settings.uuid;

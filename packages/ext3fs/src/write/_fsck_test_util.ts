@@ -1,7 +1,10 @@
 import { execa } from "execa";
 
 /** Runs `e2fsck -fn` and returns the exit code and any line that is not a pass header or summary. */
-export async function fsckProblems(image: string, fix = false): Promise<{ exitCode: number; problems: string[]; output: string }> {
+export async function fsckProblems(
+  image: string,
+  fix = false,
+): Promise<{ exitCode: number; problems: string[]; output: string }> {
   const r = await execa("e2fsck", [fix ? "-fy" : "-fn", image], { reject: false, all: true });
   const output = r.all ?? "";
   const problems = output

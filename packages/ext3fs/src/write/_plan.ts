@@ -24,7 +24,14 @@ export class MkfsPlanError extends RangeError {
 
 /** One object that takes data blocks, in allocation order. */
 export type Allocation =
-  | { kind: "dir"; d0: number; blocks: number; map: BlockMap; entries: PlannedEntry[]; blockStarts: number[] }
+  | {
+      kind: "dir";
+      d0: number;
+      blocks: number;
+      map: BlockMap;
+      entries: PlannedEntry[];
+      blockStarts: number[];
+    }
   | { kind: "file"; d0: number; blocks: number; map: BlockMap; node: FsNode }
   | { kind: "symlink"; d0: number; blocks: number; target: Uint8Array }
   | { kind: "resize"; d0: number; blocks: number }
@@ -99,7 +106,10 @@ export function measureTree(root: FsNode, blockSize: number): { blocks: number; 
     seen.add(node);
     inodes++;
     if (node.kind === "dir") {
-      const n = Math.max(packDirectory(dirEntryNameLengths(node), blockSize).length, node.minBlocks ?? 0);
+      const n = Math.max(
+        packDirectory(dirEntryNameLengths(node), blockSize).length,
+        node.minBlocks ?? 0,
+      );
       blocks += new BlockMap(apb, new BlockPresence(n)).totalBlocks;
       for (const child of (node.children as Map<string, FsNode>).values()) visit(child);
     } else if (node.kind === "file") {
@@ -113,7 +123,9 @@ export function measureTree(root: FsNode, blockSize: number): { blocks: number; 
 }
 
 function sorted(node: FsNode): [string, FsNode][] {
-  return [...(node.children as Map<string, FsNode>).entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return [...(node.children as Map<string, FsNode>).entries()].sort((a, b) =>
+    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0,
+  );
 }
 
 const KIND_MODE = {
@@ -185,11 +197,16 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   const walk = (dir: FsNode, path: string[]) => {
     for (const [key, child] of sorted(dir)) {
       if (key.length > NAME_MAX) {
-        throw new MkfsPlanError(`Cannot store ${pathText([...path, key])}: the name is ${key.length} bytes, at most 255`);
+        throw new MkfsPlanError(
+          `Cannot store ${pathText([...path, key])}: the name is ${key.length} bytes, at most 255`,
+        );
       }
       links.set(child, (links.get(child) ?? 0) + 1);
       if (child.kind === "dir") {
-        if (parents.has(child)) throw new MkfsPlanError(`Cannot store ${pathText([...path, key])}: a directory hard link`);
+        if (parents.has(child))
+          throw new MkfsPlanError(
+            `Cannot store ${pathText([...path, key])}: a directory hard link`,
+          );
         parents.set(child, dir);
       }
       if (!inoOf.has(child)) inoOf.set(child, nextIno++);
@@ -233,11 +250,19 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     const parent = node === root ? root : (parents.get(node) as FsNode);
     const entries: PlannedEntry[] = [
       { ino, fileType: DirFileType.DIR, name: new Uint8Array([0x2e]) },
-      { ino: inoOf.get(parent) as number, fileType: DirFileType.DIR, name: new Uint8Array([0x2e, 0x2e]) },
+      {
+        ino: inoOf.get(parent) as number,
+        fileType: DirFileType.DIR,
+        name: new Uint8Array([0x2e, 0x2e]),
+      },
     ];
     let subdirs = 0;
     for (const [key, child] of sorted(node)) {
-      entries.push({ ino: inoOf.get(child) as number, fileType: KIND_TYPE[child.kind], name: keyBytes(key) });
+      entries.push({
+        ino: inoOf.get(child) as number,
+        fileType: KIND_TYPE[child.kind],
+        name: keyBytes(key),
+      });
       if (child.kind === "dir") subdirs++;
     }
     const blockStarts = packDirectory(
@@ -246,12 +271,21 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     );
     const n = Math.max(blockStarts.length, node.minBlocks ?? 0);
     const map = new BlockMap(apb, new BlockPresence(n));
-    allocations.push({ kind: "dir", d0: cursor, blocks: map.totalBlocks, map, entries, blockStarts });
+    allocations.push({
+      kind: "dir",
+      d0: cursor,
+      blocks: map.totalBlocks,
+      map,
+      entries,
+      blockStarts,
+    });
     const inode = baseInode(node);
     inode.size = n * bs;
     inode.linksCount = 2 + subdirs;
     if (inode.linksCount > 65000) {
-      throw new MkfsPlanError(`Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`);
+      throw new MkfsPlanError(
+        `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`,
+      );
     }
     inode.block = map.iBlock(mapPhys(cursor));
     inode.blocks = map.totalBlocks * (bs / 512);
@@ -347,13 +381,16 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     } else if (node.kind === "symlink") {
       const target = node.target ?? new Uint8Array(0);
       inode.size = target.length;
-      if (target.length === 0) throw new MkfsPlanError(`Cannot store ${node.content?.label ?? "a symlink"}: empty target`);
+      if (target.length === 0)
+        throw new MkfsPlanError(`Cannot store ${node.content?.label ?? "a symlink"}: empty target`);
       if (target.length < 60) {
         const bytes = new Uint8Array(inode.block.buffer);
         bytes.set(target);
       } else {
         if (target.length >= bs) {
-          throw new MkfsPlanError(`Cannot store a symlink target of ${target.length} bytes in ${bs}-byte blocks`);
+          throw new MkfsPlanError(
+            `Cannot store a symlink target of ${target.length} bytes in ${bs}-byte blocks`,
+          );
         }
         inode.block[0] = phys(cursor);
         inode.blocks = bs / 512;

@@ -1,14 +1,38 @@
-import { isZero } from "@bigfile/blockdev";
+import { isZero, zeros } from "@bigfile/blockdev";
+
+interface NodeBufferLike {
+  from(
+    buffer: ArrayBufferLike,
+    offset: number,
+    length: number,
+  ): { equals(other: Uint8Array): boolean };
+}
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
+
+/** Whether `bytes` is all zero: a native memcmp against the shared zero buffer where available. */
+export function allZero(bytes: Uint8Array): boolean {
+  if (NodeBuffer && bytes.length <= 1 << 20) {
+    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).equals(
+      zeros(bytes.length),
+    );
+  }
+  return isZero(bytes);
+}
+
 import type { FsNode } from "./tree.ts";
 
 const SCAN_CHUNK = 1 << 20;
 
 /**
  * Reads a regular file once to find its all-zero 1 KiB blocks, which become
- * holes (as mke2fs -d does). Sets `node.dataRuns` (in 1 KiB units) only when
- * the file has holes. Also proves the file is readable before any output.
+ * holes (as mke2fs -d does for the holes it finds). Sets `node.dataRuns` (in
+ * 1 KiB units) only when the file has holes. Called for files that are sparse
+ * in their source (fewer allocated bytes than their size) and for tar bodies.
  */
-export async function scanHoles(node: FsNode, buffer: Uint8Array = new Uint8Array(SCAN_CHUNK)): Promise<void> {
+export async function scanHoles(
+  node: FsNode,
+  buffer: Uint8Array = new Uint8Array(SCAN_CHUNK),
+): Promise<void> {
   const content = node.content;
   if (!content || node.size === 0) return;
   const runs: number[] = [];
@@ -25,10 +49,22 @@ export async function scanHoles(node: FsNode, buffer: Uint8Array = new Uint8Arra
         got += r;
       }
       if (got < want) {
-        throw new RangeError(`Cannot read ${content.label}: it ended at ${position + got} bytes, expected ${node.size}`);
+        throw new RangeError(
+          `Cannot read ${content.label}: it ended at ${position + got} bytes, expected ${node.size}`,
+        );
+      }
+      const chunkUnits = Math.ceil(got / 1024);
+      if (allZero(buffer.subarray(0, got))) {
+        if (runStart >= 0) {
+          runs.push(runStart, unit - runStart);
+          runStart = -1;
+        }
+        unit += chunkUnits;
+        position += got;
+        continue;
       }
       for (let at = 0; at < got; at += 1024, unit++) {
-        const zero = isZero(buffer.subarray(at, Math.min(at + 1024, got)));
+        const zero = allZero(buffer.subarray(at, Math.min(at + 1024, got)));
         if (!zero && runStart < 0) runStart = unit;
         if (zero && runStart >= 0) {
           runs.push(runStart, unit - runStart);

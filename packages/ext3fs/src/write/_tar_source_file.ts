@@ -2,7 +2,15 @@ import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { isZero, readTar, type TarEntry } from "@bigfile/blockdev";
 import { FileContent } from "./_content_file.ts";
 import { applyMeta, type SourceOwnership } from "./_dir_source_file.ts";
-import { type FsNode, lookupNode, newDir, type NodeKind, placeNode, splitPath, type Timestamp } from "./tree.ts";
+import {
+  type FsNode,
+  lookupNode,
+  type NodeKind,
+  newDir,
+  placeNode,
+  splitPath,
+  type Timestamp,
+} from "./tree.ts";
 
 /** A temporary sparse file that holds tar bodies until their blocks are written. */
 export class Spool {
@@ -27,7 +35,8 @@ export class Spool {
         const piece = this.#stage.subarray(at, Math.min(at + 4096, staged));
         if (!isZero(piece)) {
           let done = 0;
-          while (done < piece.length) done += writeSync(this.#fd, piece, done, piece.length - done, position + at + done);
+          while (done < piece.length)
+            done += writeSync(this.#fd, piece, done, piece.length - done, position + at + done);
         }
       }
       position += staged;
@@ -45,7 +54,9 @@ export class Spool {
     }
     flush();
     if (position - base !== size) {
-      throw new RangeError(`Cannot read tar member: its body has ${position - base} bytes, expected ${size} (truncated tar?)`);
+      throw new RangeError(
+        `Cannot read tar member: its body has ${position - base} bytes, expected ${size} (truncated tar?)`,
+      );
     }
     this.#end = base + Math.ceil(size / 4096) * 4096;
     ftruncateSync(this.#fd, this.#end);
@@ -93,14 +104,19 @@ export async function addTarSource(
     const where = `${label}:${entry.path}`;
     if (entry.type === "hardlink") {
       const target = lookupNode(root, splitPath(encoder.encode(entry.linkname)));
-      if (!target) throw new RangeError(`Cannot link ${where}: ${entry.linkname} is not earlier in the archive`);
-      if (target.kind === "dir") throw new RangeError(`Cannot link ${where}: ${entry.linkname} is a directory`);
+      if (!target)
+        throw new RangeError(
+          `Cannot link ${where}: ${entry.linkname} is not earlier in the archive`,
+        );
+      if (target.kind === "dir")
+        throw new RangeError(`Cannot link ${where}: ${entry.linkname} is a directory`);
       if (path.length === 0) continue;
       placeNode(root, path, target, makeDir);
       if (entry.size > 0 && target.kind === "file") {
         const offset = await spool.add(entry.body, entry.size);
         target.size = entry.size;
         target.content = new FileContent(spool.path, where, offset);
+        target.maybeSparse = true;
         delete target.dataRuns;
       }
       continue;
@@ -127,9 +143,11 @@ export async function addTarSource(
     if (kind === "file") {
       const offset = entry.size > 0 ? await spool.add(entry.body, entry.size) : 0;
       node.content = new FileContent(spool.path, where, offset);
+      node.maybeSparse = true;
     }
     applyMeta(node, own);
-    if (path.length === 0 && kind !== "dir") throw new RangeError(`Cannot use ${where}: the root is not a directory`);
+    if (path.length === 0 && kind !== "dir")
+      throw new RangeError(`Cannot use ${where}: the root is not a directory`);
     placeNode(root, path, node, makeDir);
   }
 }

@@ -1,5 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, linkSync, mkdirSync, openSync, symlinkSync, utimesSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { writeTar } from "@bigfile/blockdev";
 
@@ -39,7 +48,8 @@ export function boundarySizes(): number[] {
 export function makeTortureTree(dir: string, bigDir = 3000): void {
   const b = join(dir, "bounds");
   mkdirSync(b);
-  for (const [i, size] of boundarySizes().entries()) writeFileSync(join(b, `f${size}`), patternBytes(size, i + 1));
+  for (const [i, size] of boundarySizes().entries())
+    writeFileSync(join(b, `f${size}`), patternBytes(size, i + 1));
   // Triple indirect at 1 KiB blocks starts at logical block 12+256+65536 = 65804.
   const tind = openSync(join(dir, "sparse-tind"), "w");
   writeSync(tind, patternBytes(100, 7), 0, 100, 0);
@@ -58,7 +68,8 @@ export function makeTortureTree(dir: string, bigDir = 3000): void {
   writeFileSync(join(names, "with space & 'quotes'"), "odd\n");
   const many = join(dir, "many");
   mkdirSync(many);
-  for (let i = 0; i < bigDir; i++) writeFileSync(join(many, `entry-${String(i).padStart(5, "0")}-with-a-longer-name`), "");
+  for (let i = 0; i < bigDir; i++)
+    writeFileSync(join(many, `entry-${String(i).padStart(5, "0")}-with-a-longer-name`), "");
   let deep = join(dir, "deep");
   for (let i = 0; i < 40; i++) {
     deep = join(deep, `d${i}`);
@@ -68,7 +79,10 @@ export function makeTortureTree(dir: string, bigDir = 3000): void {
   const links = join(dir, "links");
   mkdirSync(links);
   symlinkSync("../bounds/f1", join(links, "short"));
-  symlinkSync(`${"../".repeat(0)}${"long/".repeat(20)}target-that-does-not-exist`, join(links, "long-dangling"));
+  symlinkSync(
+    `${"../".repeat(0)}${"long/".repeat(20)}target-that-does-not-exist`,
+    join(links, "long-dangling"),
+  );
   symlinkSync("x".repeat(59), join(links, "exactly59"));
   symlinkSync("y".repeat(60), join(links, "exactly60"));
   symlinkSync("nowhere", join(links, "dangling"));
@@ -95,13 +109,62 @@ export async function* tortureTar(): AsyncGenerator<Uint8Array> {
   yield* writeTar([
     { path: "dev", type: "directory", mode: 0o755, uid: 0, gid: 0, mtime: 1_600_000_000 },
     { path: "dev/null", type: "char", mode: 0o666, devmajor: 1, devminor: 3, mtime: 1_600_000_000 },
-    { path: "dev/sda1", type: "block", mode: 0o660, gid: 6, devmajor: 8, devminor: 1, mtime: 1_600_000_000 },
-    { path: "dev/big", type: "char", mode: 0o600, devmajor: 300, devminor: 70000, mtime: 1_600_000_000 },
+    {
+      path: "dev/sda1",
+      type: "block",
+      mode: 0o660,
+      gid: 6,
+      devmajor: 8,
+      devminor: 1,
+      mtime: 1_600_000_000,
+    },
+    {
+      path: "dev/big",
+      type: "char",
+      mode: 0o600,
+      devmajor: 300,
+      devminor: 70000,
+      mtime: 1_600_000_000,
+    },
     { path: "dev/fifo", type: "fifo", mode: 0o644, mtime: 1_600_000_000 },
-    { path: "owned", type: "file", mode: 0o640, uid: 1000, gid: 100, mtime: 1_234_567_890, body: new TextEncoder().encode("owned\n"), size: 6 },
-    { path: "owned-big-ids", type: "file", mode: 0o600, uid: 70000, gid: 80000, mtime: 1_234_567_890, body: new Uint8Array(0), size: 0 },
-    { path: "hard/a", type: "file", mode: 0o644, uid: 5, gid: 6, mtime: 1_500_000_000, body: new TextEncoder().encode("replaced\n"), size: 9 },
-    { path: "implicit/parent/file", type: "file", mode: 0o644, mtime: 1_500_000_000, body: new TextEncoder().encode("x"), size: 1 },
+    {
+      path: "owned",
+      type: "file",
+      mode: 0o640,
+      uid: 1000,
+      gid: 100,
+      mtime: 1_234_567_890,
+      body: new TextEncoder().encode("owned\n"),
+      size: 6,
+    },
+    {
+      path: "owned-big-ids",
+      type: "file",
+      mode: 0o600,
+      uid: 70000,
+      gid: 80000,
+      mtime: 1_234_567_890,
+      body: new Uint8Array(0),
+      size: 0,
+    },
+    {
+      path: "hard/a",
+      type: "file",
+      mode: 0o644,
+      uid: 5,
+      gid: 6,
+      mtime: 1_500_000_000,
+      body: new TextEncoder().encode("replaced\n"),
+      size: 9,
+    },
+    {
+      path: "implicit/parent/file",
+      type: "file",
+      mode: 0o644,
+      mtime: 1_500_000_000,
+      body: new TextEncoder().encode("x"),
+      size: 1,
+    },
     { path: "tar-link", type: "hardlink", linkname: "owned", mtime: 1_234_567_890 },
   ]);
 }

@@ -149,7 +149,8 @@ export function computeGeometry(options: GeometryOptions): Geometry {
   let rBlocks = paramReserved;
   let bpg = Math.min(blockSize * 8, 65528);
   for (let attempt = 0; attempt < 1000; attempt++) {
-    if (blocks <= firstDataBlock) throw new GeometryError(`Cannot make a filesystem of ${blocks} blocks: too small`);
+    if (blocks <= firstDataBlock)
+      throw new GeometryError(`Cannot make a filesystem of ${blocks} blocks: too small`);
     const groupCount = Math.ceil((blocks - firstDataBlock) / bpg);
     const descBlocks = Math.ceil(groupCount / descPerBlock);
     let inodes = paramInodes;
@@ -162,7 +163,9 @@ export function computeGeometry(options: GeometryOptions): Geometry {
         rBlocks = paramReserved;
         continue;
       }
-      throw new GeometryError(`Cannot fit ${inodes} inodes in ${groupCount} groups: too many inodes`);
+      throw new GeometryError(
+        `Cannot fit ${inodes} inodes in ${groupCount} groups: too many inodes`,
+      );
     }
     const maxIpg = 65536 - inodesPerBlock;
     if (ipg > maxIpg) ipg = maxIpg;
@@ -181,7 +184,9 @@ export function computeGeometry(options: GeometryOptions): Geometry {
       if (reservedGdt < 0) reservedGdt = 0;
     }
     if (3 + inodeTableBlocks + reservedGdt > bpg) {
-      throw new GeometryError(`Cannot fit ${ipg} inodes per group in groups of ${bpg} blocks: too many inodes`);
+      throw new GeometryError(
+        `Cannot fit ${ipg} inodes per group in groups of ${bpg} blocks: too many inodes`,
+      );
     }
     let overhead = 2 + inodeTableBlocks;
     if (groupHasSuper(groupCount - 1)) overhead += 1 + descBlocks + reservedGdt;
@@ -198,7 +203,8 @@ export function computeGeometry(options: GeometryOptions): Geometry {
       continue;
     }
     let journalBlocks = 0;
-    if (options.journal ?? true) journalBlocks = options.journalBlocks ?? defaultJournalBlocks(blocks);
+    if (options.journal ?? true)
+      journalBlocks = options.journalBlocks ?? defaultJournalBlocks(blocks);
     return {
       blockSize,
       logBlockSize: Math.log2(blockSize) - 10,

@@ -1,8 +1,8 @@
-import { execa } from "execa";
 import { mkdir, mkdtemp, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeToFile } from "@bigfile/blockdev";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsckProblems } from "./_fsck_test_util.ts";
 import { haveTool } from "./_tools_test_util.ts";
@@ -60,23 +60,56 @@ const cases: [string, string[], MkfsOptions][] = [
   ["8 MiB ext3", ["-t", "ext3", "img", "8192"], { blocks: 8192 }],
   ["64 MiB ext3", ["-t", "ext3", "img", "65536"], { blocks: 65536 }],
   ["100000 KiB with last-group drop", ["-t", "ext3", "img", "100000"], { blocks: 100000 }],
-  ["300 MiB ext2, 128-byte inodes, -m 1", ["-t", "ext2", "-I", "128", "-m", "1", "img", "307200"], { type: "ext2", blocks: 307200, inodeSize: 128, reservedPercent: 1 }],
+  [
+    "300 MiB ext2, 128-byte inodes, -m 1",
+    ["-t", "ext2", "-I", "128", "-m", "1", "img", "307200"],
+    { type: "ext2", blocks: 307200, inodeSize: 128, reservedPercent: 1 },
+  ],
   ["600 MiB (4 KiB class)", ["-t", "ext3", "img", "614400"], { blocks: 614400 }],
-  ["64 MiB, -b 4096 -N 5000 -L", ["-t", "ext3", "-b", "4096", "-N", "5000", "-L", "lbl", "img", "16384"], { blocks: 16384, blockSize: 4096, inodes: 5000, label: "lbl" }],
-  ["200 MiB, -b 2048 -i 8192", ["-t", "ext3", "-b", "2048", "-i", "8192", "img", "102400"], { blocks: 102400, blockSize: 2048, bytesPerInode: 8192 }],
+  [
+    "64 MiB, -b 4096 -N 5000 -L",
+    ["-t", "ext3", "-b", "4096", "-N", "5000", "-L", "lbl", "img", "16384"],
+    { blocks: 16384, blockSize: 4096, inodes: 5000, label: "lbl" },
+  ],
+  [
+    "200 MiB, -b 2048 -i 8192",
+    ["-t", "ext3", "-b", "2048", "-i", "8192", "img", "102400"],
+    { blocks: 102400, blockSize: 2048, bytesPerInode: 8192 },
+  ],
   ["the seed: 4040316 KiB", ["-t", "ext3", "img", "4040316"], { blocks: 4040316 }],
 ];
 
 describe("geometry matches mke2fs", () => {
   it("computes the worked examples", () => {
     const g = computeGeometry({ bytes: 64 * 1024 * 1024 });
-    expect([g.blockSize, g.groupCount, g.inodesCount, g.journalBlocks, g.reservedGdtBlocks, g.rBlocksCount]).toEqual([
-      1024, 8, 16384, 4096, 255, 3276,
-    ]);
+    expect([
+      g.blockSize,
+      g.groupCount,
+      g.inodesCount,
+      g.journalBlocks,
+      g.reservedGdtBlocks,
+      g.rBlocksCount,
+    ]).toEqual([1024, 8, 16384, 4096, 255, 3276]);
     const h = computeGeometry({ bytes: 1024 * 1024 * 1024 });
-    expect([h.blockSize, h.groupCount, h.inodesCount, h.journalBlocks, h.reservedGdtBlocks]).toEqual([4096, 8, 65536, 8192, 63]);
+    expect([
+      h.blockSize,
+      h.groupCount,
+      h.inodesCount,
+      h.journalBlocks,
+      h.reservedGdtBlocks,
+    ]).toEqual([4096, 8, 65536, 8192, 63]);
     expect([0, 1, 2, 3, 5, 7, 9, 25, 27, 49, 81].map(groupHasSuper)).toEqual([
-      true, true, false, true, true, true, true, true, true, true, true,
+      true,
+      true,
+      false,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
+      true,
     ]);
   });
 
@@ -88,7 +121,10 @@ describe("geometry matches mke2fs", () => {
     await writeFile(theirs, "");
     const size = Number(args[args.length - 1]) * (options.blockSize ?? 1024);
     await truncate(theirs, size);
-    const m = await execa("mke2fs", ["-q", "-F", ...args], { reject: false, env: { MKE2FS_CONFIG: "/etc/mke2fs.conf" } });
+    const m = await execa("mke2fs", ["-q", "-F", ...args], {
+      reject: false,
+      env: { MKE2FS_CONFIG: "/etc/mke2fs.conf" },
+    });
     expect(m.exitCode, m.stderr).toBe(0);
     const ours = join(work, "ours.img");
     const image = await mkfs([empty], { ...options, seed: "geometry" });

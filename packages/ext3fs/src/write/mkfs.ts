@@ -8,7 +8,12 @@ import { emitFilesystem } from "./_emit.ts";
 import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
 import { addTarSource, Spool } from "./_tar_source_file.ts";
-import { computeGeometry, defaultBlockSize, type Geometry, type GeometryOptions } from "./geometry.ts";
+import {
+  computeGeometry,
+  defaultBlockSize,
+  type Geometry,
+  type GeometryOptions,
+} from "./geometry.ts";
 import { type FsNode, newDir, type Timestamp } from "./tree.ts";
 
 /** One input of {@linkcode mkfs}. */
@@ -122,7 +127,10 @@ function walkNodes(root: FsNode, visit: (node: FsNode) => void): void {
  * await writeToFile(image.chunks(), "part.img");
  * ```
  */
-export async function mkfs(sources: readonly MkfsSource[], options: MkfsOptions = {}): Promise<MkfsImage> {
+export async function mkfs(
+  sources: readonly MkfsSource[],
+  options: MkfsOptions = {},
+): Promise<MkfsImage> {
   const log = options.log ?? (() => {});
   const sde = options.sourceDateEpoch;
   const reproducible = options.seed !== undefined || sde !== undefined;
@@ -158,7 +166,8 @@ export async function mkfs(sources: readonly MkfsSource[], options: MkfsOptions 
       root.uid = options.rootOwner.uid;
       root.gid = options.rootOwner.gid;
     }
-    // Read every file once: zero blocks become holes, unreadable files fail now.
+    // Files that may have holes are read once: their zero blocks become holes.
+    // Every other file is opened, so an unreadable one fails before any output.
     const files: FsNode[] = [];
     let maxMtime = 0;
     walkNodes(root, (n) => {
@@ -166,11 +175,21 @@ export async function mkfs(sources: readonly MkfsSource[], options: MkfsOptions 
       if (n.mtime.seconds > maxMtime) maxMtime = n.mtime.seconds;
     });
     const buffer = new Uint8Array(1 << 20);
-    for (const f of files) await scanHoles(f, buffer);
-    if (options.seed !== undefined && sde === undefined) createTime.seconds = Math.min(maxMtime, nowSeconds);
+    for (const f of files) {
+      if (f.maybeSparse) await scanHoles(f, buffer);
+      else if (f.content?.check) {
+        try {
+          f.content.check();
+        } catch (error) {
+          throw new TypeError(`Cannot read ${f.content.label}: ${(error as Error).message}`);
+        }
+      }
+    }
+    if (options.seed !== undefined && sde === undefined)
+      createTime.seconds = Math.min(maxMtime, nowSeconds);
 
     let lf = root.children?.get("lost+found");
-    if (!lf || lf.kind !== "dir") {
+    if (lf?.kind !== "dir") {
       lf = newDir(0o700, 0, 0, createTime);
       root.children?.set("lost+found", lf);
     }
@@ -198,16 +217,26 @@ export async function mkfs(sources: readonly MkfsSource[], options: MkfsOptions 
     }
     lostFound.minBlocks = lostFoundBlocks(geo.blockSize);
     const plan = planFilesystem(root, geo, { journal, createTime });
-    if (journal && geo.journalBlocks === 0) log("Filesystem too small for a journal: writing it without one");
+    if (journal && geo.journalBlocks === 0)
+      log("Filesystem too small for a journal: writing it without one");
     const seedText = options.seed ?? (sde !== undefined ? `SOURCE_DATE_EPOCH=${sde}` : undefined);
     const uuid = options.uuid
       ? parseUuid(options.uuid)
-      : v4(seedText !== undefined ? await digest(`ext3fs uuid\0${seedText}`) : crypto.getRandomValues(new Uint8Array(16)));
+      : v4(
+          seedText !== undefined
+            ? await digest(`ext3fs uuid\0${seedText}`)
+            : crypto.getRandomValues(new Uint8Array(16)),
+        );
     const hashSeed = v4(
-      seedText !== undefined ? await digest(`ext3fs hash seed\0${seedText}`) : crypto.getRandomValues(new Uint8Array(16)),
+      seedText !== undefined
+        ? await digest(`ext3fs hash seed\0${seedText}`)
+        : crypto.getRandomValues(new Uint8Array(16)),
     );
     const label = new TextEncoder().encode(options.label ?? "");
-    if (label.length > 16) throw new RangeError(`Cannot use label ${JSON.stringify(options.label)}: ${label.length} bytes, at most 16`);
+    if (label.length > 16)
+      throw new RangeError(
+        `Cannot use label ${JSON.stringify(options.label)}: ${label.length} bytes, at most 16`,
+      );
     const settings = { uuid, hashSeed, label, time: Math.min(createTime.seconds, nowSeconds) };
     const size = geo.blocksCount * geo.blockSize;
     let freeData = 0;
@@ -240,7 +269,10 @@ export async function mkfs(sources: readonly MkfsSource[], options: MkfsOptions 
 }
 
 function classify(source: string): Exclude<MkfsSource, string> {
-  if (source === "-") throw new TypeError("Cannot read '-' here: pass { kind: 'tar-stream', stream } for standard input");
+  if (source === "-")
+    throw new TypeError(
+      "Cannot read '-' here: pass { kind: 'tar-stream', stream } for standard input",
+    );
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(source);
@@ -271,7 +303,11 @@ function autoSize(
     }
     const wantInodes = Math.ceil(need.inodes * 1.1) + 16 + 10;
     let geo = computeGeometry(geoOptions(bytes));
-    if (options.inodes === undefined && options.bytesPerInode === undefined && geo.inodesCount < wantInodes) {
+    if (
+      options.inodes === undefined &&
+      options.bytesPerInode === undefined &&
+      geo.inodesCount < wantInodes
+    ) {
       geo = computeGeometry(geoOptions(bytes, wantInodes));
     }
     let data = 0;
@@ -289,7 +325,8 @@ function autoSize(
     data -= (backups - 1) * (1 + geo.descBlocks + geo.reservedGdtBlocks) + 1;
     const journalAll = geo.journalBlocks + Math.ceil(geo.journalBlocks / geo.addrPerBlock) + 2;
     const headroom = Math.max(Math.ceil(need.blocks * 0.1), Math.ceil(MiB / bs));
-    const fits = data - journalAll - 1 >= need.blocks + headroom && geo.inodesCount - 10 >= need.inodes;
+    const fits =
+      data - journalAll - 1 >= need.blocks + headroom && geo.inodesCount - 10 >= need.inodes;
     if (fits) {
       log(
         `Sized the filesystem to fit: the tree needs ${need.blocks} blocks of ${bs} bytes and ${need.inodes} inodes; ` +

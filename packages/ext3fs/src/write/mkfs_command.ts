@@ -33,13 +33,15 @@ interface MkfsFlags {
 
 function ownerOption(value: string): { uid: number; gid: number } {
   const m = /^(\d+):(\d+)$/.exec(value);
-  if (!m) throw new UsageError(`--root-owner wants UID:GID (numbers), got ${JSON.stringify(value)}`);
+  if (!m)
+    throw new UsageError(`--root-owner wants UID:GID (numbers), got ${JSON.stringify(value)}`);
   return { uid: Number(m[1]), gid: Number(m[2]) };
 }
 
 function percentOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 50) throw new UsageError(`-m wants a percentage from 0 to 50, got ${value}`);
+  if (!Number.isFinite(n) || n < 0 || n > 50)
+    throw new UsageError(`-m wants a percentage from 0 to 50, got ${value}`);
   return n;
 }
 
@@ -47,23 +49,50 @@ function percentOption(value: string): number {
 export function addMkfsCommand(program: Command, io: CliIo): void {
   program
     .command("mkfs")
-    .description("write an ext2/ext3 filesystem built from directories and tar archives (a stream, no root needed)")
-    .argument("[source...]", "directories, tar files, or - for a tar on standard input; later ones overlay earlier ones")
+    .description(
+      "write an ext2/ext3 filesystem built from directories and tar archives (a stream, no root needed)",
+    )
+    .argument(
+      "[source...]",
+      "directories, tar files, or - for a tar on standard input; later ones overlay earlier ones",
+    )
     .option("-t, --type <type>", "ext3 (with a journal) or ext2", "ext3")
     .option("--size <size>", "filesystem size (bytes, 4G, 512MiB, 8080632s)", sizeOption)
-    .option("--blocks <n>", "filesystem size in blocks, counted like mke2fs: 1 KiB units unless -b is given", integerOption)
-    .option("-b, --block-size <bytes>", "block size: 1024, 2048 or 4096 (default: by size, as mke2fs)", integerOption)
+    .option(
+      "--blocks <n>",
+      "filesystem size in blocks, counted like mke2fs: 1 KiB units unless -b is given",
+      integerOption,
+    )
+    .option(
+      "-b, --block-size <bytes>",
+      "block size: 1024, 2048 or 4096 (default: by size, as mke2fs)",
+      integerOption,
+    )
     .option("-I, --inode-size <bytes>", "inode size: 128 or 256 (default 256)", integerOption)
     .option("-N, --inodes <n>", "number of inodes", integerOption)
-    .option("-i, --bytes-per-inode <bytes>", "bytes per inode (default: by size, as mke2fs)", integerOption)
-    .option("-m, --reserved-percent <pct>", "blocks reserved for root, in percent (default 5)", percentOption)
+    .option(
+      "-i, --bytes-per-inode <bytes>",
+      "bytes per inode (default: by size, as mke2fs)",
+      integerOption,
+    )
+    .option(
+      "-m, --reserved-percent <pct>",
+      "blocks reserved for root, in percent (default 5)",
+      percentOption,
+    )
     .option("-L, --label <label>", "volume label (at most 16 bytes)")
     .option("-U, --uuid <uuid>", "filesystem UUID (default: random, or from --seed)")
-    .option("--seed <text>", "reproducible output: UUID, hash seed and times of created objects come from TEXT")
+    .option(
+      "--seed <text>",
+      "reproducible output: UUID, hash seed and times of created objects come from TEXT",
+    )
     .option("--root-owner <uid:gid>", "owner of the root directory (as mke2fs -E root_owner)")
     .option("--squash-owners", "make every file owned by 0:0 (as genext2fs --squash-uids)")
     .option("--squash-uids", "same as --squash-owners")
-    .option("-o, --output <file>", "write the image to FILE (sparse, atomic) instead of standard output")
+    .option(
+      "-o, --output <file>",
+      "write the image to FILE (sparse, atomic) instead of standard output",
+    )
     .option("--json", "print the report as JSON on standard error")
     .option("-q, --quiet", "no report on standard error")
     .addHelpText(
@@ -83,13 +112,21 @@ Examples:
   ext3fs mkfs rootfs/ --size 3G | mbr wrap --align cylinder > disk.img`,
     )
     .action(async (sourceArgs: string[], flags: MkfsFlags & { squashUids?: boolean }) => {
-      if (flags.type !== "ext3" && flags.type !== "ext2") throw new UsageError(`-t wants ext3 or ext2, got ${flags.type}`);
-      if (flags.size !== undefined && flags.blocks !== undefined) throw new UsageError("give --size or --blocks, not both");
+      if (flags.type !== "ext3" && flags.type !== "ext2")
+        throw new UsageError(`-t wants ext3 or ext2, got ${flags.type}`);
+      if (flags.size !== undefined && flags.blocks !== undefined)
+        throw new UsageError("give --size or --blocks, not both");
       checkBinaryOutput(io, flags.output);
       const stdinCount = sourceArgs.filter((s) => s === "-").length;
       if (stdinCount > 1) throw new UsageError("standard input (-) can be a source only once");
       const sources: MkfsSource[] = sourceArgs.map((s) =>
-        s === "-" ? { kind: "tar-stream", stream: openInput(io, "-", { what: "a tar archive" }), label: "-" } : s,
+        s === "-"
+          ? {
+              kind: "tar-stream",
+              stream: openInput(io, "-", { what: "a tar archive" }),
+              label: "-",
+            }
+          : s,
       );
       const options: MkfsOptions = { type: flags.type };
       if (flags.size !== undefined) options.size = flags.size;
@@ -106,7 +143,8 @@ Examples:
       if (flags.squashOwners || flags.squashUids) options.squashOwners = true;
       const sde = io.env.SOURCE_DATE_EPOCH;
       if (sde !== undefined && sde !== "") {
-        if (!/^\d+$/.test(sde)) throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, got ${sde}`);
+        if (!/^\d+$/.test(sde))
+          throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, got ${sde}`);
         options.sourceDateEpoch = Number(sde);
       }
       if (!flags.quiet && !flags.json) options.log = (m) => io.stderr.write(`ext3fs: ${m}\n`);
@@ -114,7 +152,11 @@ Examples:
       try {
         image = await mkfs(sources, options);
       } catch (error) {
-        if (error instanceof RangeError || error instanceof TypeError || (error as { code?: string }).code) {
+        if (
+          error instanceof RangeError ||
+          error instanceof TypeError ||
+          (error as { code?: string }).code
+        ) {
           throw new ExitError((error as Error).message, 1);
         }
         throw error;

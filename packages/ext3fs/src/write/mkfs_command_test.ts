@@ -1,10 +1,10 @@
-import { execa } from "execa";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeTar } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";
@@ -46,7 +46,10 @@ describe("ext3fs mkfs", () => {
     expect(io.stderrText()).toMatch(/Sized the filesystem to fit/);
     const f = await fsckProblems(out);
     expect(f.problems, f.output).toEqual([]);
-    const cat = await execa("debugfs", ["-R", "cat /owned", out], { reject: false, stripFinalNewline: false });
+    const cat = await execa("debugfs", ["-R", "cat /owned", out], {
+      reject: false,
+      stripFinalNewline: false,
+    });
     expect(cat.stdout).toBe("owned\n");
   });
 
@@ -62,7 +65,9 @@ describe("ext3fs mkfs", () => {
       outs.push(io.stdoutBytes());
     }
     expect(outs[0]?.length).toBe(4096 * 1024);
-    expect(Buffer.from(outs[0] as Uint8Array).equals(Buffer.from(outs[1] as Uint8Array))).toBe(true);
+    expect(Buffer.from(outs[0] as Uint8Array).equals(Buffer.from(outs[1] as Uint8Array))).toBe(
+      true,
+    );
     const io = memoryIo({ env: { SOURCE_DATE_EPOCH: "1700000000" } });
     expect(await main(["mkfs", a, "--blocks", "4096", "-q"], io)).toBe(0);
     const io2 = memoryIo({ env: { SOURCE_DATE_EPOCH: "1700000000" } });
@@ -77,7 +82,9 @@ describe("ext3fs mkfs", () => {
     const out = join(work, "nofit.img");
     const io = memoryIo();
     expect(await main(["mkfs", dir, "--blocks", "2048", "-o", out], io)).toBe(1);
-    expect(io.stderrText()).toMatch(/^ext3fs: Cannot fit the tree: it needs \d+ data blocks of 1024 bytes .* the filesystem has \d+/m);
+    expect(io.stderrText()).toMatch(
+      /^ext3fs: Cannot fit the tree: it needs \d+ data blocks of 1024 bytes .* the filesystem has \d+/m,
+    );
     expect(existsSync(out)).toBe(false);
     const io2 = memoryIo();
     expect(await main(["mkfs", dir, "--blocks", "2048"], io2)).toBe(1);
@@ -85,11 +92,15 @@ describe("ext3fs mkfs", () => {
   });
 
   it("reports names over 255 bytes, truncated tars and missing sources", async () => {
-    const long = await bytesOf(writeTar([{ path: `d/${"n".repeat(256)}`, type: "file", body: new Uint8Array(1), size: 1 }]));
+    const long = await bytesOf(
+      writeTar([{ path: `d/${"n".repeat(256)}`, type: "file", body: new Uint8Array(1), size: 1 }]),
+    );
     const io = memoryIo({ stdin: long });
     expect(await main(["mkfs", "-", "--blocks", "4096"], io)).toBe(1);
     expect(io.stderrText()).toMatch(/Cannot store \/d\/n+: the name is 256 bytes, at most 255/);
-    const tar = await bytesOf(writeTar([{ path: "f", type: "file", body: patternBytes(5000, 1), size: 5000 }]));
+    const tar = await bytesOf(
+      writeTar([{ path: "f", type: "file", body: patternBytes(5000, 1), size: 5000 }]),
+    );
     const io2 = memoryIo({ stdin: tar.subarray(0, 2048) });
     expect(await main(["mkfs", "-", "--blocks", "4096"], io2)).toBe(1);
     expect(io2.stdoutBytes().length).toBe(0);
@@ -109,7 +120,9 @@ describe("ext3fs mkfs", () => {
   it("writes the seed's 4040316-KiB filesystem as a sparse file of 4137283584 bytes", async () => {
     const out = join(work, "seed.img");
     const io = memoryIo();
-    expect(await main(["mkfs", "--blocks", "4040316", "-o", out, "--seed", "seed", "-q"], io)).toBe(0);
+    expect(await main(["mkfs", "--blocks", "4040316", "-o", out, "--seed", "seed", "-q"], io)).toBe(
+      0,
+    );
     const st = await import("node:fs").then((fs) => fs.statSync(out));
     expect(st.size).toBe(4137283584);
     expect(st.blocks * 512).toBeLessThan(200 * 1024 * 1024);

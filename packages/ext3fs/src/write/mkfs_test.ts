@@ -1,5 +1,4 @@
-import { execa } from "execa";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeToFile } from "@bigfile/blockdev";
@@ -39,12 +38,18 @@ async function build(name: string, sources: MkfsSource[], options: MkfsOptions):
 }
 
 const matrix: [string, number, number][] = [];
-for (const type of ["ext2", "ext3"]) for (const bs of [1024, 2048, 4096]) for (const isz of [128, 256]) matrix.push([type, bs, isz]);
+for (const type of ["ext2", "ext3"])
+  for (const bs of [1024, 2048, 4096]) for (const isz of [128, 256]) matrix.push([type, bs, isz]);
 
 describe("mkfs matrix: e2fsck -fn is clean", () => {
   it.each(matrix)("%s, %i-byte blocks, %i-byte inodes", async (type, bs, isz) => {
     if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
-    const opts: MkfsOptions = { type: type as "ext2" | "ext3", blockSize: bs, inodeSize: isz, seed: "matrix" };
+    const opts: MkfsOptions = {
+      type: type as "ext2" | "ext3",
+      blockSize: bs,
+      inodeSize: isz,
+      seed: "matrix",
+    };
     const emptyImg = await build(`empty-${type}-${bs}-${isz}`, [empty], opts);
     const e = await fsckProblems(emptyImg);
     expect(e.problems, e.output).toEqual([]);

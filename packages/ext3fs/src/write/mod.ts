@@ -3,7 +3,8 @@
  *
  * @module
  */
+
+export { MkfsPlanError } from "./_plan.ts";
 export * from "./geometry.ts";
 export * from "./mkfs.ts";
 export * from "./tree.ts";
-export { MkfsPlanError } from "./_plan.ts";

@@ -14,6 +14,8 @@ export interface ContentRef {
   read(position: number, into: Uint8Array): Promise<number>;
   /** Opens the content (called once before reads). */
   open?(): Promise<void>;
+  /** Throws if the content cannot be read. */
+  check?(): void;
   /** Releases the content. */
   close?(): Promise<void>;
   /** Text for error messages: the source path. */
@@ -51,6 +53,8 @@ export interface FsNode {
   dataRuns?: number[];
   /** Directory children by name (name bytes as a latin1 string, so order is byte order). */
   children?: Map<string, FsNode>;
+  /** Whether the source may have holes (allocated bytes below the size): scanned for zero blocks. */
+  maybeSparse?: boolean;
   /** Minimum directory blocks (lost+found is pre-sized as mke2fs does). */
   minBlocks?: number;
 }
@@ -93,7 +97,12 @@ export function newDir(perm: number, uid: number, gid: number, time: Timestamp):
  * wins and the children of both are kept (an overlay, as in `cp -a a/. b/. dest`).
  * Returns the node now at the path.
  */
-export function placeNode(root: FsNode, path: string[], node: FsNode, makeDir: () => FsNode): FsNode {
+export function placeNode(
+  root: FsNode,
+  path: string[],
+  node: FsNode,
+  makeDir: () => FsNode,
+): FsNode {
   if (path.length === 0) {
     if (node.kind !== "dir") throw new TypeError("Cannot place a non-directory at the root");
     mergeDirMeta(root, node);
@@ -103,7 +112,7 @@ export function placeNode(root: FsNode, path: string[], node: FsNode, makeDir: (
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i] as string;
     let next = dir.children?.get(key);
-    if (!next || next.kind !== "dir") {
+    if (next?.kind !== "dir") {
       next = makeDir();
       dir.children?.set(key, next);
     }
@@ -147,7 +156,8 @@ export function splitPath(path: Uint8Array): string[] {
     if (i === path.length || path[i] === 0x2f) {
       if (i > start) {
         const part = nameKey(path.subarray(start, i));
-        if (part === "..") throw new RangeError(`Cannot use path with "..": ${new TextDecoder().decode(path)}`);
+        if (part === "..")
+          throw new RangeError(`Cannot use path with "..": ${new TextDecoder().decode(path)}`);
         if (part !== ".") out.push(part);
       }
       start = i + 1;

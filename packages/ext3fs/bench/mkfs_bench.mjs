@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+// Benchmark: `ext3fs mkfs` vs `mke2fs -t ext3 -d` and genext2fs on the same trees,
+// in the same run. Reports wall time, the ratio to mke2fs, peak RSS (from
+// /usr/bin/time -v) and allocated bytes of the image. Not run by tests.
+//
+//   pnpm bench                      synthetic tree (+ /work/.cache/debian-root if present)
+//   BENCH_FILES=100000 pnpm bench   more small files
+//   BENCH_TREE=/some/root pnpm bench
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ext3fs = join(here, "..", "bin", "ext3fs.js");
+const work = mkdtempSync(join(process.env.BENCH_TMP ?? tmpdir(), "ext3fs-bench-"));
+
+function have(tool) {
+  return spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+}
+
+function makeSynthetic(dir, files) {
+  mkdirSync(dir);
+  let x = 12345;
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+  const buf = Buffer.alloc(1 << 20);
+  for (let i = 0; i < buf.length; i += 4) buf.writeUInt32LE(rnd(), i);
+  for (let i = 0; i < files; i++) {
+    const d = join(dir, `d${i % 100}`, `e${(i >> 7) % 10}`);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, `file-${i}.dat`), buf.subarray(i % 1000, (i % 1000) + (rnd() % 8192)));
+  }
+  mkdirSync(join(dir, "big"));
+  for (let i = 0; i < 20; i++) {
+    const fd = openSync(join(dir, "big", `blob${i}`), "w");
+    for (let j = 0; j < 5; j++) writeSync(fd, buf);
+    closeSync(fd);
+  }
+  const fd = openSync(join(dir, "big", "sparse-2g"), "w");
+  writeSync(fd, buf.subarray(0, 4096), 0, 4096, 0);
+  writeSync(fd, buf.subarray(0, 4096), 0, 4096, 2 * 1024 * 1024 * 1024 - 4096);
+  closeSync(fd);
+}
+
+function measure(label, argv, image) {
+  rmSync(image, { force: true });
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync("/usr/bin/time", ["-v", ...argv], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? "");
+  if (r.status !== 0) {
+    return {
+      label,
+      error: (r.stderr ?? "")
+        .split("\n")
+        .filter((l) => !/^\s/.test(l))
+        .slice(0, 3)
+        .join(" | "),
+    };
+  }
+  const st = statSync(image);
+  let fsck = "n/a";
+  if (have("e2fsck"))
+    fsck = spawnSync("e2fsck", ["-fn", image]).status === 0 ? "clean" : "PROBLEMS";
+  return {
+    label,
+    seconds,
+    rssMiB: rss ? Number(rss[1]) / 1024 : Number.NaN,
+    allocatedMiB: (st.blocks * 512) / 2 ** 20,
+    fsck,
+  };
+}
+
+function bench(name, tree, blocks) {
+  console.log(`\n## ${name}: ${tree} (${blocks} KiB filesystem)`);
+  const rows = [];
+  const ours = join(work, "ours.img");
+  rows.push(
+    measure(
+      "ext3fs mkfs -t ext3",
+      ["node", ext3fs, "mkfs", "-q", tree, "--blocks", String(blocks), "-o", ours],
+      ours,
+    ),
+  );
+  const theirs = join(work, "mke2fs.img");
+  if (have("mke2fs")) {
+    rows.push(
+      measure(
+        "mke2fs -t ext3 -d",
+        [
+          "sh",
+          "-c",
+          `truncate -s ${blocks}K ${theirs} && mke2fs -q -F -t ext3 -d ${tree} ${theirs}`,
+        ],
+        theirs,
+      ),
+    );
+  }
+  const gen = join(work, "genext2fs.img");
+  if (have("genext2fs")) {
+    rows.push(
+      measure(
+        "genext2fs (ext2)",
+        ["genext2fs", "-z", "-d", tree, "-b", String(blocks), "-N", "300000", gen],
+        gen,
+      ),
+    );
+  }
+  const base = rows.find((r) => r.label.startsWith("mke2fs"))?.seconds;
+  for (const r of rows) {
+    if (r.error) {
+      console.log(`${r.label.padEnd(22)} failed: ${r.error}`);
+      continue;
+    }
+    const ratio = base ? (r.seconds / base).toFixed(2) : "n/a";
+    console.log(
+      `${r.label.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ratio ${ratio.padStart(5)}  peak RSS ${r.rssMiB.toFixed(0).padStart(5)} MiB  allocated ${r.allocatedMiB.toFixed(0).padStart(6)} MiB  e2fsck ${r.fsck}`,
+    );
+  }
+  for (const f of [ours, theirs, gen]) rmSync(f, { force: true });
+}
+
+try {
+  const files = Number(process.env.BENCH_FILES ?? 30000);
+  const synthetic = join(work, "synthetic");
+  console.log(`# ext3fs mkfs benchmark (${new Date().toISOString()})`);
+  console.log(`making a synthetic tree: ${files} small files, 20 x 5 MiB, one 2 GiB sparse file`);
+  makeSynthetic(synthetic, files);
+  const du = Number(
+    execFileSync("du", ["-sk", "--apparent-size", synthetic], { encoding: "utf8" }).split("\t")[0],
+  );
+  bench("synthetic", synthetic, Math.max(4 * 1024 * 1024, du * 2));
+  const roots = [process.env.BENCH_TREE, "/work/.cache/debian-root"].filter(
+    (p) => p && existsSync(p),
+  );
+  for (const root of roots) {
+    const size = Number(execFileSync("du", ["-sk", root], { encoding: "utf8" }).split("\t")[0]);
+    bench("debian root", root, Math.max(1024 * 1024, size * 3));
+  }
+  if (roots.length === 0) {
+    console.log(
+      "\n(no Debian root: create one with `debootstrap --variant=minbase stable /work/.cache/debian-root` to bench it)",
+    );
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
