@@ -27,13 +27,17 @@ export interface MakeTreeOptions {
    */
   boundaryFiles?: boolean;
   /**
-   * Files of (12 + bs/4 + (bs/4)^2) blocks -1/0/+1 written in full (64 MiB
-   * each at 1 KiB blocks, 4 GiB at 4 KiB: only sensible for 1 KiB). When false
-   * those three are sparse (data in their first and last blocks only).
-   * @default false
+   * Files of (12 + bs/4 + (bs/4)^2) blocks -1/0/+1, the double-to-triple
+   * indirect edge: "dense" writes them in full (64 MiB each at 1 KiB blocks),
+   * "sparse" puts data in their first and last blocks only, false leaves them
+   * out. @default "sparse" for 1 and 2 KiB blocks, false for 4 KiB (4 GiB each)
    */
-  denseDoubleIndirect?: boolean;
-  /** A sparse file reaching the triple-indirect map (a few bytes far in). @default true */
+  doubleIndirect?: "dense" | "sparse" | false;
+  /**
+   * A sparse file reaching the triple-indirect map (a few bytes far in), a
+   * file that is all hole, one with a hole in the middle.
+   * @default true for 1 and 2 KiB blocks; false for 4 KiB (over 4 GiB)
+   */
   sparseFiles?: boolean;
   /** Devices, FIFOs and a socket. @default true */
   specialFiles?: boolean;
@@ -108,9 +112,10 @@ interface Meta {
  * Fills `root` (created if absent) with a seeded tree:
  * - `regular/`: empty, 1-byte and page-edge files, random small files;
  * - `boundary/`: files of 12, 12+bs/4 and 12+bs/4+(bs/4)^2 blocks, each ±1
- *   block (the direct / indirect / double / triple map edges);
+ *   block (the direct / indirect / double / triple map edges; the largest
+ *   sparse by default, left out at 4 KiB blocks unless asked);
  * - `sparse/`: a sparse file reaching the triple-indirect map, a file that is
- *   all hole, a hole in the middle;
+ *   all hole, a hole in the middle (1 and 2 KiB blocks by default);
  * - `links/`: fast and slow symlinks, a dangling one, one to a directory, an
  *   absolute one; hard links across directories (`links/hard-a`,
  *   `regular/hard-b`, `deep/hard-c`);
@@ -227,17 +232,20 @@ export async function makeTree(root: string, options: MakeTreeOptions = {}): Pro
     }
   }
   const double = 12 + perBlock + perBlock * perBlock;
-  for (const delta of [-1, 0, 1]) {
-    const name = `double-${double + delta}-blocks`;
-    const size = (double + delta) * bs;
-    if (options.denseDoubleIndirect) await file(`boundary/${name}`, size);
-    else await sparse(`boundary/${name}`, size, [0, size - 100]);
-    paths[`double${delta < 0 ? "Minus1" : delta > 0 ? "Plus1" : ""}`] = `boundary/${name}`;
+  const doubleMode = options.doubleIndirect ?? (bs <= 2048 ? "sparse" : false);
+  if (doubleMode !== false) {
+    for (const delta of [-1, 0, 1]) {
+      const name = `double-${double + delta}-blocks`;
+      const size = (double + delta) * bs;
+      if (doubleMode === "dense") await file(`boundary/${name}`, size);
+      else await sparse(`boundary/${name}`, size, [0, size - 100]);
+      paths[`double${delta < 0 ? "Minus1" : delta > 0 ? "Plus1" : ""}`] = `boundary/${name}`;
+    }
   }
 
   // Sparse files.
   await dir("sparse");
-  if (options.sparseFiles !== false) {
+  if (options.sparseFiles ?? bs <= 2048) {
     const triple = (double + 10) * bs + 7;
     await sparse("sparse/triple-indirect", triple + 100, [triple]);
     await sparse("sparse/all-hole", 5 * bs * perBlock, []);

@@ -235,6 +235,27 @@ describeWithTools(TOOLS, "harness self-test on standard-tool images", () => {
     });
   });
 
+  it("the seed's layout (partition at sector 63, 62-sector gap) installs and boots too", async () => {
+    const image = await makeReferenceImage(join(tmp.path, "cyl.img"), {
+      root,
+      size: 160 << 20,
+      startSector: 63,
+    });
+    expect(image.offset).toBe(32256);
+    expect((await sfdiskJson(image.path)).table?.partitions?.[0]?.start).toBe(63);
+    const diskboot = await readAt(image.path, 512, 512);
+    expect(diskboot.readBigUInt64LE(0x1f4)).toBe(2n);
+    expect(diskboot.readUInt16LE(0x1fc)).toBe(61); // core.img + Reed-Solomon up to the gap's end
+    expect((await e2fsck(image.path, { offset: image.offset })).clean).toBe(true);
+    const r = await bootQemu(image.path, {
+      markers: [GUEST_MARKERS.manifestOk, GUEST_MARKERS.doneOk],
+      stopOn: [GUEST_MARKERS.done],
+      timeoutMs: 90_000,
+    });
+    expect(r.markers[GUEST_MARKERS.manifestOk], r.log).toBe(true);
+    expect(r.markers[GUEST_MARKERS.doneOk], r.log).toBe(true);
+  });
+
   describe("broken images fail", () => {
     it("a corrupted superblock: e2fsck reports problems", async () => {
       const image = await sparseCopy(good.path, join(tmp.path, "bad-sb.img"));
