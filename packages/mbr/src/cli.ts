@@ -88,7 +88,7 @@ interface OpenedTable {
   stream?: StreamSectorReader;
 }
 
-async function openTable(io: CliIo, image: string | undefined): Promise<OpenedTable> {
+async function openTable(io: CliIo, image: string | undefined, until?: number): Promise<OpenedTable> {
   const path = image !== undefined && image !== "-" ? image : stdinFilePath(io);
   const device = image !== undefined && image !== "-" ? image : "stdin";
   if (path !== undefined) {
@@ -103,7 +103,7 @@ async function openTable(io: CliIo, image: string | undefined): Promise<OpenedTa
   const source =
     io.stdinFd !== undefined ? readFd(io.stdinFd) : (io.stdin as AsyncIterable<Uint8Array>);
   const stream = new StreamSectorReader(source);
-  const table = await readPartitions(stream).catch(asExit);
+  const table = await readPartitions(stream, until === undefined ? {} : { until }).catch(asExit);
   return { table, device, stream };
 }
 
@@ -234,6 +234,9 @@ Examples:
             });
           }
         } catch (error) {
+          if (error instanceof PartitionLayoutError) {
+            throw new ExitError(`${lower(error.message)}; '${image}' was not changed`);
+          }
           if (error instanceof SyntaxError && !(error instanceof PartitionTableError))
             throw new ExitError(lower(error.message));
           asExit(error);
@@ -350,7 +353,7 @@ Examples:
     .option("-o, --output <file>", "write here (atomically, sparse) instead of standard output")
     .action(async (n: number, image: string | undefined, opts: { output?: string }) => {
       checkBinaryOutput(io, opts.output);
-      const opened = await openTable(io, image);
+      const opened = await openTable(io, image, n);
       refuseGpt(opened.table);
       const p = opened.table.partitions.find((q) => q.number === n);
       if (!p) {

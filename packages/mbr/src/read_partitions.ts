@@ -10,6 +10,12 @@ export interface ReadPartitionsOptions {
   sectorSize?: number;
   /** Most EBRs to follow before giving up. @default 1024 */
   maxLogical?: number;
+  /**
+   * Stop once partition `until` is known: primaries only for 1-4, the EBR
+   * chain up to that logical partition for 5+ (for forward-only streams).
+   * @default read everything
+   */
+  until?: number;
 }
 
 /**
@@ -67,7 +73,9 @@ export async function readPartitions(
   }
   let number = 5;
   let followed = 0;
-  for (const ext of extended) {
+  const until = options.until ?? Number.POSITIVE_INFINITY;
+  for (const ext of until <= 4 ? [] : extended) {
+    if (number > until) break;
     const visited = new Set<number>();
     let ebr = ext.start;
     let linkOffset = (ext.raw as RawEntry).offset;
@@ -111,7 +119,7 @@ export async function readPartitions(
         }
         partitions.push(entryToPartition(e, ebr, ebr * ss, number++, "logical"));
       }
-      if (!link) break;
+      if (!link || number > until) break;
       linkOffset = ebr * ss + link.offset;
       ebr = ext.start + link.start;
     }
