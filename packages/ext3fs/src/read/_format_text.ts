@@ -238,9 +238,7 @@ export function infoText(fs: FilesystemReader): string {
   }
   if (j) rows.push(["Journal needs recovery", j.needsRecovery ? "yes" : "no"]);
   if (j?.problem) rows.push(["Journal problem", j.problem]);
-  return (
-    rows.map(([label, value]) => `${`${label}:`.padEnd(26)}${value}`.trimEnd()).join("\n") + "\n"
-  );
+  return `${rows.map(([label, value]) => `${`${label}:`.padEnd(26)}${value}`.trimEnd()).join("\n")}\n`;
 }
 
 /** One `ls -l` line. */

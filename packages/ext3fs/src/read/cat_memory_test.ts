@@ -58,7 +58,7 @@ describe.skipIf(!canRun)("ext3fs cat streams with bounded memory", () => {
     expected = await sha256(createReadStream(join(tree, "big")));
     writeFileSync(
       join(tmp.dir, "rss.mjs"),
-      "process.on('exit', () => process.stderr.write(`MAXRSS ${process.resourceUsage().maxRSS}\\n`));\n",
+      "process.on('exit', () => process.stderr.write('MAXRSS ' + process.resourceUsage().maxRSS + '\\n'));\n",
     );
   }, 120_000);
   afterAll(() => tmp.cleanup());

@@ -29,10 +29,8 @@ import {
 import {
   COMPAT_HAS_JOURNAL,
   INCOMPAT_FILETYPE,
-  INCOMPAT_META_BG,
   INCOMPAT_RECOVER,
   RO_COMPAT_HUGE_FILE,
-  RO_COMPAT_SPARSE_SUPER,
 } from "./_features.ts";
 import { descriptorBlock } from "./_layout.ts";
 import { ExtCorruptionError, ExtPathError, ExtUnsupportedError } from "./errors.ts";

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { FileDevice } from "@bigfile/blockdev";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
