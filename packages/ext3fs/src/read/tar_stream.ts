@@ -1,5 +1,5 @@
-import { type TarHeaderEntry, tarEnd, tarHeader, tarPadding } from "./_tar_writer.ts";
-import type { FilesystemReader } from "./filesystem_reader.ts";
+import { type TarWriteEntry, writeTar } from "@bigfile/blockdev";
+import type { FilesystemReader, ReaderStat } from "./filesystem_reader.ts";
 
 /** Options for {@linkcode tarStream}. */
 export interface TarStreamOptions {
@@ -7,11 +7,15 @@ export interface TarStreamOptions {
   onSkip?: (path: string, reason: string) => void;
 }
 
+const seconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t.nanoseconds / 1e9;
+
 /**
- * A tree of the filesystem as a POSIX (pax) tar archive: names `./`, `./etc/`,
- * `./etc/passwd`..., with modes, owners, times (nanoseconds in pax records),
- * hard links, symlinks, devices and FIFOs. Sockets and names that are not
- * valid UTF-8 are skipped and reported.
+ * A tree of the filesystem as a POSIX (pax) tar archive, written with
+ * `writeTar` from `@bigfile/blockdev`: names `./`, `./etc/`, `./etc/passwd`...,
+ * with modes, owners, times, hard links, symlinks, devices and FIFOs.
+ * Sockets and names that are not valid UTF-8 are skipped and reported; a
+ * file whose data cannot be read is reported and archived as zeros past the
+ * fault, so the archive stays readable.
  *
  * @example Usage
  * ```ts
@@ -22,19 +26,28 @@ export interface TarStreamOptions {
  * await image.close();
  * ```
  */
-export async function* tarStream(
+export function tarStream(
   fs: FilesystemReader,
   path = "/",
   options: TarStreamOptions = {},
 ): AsyncGenerator<Uint8Array> {
+  return writeTar(tarEntries(fs, path, options));
+}
+
+async function* tarEntries(
+  fs: FilesystemReader,
+  path: string,
+  options: TarStreamOptions,
+): AsyncGenerator<TarWriteEntry> {
   const skip = (where: string, reason: string) => {
     if (!options.onSkip) throw new Error(`Cannot archive '${where}': ${reason}`);
     options.onSkip(where, reason);
   };
   const skipped: string[] = [];
   const firstName = new Map<number, string>();
-  const walk = fs.walk(path, { onError: (where, error) => skip(where, error.message) });
-  for await (const entry of walk) {
+  for await (const entry of fs.walk(path, {
+    onError: (where, error) => skip(where, error.message),
+  })) {
     const rel = entry.relative;
     if (skipped.some((prefix) => rel.startsWith(`${prefix}/`))) continue;
     if (!entry.nameValid) {
@@ -43,77 +56,69 @@ export async function* tarStream(
       continue;
     }
     const st = entry.stat;
-    const name = rel === "" ? "./" : `./${rel}${st.type === "directory" ? "/" : ""}`;
-    const base = { name, mode: st.mode, uid: st.uid, gid: st.gid, size: 0, mtime: st.mtime };
-    let header: TarHeaderEntry;
+    const base = {
+      path: rel === "" ? "." : `./${rel}`,
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtime: seconds(st.mtime),
+    };
     switch (st.type) {
       case "directory":
-        header = { ...base, type: "directory" };
+        yield { ...base, type: "directory" };
         break;
       case "symlink":
-        header = { ...base, type: "symlink", linkname: await fs.readlinkInode(st.ino) };
+        try {
+          yield { ...base, type: "symlink", linkname: await fs.readlinkInode(st.ino) };
+        } catch (error) {
+          skip(entry.path, (error as Error).message);
+        }
         break;
       case "char-device":
       case "block-device":
-        header = {
+        yield {
           ...base,
-          type: st.type,
+          type: st.type === "char-device" ? "char" : "block",
           devmajor: st.rdev?.major ?? 0,
           devminor: st.rdev?.minor ?? 0,
         };
         break;
       case "fifo":
-        header = { ...base, type: "fifo" };
+        yield { ...base, type: "fifo" };
         break;
       case "file": {
         const first = st.links > 1 ? firstName.get(st.ino) : undefined;
         if (first !== undefined) {
-          header = { ...base, type: "hardlink", linkname: first };
+          yield { ...base, type: "hardlink", linkname: first };
           break;
         }
-        header = { ...base, type: "file", size: st.size };
+        yield { ...base, type: "file", size: st.size, body: body(fs, st, entry.path, skip) };
+        if (st.links > 1) firstName.set(st.ino, base.path);
         break;
       }
       default:
         skip(entry.path, `a ${st.type} cannot be archived`);
-        continue;
     }
-    if (header.type === "file") {
-      // Read the data first: a file that cannot be read is reported, not half-written.
-      let written = 0;
-      const chunks = fs.fileChunks(st.ino);
-      let first: IteratorResult<Uint8Array>;
-      try {
-        first = await chunks.next();
-      } catch (error) {
-        skip(entry.path, (error as Error).message);
-        continue;
-      }
-      yield tarHeader(header);
-      try {
-        if (!first.done) {
-          yield first.value;
-          written += first.value.length;
-        }
-        for await (const chunk of chunks) {
-          yield chunk;
-          written += chunk.length;
-        }
-      } catch (error) {
-        // The header promised st.size bytes: fill with zeros so the archive stays readable.
-        skip(
-          entry.path,
-          `${(error as Error).message}; the rest of the file is zeros in the archive`,
-        );
-        for (let left = st.size - written; left > 0; left -= Math.min(left, 1 << 20)) {
-          yield new Uint8Array(Math.min(left, 1 << 20));
-        }
-      }
-      yield tarPadding(st.size);
-      if (st.links > 1) firstName.set(st.ino, name);
-      continue;
-    }
-    yield tarHeader(header);
   }
-  yield tarEnd();
+}
+
+/** A file's bytes; after a read fault, zeros up to its size (the header already promised them). */
+async function* body(
+  fs: FilesystemReader,
+  st: ReaderStat,
+  path: string,
+  skip: (path: string, reason: string) => void,
+): AsyncGenerator<Uint8Array> {
+  let written = 0;
+  try {
+    for await (const chunk of fs.fileChunks(st.ino)) {
+      yield chunk;
+      written += chunk.length;
+    }
+  } catch (error) {
+    skip(path, `${(error as Error).message}; the rest of the file is zeros in the archive`);
+    for (let left = st.size - written; left > 0; left -= Math.min(left, 1 << 20)) {
+      yield new Uint8Array(Math.min(left, 1 << 20));
+    }
+  }
 }
