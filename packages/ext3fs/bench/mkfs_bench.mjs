@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Benchmark: `ext3fs mkfs` vs `mke2fs -t ext3 -d` and genext2fs on the same trees,
-// in the same run. Reports wall time, the ratio to mke2fs, peak RSS (from
-// /usr/bin/time -v) and allocated bytes of the image. Not run by tests.
+// in the same run. Reports wall time and CPU time (user+sys; the machine may be
+// shared, so CPU time is the fairer comparison), their ratios to mke2fs, peak
+// RSS (from /usr/bin/time -v) and allocated bytes of the image. Not run by tests.
 //
 //   pnpm bench                      synthetic tree (+ /work/.cache/debian-root if present)
 //   BENCH_FILES=100000 pnpm bench   more small files
@@ -64,6 +65,9 @@ function measure(label, argv, image) {
   const r = spawnSync("/usr/bin/time", ["-v", ...argv], { encoding: "utf8", maxBuffer: 1 << 26 });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr ?? "");
+  const user = /User time \(seconds\): ([\d.]+)/.exec(r.stderr ?? "");
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(r.stderr ?? "");
+  const cpu = Number(user?.[1] ?? Number.NaN) + Number(sys?.[1] ?? Number.NaN);
   if (r.status !== 0) {
     return {
       label,
@@ -122,15 +126,18 @@ function bench(name, tree, blocks) {
       ),
     );
   }
-  const base = rows.find((r) => r.label.startsWith("mke2fs"))?.seconds;
+  const baseRow = rows.find((r) => r.label.startsWith("mke2fs"));
+  const base = baseRow?.seconds;
+  const baseCpu = baseRow?.cpu;
   for (const r of rows) {
     if (r.error) {
       console.log(`${r.label.padEnd(22)} failed: ${r.error}`);
       continue;
     }
     const ratio = base ? (r.seconds / base).toFixed(2) : "n/a";
+    const cpuRatio = baseCpu ? (r.cpu / baseCpu).toFixed(2) : "n/a";
     console.log(
-      `${r.label.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ratio ${ratio.padStart(5)}  peak RSS ${r.rssMiB.toFixed(0).padStart(5)} MiB  allocated ${r.allocatedMiB.toFixed(0).padStart(6)} MiB  e2fsck ${r.fsck}`,
+      `${r.label.padEnd(22)} ${r.seconds.toFixed(2).padStart(7)} s  ratio ${ratio.padStart(5)}  cpu ${r.cpu.toFixed(2).padStart(6)} s (ratio ${cpuRatio.padStart(5)})  peak RSS ${r.rssMiB.toFixed(0).padStart(5)} MiB  allocated ${r.allocatedMiB.toFixed(0).padStart(6)} MiB  e2fsck ${r.fsck}`,
     );
   }
   for (const f of [ours, theirs, gen]) rmSync(f, { force: true });

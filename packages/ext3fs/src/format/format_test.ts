@@ -34,12 +34,18 @@ describe("format codecs against an image made by mke2fs", () => {
       const inode = decodeInode(rootRaw);
       expect(inode.mode & 0o170000).toBe(0o040000);
       expect(encodeInode(inode, sb.inodeSize)).toEqual(rootRaw.slice());
-      const dirBlock = image.subarray((inode.block[0] as number) * bs, (inode.block[0] as number) * bs + bs);
+      const dirBlock = image.subarray(
+        (inode.block[0] as number) * bs,
+        (inode.block[0] as number) * bs + bs,
+      );
       const names = decodeDirBlock(dirBlock).map((e) => new TextDecoder().decode(e.name));
       expect(names).toEqual([".", "..", "lost+found"]);
       const jino = gd.inodeTable * bs + 7 * sb.inodeSize;
       const journal = decodeInode(image.subarray(jino, jino + sb.inodeSize));
-      const jsbRaw = image.subarray((journal.block[0] as number) * bs, (journal.block[0] as number) * bs + 1024);
+      const jsbRaw = image.subarray(
+        (journal.block[0] as number) * bs,
+        (journal.block[0] as number) * bs + 1024,
+      );
       const jsb = decodeJournalSuperblock(jsbRaw);
       expect(jsb.maxlen).toBe(1024);
       expect(encodeJournalSuperblock(jsb)).toEqual(jsbRaw.slice());
