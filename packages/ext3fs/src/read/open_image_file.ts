@@ -1,5 +1,5 @@
-import { type BlockDevice, FileDevice, SliceDevice } from "@bigfile/blockdev";
-import { findPartition } from "./_partition.ts";
+import { type BlockDevice, FileDevice } from "@bigfile/blockdev";
+import { openPartition } from "@bigfile/mbr";
 import { FilesystemReader, type ReaderOptions } from "./filesystem_reader.ts";
 
 /** Options for {@linkcode openImageFile}. */
@@ -34,10 +34,7 @@ export async function openImageFile(
   const file = await FileDevice.open(path, { readOnly: true });
   try {
     let device: BlockDevice = file;
-    if (options.partition !== undefined) {
-      const window = await findPartition(file, options.partition);
-      device = new SliceDevice(file, { offset: window.offset, length: window.length });
-    }
+    if (options.partition !== undefined) device = await openPartition(file, options.partition);
     const reader = await FilesystemReader.open(device, options);
     return { reader, device, close: () => file.close() };
   } catch (error) {
