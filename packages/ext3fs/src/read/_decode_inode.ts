@@ -1,3 +1,5 @@
+import { decodeExtraTime, decodeInode } from "../format/mod.ts";
+
 /** Inode flag: the directory is hash-indexed. */
 export const INDEX_FL = 0x1000;
 /** Inode flag: blocks are mapped by an extent tree. */
@@ -50,13 +52,7 @@ export interface ReaderInode {
   offset: number;
 }
 
-function time(seconds: number, extra: number | undefined): ReaderTime {
-  if (extra === undefined) return { seconds, nanoseconds: 0 };
-  // The low two bits extend the signed 32-bit seconds past 2038.
-  return { seconds: seconds + (extra & 3) * 2 ** 32, nanoseconds: Math.floor(extra / 4) };
-}
-
-/** Decodes one on-disk inode of `inodeSize` bytes. */
+/** Decodes one on-disk inode of `inodeSize` bytes with the format codec. */
 export function decodeReaderInode(
   bytes: Uint8Array,
   ino: number,
@@ -64,37 +60,32 @@ export function decodeReaderInode(
   blockSize: number,
   hugeFile: boolean,
 ): ReaderInode {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u32 = (o: number) => v.getUint32(o, true);
-  const u16 = (o: number) => v.getUint16(o, true);
-  const extraIsize = bytes.length > 128 ? u16(128) : 0;
+  const raw = decodeInode(bytes);
+  // The *_extra words exist only when i_extra_isize covers them.
   const has = (field: number) =>
-    bytes.length > 128 &&
-    extraIsize >= 4 &&
-    128 + extraIsize >= field + 4 &&
-    field + 4 <= bytes.length;
-  const extra = (field: number) => (has(field) ? u32(field) : undefined);
-  const flags = u32(32);
-  let blocks512 = u32(28) + u16(116) * 2 ** 32;
-  if (hugeFile && flags & HUGE_FILE_FL) blocks512 *= blockSize / 512;
+    bytes.length > 128 && 128 + raw.extraIsize >= field + 4 && field + 4 <= bytes.length;
+  const time = (low: number, extra: number, field: number): ReaderTime =>
+    has(field) ? decodeExtraTime(low, extra) : { seconds: low | 0, nanoseconds: 0 };
+  let blocks512 = raw.blocks;
+  if (hugeFile && raw.flags & HUGE_FILE_FL) blocks512 *= blockSize / 512;
   return {
     ino,
-    mode: u16(0),
-    uid: u16(2) + u16(120) * 65536,
-    gid: u16(24) + u16(122) * 65536,
-    size: u32(4) + u32(108) * 2 ** 32,
-    atime: time(v.getInt32(8, true), extra(140)),
-    ctime: time(v.getInt32(12, true), extra(132)),
-    mtime: time(v.getInt32(16, true), extra(136)),
-    crtime: has(144) ? time(v.getInt32(144, true), extra(148)) : undefined,
-    dtime: u32(20),
-    links: u16(26),
+    mode: raw.mode,
+    uid: raw.uid,
+    gid: raw.gid,
+    size: raw.size,
+    atime: time(raw.atime, raw.atimeExtra, 140),
+    ctime: time(raw.ctime, raw.ctimeExtra, 132),
+    mtime: time(raw.mtime, raw.mtimeExtra, 136),
+    crtime: has(144) ? time(raw.crtime, raw.crtimeExtra, 148) : undefined,
+    dtime: raw.dtime,
+    links: raw.linksCount,
     blocks512,
-    flags,
+    flags: raw.flags,
     block: bytes.slice(40, 100),
-    generation: u32(100),
-    fileAcl: u32(104) + u16(118) * 2 ** 32,
-    extraIsize,
+    generation: raw.generation,
+    fileAcl: raw.fileAcl,
+    extraIsize: raw.extraIsize,
     offset,
   };
 }

@@ -1,5 +1,4 @@
-/** JBD2 magic number (big-endian on disk). */
-export const JBD2_MAGIC = 0xc03b3998;
+import { decodeJournalSuperblock, type JournalSuperblock } from "../format/mod.ts";
 
 /** The journal superblock fields the reader reports. */
 export interface ReaderJournalSuperblock {
@@ -17,23 +16,27 @@ export interface ReaderJournalSuperblock {
   nrUsers: number;
 }
 
-/** Decodes a JBD2 superblock; `undefined` when the magic is wrong. */
+/** Decodes a JBD2 superblock with the format codec; `undefined` when the magic is wrong. */
 export function decodeReaderJournal(bytes: Uint8Array): ReaderJournalSuperblock | undefined {
   if (bytes.length < 1024) return undefined;
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (v.getUint32(0) !== JBD2_MAGIC) return undefined;
+  let jsb: JournalSuperblock;
+  try {
+    jsb = decodeJournalSuperblock(bytes.subarray(0, 1024));
+  } catch {
+    return undefined;
+  }
   return {
-    blockType: v.getUint32(4),
-    blockSize: v.getUint32(12),
-    maxLen: v.getUint32(16),
-    first: v.getUint32(20),
-    sequence: v.getUint32(24),
-    start: v.getUint32(28),
-    errno: v.getInt32(32),
-    featureCompat: v.getUint32(36),
-    featureIncompat: v.getUint32(40),
-    featureRoCompat: v.getUint32(44),
-    uuid: bytes.slice(48, 64),
-    nrUsers: v.getUint32(64),
+    blockType: jsb.blocktype,
+    blockSize: jsb.blocksize,
+    maxLen: jsb.maxlen,
+    first: jsb.first,
+    sequence: jsb.sSequence,
+    start: jsb.start,
+    errno: jsb.errno,
+    featureCompat: jsb.featureCompat,
+    featureIncompat: jsb.featureIncompat,
+    featureRoCompat: jsb.featureRoCompat,
+    uuid: jsb.uuid,
+    nrUsers: jsb.nrUsers,
   };
 }
