@@ -127,7 +127,12 @@ describe.skipIf(!haveTar)("readTar on a 9 GiB member", () => {
   }
 });
 
-describe.skipIf(!haveTar)("readTar on a 9 GiB member from a pipe", () => {
+// GNU tar needs 6 s (idle machine) to 40 s (busy one) to write 9 GiB of holes
+// into a pipe, so this one runs only with BIGFILE_SLOW_TESTS=1; the test
+// above reads the same header from GNU tar and skips the same 9 GiB.
+const slow = process.env.BIGFILE_SLOW_TESTS === "1";
+if (!slow) console.warn("WARNING: set BIGFILE_SLOW_TESTS=1 to stream 9 GiB from GNU tar through readTar; skipping");
+describe.skipIf(!haveTar || !slow)("readTar on a 9 GiB member from a pipe", () => {
   // pax only: GNU tar itself takes three times longer to write --format=gnu
   // (whose base-256 sizes the sparse tests above cover).
   for (const format of ["pax"]) {

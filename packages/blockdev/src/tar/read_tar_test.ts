@@ -383,8 +383,22 @@ describe("readTar", () => {
     await all(source(true));
     expect(pulled).toBe(2);
     pulled = 0;
-    await all(source(false), { drain: false });
+    await all(source(false), { drainLimit: 0 });
     expect(pulled).toBe(0);
+  });
+
+  it("closes the source when reading stops early", async () => {
+    const tar = await bytesOf(writeTar(entries));
+    let closed = false;
+    async function* source() {
+      try {
+        yield* chunked(tar, 512);
+      } finally {
+        closed = true;
+      }
+    }
+    for await (const e of readTar(source())) if (e.path === "a/b.txt") break;
+    expect(closed).toBe(true);
   });
 
   it("reads pax hard links that carry data", async () => {
