@@ -131,7 +131,10 @@ describe.skipIf(!haveTar)("readTar on a 9 GiB member", () => {
 // into a pipe, so this one runs only with BIGFILE_SLOW_TESTS=1; the test
 // above reads the same header from GNU tar and skips the same 9 GiB.
 const slow = process.env.BIGFILE_SLOW_TESTS === "1";
-if (!slow) console.warn("WARNING: set BIGFILE_SLOW_TESTS=1 to stream 9 GiB from GNU tar through readTar; skipping");
+if (!slow)
+  console.warn(
+    "WARNING: set BIGFILE_SLOW_TESTS=1 to stream 9 GiB from GNU tar through readTar; skipping",
+  );
 describe.skipIf(!haveTar || !slow)("readTar on a 9 GiB member from a pipe", () => {
   // pax only: GNU tar itself takes three times longer to write --format=gnu
   // (whose base-256 sizes the sparse tests above cover).
