@@ -19,6 +19,7 @@
  * @module
  */
 export * from "./boot_files.ts";
+export * from "./check_image.ts";
 export * from "./compare_trees.ts";
 export * from "./debugfs.ts";
 export * from "./e2fsck.ts";
