@@ -9,12 +9,14 @@ import {
   SuperFlags,
 } from "../format/constants.ts";
 import { encodeGroupDescriptor } from "../format/group_descriptor.ts";
-import { encodeInode } from "../format/inode.ts";
+import { emptyInode, encodeInode } from "../format/inode.ts";
 import { encodeJournalSuperblock } from "../format/journal_superblock.ts";
 import { emptySuperblock, encodeSuperblock, type Superblock } from "../format/superblock.ts";
-import { writeDirBlock } from "./_dir_pack.ts";
-import type { Allocation, Plan } from "./_plan.ts";
+import { BlockMap, BlockPresence } from "./_block_map.ts";
+import { packDirectory, writeDirBlock } from "./_dir_pack.ts";
+import { buildInode, dirEntries, type Plan, presenceFor } from "./_plan.ts";
 import { groupHasSuper, groupLayout } from "./geometry.ts";
+import type { FsNode } from "./tree.ts";
 
 /** Identity and times of the filesystem being written. */
 export interface EmitSettings {
@@ -172,148 +174,170 @@ function setBits(bitmap: Uint8Array, from: number, to: number): void {
   }
 }
 
-/** A source of data-area blocks: the allocations in order, as chunks of whole blocks. */
-async function* dataArea(plan: Plan, maxChunkBlocks: number): AsyncGenerator<Uint8Array> {
-  const geo = plan.geo;
-  const bs = geo.blockSize;
-  for (const a of plan.allocations) yield* allocationBlocks(plan, a, bs, maxChunkBlocks);
-  void geo;
-}
-
-const scratch = new Uint8Array(CHUNK / 4);
-
-async function* allocationBlocks(
+/** A source of data-area blocks: every run in allocation order, as chunks of whole blocks. */
+async function* dataArea(
   plan: Plan,
-  a: Allocation,
-  bs: number,
+  uuid: Uint8Array,
   maxChunkBlocks: number,
 ): AsyncGenerator<Uint8Array> {
-  const phys = (p: number) => plan.phys(a.d0 + p);
-  switch (a.kind) {
-    case "resize": {
-      const geo = plan.geo;
+  const geo = plan.geo;
+  const bs = geo.blockSize;
+  const apb = geo.addrPerBlock;
+  const order: number[] = [2];
+  const lf = plan.byIno[11];
+  if (lf?.kind === "dir") order.push(11);
+  for (const ino of order) yield* dirBlocks(plan, ino, maxChunkBlocks);
+  if (!Number.isNaN(plan.resizeD0)) {
+    const block = new Uint8Array(bs);
+    const v = new DataView(block.buffer);
+    for (let k = 0; k < geo.reservedGdtBlocks; k++) {
+      v.setUint32(
+        ((geo.descBlocks + k) % apb) * 4,
+        geo.firstDataBlock + 1 + geo.descBlocks + k,
+        true,
+      );
+    }
+    yield block;
+  }
+  if (!Number.isNaN(plan.journalD0)) yield* journalBlocks(plan, uuid, maxChunkBlocks);
+  for (let ino = 11; ino <= plan.lastIno; ino++) {
+    if (ino === 11 && lf?.kind === "dir") continue;
+    if (Number.isNaN(plan.d0[ino] as number)) continue;
+    const node = plan.byIno[ino] as FsNode;
+    if (node.kind === "dir") yield* dirBlocks(plan, ino, maxChunkBlocks);
+    else if (node.kind === "symlink") {
       const block = new Uint8Array(bs);
-      const v = new DataView(block.buffer);
-      for (let k = 0; k < geo.reservedGdtBlocks; k++) {
-        v.setUint32(
-          ((geo.descBlocks + k) % geo.addrPerBlock) * 4,
-          geo.firstDataBlock + 1 + geo.descBlocks + k,
-          true,
-        );
-      }
+      block.set(node.target as Uint8Array);
       yield block;
-      return;
+    } else yield* fileBlocks(plan, ino, node, maxChunkBlocks);
+  }
+}
+
+async function* journalBlocks(
+  plan: Plan,
+  uuid: Uint8Array,
+  maxChunkBlocks: number,
+): AsyncGenerator<Uint8Array> {
+  const geo = plan.geo;
+  const bs = geo.blockSize;
+  const d0 = plan.journalD0;
+  const map = new BlockMap(geo.addrPerBlock, new BlockPresence(geo.journalBlocks));
+  for (const item of map.layout((p) => plan.phys(d0 + p))) {
+    if (item.kind === "map") {
+      yield pointerBlock(item.pointers);
+      continue;
     }
-    case "symlink": {
+    let left = item.count;
+    if (item.logical === 0) {
       const block = new Uint8Array(bs);
-      block.set(a.target);
+      encodeJournalSuperblock(
+        {
+          magic: Jbd2.MAGIC,
+          blocktype: Jbd2.SUPERBLOCK_V2,
+          sequence: 0,
+          blocksize: bs,
+          maxlen: geo.journalBlocks,
+          first: 1,
+          sSequence: 1,
+          start: 0,
+          errno: 0,
+          featureCompat: 0,
+          featureIncompat: 0,
+          featureRoCompat: 0,
+          uuid,
+          nrUsers: 1,
+          dynsuper: 0,
+          maxTransaction: 0,
+          maxTransData: 0,
+          checksumType: 0,
+          numFcBlocks: 0,
+          checksum: 0,
+          users: new Uint8Array(0),
+        },
+        block,
+      );
       yield block;
-      return;
+      left--;
     }
-    case "journal": {
-      for (const item of a.map.layout(phys)) {
-        if (item.kind === "map") {
-          yield pointerBlock(item.pointers);
-          continue;
-        }
-        let left = item.count;
-        if (item.logical === 0) {
-          const block = new Uint8Array(bs);
-          encodeJournalSuperblock(
-            {
-              magic: Jbd2.MAGIC,
-              blocktype: Jbd2.SUPERBLOCK_V2,
-              sequence: 0,
-              blocksize: bs,
-              maxlen: plan.geo.journalBlocks,
-              first: 1,
-              sSequence: 1,
-              start: 0,
-              errno: 0,
-              featureCompat: 0,
-              featureIncompat: 0,
-              featureRoCompat: 0,
-              uuid: journalUuid,
-              nrUsers: 1,
-              dynsuper: 0,
-              maxTransaction: 0,
-              maxTransData: 0,
-              checksumType: 0,
-              numFcBlocks: 0,
-              checksum: 0,
-              users: new Uint8Array(0),
-            },
-            block,
-          );
-          yield block;
-          left--;
-        }
-        for (; left > 0; left -= maxChunkBlocks) yield zeros(Math.min(left, maxChunkBlocks) * bs);
-      }
-      return;
+    for (; left > 0; left -= maxChunkBlocks) yield zeros(Math.min(left, maxChunkBlocks) * bs);
+  }
+}
+
+function* dirBlocks(plan: Plan, ino: number, _maxChunkBlocks: number): Generator<Uint8Array> {
+  const geo = plan.geo;
+  const bs = geo.blockSize;
+  const d0 = plan.d0[ino] as number;
+  const entries = dirEntries(plan, ino);
+  const starts = packDirectory(
+    entries.map((e) => e.name.length),
+    bs,
+  );
+  const map = new BlockMap(geo.addrPerBlock, new BlockPresence(plan.dirData[ino] as number));
+  let logical = 0;
+  for (const item of map.layout((p) => plan.phys(d0 + p))) {
+    if (item.kind === "map") {
+      yield pointerBlock(item.pointers);
+      continue;
     }
-    case "dir": {
-      const starts = a.blockStarts;
-      let logical = 0;
-      for (const item of a.map.layout(phys)) {
-        if (item.kind === "map") {
-          yield pointerBlock(item.pointers);
-          continue;
-        }
-        for (let i = 0; i < item.count; i++, logical++) {
-          const block = new Uint8Array(bs);
-          const from = logical < starts.length ? (starts[logical] as number) : 0;
-          const to =
-            logical < starts.length
-              ? ((starts[logical + 1] as number | undefined) ?? a.entries.length)
-              : 0;
-          writeDirBlock(a.entries, from, to, block);
-          yield block;
-        }
-      }
-      return;
-    }
-    case "file": {
-      const content = a.node.content;
-      if (!content) throw new TypeError("A regular file without content");
-      await content.open?.();
-      try {
-        for (const item of a.map.layout(phys)) {
-          if (item.kind === "map") {
-            yield pointerBlock(item.pointers);
-            continue;
-          }
-          for (let done = 0; done < item.count; ) {
-            const n = Math.min(item.count - done, maxChunkBlocks);
-            // Small pieces are copied by the packer before the next pull: reuse one buffer.
-            const buf =
-              n * bs < CHUNK / 4 ? scratch.subarray(0, n * bs).fill(0) : new Uint8Array(n * bs);
-            const position = (item.logical + done) * bs;
-            const want = Math.min(buf.length, a.node.size - position);
-            let got = 0;
-            while (got < want) {
-              const r = await content.read(position + got, buf.subarray(got, want));
-              if (r <= 0) break;
-              got += r;
-            }
-            if (got < want) {
-              throw new RangeError(
-                `Cannot read ${content.label}: it ended at ${position + got} bytes, expected ${a.node.size} (changed while mkfs ran?)`,
-              );
-            }
-            yield buf;
-            done += n;
-          }
-        }
-      } finally {
-        await content.close?.();
-      }
-      return;
+    for (let i = 0; i < item.count; i++, logical++) {
+      const block = scratch.subarray(0, bs).fill(0);
+      const from = logical < starts.length ? (starts[logical] as number) : 0;
+      const to =
+        logical < starts.length
+          ? ((starts[logical + 1] as number | undefined) ?? entries.length)
+          : 0;
+      writeDirBlock(entries, from, to, block);
+      yield block;
     }
   }
 }
 
-let journalUuid: Uint8Array = new Uint8Array(16);
+async function* fileBlocks(
+  plan: Plan,
+  ino: number,
+  node: FsNode,
+  maxChunkBlocks: number,
+): AsyncGenerator<Uint8Array> {
+  const bs = plan.geo.blockSize;
+  const d0 = plan.d0[ino] as number;
+  const content = node.content;
+  if (!content) throw new TypeError("A regular file without content");
+  const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(node, bs));
+  await content.open?.();
+  try {
+    for (const item of map.layout((p) => plan.phys(d0 + p))) {
+      if (item.kind === "map") {
+        yield pointerBlock(item.pointers);
+        continue;
+      }
+      for (let done = 0; done < item.count; ) {
+        const n = Math.min(item.count - done, maxChunkBlocks);
+        // Small pieces are copied by the packer before the next pull: reuse one buffer.
+        const buf =
+          n * bs < CHUNK / 4 ? scratch.subarray(0, n * bs).fill(0) : new Uint8Array(n * bs);
+        const position = (item.logical + done) * bs;
+        const want = Math.min(buf.length, node.size - position);
+        let got = 0;
+        while (got < want) {
+          const r = await content.read(position + got, buf.subarray(got, want));
+          if (r <= 0) break;
+          got += r;
+        }
+        if (got < want) {
+          throw new RangeError(
+            `Cannot read ${content.label}: it ended at ${position + got} bytes, expected ${node.size} (changed while mkfs ran?)`,
+          );
+        }
+        yield buf;
+        done += n;
+      }
+    }
+  } finally {
+    await content.close?.();
+  }
+}
+
+const scratch = new Uint8Array(CHUNK / 4);
 
 function pointerBlock(pointers: Uint32Array): Uint8Array {
   const out = new Uint8Array(pointers.length * 4);
@@ -338,7 +362,6 @@ export async function* emitFilesystem(
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
-  journalUuid = settings.uuid;
   const counts: GroupCounts[] = [];
   let freeBlocks = 0;
   let freeInodes = 0;
@@ -374,10 +397,11 @@ export async function* emitFilesystem(
   let backupGroups: number[] = [];
   for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backupGroups.push(g);
   const maxChunkBlocks = Math.max(1, CHUNK / bs);
-  const data = dataArea(plan, maxChunkBlocks);
+  const data = dataArea(plan, settings.uuid, maxChunkBlocks);
   let pending: Uint8Array<ArrayBufferLike> | undefined;
   const packer = new Packer();
   const inodeBytes = new Uint8Array(geo.inodeSize);
+  const inode = emptyInode();
 
   if (geo.firstDataBlock === 1) packer.zero(1024);
   for (let g = 0; g < geo.groupCount; g++) {
@@ -416,8 +440,7 @@ export async function* emitFilesystem(
     const first = g * geo.inodesPerGroup + 1;
     const lastUsed = Math.min(plan.lastIno, first + geo.inodesPerGroup - 1);
     for (let ino = first; ino <= lastUsed; ino++) {
-      const inode = plan.inodes[ino];
-      if (inode) {
+      if (buildInode(plan, ino, inode)) {
         inodeBytes.fill(0);
         packer.push(encodeInode(inode, geo.inodeSize, inodeBytes));
       } else packer.zero(geo.inodeSize);

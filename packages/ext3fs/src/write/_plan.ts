@@ -22,21 +22,6 @@ export class MkfsPlanError extends RangeError {
   }
 }
 
-/** One object that takes data blocks, in allocation order. */
-export type Allocation =
-  | {
-      kind: "dir";
-      d0: number;
-      blocks: number;
-      map: BlockMap;
-      entries: PlannedEntry[];
-      blockStarts: number[];
-    }
-  | { kind: "file"; d0: number; blocks: number; map: BlockMap; node: FsNode }
-  | { kind: "symlink"; d0: number; blocks: number; target: Uint8Array }
-  | { kind: "resize"; d0: number; blocks: number }
-  | { kind: "journal"; d0: number; blocks: number; map: BlockMap };
-
 /** Settings the plan needs beyond the geometry. */
 export interface PlanSettings {
   journal: boolean;
@@ -44,16 +29,29 @@ export interface PlanSettings {
   createTime: Timestamp;
 }
 
-/** The whole filesystem, planned: every inode and every allocated block. */
+/** The whole filesystem, planned: inode numbers and the block run of every object. */
 export interface Plan {
   geo: Geometry;
-  /** Inode records by number (index 0 unused); missing entries are zero inodes. */
-  inodes: (Inode | undefined)[];
+  /** Nodes by inode number (2, 11 and up). */
+  byIno: (FsNode | undefined)[];
   /** Highest inode number in use. */
   lastIno: number;
+  /** First D-space block of each inode's run (NaN: none). */
+  d0: Float64Array;
+  /** Blocks of each inode's run (data and map blocks). */
+  runBlocks: Float64Array;
+  /** i_block of every inode, 15 words each. */
+  iblock: Uint32Array;
+  /** Data blocks of each directory. */
+  dirData: Float64Array;
+  /** Link counts by inode. */
+  links: Uint32Array;
+  /** Parent directory inode of each directory. */
+  parent: Uint32Array;
+  /** Inodes mkfs makes itself: 1 (bad blocks), 7 (resize), 8 (journal). */
+  special: Map<number, Inode>;
   /** Directories per group. */
   dirsPerGroup: Uint32Array;
-  allocations: Allocation[];
   /** D-space blocks used (all data blocks below this index are allocated). */
   usedData: number;
   /** First D-space index of each group, and its count. */
@@ -63,7 +61,10 @@ export interface Plan {
   phys(d: number): number;
   features: { compat: number; incompat: number; roCompat: number };
   journalIBlock?: Uint32Array;
-  journalBlocksAll: number;
+  /** D-space start of the resize inode's DIND block and of the journal (NaN: none). */
+  resizeD0: number;
+  journalD0: number;
+  createTime: Timestamp;
 }
 
 /** Number of 1 KiB units present in a file, per block size: converts 1 KiB runs to block runs. */
@@ -122,13 +123,18 @@ export function measureTree(root: FsNode, blockSize: number): { blocks: number; 
   return { blocks, inodes };
 }
 
-function sorted(node: FsNode): [string, FsNode][] {
-  return [...(node.children as Map<string, FsNode>).entries()].sort((a, b) =>
-    a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0,
-  );
+/** Re-inserts a directory's children in byte order of their names (Map order is then sorted). */
+function sortChildren(node: FsNode): Map<string, FsNode> {
+  const map = node.children as Map<string, FsNode>;
+  if (node.sorted) return map;
+  const entries = [...map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  map.clear();
+  for (const [k, v] of entries) map.set(k, v);
+  node.sorted = true;
+  return map;
 }
 
-const KIND_MODE = {
+export const KIND_MODE = {
   file: FileMode.IFREG,
   dir: FileMode.IFDIR,
   symlink: FileMode.IFLNK,
@@ -138,7 +144,7 @@ const KIND_MODE = {
   socket: FileMode.IFSOCK,
 } as const;
 
-const KIND_TYPE = {
+export const KIND_TYPE = {
   file: DirFileType.REG_FILE,
   dir: DirFileType.DIR,
   symlink: DirFileType.SYMLINK,
@@ -154,10 +160,12 @@ function pathText(path: string[]): string {
 
 /**
  * Plans a filesystem: assigns inode numbers (root 2, lost+found 11, the rest
- * from 12 in sorted depth-first order), allocates blocks in one forward sweep
- * (root, lost+found, the resize inode's map, the journal, then every object in
- * inode order) and builds every inode. Throws {@linkcode MkfsPlanError} with
- * the numbers when the tree does not fit.
+ * from 12: a directory numbers its children in byte order of their names, then
+ * recurses), allocates blocks in one forward sweep (root, lost+found, the
+ * resize inode's map, the journal, then every object in inode order) and
+ * builds the special inodes. Per-inode facts live in typed arrays; inodes and
+ * directory blocks are built again when they are written. Throws
+ * {@linkcode MkfsPlanError} with the numbers when the tree does not fit.
  */
 export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettings): Plan {
   const bs = geo.blockSize;
@@ -186,170 +194,154 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     return (groupPhysStart[lo] as number) + d - (groupDataStart[lo] as number);
   };
 
-  // Inode numbers.
-  const inoOf = new Map<FsNode, number>();
-  const links = new Map<FsNode, number>();
+  // Inode numbers and link counts.
+  const byIno: (FsNode | undefined)[] = [];
   const lostFound = root.children?.get("lost+found");
-  inoOf.set(root, InodeNumber.ROOT);
-  let nextIno = InodeNumber.FIRST;
-  if (lostFound?.kind === "dir") inoOf.set(lostFound, nextIno++);
-  const parents = new Map<FsNode, FsNode>();
-  const walk = (dir: FsNode, path: string[]) => {
-    for (const [key, child] of sorted(dir)) {
+  root.ino = 2;
+  byIno[2] = root;
+  let nextIno = 11;
+  if (lostFound?.kind === "dir") {
+    lostFound.ino = nextIno++;
+    byIno[lostFound.ino] = lostFound;
+  }
+  const parentOf: number[] = [];
+  const linkCount: number[] = [];
+  const stack: FsNode[] = [root];
+  const pathOf = new Map<FsNode, string[]>();
+  pathOf.set(root, []);
+  while (stack.length) {
+    const dir = stack.pop() as FsNode;
+    const children = sortChildren(dir);
+    const dirs: FsNode[] = [];
+    for (const [key, child] of children) {
       if (key.length > NAME_MAX) {
         throw new MkfsPlanError(
-          `Cannot store ${pathText([...path, key])}: the name is ${key.length} bytes, at most 255`,
+          `Cannot store ${pathText([...(pathOf.get(dir) ?? []), key])}: the name is ${key.length} bytes, at most 255`,
         );
       }
-      links.set(child, (links.get(child) ?? 0) + 1);
-      if (child.kind === "dir") {
-        if (parents.has(child))
-          throw new MkfsPlanError(
-            `Cannot store ${pathText([...path, key])}: a directory hard link`,
-          );
-        parents.set(child, dir);
+      if (child.ino === undefined) {
+        child.ino = nextIno++;
+        byIno[child.ino] = child;
       }
-      if (!inoOf.has(child)) inoOf.set(child, nextIno++);
+      linkCount[child.ino] = (linkCount[child.ino] ?? 0) + 1;
+      if (child.kind === "dir") {
+        if (parentOf[child.ino] !== undefined) {
+          throw new MkfsPlanError(
+            `Cannot store ${pathText([...(pathOf.get(dir) ?? []), key])}: a directory hard link`,
+          );
+        }
+        parentOf[child.ino] = dir.ino as number;
+        pathOf.set(child, [...(pathOf.get(dir) ?? []), key]);
+        dirs.push(child);
+      }
     }
-    for (const [key, child] of sorted(dir)) {
-      if (child.kind === "dir") walk(child, [...path, key]);
-    }
-  };
-  // Depth-first numbering: number a directory's children, then recurse.
-  walk(root, []);
+    for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as FsNode);
+    pathOf.delete(dir);
+  }
+  parentOf[2] = 2;
   const lastIno = nextIno - 1;
   if (lastIno > geo.inodesCount) {
     throw new MkfsPlanError(
       `Cannot fit the tree: it needs ${lastIno - 10} inodes (plus 10 reserved), the filesystem has ${geo.inodesCount}`,
     );
   }
-  const byIno: FsNode[] = [];
-  for (const [node, ino] of inoOf) byIno[ino] = node;
-
-  const inodes: (Inode | undefined)[] = [];
+  const n = lastIno + 1;
+  const d0 = new Float64Array(n).fill(Number.NaN);
+  const runBlocks = new Float64Array(n);
+  const dirData = new Float64Array(n);
+  const iblock = new Uint32Array(n * 15);
+  const links = new Uint32Array(n);
+  const parent = new Uint32Array(n);
   const dirsPerGroup = new Uint32Array(geo.groupCount);
-  const allocations: Allocation[] = [];
+  const special = new Map<number, Inode>();
   let cursor = 0;
   const t = settings.createTime;
-  const setTimes = (inode: Inode, a: Timestamp, m: Timestamp, c: Timestamp, cr: Timestamp) => {
-    inode.atime = a.seconds >>> 0;
-    inode.mtime = m.seconds >>> 0;
-    inode.ctime = c.seconds >>> 0;
+  const setTimes = (inode: Inode) => {
+    inode.atime = inode.mtime = inode.ctime = t.seconds >>> 0;
     if (big) {
       inode.extraIsize = 32;
-      inode.atimeExtra = encodeExtraTime(a.seconds, a.nanoseconds);
-      inode.mtimeExtra = encodeExtraTime(m.seconds, m.nanoseconds);
-      inode.ctimeExtra = encodeExtraTime(c.seconds, c.nanoseconds);
-      inode.crtime = cr.seconds >>> 0;
-      inode.crtimeExtra = encodeExtraTime(cr.seconds, cr.nanoseconds);
+      inode.atimeExtra =
+        inode.mtimeExtra =
+        inode.ctimeExtra =
+          encodeExtraTime(t.seconds, t.nanoseconds);
+      inode.crtime = t.seconds >>> 0;
+      inode.crtimeExtra = encodeExtraTime(t.seconds, t.nanoseconds);
     }
   };
-  const mapPhys = (d0: number) => (p: number) => phys(d0 + p);
-
-  const allocateDir = (node: FsNode, ino: number) => {
-    const parent = node === root ? root : (parents.get(node) as FsNode);
-    const entries: PlannedEntry[] = [
-      { ino, fileType: DirFileType.DIR, name: new Uint8Array([0x2e]) },
-      {
-        ino: inoOf.get(parent) as number,
-        fileType: DirFileType.DIR,
-        name: new Uint8Array([0x2e, 0x2e]),
-      },
-    ];
-    let subdirs = 0;
-    for (const [key, child] of sorted(node)) {
-      entries.push({
-        ino: inoOf.get(child) as number,
-        fileType: KIND_TYPE[child.kind],
-        name: keyBytes(key),
-      });
-      if (child.kind === "dir") subdirs++;
-    }
-    const blockStarts = packDirectory(
-      entries.map((e) => e.name.length),
-      bs,
+  const place = (ino: number, map: BlockMap) => {
+    d0[ino] = cursor;
+    runBlocks[ino] = map.totalBlocks;
+    iblock.set(
+      map.iBlock((p) => phys(cursor + p)),
+      ino * 15,
     );
-    const n = Math.max(blockStarts.length, node.minBlocks ?? 0);
-    const map = new BlockMap(apb, new BlockPresence(n));
-    allocations.push({
-      kind: "dir",
-      d0: cursor,
-      blocks: map.totalBlocks,
-      map,
-      entries,
-      blockStarts,
-    });
-    const inode = baseInode(node);
-    inode.size = n * bs;
-    inode.linksCount = 2 + subdirs;
-    if (inode.linksCount > 65000) {
+    cursor += map.totalBlocks;
+  };
+  const dirBlocks = (node: FsNode) =>
+    Math.max(packDirectory(dirEntryNameLengths(node), bs).length, node.minBlocks ?? 0);
+  const planDir = (node: FsNode, ino: number) => {
+    let subdirs = 0;
+    for (const child of (node.children as Map<string, FsNode>).values())
+      if (child.kind === "dir") subdirs++;
+    links[ino] = 2 + subdirs;
+    if (links[ino] > 65000) {
       throw new MkfsPlanError(
         `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`,
       );
     }
-    inode.block = map.iBlock(mapPhys(cursor));
-    inode.blocks = map.totalBlocks * (bs / 512);
-    cursor += map.totalBlocks;
-    inodes[ino] = inode;
+    parent[ino] = parentOf[ino] as number;
+    dirData[ino] = dirBlocks(node);
+    place(ino, new BlockMap(apb, new BlockPresence(dirData[ino] as number)));
     const dg = Math.floor((ino - 1) / geo.inodesPerGroup);
     dirsPerGroup[dg] = (dirsPerGroup[dg] as number) + 1;
   };
 
-  const baseInode = (node: FsNode): Inode => {
-    const inode = emptyInode();
-    inode.mode = KIND_MODE[node.kind] | (node.perm & 0o7777);
-    inode.uid = node.uid;
-    inode.gid = node.gid;
-    inode.linksCount = links.get(node) ?? 1;
-    setTimes(inode, node.atime, node.mtime, node.ctime, t);
-    return inode;
-  };
-
   // Root and lost+found first, as mke2fs does.
-  allocateDir(root, InodeNumber.ROOT);
-  if (lostFound?.kind === "dir") allocateDir(lostFound, InodeNumber.FIRST);
+  planDir(root, 2);
+  if (lostFound?.kind === "dir") planDir(lostFound, lostFound.ino as number);
 
   // Reserved inodes.
   const bad = emptyInode();
   bad.atime = bad.mtime = bad.ctime = t.seconds >>> 0;
-  inodes[InodeNumber.BAD] = bad;
+  special.set(1, bad);
   const features = {
     compat: FeatureCompat.EXT_ATTR | FeatureCompat.DIR_INDEX,
     incompat: FeatureIncompat.FILETYPE,
     roCompat: FeatureRoCompat.SPARSE_SUPER | FeatureRoCompat.LARGE_FILE,
   };
+  let resizeD0 = Number.NaN;
   if (geo.reservedGdtBlocks > 0) {
     features.compat |= FeatureCompat.RESIZE_INODE;
     const inode = emptyInode();
     inode.mode = FileMode.IFREG | 0o600;
     inode.linksCount = 1;
-    setTimes(inode, t, t, t, t);
+    setTimes(inode);
     let backups = 0;
     for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backups++;
     inode.size = (apb * apb + apb + 12) * bs;
     inode.blocks = (1 + geo.reservedGdtBlocks * (1 + backups)) * (bs / 512);
     inode.block[13] = phys(cursor);
-    allocations.push({ kind: "resize", d0: cursor, blocks: 1 });
+    resizeD0 = cursor;
     cursor += 1;
-    inodes[InodeNumber.RESIZE] = inode;
+    special.set(InodeNumber.RESIZE, inode);
   }
   let journalIBlock: Uint32Array | undefined;
-  let journalBlocksAll = 0;
+  let journalD0 = Number.NaN;
   if (settings.journal && geo.journalBlocks > 0) {
     features.compat |= FeatureCompat.HAS_JOURNAL;
     const map = new BlockMap(apb, new BlockPresence(geo.journalBlocks));
     const inode = emptyInode();
     inode.mode = FileMode.IFREG | 0o600;
     inode.linksCount = 1;
-    setTimes(inode, t, t, t, t);
+    setTimes(inode);
     inode.size = geo.journalBlocks * bs;
     inode.blocks = map.totalBlocks * (bs / 512);
-    inode.block = map.iBlock(mapPhys(cursor));
+    const start = cursor;
+    inode.block = map.iBlock((p) => phys(start + p));
     journalIBlock = inode.block;
-    journalBlocksAll = map.totalBlocks;
-    allocations.push({ kind: "journal", d0: cursor, blocks: map.totalBlocks, map });
+    journalD0 = cursor;
     cursor += map.totalBlocks;
-    inodes[InodeNumber.JOURNAL] = inode;
+    special.set(InodeNumber.JOURNAL, inode);
   }
 
   // Everything else in inode order.
@@ -358,10 +350,10 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     const node = byIno[ino] as FsNode;
     if (node === lostFound) continue;
     if (node.kind === "dir") {
-      allocateDir(node, ino);
+      planDir(node, ino);
       continue;
     }
-    const inode = baseInode(node);
+    links[ino] = linkCount[ino] ?? 1;
     if (node.kind === "file") {
       const presence = presenceFor(node, bs);
       const limit = Math.min(maxBlocks * bs, 2 ** 41 - bs);
@@ -371,36 +363,27 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
         );
       }
       const map = new BlockMap(apb, presence);
-      inode.size = node.size;
-      if (map.totalBlocks > 0) {
-        inode.block = map.iBlock(mapPhys(cursor));
-        allocations.push({ kind: "file", d0: cursor, blocks: map.totalBlocks, map, node });
-      }
-      inode.blocks = map.totalBlocks * (bs / 512);
-      cursor += map.totalBlocks;
+      if (map.totalBlocks > 0) place(ino, map);
     } else if (node.kind === "symlink") {
       const target = node.target ?? new Uint8Array(0);
-      inode.size = target.length;
       if (target.length === 0)
-        throw new MkfsPlanError(`Cannot store ${node.content?.label ?? "a symlink"}: empty target`);
+        throw new MkfsPlanError(`Cannot store a symlink with an empty target`);
       if (target.length < 60) {
-        const bytes = new Uint8Array(inode.block.buffer);
-        bytes.set(target);
+        new Uint8Array(iblock.buffer, ino * 60, 60).set(target);
       } else {
         if (target.length >= bs) {
           throw new MkfsPlanError(
             `Cannot store a symlink target of ${target.length} bytes in ${bs}-byte blocks`,
           );
         }
-        inode.block[0] = phys(cursor);
-        inode.blocks = bs / 512;
-        allocations.push({ kind: "symlink", d0: cursor, blocks: 1, target });
+        d0[ino] = cursor;
+        runBlocks[ino] = 1;
+        iblock[ino * 15] = phys(cursor);
         cursor += 1;
       }
     } else if (node.kind === "char" || node.kind === "block") {
-      encodeDevice(node.major ?? 0, node.minor ?? 0, inode.block);
+      encodeDevice(node.major ?? 0, node.minor ?? 0, iblock.subarray(ino * 15, ino * 15 + 15));
     }
-    inodes[ino] = inode;
   }
   if (cursor > dTotal) {
     throw new MkfsPlanError(
@@ -409,17 +392,88 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   }
   const plan: Plan = {
     geo,
-    inodes,
+    byIno,
     lastIno,
+    d0,
+    runBlocks,
+    dirData,
+    iblock,
+    links,
+    parent,
+    special,
     dirsPerGroup,
-    allocations,
     usedData: cursor,
     groupDataStart,
     groupDataCount,
     phys,
     features,
-    journalBlocksAll,
+    resizeD0,
+    journalD0,
+    createTime: t,
   };
   if (journalIBlock) plan.journalIBlock = journalIBlock;
   return plan;
 }
+
+/** Fills `inode` with inode `ino` of a plan (false if the inode is unused). */
+export function buildInode(plan: Plan, ino: number, inode: Inode): boolean {
+  const sp = plan.special.get(ino);
+  const node = plan.byIno[ino];
+  if (!sp && !node) return false;
+  const block = inode.block;
+  if (sp) {
+    Object.assign(inode, sp);
+    inode.block = block;
+    block.set(sp.block);
+    return true;
+  }
+  const n = node as FsNode;
+  const bs = plan.geo.blockSize;
+  inode.mode = KIND_MODE[n.kind] | (n.perm & 0o7777);
+  inode.uid = n.uid;
+  inode.gid = n.gid;
+  inode.linksCount = plan.links[ino] as number;
+  inode.size =
+    n.kind === "dir" ? dirSize(plan, ino) : n.kind === "symlink" ? (n.target?.length ?? 0) : n.size;
+  inode.blocks = (plan.runBlocks[ino] as number) * (bs / 512);
+  inode.flags = 0;
+  inode.dtime = 0;
+  block.set(plan.iblock.subarray(ino * 15, ino * 15 + 15));
+  inode.atime = n.atime.seconds >>> 0;
+  inode.mtime = n.mtime.seconds >>> 0;
+  inode.ctime = n.ctime.seconds >>> 0;
+  if (plan.geo.inodeSize > 128) {
+    const t = plan.createTime;
+    inode.extraIsize = 32;
+    inode.atimeExtra = encodeExtraTime(n.atime.seconds, n.atime.nanoseconds);
+    inode.mtimeExtra = encodeExtraTime(n.mtime.seconds, n.mtime.nanoseconds);
+    inode.ctimeExtra = encodeExtraTime(n.ctime.seconds, n.ctime.nanoseconds);
+    inode.crtime = t.seconds >>> 0;
+    inode.crtimeExtra = encodeExtraTime(t.seconds, t.nanoseconds);
+  } else inode.extraIsize = 0;
+  return true;
+}
+
+function dirSize(plan: Plan, ino: number): number {
+  return (plan.dirData[ino] as number) * plan.geo.blockSize;
+}
+
+/** The entries of directory `ino` in order: ".", "..", then the children by name. */
+export function dirEntries(plan: Plan, ino: number): PlannedEntry[] {
+  const node = plan.byIno[ino] as FsNode;
+  const entries: PlannedEntry[] = [
+    { ino, fileType: DirFileType.DIR, name: DOT },
+    { ino: plan.parent[ino] as number, fileType: DirFileType.DIR, name: DOTDOT },
+  ];
+  for (const [key, child] of node.children as Map<string, FsNode>) {
+    entries.push({
+      ino: child.ino as number,
+      fileType: KIND_TYPE[child.kind],
+      name: keyBytes(key),
+    });
+  }
+  return entries;
+}
+
+const DOT = new Uint8Array([0x2e]);
+const DOTDOT = new Uint8Array([0x2e, 0x2e]);

@@ -55,6 +55,10 @@ export interface FsNode {
   children?: Map<string, FsNode>;
   /** Whether the source may have holes (allocated bytes below the size): scanned for zero blocks. */
   maybeSparse?: boolean;
+  /** Inode number, once planned. */
+  ino?: number;
+  /** Whether `children` is in byte order of names. */
+  sorted?: boolean;
   /** Minimum directory blocks (lost+found is pre-sized as mke2fs does). */
   minBlocks?: number;
 }
