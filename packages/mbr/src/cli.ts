@@ -88,7 +88,11 @@ interface OpenedTable {
   stream?: StreamSectorReader;
 }
 
-async function openTable(io: CliIo, image: string | undefined, until?: number): Promise<OpenedTable> {
+async function openTable(
+  io: CliIo,
+  image: string | undefined,
+  until?: number,
+): Promise<OpenedTable> {
   const path = image !== undefined && image !== "-" ? image : stdinFilePath(io);
   const device = image !== undefined && image !== "-" ? image : "stdin";
   if (path !== undefined) {

@@ -12,13 +12,18 @@ const { dir, cleanup } = scratchDir("mbr-cli-");
 afterAll(cleanup);
 const MiB = 1 << 20;
 
-async function run(args: string[], stdin?: string | Uint8Array, options: { stdinIsTTY?: boolean; stdoutIsTTY?: boolean } = {}) {
+async function run(
+  args: string[],
+  stdin?: string | Uint8Array,
+  options: { stdinIsTTY?: boolean; stdoutIsTTY?: boolean } = {},
+) {
   const io = memoryIo({ ...(stdin !== undefined && { stdin }), ...options });
   const code = await main(args, io);
   return { code, out: io.stdoutText(), bytes: io.stdoutBytes(), err: io.stderrText() };
 }
 
-const LAYOUT = "label: dos\nlabel-id: 0x11223344\nstart=2048, size=4096, type=83, bootable\nstart=8192, size=20000, type=5\nstart=10240, size=2048, type=82\nstart=14336, size=4096, type=83\n";
+const LAYOUT =
+  "label: dos\nlabel-id: 0x11223344\nstart=2048, size=4096, type=83, bootable\nstart=8192, size=20000, type=5\nstart=10240, size=2048, type=82\nstart=14336, size=4096, type=83\n";
 
 describe.skipIf(!hasSfdisk)("mbr apply", () => {
   it("writes a script's table, which sfdisk reads back, keeping the boot code", async () => {
@@ -31,7 +36,13 @@ describe.skipIf(!hasSfdisk)("mbr apply", () => {
     expect(r.code).toBe(0);
     const json = JSON.parse((await execa("sfdisk", ["--json", img])).stdout).partitiontable;
     expect(json.id).toBe("0x11223344");
-    expect(json.partitions.map((p: { start: number; size: number; type: string }) => [p.start, p.size, p.type])).toEqual([
+    expect(
+      json.partitions.map((p: { start: number; size: number; type: string }) => [
+        p.start,
+        p.size,
+        p.type,
+      ]),
+    ).toEqual([
       [2048, 4096, "83"],
       [8192, 20000, "5"],
       [10240, 2048, "82"],
@@ -40,7 +51,9 @@ describe.skipIf(!hasSfdisk)("mbr apply", () => {
     expect(readAt(img, 0, 440).every((b) => b === 0xab)).toBe(true);
     // A script without label-id keeps the disk signature.
     expect((await run(["apply", img], "start=2048, size=100\n")).code).toBe(0);
-    expect(JSON.parse((await execa("sfdisk", ["--json", img])).stdout).partitiontable.id).toBe("0x11223344");
+    expect(JSON.parse((await execa("sfdisk", ["--json", img])).stdout).partitiontable.id).toBe(
+      "0x11223344",
+    );
     expect(readAt(img, 0, 440).every((b) => b === 0xab)).toBe(true);
   });
 
@@ -50,9 +63,18 @@ describe.skipIf(!hasSfdisk)("mbr apply", () => {
     const before = readFileSync(img);
     const cases: Array<[string, RegExp]> = [
       ["start=2048, size=4096\nstart=4000, size=100\n", /overlap.*was not changed/],
-      ["start=2048, size=40000\n", /cannot fit partition 1: it needs 40000 sectors.*was not changed/],
-      ['{"partitiontable":{"label":"dos","partitions":[{"node":"x1","start":30000,"size":3000,"type":"83"}]}}', /ends at sector 32999, past the end of the disk.*was not changed/],
-      ["start=2048, size=4096, type=5\nstart=10000, size=100, type=83\nstart=1000000, size=10\n", /./],
+      [
+        "start=2048, size=40000\n",
+        /cannot fit partition 1: it needs 40000 sectors.*was not changed/,
+      ],
+      [
+        '{"partitiontable":{"label":"dos","partitions":[{"node":"x1","start":30000,"size":3000,"type":"83"}]}}',
+        /ends at sector 32999, past the end of the disk.*was not changed/,
+      ],
+      [
+        "start=2048, size=4096, type=5\nstart=10000, size=100, type=83\nstart=1000000, size=10\n",
+        /./,
+      ],
       ["start=2048, size=4096\nstart=x\n", /cannot parse sfdisk script line 'start=x'/],
       ["label: gpt\n", /only 'label: dos'/],
       ["start=2048, size=4096, type=zz\n", /partition type 'zz'/],
@@ -93,7 +115,9 @@ describe.skipIf(!hasSfdisk)("mbr apply", () => {
     expect(dry.out).toContain("start=       10240, size=        2048, type=82");
     expect(readAt(img, 0, 512).every((b) => b === 0)).toBe(true);
     expect((await run(["apply", img], json)).code).toBe(0);
-    expect((await execa("sfdisk", ["--dump", img])).stdout.replaceAll(img, "X")).toBe((await execa("sfdisk", ["--dump", src])).stdout.replaceAll(src, "X"));
+    expect((await execa("sfdisk", ["--dump", img])).stdout.replaceAll(img, "X")).toBe(
+      (await execa("sfdisk", ["--dump", src])).stdout.replaceAll(src, "X"),
+    );
   });
 });
 
@@ -105,7 +129,14 @@ describe("mbr print and extract", () => {
     sectorSize: 512,
     partitions: [
       { number: 1, kind: "primary" as const, start: 2048, size: 100, type: 0x83, bootable: false },
-      { number: 2, kind: "extended" as const, start: 4096, size: 8192, type: 0x05, bootable: false },
+      {
+        number: 2,
+        kind: "extended" as const,
+        start: 4096,
+        size: 8192,
+        type: 0x05,
+        bootable: false,
+      },
       { number: 5, kind: "logical" as const, start: 6144, size: 50, type: 0x83, bootable: false },
     ],
   };
@@ -150,7 +181,9 @@ describe("mbr print and extract", () => {
     expect((await run(["extract", "1", img], undefined, { stdoutIsTTY: true })).code).toBe(2);
     const blank = await run(["print"], new Uint8Array(4096));
     expect(blank.code).toBe(1);
-    expect(blank.err).toBe("mbr: cannot parse partition table: boot signature is 0x0000, expected 0x55AA (at byte 510)\n");
+    expect(blank.err).toBe(
+      "mbr: cannot parse partition table: boot signature is 0x0000, expected 0x55AA (at byte 510)\n",
+    );
     expect((await run(["print", "--units", "heads", img])).code).toBe(2);
     expect((await run(["print"], undefined, { stdinIsTTY: true })).code).toBe(2);
     const truncated = await run(["extract", "5"], disk.subarray(0, 6150 * 512));
@@ -162,7 +195,19 @@ describe("mbr print and extract", () => {
 describe("mbr wrap", () => {
   it("wraps a small partition from a pipe into the smallest MiB-aligned disk", async () => {
     const part = new Uint8Array(10_000).fill(7);
-    const r = await run(["wrap", "--partition-size", "10000", "--type", "7", "--bootable", "--label-id", "0xabcdef01"], part);
+    const r = await run(
+      [
+        "wrap",
+        "--partition-size",
+        "10000",
+        "--type",
+        "7",
+        "--bootable",
+        "--label-id",
+        "0xabcdef01",
+      ],
+      part,
+    );
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.bytes.length).toBe(4096 * 512);
@@ -171,24 +216,40 @@ describe("mbr wrap", () => {
     expect(r.bytes[0x1be + 4]).toBe(0x07);
     expect(r.bytes.subarray(2048 * 512, 2048 * 512 + 10_000).every((b) => b === 7)).toBe(true);
     expect(r.bytes.subarray(2048 * 512 + 10_000).every((b) => b === 0)).toBe(true);
-    const sectors = await run(["wrap", "--partition-size", "10000", "--align", "sector", "--label-id", "1"], part);
+    const sectors = await run(
+      ["wrap", "--partition-size", "10000", "--align", "sector", "--label-id", "1"],
+      part,
+    );
     expect(sectors.bytes.length).toBe((1 + 20) * 512);
   });
 
   it("fills --disk-size from a pipe, and refuses what does not fit", async () => {
     const cyl = 16065 * 512;
-    const r = await run(["wrap", "--align", "cylinder", "--disk-size", String(3 * cyl + 1000), "--label-id", "1"], new Uint8Array(1000).fill(1));
+    const r = await run(
+      ["wrap", "--align", "cylinder", "--disk-size", String(3 * cyl + 1000), "--label-id", "1"],
+      new Uint8Array(1000).fill(1),
+    );
     expect(r.code).toBe(0);
     expect(r.bytes.length).toBe(3 * cyl + 1000);
-    expect(new DataView(r.bytes.buffer, r.bytes.byteOffset).getUint32(0x1be + 12, true)).toBe(3 * 16065 - 63);
-    const tooBig = await run(["wrap", "--disk-size", "2M", "--partition-size", "2M"], new Uint8Array(10));
+    expect(new DataView(r.bytes.buffer, r.bytes.byteOffset).getUint32(0x1be + 12, true)).toBe(
+      3 * 16065 - 63,
+    );
+    const tooBig = await run(
+      ["wrap", "--disk-size", "2M", "--partition-size", "2M"],
+      new Uint8Array(10),
+    );
     expect(tooBig.code).toBe(1);
-    expect(tooBig.err).toMatch(/cannot fit a 2097152-byte partition at sector 2048 on a 2097152-byte disk/);
+    expect(tooBig.err).toMatch(
+      /cannot fit a 2097152-byte partition at sector 2048 on a 2097152-byte disk/,
+    );
     const longer = await run(["wrap", "--partition-size", "1000"], new Uint8Array(5000));
     expect(longer.code).toBe(1);
     expect(longer.err).toMatch(/longer than the 1024-byte partition/);
     expect((await run(["wrap"], new Uint8Array(10))).code).toBe(2);
     expect((await run(["wrap", "--align", "track"], new Uint8Array(10))).code).toBe(2);
-    expect((await run(["wrap", "--partition-size", "10"], new Uint8Array(10), { stdoutIsTTY: true })).code).toBe(2);
+    expect(
+      (await run(["wrap", "--partition-size", "10"], new Uint8Array(10), { stdoutIsTTY: true }))
+        .code,
+    ).toBe(2);
   });
 });

@@ -4,12 +4,19 @@ import { formatFdiskListing, formatLegacyListing, humanSize } from "./fdisk_list
 import type { PartitionTable } from "./partition_table.ts";
 import { parseSizeSpec } from "./plan_layout.ts";
 import { formatSfdiskJson, parseSfdiskJson } from "./sfdisk_json.ts";
-import { formatSfdiskDump, parseSfdiskScript, partitionNode, scriptToTable } from "./sfdisk_script.ts";
+import {
+  formatSfdiskDump,
+  parseSfdiskScript,
+  partitionNode,
+  scriptToTable,
+} from "./sfdisk_script.ts";
 
 const seed: PartitionTable = {
   labelId: 0xaf960693,
   sectorSize: 512,
-  partitions: [{ number: 1, kind: "primary", start: 63, size: 8080632, type: 0x83, bootable: true }],
+  partitions: [
+    { number: 1, kind: "primary", start: 63, size: 8080632, type: 0x83, bootable: true },
+  ],
 };
 
 describe("sfdisk script", () => {
@@ -22,14 +29,21 @@ describe("sfdisk script", () => {
   });
 
   it("parses named and positional lines", () => {
-    const s = parseSfdiskScript("label: dos\nlabel-id: 0x1234\n# comment\n\nsda1 : start= 63, size= 8080632, type=83, bootable\n,100M,E\n;\n".replace(";\n", ",,L,*\n"));
+    const s = parseSfdiskScript(
+      "label: dos\nlabel-id: 0x1234\n# comment\n\nsda1 : start= 63, size= 8080632, type=83, bootable\n,100M,E\n;\n".replace(
+        ";\n",
+        ",,L,*\n",
+      ),
+    );
     expect(s.labelId).toBe(0x1234);
     expect(s.partitions).toEqual([
       { number: 1, start: 63, size: { sectors: 8080632 }, type: 0x83, bootable: true },
       { size: { bytes: 100 << 20 }, type: 0x05 },
       { type: 0x83, bootable: true },
     ]);
-    expect(scriptToTable(parseSfdiskScript(formatSfdiskDump(seed)), { diskSize: 4141875200 })).toEqual(seed);
+    expect(
+      scriptToTable(parseSfdiskScript(formatSfdiskDump(seed)), { diskSize: 4141875200 }),
+    ).toEqual(seed);
   });
 
   it("reports bad lines with their offset", () => {
@@ -90,11 +104,34 @@ describe("fdisk listings", () => {
   });
 
   it("prints the seed's legacy cylinder listing with 4040316 Blocks", () => {
-    const out = formatLegacyListing({ ...seed, partitions: [{ ...(seed.partitions[0] as (typeof seed.partitions)[0]), bootable: false }] }, { device: "/dev/loop0", diskSize: 4141875200 });
+    const out = formatLegacyListing(
+      {
+        ...seed,
+        partitions: [{ ...(seed.partitions[0] as (typeof seed.partitions)[0]), bootable: false }],
+      },
+      { device: "/dev/loop0", diskSize: 4141875200 },
+    );
     expect(out).toBe(
       "\nDisk /dev/loop0: 4141 MB, 4141875200 bytes\n255 heads, 63 sectors/track, 503 cylinders\nUnits = cylinders of 16065 * 512 = 8225280 bytes\nDisk identifier: 0xaf960693\n\n      Device Boot      Start         End      Blocks   Id  System\n/dev/loop0p1               1         503     4040316   83  Linux\n",
     );
-    const odd = formatLegacyListing({ ...seed, partitions: [{ number: 1, kind: "primary", start: 63, size: 16065 * 2 - 63, type: 0x82, bootable: false }] }, { device: "/dev/sda", diskSize: 4141875200 });
-    expect(odd).toContain("/dev/sda1               1           2       16033+  82  Linux swap / Solaris\n");
+    const odd = formatLegacyListing(
+      {
+        ...seed,
+        partitions: [
+          {
+            number: 1,
+            kind: "primary",
+            start: 63,
+            size: 16065 * 2 - 63,
+            type: 0x82,
+            bootable: false,
+          },
+        ],
+      },
+      { device: "/dev/sda", diskSize: 4141875200 },
+    );
+    expect(odd).toContain(
+      "/dev/sda1               1           2       16033+  82  Linux swap / Solaris\n",
+    );
   });
 });

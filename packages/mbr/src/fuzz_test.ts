@@ -9,8 +9,8 @@ import { formatFdiskListing, formatLegacyListing } from "./fdisk_listing.ts";
 import type { PartitionTable } from "./partition_table.ts";
 import { planLayout } from "./plan_layout.ts";
 import { readPartitions } from "./read_partitions.ts";
-import { formatSfdiskDump } from "./sfdisk_script.ts";
 import { formatSfdiskJson } from "./sfdisk_json.ts";
+import { formatSfdiskDump } from "./sfdisk_script.ts";
 import { StreamSectorReader } from "./stream_sector_reader.ts";
 import { validateTable } from "./validate_table.ts";
 
@@ -20,8 +20,16 @@ function validImage(random: () => number): Uint8Array {
   const logicals = 1 + Math.floor(random() * 5);
   const requests = [
     { type: 0x83, size: { sectors: 10 + Math.floor(random() * 20) } },
-    { kind: "extended" as const, type: [0x05, 0x0f, 0x85][Math.floor(random() * 3)] as number, size: { sectors: 250 } },
-    ...Array.from({ length: logicals }, () => ({ kind: "logical" as const, type: 0x83, size: { sectors: 5 + Math.floor(random() * 20) } })),
+    {
+      kind: "extended" as const,
+      type: [0x05, 0x0f, 0x85][Math.floor(random() * 3)] as number,
+      size: { sectors: 250 },
+    },
+    ...Array.from({ length: logicals }, () => ({
+      kind: "logical" as const,
+      type: 0x83,
+      size: { sectors: 5 + Math.floor(random() * 20) },
+    })),
   ];
   const table = planLayout(requests, { diskSize: SECTORS * 512, align: "sector", labelId: 42 });
   const bytes = new Uint8Array(SECTORS * 512);
@@ -32,7 +40,11 @@ function validImage(random: () => number): Uint8Array {
 /** Reads a table every way there is and checks only typed errors come out. */
 async function probe(bytes: Uint8Array): Promise<"table" | PartitionTableError["code"]> {
   const outcomes: string[] = [];
-  for (const source of [new MemoryDevice(bytes), bytes, new StreamSectorReader(ReadableStream.from([bytes.subarray(0, 700), bytes.subarray(700)]))]) {
+  for (const source of [
+    new MemoryDevice(bytes),
+    bytes,
+    new StreamSectorReader(ReadableStream.from([bytes.subarray(0, 700), bytes.subarray(700)])),
+  ]) {
     try {
       const table = await readPartitions(source);
       exercise(table, bytes.length);
@@ -76,7 +88,9 @@ describe("fuzzing the parser", () => {
     const random = rng(7);
     const seen = new Set<string>();
     for (let i = 0; i < 1500; i++) {
-      const bytes = new Uint8Array(512 * (1 + Math.floor(random() * 40)) + Math.floor(random() * 3) * 100);
+      const bytes = new Uint8Array(
+        512 * (1 + Math.floor(random() * 40)) + Math.floor(random() * 3) * 100,
+      );
       for (let j = 0; j < bytes.length; j++) bytes[j] = (random() * 256) | 0;
       if (random() < 0.8) {
         bytes[510] = 0x55;
@@ -99,7 +113,10 @@ describe("fuzzing the parser", () => {
       for (let f = 0; f < flips; f++) {
         const sector = ebrs[Math.floor(random() * ebrs.length)] as number;
         const at = sector * 512 + 0x1be + Math.floor(random() * 66);
-        bytes[at] = random() < 0.5 ? (random() * 256) | 0 : (bytes[at] as number) ^ (1 << Math.floor(random() * 8));
+        bytes[at] =
+          random() < 0.5
+            ? (random() * 256) | 0
+            : (bytes[at] as number) ^ (1 << Math.floor(random() * 8));
       }
       seen.add(await probe(bytes));
     }
@@ -120,13 +137,18 @@ describe("fuzzing the parser", () => {
     expect((error as PartitionTableError).offset).toBe((last.ebr as number) * 512 + 0x1be + 16);
     // A self-loop too.
     setLink(bytes, ext.start, 0);
-    expect(((await readPartitions(bytes).catch((e: unknown) => e)) as PartitionTableError).code).toBe("ebr-loop");
+    expect(
+      ((await readPartitions(bytes).catch((e: unknown) => e)) as PartitionTableError).code,
+    ).toBe("ebr-loop");
   });
 
   it("stops EBR links that leave the extended partition or the disk", async () => {
     const bytes = validImage(rng(5));
     const table = await readPartitions(bytes);
-    const ext = table.partitions.find((p) => p.kind === "extended") as { start: number; size: number };
+    const ext = table.partitions.find((p) => p.kind === "extended") as {
+      start: number;
+      size: number;
+    };
     for (const rel of [ext.size, ext.size + 5, 0xffffffff, SECTORS * 2]) {
       const copy = bytes.slice();
       setLink(copy, ext.start, rel);
@@ -137,9 +159,11 @@ describe("fuzzing the parser", () => {
     }
     // An extended partition that points past the end of the disk.
     const copy = bytes.slice();
-    const slot = 0x1be + 16 * (table.partitions.findIndex((p) => p.kind === "extended"));
+    const slot = 0x1be + 16 * table.partitions.findIndex((p) => p.kind === "extended");
     new DataView(copy.buffer).setUint32(slot + 8, SECTORS + 100, true);
-    expect(((await readPartitions(copy).catch((e: unknown) => e)) as PartitionTableError).code).toBe("ebr-outside");
+    expect(
+      ((await readPartitions(copy).catch((e: unknown) => e)) as PartitionTableError).code,
+    ).toBe("ebr-outside");
   });
 
   it("refuses a chain longer than maxLogical", async () => {
@@ -156,7 +180,9 @@ describe("fuzzing the parser", () => {
       bytes[s * 512 + 511] = 0xaa;
       setLink(bytes, s, s);
     }
-    const error = (await readPartitions(bytes, { maxLogical: 100 }).catch((e: unknown) => e)) as PartitionTableError;
+    const error = (await readPartitions(bytes, { maxLogical: 100 }).catch(
+      (e: unknown) => e,
+    )) as PartitionTableError;
     expect(error.code).toBe("ebr-too-many");
   });
 });

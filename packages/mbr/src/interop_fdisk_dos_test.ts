@@ -26,11 +26,15 @@ describe.skipIf(!hasFdisk)("tables written by fdisk -c=dos -u=cylinders", () => 
     let commands = "o\n";
     for (let i = 1; i <= primaries; i++) commands += `n\np\n${i}\n\n+${cyl()}\n`;
     commands += `n\ne\n${primaries + 1}\n\n\n`;
-    for (let i = 0; i < logicals; i++) commands += `n\nl\n\n${i === logicals - 1 && random() < 0.5 ? "" : `+${cyl()}`}\n`;
+    for (let i = 0; i < logicals; i++)
+      commands += `n\nl\n\n${i === logicals - 1 && random() < 0.5 ? "" : `+${cyl()}`}\n`;
     commands += "a\n1\nw\n";
     it(`${primaries} primary, ${logicals} logical`, async () => {
       const img = sparseFile(join(dir, `dos${round}.img`), DISK);
-      const r = await execa("fdisk", ["-c=dos", "-u=cylinders", img], { input: commands, reject: false });
+      const r = await execa("fdisk", ["-c=dos", "-u=cylinders", img], {
+        input: commands,
+        reject: false,
+      });
       expect(r.exitCode).toBe(0);
       for (const flag of ["--json", "--dump"]) {
         const io = memoryIo();
@@ -40,8 +44,15 @@ describe.skipIf(!hasFdisk)("tables written by fdisk -c=dos -u=cylinders", () => 
       // Cylinder numbers of the legacy listing equal fdisk's.
       const io = memoryIo();
       await main(["print", "--units", "cylinders", img], io);
-      const ours = io.stdoutText().split("\n").filter((l) => l.startsWith(img)).map((l) => l.replace("*", "").trim().split(/\s+/).slice(0, 3));
-      const theirs = (await execa("fdisk", ["-l", "-u=cylinders", img])).stdout.split("\n").filter((l) => l.startsWith(img)).map((l) => l.replace("*", "").trim().split(/\s+/).slice(0, 3));
+      const ours = io
+        .stdoutText()
+        .split("\n")
+        .filter((l) => l.startsWith(img))
+        .map((l) => l.replace("*", "").trim().split(/\s+/).slice(0, 3));
+      const theirs = (await execa("fdisk", ["-l", "-u=cylinders", img])).stdout
+        .split("\n")
+        .filter((l) => l.startsWith(img))
+        .map((l) => l.replace("*", "").trim().split(/\s+/).slice(0, 3));
       expect(ours).toEqual(theirs);
       expect(ours).toHaveLength(primaries + 1 + logicals);
 
@@ -49,12 +60,25 @@ describe.skipIf(!hasFdisk)("tables written by fdisk -c=dos -u=cylinders", () => 
       const dev = await FileDevice.open(img, { readOnly: true });
       const table = await readPartitions(dev);
       await dev.close();
-      const requests: PartitionRequest[] = table.partitions.map((p) => ({ kind: p.kind, type: p.type, bootable: p.bootable, size: { sectors: p.size } }));
-      const planned = planLayout(requests, { diskSize: DISK, align: "cylinder", labelId: table.labelId });
-      expect(planned.partitions.map((p) => [p.number, p.start, p.size, p.ebr])).toEqual(table.partitions.map((p) => [p.number, p.start, p.size, p.ebr]));
+      const requests: PartitionRequest[] = table.partitions.map((p) => ({
+        kind: p.kind,
+        type: p.type,
+        bootable: p.bootable,
+        size: { sectors: p.size },
+      }));
+      const planned = planLayout(requests, {
+        diskSize: DISK,
+        align: "cylinder",
+        labelId: table.labelId,
+      });
+      expect(planned.partitions.map((p) => [p.number, p.start, p.size, p.ebr])).toEqual(
+        table.partitions.map((p) => [p.number, p.start, p.size, p.ebr]),
+      );
       for (const s of encodeTable(planned)) {
         const at = s.lba * 512;
-        expect(Buffer.from(readAt(img, at + 0x1b8, 72)).toString("hex"), `sector ${s.lba}`).toBe(Buffer.from(s.bytes.subarray(0x1b8)).toString("hex"));
+        expect(Buffer.from(readAt(img, at + 0x1b8, 72)).toString("hex"), `sector ${s.lba}`).toBe(
+          Buffer.from(s.bytes.subarray(0x1b8)).toString("hex"),
+        );
       }
     });
   }

@@ -11,8 +11,8 @@ import { main } from "./cli.ts";
 import type { PartitionTable } from "./partition_table.ts";
 import { type Alignment, type PartitionRequest, planLayout, type SizeSpec } from "./plan_layout.ts";
 import { readPartitions } from "./read_partitions.ts";
-import { formatSfdiskDump } from "./sfdisk_script.ts";
 import { toSfdiskJson } from "./sfdisk_json.ts";
+import { formatSfdiskDump } from "./sfdisk_script.ts";
 import { validateTable } from "./validate_table.ts";
 import { writeTable } from "./write_table.ts";
 
@@ -43,13 +43,26 @@ function randomLayout(seed: number): { align: Alignment; table: PartitionTable }
   const primaries = Math.floor(random() * 4);
   const withExtended = primaries < 4 && random() < 0.85;
   for (let i = 0; i < (withExtended ? Math.min(primaries, 3) : primaries || 1); i++) {
-    requests.push({ type: pick(random, TYPES), size: randomSize(random, 2_000_000), bootable: random() < 0.2 });
+    requests.push({
+      type: pick(random, TYPES),
+      size: randomSize(random, 2_000_000),
+      bootable: random() < 0.2,
+    });
   }
   if (withExtended) {
-    requests.push({ kind: "extended", type: pick(random, EXT_TYPES), size: random() < 0.3 ? "rest" : { sectors: 10_000_000 + Math.floor(random() * 8_000_000) } });
+    requests.push({
+      kind: "extended",
+      type: pick(random, EXT_TYPES),
+      size: random() < 0.3 ? "rest" : { sectors: 10_000_000 + Math.floor(random() * 8_000_000) },
+    });
     const logicals = 1 + Math.floor(random() * 6);
     for (let i = 0; i < logicals; i++) {
-      requests.push({ kind: "logical", type: pick(random, TYPES), size: randomSize(random, 1_000_000), bootable: random() < 0.1 });
+      requests.push({
+        kind: "logical",
+        type: pick(random, TYPES),
+        size: randomSize(random, 1_000_000),
+        bootable: random() < 0.1,
+      });
     }
   }
   const labelId = Math.floor(random() * 2 ** 32);
@@ -67,7 +80,9 @@ async function ebrSectors(path: string): Promise<Array<{ lba: number; bytes: Uin
   const dev = await FileDevice.open(path, { readOnly: true });
   try {
     const t = await readPartitions(dev);
-    return t.partitions.filter((p) => p.kind === "logical").map((p) => ({ lba: p.ebr as number, bytes: readAt(path, (p.ebr as number) * 512, 512) }));
+    return t.partitions
+      .filter((p) => p.kind === "logical")
+      .map((p) => ({ lba: p.ebr as number, bytes: readAt(path, (p.ebr as number) * 512, 512) }));
   } finally {
     await dev.close();
   }
@@ -81,7 +96,9 @@ describe.skipIf(!hasSfdisk)("tables we write, sfdisk reads as intended", () => {
   let identicalEbrs = 0;
   for (let round = 0; round < 30; round++) {
     const { align, table } = randomLayout(1000 + round);
-    const summary = table.partitions.map((p) => `${p.number}${p.kind[0]}:${p.start}+${p.size}`).join(" ");
+    const summary = table.partitions
+      .map((p) => `${p.number}${p.kind[0]}:${p.start}+${p.size}`)
+      .join(" ");
     it(`layout ${round} (${align}): ${summary}`, async () => {
       expect(validateTable(table, { diskSize: DISK }).errors).toEqual([]);
       sparseFile(ours, DISK);
@@ -92,7 +109,10 @@ describe.skipIf(!hasSfdisk)("tables we write, sfdisk reads as intended", () => {
 
       // sfdisk writes the same layout from our dump: same table, same CHS bytes.
       sparseFile(theirs, DISK);
-      const r = await execa("sfdisk", ["-q", "--no-reread", "--no-tell-kernel", theirs], { input: formatSfdiskDump(table, { device: theirs }), reject: false });
+      const r = await execa("sfdisk", ["-q", "--no-reread", "--no-tell-kernel", theirs], {
+        input: formatSfdiskDump(table, { device: theirs }),
+        reject: false,
+      });
       expect(r.stderr).toBe("");
       expect(await sfdiskJson(theirs)).toEqual(toSfdiskJson(table, theirs));
       expect(hex(readAt(ours, 0x1b8, 72))).toBe(hex(readAt(theirs, 0x1b8, 72)));
@@ -102,8 +122,12 @@ describe.skipIf(!hasSfdisk)("tables we write, sfdisk reads as intended", () => {
       a.forEach((e, i) => {
         const f = b[i] as { lba: number; bytes: Uint8Array };
         // The logical partition's entry: status, CHS, type, CHS, size (its relative start depends on where the EBR sits).
-        expect(hex(e.bytes.subarray(0x1be, 0x1be + 8)), `EBR ${i} entry 0`).toBe(hex(f.bytes.subarray(0x1be, 0x1be + 8)));
-        expect(hex(e.bytes.subarray(0x1be + 12, 0x1be + 16))).toBe(hex(f.bytes.subarray(0x1be + 12, 0x1be + 16)));
+        expect(hex(e.bytes.subarray(0x1be, 0x1be + 8)), `EBR ${i} entry 0`).toBe(
+          hex(f.bytes.subarray(0x1be, 0x1be + 8)),
+        );
+        expect(hex(e.bytes.subarray(0x1be + 12, 0x1be + 16))).toBe(
+          hex(f.bytes.subarray(0x1be + 12, 0x1be + 16)),
+        );
         if (e.lba === f.lba && (b[i + 1] === undefined || a[i + 1]?.lba === b[i + 1]?.lba)) {
           expect(hex(e.bytes), `EBR ${i} at ${e.lba}`).toBe(hex(f.bytes));
           identicalEbrs++;
@@ -123,7 +147,11 @@ function randomScript(seed: number): { script: string; args: string[] } {
   const args = ["-q", "--no-reread", "--no-tell-kernel"];
   if (random() < 0.5) lines.push("label: dos");
   else args.push("--label", "dos");
-  lines.push(`label-id: 0x${Math.floor(random() * 2 ** 32).toString(16).padStart(8, "0")}`);
+  lines.push(
+    `label-id: 0x${Math.floor(random() * 2 ** 32)
+      .toString(16)
+      .padStart(8, "0")}`,
+  );
   const grain = random() < 0.3;
   if (grain) lines.push("grain: 512");
   let cursor = 2048 + Math.floor(random() * 5000);
@@ -131,14 +159,20 @@ function randomScript(seed: number): { script: string; args: string[] } {
   for (let i = 0; i < primaries; i++) {
     const size = 1000 + Math.floor(random() * 3_000_000);
     const start = random() < 0.5 ? `start=${cursor}, ` : "";
-    lines.push(`${start}size=${random() < 0.5 ? size : `${Math.ceil(size / 2048)}M`}, type=${pick(random, TYPES).toString(16)}${random() < 0.2 ? ", bootable" : ""}`);
+    lines.push(
+      `${start}size=${random() < 0.5 ? size : `${Math.ceil(size / 2048)}M`}, type=${pick(random, TYPES).toString(16)}${random() < 0.2 ? ", bootable" : ""}`,
+    );
     cursor += size + 4096 + Math.floor(random() * 100_000);
   }
-  lines.push(`start=${cursor}, size=${12_000_000 + Math.floor(random() * 5_000_000)}, type=${pick(random, EXT_TYPES).toString(16)}`);
+  lines.push(
+    `start=${cursor}, size=${12_000_000 + Math.floor(random() * 5_000_000)}, type=${pick(random, EXT_TYPES).toString(16)}`,
+  );
   const logicals = 1 + Math.floor(random() * 6);
   for (let i = 0; i < logicals; i++) {
     const size = 100 + Math.floor(random() * 1_500_000);
-    lines.push(`size=${random() < 0.7 ? size : `${Math.ceil(size / 2048)}M`}, type=${pick(random, TYPES).toString(16)}`);
+    lines.push(
+      `size=${random() < 0.7 ? size : `${Math.ceil(size / 2048)}M`}, type=${pick(random, TYPES).toString(16)}`,
+    );
   }
   return { script: `${lines.join("\n")}\n`, args };
 }
@@ -174,11 +208,17 @@ describe.skipIf(!hasSfdisk)("tables sfdisk writes, we read identically", () => {
       expect(io.stderrText()).toBe("");
       const theirsJson = (await sfdiskJson(image)) as { partitiontable: Record<string, unknown> };
       const oursJson = (await sfdiskJson(mine)) as { partitiontable: Record<string, unknown> };
-      expect({ ...oursJson.partitiontable, device: "", partitions: strip(oursJson) }).toEqual({ ...theirsJson.partitiontable, device: "", partitions: strip(theirsJson) });
+      expect({ ...oursJson.partitiontable, device: "", partitions: strip(oursJson) }).toEqual({
+        ...theirsJson.partitiontable,
+        device: "",
+        partitions: strip(theirsJson),
+      });
     });
   }
 });
 
 function strip(doc: { partitiontable: Record<string, unknown> }): unknown[] {
-  return (doc.partitiontable.partitions as Array<Record<string, unknown>>).map(({ node, ...rest }) => ({ ...rest, n: String(node).replace(/^.*?(\d+)$/, "$1") }));
+  return (doc.partitiontable.partitions as Array<Record<string, unknown>>).map(
+    ({ node, ...rest }) => ({ ...rest, n: String(node).replace(/^.*?(\d+)$/, "$1") }),
+  );
 }
