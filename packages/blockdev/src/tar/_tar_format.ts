@@ -105,22 +105,30 @@ export function parseNumber(bytes: Uint8Array): number | undefined {
 
 /** Sums of the header with the checksum field read as spaces: [unsigned, signed]. */
 export function checksums(block: Uint8Array): [number, number] {
-  let unsigned = 0;
-  let signed = 0;
+  let sum = 0;
+  let high = 0; // bytes >= 0x80, which count 256 less when signed
   for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : (block[i] as number);
-    unsigned += b;
-    signed += b >= 0x80 ? b - 256 : b;
+    const b = block[i] as number;
+    sum += b;
+    high += b >> 7;
   }
-  return [unsigned, signed];
+  for (let i = 148; i < 156; i++) {
+    const b = block[i] as number;
+    sum += 0x20 - b;
+    high -= b >> 7;
+  }
+  return [sum, sum - 256 * high];
 }
 
-/** Writes `value` as zero-padded octal filling `length - 1` digits and a NUL. */
+/** Writes `value` as zero-padded octal filling `length - 1` digits and a NUL; false if it does not fit. */
 export function putOctal(block: Uint8Array, f: Field, value: number): boolean {
   const [at, len] = F[f];
-  const text = Math.trunc(value).toString(8);
-  if (value < 0 || text.length > len - 1) return false;
-  block.set(encoder.encode(text.padStart(len - 1, "0")), at);
+  if (value < 0 || value >= 8 ** (len - 1)) return false;
+  let v = Math.trunc(value);
+  for (let i = at + len - 2; i >= at; i--) {
+    block[i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
   block[at + len - 1] = 0;
   return true;
 }
@@ -142,14 +150,20 @@ export function putBytes(block: Uint8Array, f: Field, bytes: Uint8Array): void {
   block.set(bytes.subarray(0, len), at);
 }
 
-/** Fills in the checksum field of a finished header. */
+/** Fills in the checksum field of a finished header: six octal digits, NUL, space. */
 export function putChecksum(block: Uint8Array): void {
-  const [sum] = checksums(block);
+  let [sum] = checksums(block);
   const [at] = F.chksum;
-  block.set(encoder.encode(sum.toString(8).padStart(6, "0")), at);
+  for (let i = at + 5; i >= at; i--) {
+    block[i] = 0x30 + (sum % 8);
+    sum = Math.floor(sum / 8);
+  }
   block[at + 6] = 0;
   block[at + 7] = 0x20;
 }
+
+/** Magic and version of a POSIX ustar header: `"ustar\0"` `"00"`. */
+export const USTAR_MAGIC_VERSION: Uint8Array = new TextEncoder().encode("ustar\x0000");
 
 /** Typeflag byte of each entry type, as written. */
 export const TYPEFLAG: Record<string, number> = {

@@ -10,6 +10,7 @@ import {
   putChecksum,
   putOctal,
   TYPEFLAG,
+  USTAR_MAGIC_VERSION,
 } from "./_tar_format.ts";
 import type { TarWriteEntry } from "./tar_header.ts";
 
@@ -26,6 +27,7 @@ export interface WriteTarOptions {
 
 const DEFAULT_MODE: Record<string, number> = { directory: 0o755, symlink: 0o777 };
 const MAX_OCTAL_8 = 0o7777777;
+const SMALL = 64 * 1024;
 const MAX_OCTAL_12 = 0o77777777777;
 
 /**
@@ -70,10 +72,19 @@ export async function* writeTar(
   let total = 0;
   for await (const entry of entries) {
     const { header, size } = encodeHeader(entry);
+    const body = entry.body;
+    if (body instanceof Uint8Array && size <= SMALL && body.length === size) {
+      // Small files: header, data and padding in one chunk.
+      const out = new Uint8Array(header.length + size + ((BLOCK - (size % BLOCK)) % BLOCK));
+      out.set(header);
+      out.set(body, header.length);
+      yield out;
+      total += out.length;
+      continue;
+    }
     yield header;
     total += header.length;
     if (size > 0) {
-      const body = entry.body;
       if (body === undefined)
         throw new TypeError(
           `Cannot write tar member '${entry.path}': it has size ${size} but no body`,
@@ -254,7 +265,7 @@ function encodeHeader(entry: TarWriteEntry): { header: Uint8Array; size: number 
   }
 
   block[156] = flag;
-  block.set(encoder.encode("ustar\x0000"), 257);
+  block.set(USTAR_MAGIC_VERSION, 257);
   putChecksum(block);
   if (pax.length === 0) return { header: block, size };
 
@@ -273,7 +284,7 @@ function encodeHeader(entry: TarWriteEntry): { header: Uint8Array; size: number 
   if (whole >= 0 && whole <= MAX_OCTAL_12) putOctal(xh, "mtime", whole);
   else putOctal(xh, "mtime", 0);
   xh[156] = 0x78; // 'x'
-  xh.set(encoder.encode("ustar\x0000"), 257);
+  xh.set(USTAR_MAGIC_VERSION, 257);
   putOctal(xh, "devmajor", 0);
   putOctal(xh, "devminor", 0);
   putChecksum(xh);
