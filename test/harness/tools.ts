@@ -104,12 +104,20 @@ function extraLocations(name: string): string[] {
  * ```
  */
 export function findTool(name: string): string | undefined {
+  if (name === ROOT) return process.getuid?.() === 0 ? "root" : undefined;
   if (name.startsWith("/")) return existsSync(name) ? name : undefined;
   return searchPath(name) ?? extraLocations(name).find(executable);
 }
 
+/**
+ * A pseudo-tool for tests that need root (mknod, chown, mount namespaces):
+ * list it with the tools, e.g. `describeWithTools([ROOT, "mke2fs"], ...)`.
+ */
+export const ROOT = "root";
+
 /** The message for a missing tool: what is missing and which package to install. */
 export function missingToolMessage(name: string, debianPackage?: string): string {
+  if (name === ROOT) return "not running as root — run the tests as root (mknod, chown, unshare)";
   const pkg = debianPackage ?? TOOL_PACKAGES[name] ?? name;
   return `${name} not found — apt-get install ${pkg}`;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { findTool, haveTools, isCI, missingTools, requireTool } from "./tools.ts";
+import { findTool, haveTools, isCI, missingTools, ROOT, requireTool } from "./tools.ts";
 
 const saved = process.env.CI;
 afterEach(() => {
@@ -49,6 +49,10 @@ describe("tools", () => {
       "SKIPPING real-system tier: no-such-tool-bigfile-2 not found — apt-get install pkg-2",
     );
     expect(requireTool("sh")).toMatch(/\/sh$/);
+  });
+
+  it("treats root as a pseudo-tool", () => {
+    expect(findTool(ROOT)).toBe(process.getuid?.() === 0 ? "root" : undefined);
   });
 
   it("lists missing tools with their packages from the table", () => {

@@ -12,12 +12,13 @@ import {
   describeWithTools,
   e2fsck,
   makeReferenceImage,
+  ROOT,
   type TempDir,
   tempDir,
 } from "../harness/mod.ts";
 
 describeWithTools(
-  ["debootstrap", "mke2fs", "e2fsck", "debugfs", "sfdisk"],
+  [ROOT, "debootstrap", "mke2fs", "e2fsck", "debugfs", "sfdisk"],
   "Debian root fixture",
   () => {
     let tmp: TempDir;

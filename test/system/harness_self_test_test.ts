@@ -26,6 +26,7 @@ import {
   makeTree,
   parseGuestResult,
   type ReferenceImage,
+  ROOT,
   runPygrub,
   SMALL_TREE,
   sfdiskJson,
@@ -38,6 +39,7 @@ import {
 } from "../harness/mod.ts";
 
 const TOOLS = [
+  ROOT,
   "sfdisk",
   "mke2fs",
   "e2fsck",
@@ -353,7 +355,7 @@ describeWithTools(TOOLS, "harness self-test on standard-tool images", () => {
   });
 });
 
-describeWithTools(["python3", "mknod"], "makeTree", () => {
+describeWithTools([ROOT, "python3", "mknod"], "makeTree", () => {
   it("is deterministic for a seed and differs across seeds", async () => {
     const tmp = await tempDir("maketree");
     try {
