@@ -6,6 +6,7 @@ import {
   checkBinaryInput,
   checkBinaryOutput,
   createProgram,
+  createProgress,
   ExitError,
   openInput,
   runProgram,
@@ -312,15 +313,20 @@ Examples:
         let source: AsyncIterable<Uint8Array>;
         // Chunks may share one buffer only when each is written before the next is read.
         const reuseBuffer = opts.output !== undefined || io.stdoutFd !== undefined;
+        let fileSize: number | undefined;
         if (partition !== undefined && partition !== "-") {
-          partitionSize ??= fstatSize(partition);
+          fileSize = fstatSize(partition);
           source = readFile(partition, { reuseBuffer });
         } else {
-          const path = stdinFilePath(io);
-          if (path !== undefined && partitionSize === undefined)
-            partitionSize = fstatSync(io.stdinFd as number).size;
+          if (stdinFilePath(io) !== undefined) fileSize = fstatSync(io.stdinFd as number).size;
           source = openInput(io, "-", { what: "a partition image", reuseBuffer });
         }
+        if (fileSize !== undefined && partitionSize !== undefined && fileSize > partitionSize) {
+          throw new ExitError(
+            `the partition image holds ${fileSize} bytes, more than --partition-size ${partitionSize}; nothing was written`,
+          );
+        }
+        partitionSize ??= fileSize;
         if (partitionSize === undefined && opts.diskSize === undefined) {
           throw new UsageError(
             "cannot tell the partition's size from a pipe: give --disk-size (the partition fills it) or --partition-size, or redirect a file (< part.img)",
@@ -340,7 +346,11 @@ Examples:
           asExit(error);
         }
         try {
-          await writeOutput(io, wrapPartition(source, plan), opts.output);
+          await writeOutput(
+            io,
+            withProgress(io, "mbr wrap", plan.diskSize, wrapPartition(source, plan)),
+            opts.output,
+          );
         } catch (error) {
           if (error instanceof RangeError && /longer than/.test(error.message))
             throw new ExitError(lower(error.message));
@@ -387,7 +397,7 @@ Examples:
             yield chunk;
           }
         };
-        await writeOutput(io, counted(), opts.output);
+        await writeOutput(io, withProgress(io, "mbr extract", length, counted()), opts.output);
         if (got < length)
           throw new ExitError(
             `the image ends ${length - got} bytes before the end of partition ${n}`,
@@ -400,10 +410,34 @@ Examples:
         throw new ExitError(
           `partition ${n} ends at byte ${offset + length}, past the end of the image (${size} bytes)`,
         );
-      await writeOutput(io, readFile(path, { offset, length }), opts.output);
+      await writeOutput(
+        io,
+        withProgress(io, "mbr extract", length, readFile(path, { offset, length })),
+        opts.output,
+      );
     });
 
   return runProgram(program, args, io);
+}
+
+/** Passes chunks through, with a progress line on stderr when it is a terminal. */
+async function* withProgress(
+  io: CliIo,
+  label: string,
+  total: number,
+  source: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  const progress = createProgress(io, label, total);
+  let done = 0;
+  try {
+    for await (const chunk of source) {
+      done += chunk.length;
+      progress.update(done);
+      yield chunk;
+    }
+  } finally {
+    progress.finish();
+  }
 }
 
 function fstatSize(path: string): number {

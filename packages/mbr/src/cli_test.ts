@@ -245,6 +245,14 @@ describe("mbr wrap", () => {
     const longer = await run(["wrap", "--partition-size", "1000"], new Uint8Array(5000));
     expect(longer.code).toBe(1);
     expect(longer.err).toMatch(/longer than the 1024-byte partition/);
+    const file = join(dir, "w.img");
+    writeFileSync(file, new Uint8Array(5000));
+    const early = await run(["wrap", "--partition-size", "1000", file]);
+    expect(early.code).toBe(1);
+    expect(early.err).toBe(
+      "mbr: the partition image holds 5000 bytes, more than --partition-size 1000; nothing was written\n",
+    );
+    expect(early.bytes.length).toBe(0);
     expect((await run(["wrap"], new Uint8Array(10))).code).toBe(2);
     expect((await run(["wrap", "--align", "track"], new Uint8Array(10))).code).toBe(2);
     expect(
