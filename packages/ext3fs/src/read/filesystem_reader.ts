@@ -32,6 +32,7 @@ import {
   INCOMPAT_RECOVER,
   RO_COMPAT_HUGE_FILE,
 } from "./_features.ts";
+import { type JournalOverlay, JournalOverlayDevice, replayJournal } from "./_journal_replay.ts";
 import { descriptorBlock } from "./_layout.ts";
 import { ExtCorruptionError, ExtPathError, ExtUnsupportedError } from "./errors.ts";
 
@@ -120,14 +121,22 @@ export interface ReaderJournalStatus {
   /** The superblock says recovery is needed, or the journal holds transactions. */
   needsRecovery: boolean;
   superblock?: ReaderJournalSuperblock;
-  /** Why the journal could not be read, when it could not. */
+  /** Why the journal could not be read or replayed, when it could not. */
   problem?: string;
+  /** Transactions replayed in memory (see {@linkcode ReaderOptions.replayJournal}). */
+  replayed?: number;
 }
 
 /** Options for {@linkcode FilesystemReader.open}. */
 export interface ReaderOptions {
   /** Metadata blocks kept in memory. @default 1024 */
   cacheBlocks?: number;
+  /**
+   * When the journal holds committed transactions (the filesystem was not
+   * cleanly unmounted), read the filesystem as recovery would leave it,
+   * without writing anything. @default true
+   */
+  replayJournal?: boolean;
 }
 
 /** Options for {@linkcode FilesystemReader.readFile}. */
@@ -228,7 +237,57 @@ export class FilesystemReader {
     const groups = await readGroups(device, sb);
     const reader = new FilesystemReader(device, sb, groups, options.cacheBlocks ?? 1024);
     await reader.#readJournal();
-    return reader;
+    const journal = reader.journal;
+    if (
+      options.replayJournal === false ||
+      !journal?.needsRecovery ||
+      !journal.superblock ||
+      journal.superblock.start === 0
+    ) {
+      return reader;
+    }
+    // Replay in memory: read the filesystem as it will be after recovery.
+    try {
+      const overlay = await reader.#scanJournal(journal.superblock);
+      journal.replayed = overlay.transactions;
+      if (overlay.blocks.size === 0) return reader;
+      const view = new JournalOverlayDevice(device, overlay, sb.blockSize);
+      const sb2 = decodeReaderSuperblock(await view.read(SUPERBLOCK_OFFSET, 1024), view.size);
+      const replayed = new FilesystemReader(
+        view,
+        sb2,
+        await readGroups(view, sb2),
+        options.cacheBlocks ?? 1024,
+      );
+      replayed.journal = journal;
+      return replayed;
+    } catch (error) {
+      if (!(error instanceof ExtCorruptionError) && !(error instanceof ExtUnsupportedError))
+        throw error;
+      journal.problem = `the journal cannot be replayed: ${error.message}`;
+      return reader;
+    }
+  }
+
+  async #scanJournal(jsb: ReaderJournalSuperblock): Promise<JournalOverlay> {
+    const inode = await this.inode(this.superblock.journalInum);
+    if (jsb.maxLen * this.blockSize > inode.size) {
+      throw new ExtCorruptionError(
+        `the journal claims ${jsb.maxLen} blocks but its inode holds ${inode.size} bytes`,
+        inode.offset + 4,
+      );
+    }
+    const runs: BlockRun[] = [];
+    for await (const run of this.runs(inode, jsb.maxLen)) runs.push(run);
+    const base = runs[0] ? runs[0].physical * this.blockSize : 0;
+    return replayJournal(
+      jsb,
+      runs,
+      this.blockSize,
+      (block) => this.readBlock(block),
+      this.superblock.blocksCount,
+      () => base,
+    );
   }
 
   /** The filesystem's block size in bytes. */

@@ -4,9 +4,10 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { DeviceRangeError, MemoryDevice } from "@bigfile/blockdev";
 import type { CliIo } from "@bigfile/blockdev/cli-kit";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli.ts";
-import { mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
+import { debugfs, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
 import { haveTools } from "./_tools_test_util.ts";
 import { checkFilesystem } from "./check_filesystem.ts";
 import { ExtCorruptionError, ExtPathError, ExtUnsupportedError } from "./errors.ts";
@@ -44,6 +45,14 @@ async function regions(bytes: Uint8Array): Promise<Region[]> {
     out.push({ kind: "block bitmap", start: g.blockBitmap * bs, length: bs });
     out.push({ kind: "inode bitmap", start: g.inodeBitmap * bs, length: bs });
   }
+  if (fs.journal?.replayed) {
+    const journal = await fs.inode(sb.journalInum);
+    const first = await fs.runs(journal, 4).next();
+    if (!first.done) {
+      for (let i = 0; i < 3; i++)
+        out.push({ kind: "journal", start: first.value.physical * bs, length: 4 * bs });
+    }
+  }
   const g0 = fs.groups[0];
   if (g0) out.push({ kind: "inode table", start: g0.inodeTable * bs, length: 64 * sb.inodeSize });
   for await (const entry of fs.walk("/")) {
@@ -62,6 +71,7 @@ async function regions(bytes: Uint8Array): Promise<Region[]> {
 const ALLOWED = [ExtCorruptionError, ExtUnsupportedError, ExtPathError, DeviceRangeError];
 
 const seen = new Map<string, number>();
+let replayed = 0;
 
 function expectAllowed(error: unknown, context: string): void {
   const name = (error as Error)?.name ?? "?";
@@ -75,6 +85,7 @@ async function exercise(bytes: Uint8Array, context: string): Promise<void> {
   let fs: FilesystemReader;
   try {
     fs = await FilesystemReader.open(new MemoryDevice(bytes));
+    if (fs.journal?.replayed) replayed++;
   } catch (error) {
     expectAllowed(error, `${context} open`);
     return;
@@ -169,6 +180,14 @@ describe.skipIf(!canRun)(
       for (const kind of kinds) {
         const image = join(tmp.dir, `${kind.type}.img`);
         await mkfsFromTree(image, tree, { ...kind, size: kind.blockSize === 1024 ? "3M" : "8M" });
+        if (kind.type === "ext3") {
+          // Leave a committed transaction in the journal, so replay is fuzzed too.
+          const block = Number((await debugfs(image, "bmap /etc/hostname 0")).stdout.trim());
+          writeFileSync(join(tmp.dir, "block"), new Uint8Array(kind.blockSize).fill(0x41));
+          await execa("debugfs", ["-w", "-f", "-", image], {
+            input: `jo\njw -b ${block} ${join(tmp.dir, "block")}\njc\n`,
+          });
+        }
         const bytes = new Uint8Array(await readFile(image));
         bases.push({
           name: `${kind.type}-${kind.blockSize}`,
@@ -214,6 +233,7 @@ describe.skipIf(!canRun)(
         `fuzz: slowest in-process run ${slowest.toFixed(0)} ms; errors met: ${JSON.stringify(Object.fromEntries(seen))}`,
       );
       expect(seen.get("ExtCorruptionError") ?? 0).toBeGreaterThan(50);
+      expect(replayed).toBeGreaterThan(0);
     }, 120_000);
 
     it("the CLI exits 0 or 1 with one line and no stack on mutated images", async () => {

@@ -76,9 +76,19 @@ function explain(error: unknown, image: string): unknown {
 }
 
 function warnJournal(io: CliIo, reader: FilesystemReader): void {
-  if (reader.journal?.needsRecovery) {
+  const journal = reader.journal;
+  if (!journal?.needsRecovery) return;
+  if (journal.problem) {
     io.stderr.write(
-      "ext3fs: warning: the journal needs recovery (the filesystem was not cleanly unmounted); what is shown may be stale — replay it with e2fsck on a copy\n",
+      `ext3fs: warning: the journal needs recovery but ${journal.problem.replace(/^the journal /, "it ")}; what is shown may be stale\n`,
+    );
+  } else if (journal.replayed) {
+    io.stderr.write(
+      `ext3fs: note: the filesystem was not cleanly unmounted; replayed ${journal.replayed} journal transaction(s) in memory (the image is unchanged)\n`,
+    );
+  } else {
+    io.stderr.write(
+      "ext3fs: note: the filesystem is marked as needing journal recovery, but its journal holds nothing to replay\n",
     );
   }
 }
