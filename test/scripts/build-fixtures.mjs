@@ -232,13 +232,22 @@ async function kernelValid(dir) {
 }
 
 async function buildKernel(target) {
-  const pkg = await kernelPackageName();
+  let pkg = await kernelPackageName();
   const tmp = await mkdtemp(join(fixturesDir(), ".tmp-kernel-"));
   try {
     // apt drops privileges to _apt for downloads: let it write here.
     await chmod(tmp, 0o777);
     say(`downloading ${pkg} (apt-get download)`);
-    await run("apt-get", ["download", "-q", pkg], { cwd: tmp });
+    try {
+      await run("apt-get", ["download", "-q", pkg], { cwd: tmp });
+    } catch (error) {
+      // Stale package lists name a version the mirror no longer has: refresh once.
+      if (process.getuid?.() !== 0) throw error;
+      say(`${error.message.split("\n")[0]}; running apt-get update and retrying`);
+      await run("apt-get", ["update", "-q"]);
+      pkg = await kernelPackageName();
+      await run("apt-get", ["download", "-q", pkg], { cwd: tmp });
+    }
     const deb = (await readdir(tmp)).find((n) => n.endsWith(".deb"));
     if (!deb) throw new Error(`apt-get download ${pkg} left no .deb`);
     const tree = join(tmp, "x");

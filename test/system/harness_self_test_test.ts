@@ -260,6 +260,18 @@ describeWithTools(TOOLS, "harness self-test on standard-tool images", () => {
     expect(report.afterBoot?.guestResult?.status).toBe("ok");
   });
 
+  it("grub-bios-setup --no-rs-codes embeds core.img alone", async () => {
+    const image = await makeReferenceImage(join(tmp.path, "no-rs.img"), {
+      size: 16 << 20,
+      startSector: 63,
+      noRsCodes: true,
+    });
+    const diskboot = await readAt(image.path, 512, 512);
+    expect(diskboot.readBigUInt64LE(0x1f4)).toBe(2n);
+    expect(diskboot.readUInt16LE(0x1fc)).toBe(52); // 53-sector core.img minus diskboot
+    expect((await sfdiskJson(image.path)).table?.partitions?.[0]).toMatchObject({ start: 63 });
+  });
+
   describe("broken images fail", () => {
     it("a corrupted superblock: e2fsck reports problems", async () => {
       const image = await sparseCopy(good.path, join(tmp.path, "bad-sb.img"));
