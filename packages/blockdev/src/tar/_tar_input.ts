@@ -16,7 +16,18 @@ export class TarInput {
         ? source[Symbol.asyncIterator]()
         : fromSync(source[Symbol.iterator]());
     this.#iterator = iterator;
-    this.#reader = new ExactReader({ [Symbol.asyncIterator]: () => iterator });
+    const checked: AsyncIterator<Uint8Array> = {
+      async next() {
+        const result = await iterator.next();
+        if (!result.done && !(result.value instanceof Uint8Array)) {
+          throw new TypeError(
+            `Cannot read tar archive: the source yielded ${typeof result.value === "string" ? "a string" : typeof result.value}, not bytes (Uint8Array)`,
+          );
+        }
+        return result;
+      },
+    };
+    this.#reader = new ExactReader({ [Symbol.asyncIterator]: () => checked });
   }
 
   /** Bytes consumed so far. */

@@ -10,6 +10,8 @@ import { readTar } from "./read_tar.ts";
 import type { TarEntry, TarHeader } from "./tar_header.ts";
 
 const haveTar = await hasTool("tar", "tar");
+// Sets the xattr that --format=pax must carry (Node has no xattr API).
+const havePython = haveTar && (await hasTool("python3", "python3"));
 let root = "";
 
 async function sh(cmd: string, args: string[]): Promise<void> {
@@ -39,7 +41,7 @@ const BASE = [
 ];
 const USTAR = [...BASE, "dev", "dev/null", "dev/sda1", "fifo", "split", SPLIT_DIR, SPLIT_FILE];
 const GNU = [...USTAR, LONG_DIR, LONG_FILE, "longsym", "bigids", "old"];
-const PAX = [...GNU, "xattr"];
+const PAX = havePython ? [...GNU, "xattr"] : GNU;
 const MEMBERS: Record<string, string[]> = { v7: BASE, ustar: USTAR, gnu: GNU, pax: PAX };
 
 beforeAll(async () => {
@@ -64,7 +66,11 @@ beforeAll(async () => {
   await writeFile(join(root, "bigids"), "ids\n");
   await sh("chown", ["3000000:3000001", "bigids"]);
   await writeFile(join(root, "xattr"), "x\n");
-  await sh("python3", ["-c", 'import os; os.setxattr("xattr", "user.bigfile", b"v\\n\\x00\\xff")']);
+  if (havePython)
+    await sh("python3", [
+      "-c",
+      'import os; os.setxattr("xattr", "user.bigfile", b"v\\n\\x00\\xff")',
+    ]);
   await sh("chmod", ["1777", "sticky"]);
   await sh("chmod", ["2755", "sgid"]);
   await sh("mknod", ["dev/null", "c", "1", "3"]);
@@ -213,7 +219,7 @@ describe.skipIf(!haveTar)("readTar on archives made by GNU tar", () => {
         expect(byPath.get("sub/file.txt")?.mtime).toBe(
           format === "pax" ? 1577934245.1234567 : 1577934245,
         );
-        if (format === "pax") {
+        if (format === "pax" && havePython) {
           expect(byPath.get("xattr")?.xattrs).toEqual({
             "user.bigfile": new Uint8Array([0x76, 0x0a, 0x00, 0xff]),
           });

@@ -401,6 +401,10 @@ describe("readTar", () => {
     expect(closed).toBe(true);
   });
 
+  it("refuses a source of strings", async () => {
+    await expect(all(["not bytes"] as unknown as Uint8Array[])).rejects.toThrow(/yielded a string/);
+  });
+
   it("reads pax hard links that carry data", async () => {
     const tar = await bytesOf(
       writeTar([{ path: "h", type: "hardlink", linkname: "f", body: text("data") }]),

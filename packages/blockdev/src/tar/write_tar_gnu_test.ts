@@ -11,6 +11,8 @@ import type { TarWriteEntry } from "./tar_header.ts";
 import { writeTar } from "./write_tar.ts";
 
 const haveTar = await hasTool("tar", "tar");
+// Reads the extracted xattr (Node has no xattr API).
+const havePython = haveTar && (await hasTool("python3", "python3"));
 let root = "";
 
 beforeAll(async () => {
@@ -170,11 +172,13 @@ describe.skipIf(!haveTar)("writeTar read by GNU tar", () => {
     expect((await readFile(join(dir, "boot/stream.bin"))).length).toBe(100_000);
     const link = await lstat(join(dir, "boot/link"));
     expect(link.ino).toBe((await lstat(join(dir, "boot/grub.cfg"))).ino);
-    const xa = await execa("python3", [
-      "-c",
-      `import os,sys; sys.stdout.write(os.getxattr(${JSON.stringify(join(dir, "xattr"))}, "user.k").hex())`,
-    ]);
-    expect(xa.stdout).toBe("01000aff");
+    if (havePython) {
+      const xa = await execa("python3", [
+        "-c",
+        `import os,sys; sys.stdout.write(os.getxattr(${JSON.stringify(join(dir, "xattr"))}, "user.k").hex())`,
+      ]);
+      expect(xa.stdout).toBe("01000aff");
+    }
   });
 
   it("writes a 9 GiB size header that GNU tar lists", async () => {
