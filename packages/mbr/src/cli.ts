@@ -164,10 +164,9 @@ Examples:
         refuseGpt(table);
         let diskSize = table.diskSize;
         if (opened.stream) {
-          let rest = 0;
-          for await (const chunk of opened.stream.reader.rest()) rest += chunk.length;
+          // The disk's size is the stream's length: read it to the end.
+          for await (const _chunk of opened.stream.reader.rest());
           diskSize = opened.stream.reader.position;
-          void rest;
         }
         const device = opts.device ?? opened.device;
         const report = validateTable(table, diskSize === undefined ? {} : { diskSize });
