@@ -35,7 +35,8 @@ export interface GrubBiosSetupResult {
  * --propagation private`), a tmpfs whose *source* is the image path is
  * mounted on the `-d` directory (so grub-bios-setup's root-device guess finds
  * the image), boot.img and core.img are copied there, and the device map says
- * `(hd0) IMAGE`. Needs root. Copy the image first to keep the original.
+ * `(hd0) IMAGE`. Needs root (or, as a user, `unshare -r` user namespaces).
+ * Copy the image first to keep the original.
  *
  * @example
  * ```ts
@@ -61,6 +62,8 @@ export async function grubBiosSetupGolden(
     const r = await execa(
       "unshare",
       [
+        // Not root: a user namespace (`-r`) lets us mount the tmpfs too.
+        ...(process.getuid?.() === 0 ? [] : ["-r"]),
         "-m",
         "--propagation",
         "private",
