@@ -1,8 +1,13 @@
 // Mutated archives must end in a TarSyntaxError (or read fine), never in
-// another error, a hang, or unbounded memory.
+// another error, a hang, or unbounded memory. FUZZ_SEED and FUZZ_COUNT run
+// longer campaigns (FUZZ_SEED=77 FUZZ_COUNT=20000 passed).
+import { mkdtemp, open, rm, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { BLOCK, encoder, putBytes, putChecksum, putOctal } from "./_tar_format.ts";
-import { bytesOf, chunked } from "./_test_tools.ts";
+import { bytesOf, chunked, hasTool } from "./_test_tools.ts";
 import { readTar } from "./read_tar.ts";
 import { TarSyntaxError } from "./tar_syntax_error.ts";
 import { writeTar } from "./write_tar.ts";
@@ -117,49 +122,97 @@ describe("readTar fuzz", () => {
   });
 
   it("gives typed errors for 3000 mutated archives", async () => {
-    const base = await corpus();
-    const next = random(0x5eed);
-    let failures = 0;
-    for (let i = 0; i < 3000; i++) {
-      const bytes = base.slice();
-      const kind = Math.floor(next() * 4);
-      let input: Uint8Array = bytes;
-      if (kind === 0) {
-        // Flip bytes in headers (checksums recomputed half of the time so fields get parsed).
-        const block = Math.floor(next() * (bytes.length / BLOCK));
-        for (let k = 0; k < 1 + next() * 4; k++)
-          bytes[block * BLOCK + Math.floor(next() * BLOCK)] = Math.floor(next() * 256);
-        if (next() < 0.5) putChecksum(bytes.subarray(block * BLOCK, block * BLOCK + BLOCK));
-      } else if (kind === 1) {
-        input = bytes.subarray(0, Math.floor(next() * bytes.length));
-      } else if (kind === 2) {
-        // Numeric fields set to digits, spaces or base-256.
-        const block = Math.floor(next() * (bytes.length / BLOCK));
-        const h = bytes.subarray(block * BLOCK, block * BLOCK + BLOCK);
-        const at = [100, 108, 116, 124, 136, 329, 337, 386, 398, 483][
-          Math.floor(next() * 10)
-        ] as number;
-        const width = at === 124 || at === 136 || at >= 386 ? 12 : 8;
-        for (let k = 0; k < width; k++)
-          h[at + k] =
-            next() < 0.1 ? 0x80 + Math.floor(next() * 128) : 0x30 + Math.floor(next() * 8);
-        putChecksum(h);
-      } else {
-        // Garbage inside pax records.
-        const at = BLOCK + Math.floor(next() * BLOCK);
-        bytes[at] = [0x20, 0x3d, 0x0a, 0x30, 0x39, 0][Math.floor(next() * 6)] as number;
+    expect(
+      await fuzz(
+        await corpus(),
+        Number(process.env.FUZZ_SEED ?? 0x5eed),
+        Number(process.env.FUZZ_COUNT ?? 3000),
+      ),
+    ).toBeGreaterThan(500);
+  }, 60_000);
+
+  it("gives typed errors for mutated archives made by GNU tar", async () => {
+    if (!(await hasTool("tar", "tar"))) return;
+    const dir = await mkdtemp(join(tmpdir(), "tar-fuzz-"));
+    try {
+      await execa("mkdir", ["-p", join(dir, "t", "d".repeat(120))]);
+      await writeFile(join(dir, "t", "d".repeat(120), "f".repeat(120)), "long name\n");
+      await writeFile(join(dir, "t", "small"), "small\n");
+      await execa("ln", ["-s", "t".repeat(150), join(dir, "t", "sym")]);
+      await execa("ln", [join(dir, "t", "small"), join(dir, "t", "hard")]);
+      await writeFile(join(dir, "t", "sparse"), "");
+      await truncate(join(dir, "t", "sparse"), 1 << 20);
+      const f = await open(join(dir, "t", "sparse"), "r+");
+      for (let i = 0; i < 8; i++) await f.write(new Uint8Array([1, 2, 3]), 0, 3, i * 100_000);
+      await f.close();
+      let seed = 1;
+      for (const args of [
+        ["--format=gnu"],
+        ["--format=pax"],
+        ["--format=pax", "--sparse-version=0.1"],
+      ]) {
+        const made = await execa("tar", [...args, "-S", "-C", join(dir, "t"), "-cf", "-", "."], {
+          encoding: "buffer",
+          reject: false,
+        });
+        expect(made.exitCode).toBe(0);
+        expect(
+          await fuzz(
+            new Uint8Array(made.stdout),
+            seed++ * Number(process.env.FUZZ_SEED ?? 1),
+            Number(process.env.FUZZ_COUNT ?? 700),
+          ),
+        ).toBeGreaterThan(100);
       }
-      try {
-        await readAll(input, 1 + Math.floor(next() * 2000), i % 2 === 0);
-      } catch (error) {
-        failures++;
-        if (!(error instanceof TarSyntaxError)) {
-          throw new Error(`Mutation ${i} (kind ${kind}) threw ${String(error)}`, { cause: error });
-        }
-        expect(error.offset).toBeGreaterThanOrEqual(0);
-        expect(error.offset).toBeLessThanOrEqual(input.length);
-      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
-    expect(failures).toBeGreaterThan(500);
   }, 60_000);
 });
+
+/** Reads `count` mutations of `base`; any error but a TarSyntaxError fails. Returns how many failed. */
+async function fuzz(base: Uint8Array, seed: number, count: number): Promise<number> {
+  const next = random(seed);
+  const blocks = Math.floor(base.length / BLOCK);
+  let failures = 0;
+  for (let i = 0; i < count; i++) {
+    const bytes = base.slice();
+    const kind = Math.floor(next() * 4);
+    let input: Uint8Array = bytes;
+    if (kind === 0) {
+      // Bytes of a block changed (its checksum fixed half of the time so fields get parsed).
+      const block = Math.floor(next() * blocks);
+      for (let k = 0; k < 1 + next() * 4; k++)
+        bytes[block * BLOCK + Math.floor(next() * BLOCK)] = Math.floor(next() * 256);
+      if (next() < 0.5) putChecksum(bytes.subarray(block * BLOCK, block * BLOCK + BLOCK));
+    } else if (kind === 1) {
+      input = bytes.subarray(0, Math.floor(next() * bytes.length));
+    } else if (kind === 2) {
+      // A numeric field set to octal digits or base-256.
+      const block = Math.floor(next() * blocks);
+      const h = bytes.subarray(block * BLOCK, block * BLOCK + BLOCK);
+      const at = [100, 108, 116, 124, 136, 329, 337, 386, 398, 483][
+        Math.floor(next() * 10)
+      ] as number;
+      const width = at === 124 || at === 136 || at >= 386 ? 12 : 8;
+      for (let k = 0; k < width; k++)
+        h[at + k] = next() < 0.1 ? 0x80 + Math.floor(next() * 128) : 0x30 + Math.floor(next() * 8);
+      putChecksum(h);
+    } else {
+      // A separator or digit where pax records and sparse maps live.
+      const at = Math.floor(next() * Math.min(bytes.length, 16 * BLOCK));
+      bytes[at] = [0x20, 0x3d, 0x0a, 0x30, 0x39, 0x2c, 0][Math.floor(next() * 7)] as number;
+    }
+    try {
+      await readAll(input, 1 + Math.floor(next() * 2000), i % 2 === 0);
+    } catch (error) {
+      failures++;
+      if (!(error instanceof TarSyntaxError)) {
+        throw new Error(`Mutation ${i} (kind ${kind}) threw ${String(error)}`, { cause: error });
+      }
+      expect(error.offset).toBeGreaterThanOrEqual(0);
+      expect(error.offset).toBeLessThanOrEqual(input.length);
+    }
+  }
+  return failures;
+}
