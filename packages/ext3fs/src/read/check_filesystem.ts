@@ -366,8 +366,8 @@ export async function checkFilesystem(
   const queue: number[] = rootType === 2 ? [ROOT_INO] : [];
   const byIno = new Map<number, ReaderInode>(directories.map((d) => [d.ino, d]));
   const seenDirs = new Set<number>();
-  while (queue.length > 0) {
-    const dirIno = queue.shift() as number;
+  for (let head = 0; head < queue.length; head++) {
+    const dirIno = queue[head] as number;
     if (seenDirs.has(dirIno)) continue;
     seenDirs.add(dirIno);
     dirCount++;

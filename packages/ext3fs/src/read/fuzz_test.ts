@@ -199,10 +199,10 @@ describe.skipIf(!canRun)(
     }, 60_000);
     afterAll(() => tmp.cleanup());
 
-    it("survives 600 in-process mutations (each under 3 s)", async () => {
+    it("survives 900 in-process mutations (each under 3 s)", async () => {
       let slowest = 0;
       for (const base of bases) {
-        for (let i = 0; i < 200; i++) {
+        for (let i = 0; i < 300; i++) {
           const seed = i * 7919 + base.bytes.length;
           const random = rng(seed);
           const region = base.regions[Math.floor(random() * base.regions.length)] as Region;
@@ -246,7 +246,7 @@ describe.skipIf(!canRun)(
         ["extract", "--tar"],
       ];
       const image = join(tmp.dir, "mutated.img");
-      for (let i = 0; i < 36; i++) {
+      for (let i = 0; i < 60; i++) {
         const base = bases[i % bases.length] as (typeof bases)[number];
         const random = rng(1000 + i);
         const region = base.regions[Math.floor(random() * base.regions.length)] as Region;
