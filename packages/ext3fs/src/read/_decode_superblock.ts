@@ -66,6 +66,8 @@ export interface ReaderSuperblock {
   checksumType: number;
   kbytesWritten: number;
   checksum: number;
+  /** sparse_super2: the two groups holding backups (0 = none). */
+  backupBgs: [number, number];
 }
 
 function text(bytes: Uint8Array): string {
@@ -160,6 +162,7 @@ export function decodeReaderSuperblock(
     checksumType: bytes[373] ?? 0,
     kbytesWritten: Number(v.getBigUint64(376, true)),
     checksum: u32(1020),
+    backupBgs: [u32(588), u32(592)],
   };
   const fail = (message: string, field: number): never => {
     throw new ExtCorruptionError(`Cannot open the filesystem: ${message}`, base + field);

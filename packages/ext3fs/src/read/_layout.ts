@@ -4,7 +4,7 @@ import { INCOMPAT_META_BG, RO_COMPAT_SPARSE_SUPER } from "./_features.ts";
 /** Whether group `g` holds a superblock backup. */
 export function groupHasSuperblock(sb: ReaderSuperblock, g: number): boolean {
   if (g === 0) return true;
-  if (sb.featureCompat & 0x200) return false; // sparse_super2: handled by the caller
+  if (sb.featureCompat & 0x200) return g === sb.backupBgs[0] || g === sb.backupBgs[1];
   if (!(sb.featureRoCompat & RO_COMPAT_SPARSE_SUPER)) return true;
   if (g === 1) return true;
   for (const base of [3, 5, 7]) {

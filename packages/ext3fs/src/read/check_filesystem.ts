@@ -198,12 +198,11 @@ export async function checkFilesystem(
   const oldGdt = metaBg ? Math.min(sb.firstMetaBg, gdtBlocks) : gdtBlocks;
   const tableBlocks = Math.ceil((sb.inodesPerGroup * sb.inodeSize) / bs);
   const flex = (sb.featureIncompat & INCOMPAT_FLEX_BG) !== 0;
-  const backupGroups = sb.featureCompat & 0x200 ? new Set<number>() : undefined;
   const groupStart = (g: number) => sb.firstDataBlock + g * sb.blocksPerGroup;
   const groupEnd = (g: number) => Math.min(groupStart(g) + sb.blocksPerGroup, N);
   for (let g = 0; g < groups; g++) {
     const start = groupStart(g);
-    const hasSuper = backupGroups ? g === 0 || backupGroups.has(g) : groupHasSuperblock(sb, g);
+    const hasSuper = groupHasSuperblock(sb, g);
     let at = start;
     if (hasSuper) {
       claim(at++, METADATA, `the superblock copy of group ${g}`);

@@ -5,6 +5,7 @@ import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { debugfs, makeTree, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
 import { haveTools } from "./_tools_test_util.ts";
+import { describeImage, describeSource, expectSameTree } from "./_tree_test_util.ts";
 import { checkFilesystem } from "./check_filesystem.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
 
@@ -65,6 +66,60 @@ describe.skipIf(!canRun)("checkFilesystem", () => {
       expect(report.findings).toEqual([]);
       expect(report.clean).toBe(true);
       expect(report.directories).toBeGreaterThan(5);
+    });
+  }
+
+  const variants: {
+    name: string;
+    type: "ext2" | "ext3" | "ext4";
+    blockSize: number;
+    extra: string[];
+  }[] = [
+    {
+      name: "meta_bg without resize_inode",
+      type: "ext3",
+      blockSize: 1024,
+      extra: ["-O", "meta_bg,^resize_inode"],
+    },
+    { name: "sparse_super2", type: "ext4", blockSize: 1024, extra: ["-O", "sparse_super2"] },
+    { name: "revision 0", type: "ext2", blockSize: 1024, extra: ["-r", "0"] },
+    {
+      name: "2048-byte blocks, 128-byte inodes",
+      type: "ext3",
+      blockSize: 2048,
+      extra: ["-I", "128"],
+    },
+    {
+      name: "no flex_bg, no resize_inode",
+      type: "ext4",
+      blockSize: 1024,
+      extra: ["-O", "^flex_bg,^resize_inode"],
+    },
+    {
+      name: "uninit_bg without metadata_csum",
+      type: "ext4",
+      blockSize: 1024,
+      extra: ["-O", "^metadata_csum,uninit_bg"],
+    },
+    { name: "no sparse_super", type: "ext2", blockSize: 1024, extra: ["-O", "^sparse_super,^resize_inode"] },
+  ];
+  for (const variant of variants) {
+    it(`reads and passes ${variant.type} with ${variant.name}, hash-indexed by e2fsck -D`, async () => {
+      const image = join(tmp.dir, `variant-${variants.indexOf(variant)}.img`);
+      await mkfsFromTree(image, tree, { ...variant, size: "24M" });
+      // e2fsck -D indexes directories (htree): the reader must still see every entry.
+      await execa("e2fsck", ["-fyD", image], { reject: false });
+      expect(await e2fsckClean(image)).toBe(true);
+      expect((await check(image)).findings).toEqual([]);
+      const device = await FileDevice.open(image, { readOnly: true });
+      try {
+        const fs = await FilesystemReader.open(device);
+        const facts = await describeImage(fs);
+        facts.delete("/lost+found");
+        expectSameTree(facts, describeSource(tree));
+      } finally {
+        await device.close();
+      }
     });
   }
 
