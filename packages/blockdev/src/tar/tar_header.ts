@@ -86,4 +86,11 @@ export interface TarWriteEntry extends Partial<TarHeader> {
    * iterable of chunks whose total must be exactly `size`.
    */
   body?: AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array;
+  /**
+   * For a file with holes: its data ranges, in order. The member is written
+   * as a GNU sparse file (pax format 1.0), which GNU tar, libarchive and
+   * {@linkcode readTar} restore with holes. `body` still yields all `size`
+   * bytes, and those outside the ranges must be zeros.
+   */
+  sparse?: readonly TarSparseRange[];
 }

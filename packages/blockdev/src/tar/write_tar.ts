@@ -1,17 +1,7 @@
 import { zeroChunks, zeros } from "../zeros.ts";
-import {
-  BLOCK,
-  encoder,
-  type Field,
-  paxRecord,
-  paxTime,
-  putBase256,
-  putBytes,
-  putChecksum,
-  putOctal,
-  TYPEFLAG,
-  USTAR_MAGIC_VERSION,
-} from "./_tar_format.ts";
+import { encodeHeader } from "./_tar_encode.ts";
+import { BLOCK } from "./_tar_format.ts";
+import { planSparse, sparseData } from "./_tar_sparse_write.ts";
 import type { TarWriteEntry } from "./tar_header.ts";
 
 /** Options of {@linkcode writeTar}. */
@@ -25,10 +15,7 @@ export interface WriteTarOptions {
   recordSize?: number;
 }
 
-const DEFAULT_MODE: Record<string, number> = { directory: 0o755, symlink: 0o777 };
-const MAX_OCTAL_8 = 0o7777777;
 const SMALL = 64 * 1024;
-const MAX_OCTAL_12 = 0o77777777777;
 
 /**
  * Writes a tar archive: a ustar header per member, preceded by a pax
@@ -71,8 +58,28 @@ export async function* writeTar(
   }
   let total = 0;
   for await (const entry of entries) {
-    const { header, size } = encodeHeader(entry);
     const body = entry.body;
+    if (entry.sparse !== undefined && entry.type === "file") {
+      const size = entry.size ?? (body instanceof Uint8Array ? body.length : undefined);
+      if (size === undefined)
+        throw new TypeError(
+          `Cannot write tar member '${entry.path}': a streamed body needs a size`,
+        );
+      const plan = planSparse(entry.path, size, entry.sparse);
+      const { header } = encodeHeader(entry, plan.header);
+      yield header;
+      yield plan.map;
+      let stored = plan.map.length;
+      for await (const chunk of sparseData(entry.path, plan.ranges, checkedBody(entry, size))) {
+        stored += chunk.length;
+        yield chunk;
+      }
+      const pad = (BLOCK - (stored % BLOCK)) % BLOCK;
+      if (pad > 0) yield zeros(pad);
+      total += header.length + stored + pad;
+      continue;
+    }
+    const { header, size } = encodeHeader(entry);
     if (body instanceof Uint8Array && size <= SMALL && body.length === size) {
       // Small files: header, data and padding in one chunk.
       const out = new Uint8Array(header.length + size + ((BLOCK - (size % BLOCK)) % BLOCK));
@@ -85,26 +92,7 @@ export async function* writeTar(
     yield header;
     total += header.length;
     if (size > 0) {
-      if (body === undefined)
-        throw new TypeError(
-          `Cannot write tar member '${entry.path}': it has size ${size} but no body`,
-        );
-      let count = 0;
-      if (body instanceof Uint8Array) {
-        count = body.length;
-        if (count === size) yield body;
-      } else {
-        for await (const chunk of body) {
-          count += chunk.length;
-          if (count > size) break;
-          if (chunk.length > 0) yield chunk;
-        }
-      }
-      if (count !== size) {
-        throw new RangeError(
-          `Cannot write tar member '${entry.path}': its body has ${count > size ? "more than" : "only"} ${Math.min(count, size)} bytes, but its size is ${size}`,
-        );
-      }
+      yield* checkedBody(entry, size);
       total += size;
       const pad = (BLOCK - (size % BLOCK)) % BLOCK;
       if (pad > 0) {
@@ -117,197 +105,27 @@ export async function* writeTar(
   yield* zeroChunks(end);
 }
 
-function isAscii(bytes: Uint8Array): boolean {
-  for (const b of bytes) if (b >= 0x80) return false;
-  return true;
-}
-
-/** The first at most `n` bytes of `bytes`, cut at a UTF-8 character boundary. */
-function truncateUtf8(bytes: Uint8Array, n: number): Uint8Array {
-  if (bytes.length <= n) return bytes;
-  let end = n;
-  while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end);
-}
-
-function checkName(what: string, value: string, path: string): void {
-  if (value.includes("\0"))
-    throw new TypeError(`Cannot write tar member '${path}': its ${what} contains a NUL byte`);
-}
-
-/** Splits a path into ustar prefix and name, or returns undefined. */
-function splitPath(bytes: Uint8Array): [Uint8Array, Uint8Array] | undefined {
-  if (bytes.length <= 100) return [new Uint8Array(0), bytes];
-  for (let i = Math.max(0, bytes.length - 101); i < bytes.length && i <= 155; i++) {
-    if (bytes[i] === 0x2f && bytes.length - i - 1 <= 100 && i > 0) {
-      return [bytes.subarray(0, i), bytes.subarray(i + 1)];
+/** The entry's body, checked to be exactly `size` bytes. */
+async function* checkedBody(entry: TarWriteEntry, size: number): AsyncGenerator<Uint8Array> {
+  const body = entry.body;
+  if (size === 0 && body === undefined) return;
+  if (body === undefined) {
+    throw new TypeError(`Cannot write tar member '${entry.path}': it has size ${size} but no body`);
+  }
+  let count = 0;
+  if (body instanceof Uint8Array) {
+    count = body.length;
+    if (count === size) yield body;
+  } else {
+    for await (const chunk of body) {
+      count += chunk.length;
+      if (count > size) break;
+      if (chunk.length > 0) yield chunk;
     }
   }
-  return undefined;
-}
-
-function encodeHeader(entry: TarWriteEntry): { header: Uint8Array; size: number } {
-  const { type } = entry;
-  if (typeof entry.path !== "string" || entry.path === "")
-    throw new TypeError("Cannot write tar member: its path is empty");
-  const flag = TYPEFLAG[type];
-  if (flag === undefined)
-    throw new TypeError(`Cannot write tar member '${entry.path}': unknown type '${String(type)}'`);
-  checkName("path", entry.path, entry.path);
-  let path = entry.path.replace(/\/+$/, "");
-  if (path === "") path = "/";
-  if (type === "directory" && !path.endsWith("/")) path += "/";
-
-  const pax: Uint8Array[] = [];
-  const block = new Uint8Array(BLOCK);
-  const where = `tar member '${entry.path}'`;
-
-  // Name.
-  const pathBytes = encoder.encode(path);
-  const split = isAscii(pathBytes) ? splitPath(pathBytes) : undefined;
-  if (split) {
-    putBytes(block, "name", split[1]);
-    putBytes(block, "prefix", split[0]);
-  } else {
-    pax.push(paxRecord("path", pathBytes));
-    putBytes(block, "name", truncateUtf8(pathBytes, 100));
-  }
-
-  // Link target.
-  const linkname = type === "symlink" || type === "hardlink" ? (entry.linkname ?? "") : "";
-  if ((type === "symlink" || type === "hardlink") && linkname === "") {
-    throw new TypeError(`Cannot write ${where}: a ${type} needs a linkname`);
-  }
-  checkName("linkname", linkname, entry.path);
-  const linkBytes = encoder.encode(linkname);
-  if (linkBytes.length > 100 || !isAscii(linkBytes)) {
-    pax.push(paxRecord("linkpath", linkBytes));
-    putBytes(block, "linkname", truncateUtf8(linkBytes, 100));
-  } else putBytes(block, "linkname", linkBytes);
-
-  // Size.
-  const carriesData = type === "file" || type === "hardlink";
-  const bodyLength = entry.body instanceof Uint8Array ? entry.body.length : undefined;
-  let size = entry.size ?? bodyLength;
-  if (size === undefined) {
-    if (entry.body !== undefined && carriesData)
-      throw new TypeError(`Cannot write ${where}: a streamed body needs a size`);
-    size = 0;
-  }
-  if (!Number.isSafeInteger(size) || size < 0)
-    throw new RangeError(`Cannot write ${where}: size ${size} is not a byte count`);
-  if (!carriesData && size !== 0)
-    throw new RangeError(`Cannot write ${where}: a ${type} cannot have a body (size ${size})`);
-  if (bodyLength !== undefined && bodyLength !== size) {
+  if (count !== size) {
     throw new RangeError(
-      `Cannot write ${where}: its body has ${bodyLength} bytes, but its size is ${size}`,
+      `Cannot write tar member '${entry.path}': its body has ${count > size ? "more than" : "only"} ${Math.min(count, size)} bytes, but its size is ${size}`,
     );
   }
-  // A hard link with data is pax only: say so with a size record.
-  if (type === "hardlink" && size > 0 && size <= MAX_OCTAL_12)
-    pax.push(paxRecord("size", String(size)));
-  numberField(block, "size", size, pax, "size", where);
-
-  // Owner.
-  numberField(block, "uid", entry.uid ?? 0, pax, "uid", where);
-  numberField(block, "gid", entry.gid ?? 0, pax, "gid", where);
-  for (const key of ["uname", "gname"] as const) {
-    const value = entry[key] ?? "";
-    checkName(key, value, entry.path);
-    const bytes = encoder.encode(value);
-    if (bytes.length > 31 || !isAscii(bytes)) {
-      pax.push(paxRecord(key, bytes));
-      putBytes(block, key, truncateUtf8(bytes, 31));
-    } else putBytes(block, key, bytes);
-  }
-
-  // Mode and times.
-  const mode = entry.mode ?? DEFAULT_MODE[type] ?? 0o644;
-  if (!Number.isSafeInteger(mode) || mode < 0)
-    throw new RangeError(`Cannot write ${where}: mode ${mode} is not valid`);
-  putOctal(block, "mode", mode & 0o7777);
-  const mtime = entry.mtime ?? 0;
-  if (!Number.isFinite(mtime))
-    throw new RangeError(`Cannot write ${where}: mtime ${mtime} is not a number`);
-  if (!Number.isInteger(mtime) || mtime < 0 || mtime > MAX_OCTAL_12)
-    pax.push(paxRecord("mtime", paxTime(mtime)));
-  const whole = Math.floor(mtime);
-  if (whole >= 0 && whole <= MAX_OCTAL_12) putOctal(block, "mtime", whole);
-  else putBase256(block, "mtime", whole);
-  for (const key of ["atime", "ctime"] as const) {
-    const t = entry[key];
-    if (t === undefined) continue;
-    if (!Number.isFinite(t))
-      throw new RangeError(`Cannot write ${where}: ${key} ${t} is not a number`);
-    pax.push(paxRecord(key, paxTime(t)));
-  }
-
-  // Devices.
-  const device = type === "char" || type === "block";
-  for (const key of ["devmajor", "devminor"] as const) {
-    const value = device ? (entry[key] ?? 0) : 0;
-    if (!Number.isSafeInteger(value) || value < 0 || value > MAX_OCTAL_8) {
-      throw new RangeError(
-        `Cannot write ${where}: ${key} ${value} does not fit a tar header (at most ${MAX_OCTAL_8})`,
-      );
-    }
-    putOctal(block, key, value);
-  }
-
-  // Extended attributes.
-  for (const [name, value] of Object.entries(entry.xattrs ?? {})) {
-    if (name === "" || name.includes("=") || name.includes("\0")) {
-      throw new TypeError(
-        `Cannot write ${where}: xattr name '${name}' cannot be stored in a pax header`,
-      );
-    }
-    pax.push(paxRecord(`SCHILY.xattr.${name}`, value));
-  }
-
-  block[156] = flag;
-  block.set(USTAR_MAGIC_VERSION, 257);
-  putChecksum(block);
-  if (pax.length === 0) return { header: block, size };
-
-  // The pax header member: records, padded, then the ustar header.
-  const recordsLength = pax.reduce((n, r) => n + r.length, 0);
-  const paxBlocks = Math.ceil(recordsLength / BLOCK);
-  const out = new Uint8Array(BLOCK + paxBlocks * BLOCK + BLOCK);
-  const xh = out.subarray(0, BLOCK);
-  const base = path.replace(/\/$/, "").split("/").pop() ?? "";
-  const xname = encoder.encode(`PaxHeaders/${base}`.replace(/[^\x20-\x7e]/g, "_"));
-  putBytes(xh, "name", xname.subarray(0, 100));
-  putOctal(xh, "mode", 0o644);
-  putOctal(xh, "uid", 0);
-  putOctal(xh, "gid", 0);
-  putOctal(xh, "size", recordsLength);
-  if (whole >= 0 && whole <= MAX_OCTAL_12) putOctal(xh, "mtime", whole);
-  else putOctal(xh, "mtime", 0);
-  xh[156] = 0x78; // 'x'
-  xh.set(USTAR_MAGIC_VERSION, 257);
-  putOctal(xh, "devmajor", 0);
-  putOctal(xh, "devminor", 0);
-  putChecksum(xh);
-  let at = BLOCK;
-  for (const r of pax) {
-    out.set(r, at);
-    at += r.length;
-  }
-  out.set(block, BLOCK + paxBlocks * BLOCK);
-  return { header: out, size };
-}
-
-function numberField(
-  block: Uint8Array,
-  f: Field,
-  value: number,
-  pax: Uint8Array[],
-  key: string,
-  where: string,
-): void {
-  if (!Number.isSafeInteger(value) || value < 0)
-    throw new RangeError(`Cannot write ${where}: ${key} ${value} is not valid`);
-  if (putOctal(block, f, value)) return;
-  pax.push(paxRecord(key, String(value)));
-  putBase256(block, f, value);
 }

@@ -1,6 +1,6 @@
 // Archives written by writeTar, read back by the real GNU tar: `tar -tvf`
 // lists what we meant and `tar -x` recreates files with identical metadata.
-import { lstat, mkdtemp, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdtemp, open, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -196,5 +196,50 @@ describe.skipIf(!haveTar)("writeTar read by GNU tar", () => {
     });
     expect(list.stdout).toMatch(/^-rw-r--r-- 0\/0 +9663676416 2023-11-14 22:13:20 big.img$/);
     expect(list.stderr).toMatch(/Unexpected EOF/);
+  });
+
+  it("writes a 9 GiB sparse member that GNU tar extracts with holes", async () => {
+    const size = 9 * 2 ** 30 + 5;
+    async function* file(): AsyncGenerator<Uint8Array> {
+      yield* zeroChunks(2 ** 20);
+      yield new Uint8Array(4096).fill(0x61);
+      yield* zeroChunks(size - 2 ** 20 - 4096 - 5);
+      yield text("tail\n");
+    }
+    const sparse = [
+      { offset: 2 ** 20, length: 4096 },
+      { offset: size - 5, length: 5 },
+    ];
+    const archive = join(root, "sparse.tar");
+    const bytes = await bytesOf(
+      writeTar([{ path: "img/disk.img", type: "file", size, sparse, body: file(), mtime: 5 }]),
+    );
+    expect(bytes.length).toBe(10240);
+    await writeFile(archive, bytes);
+    const list = await execa("tar", ["-tvf", archive, "--numeric-owner"], {
+      reject: false,
+      env: { TZ: "UTC" },
+    });
+    expect(list.stderr).toBe("");
+    expect(list.stdout).toMatch(/^-rw-r--r-- 0\/0 +9663676421 1970-01-01 00:00 img\/disk.img$/);
+    const dir = join(root, "sparse");
+    await execa("mkdir", [dir]);
+    const x = await execa("tar", ["-xf", archive, "-C", dir], { reject: false });
+    expect(x.stderr).toBe("");
+    expect(x.exitCode).toBe(0);
+    const path = join(dir, "img/disk.img");
+    const st = await lstat(path);
+    expect(st.size).toBe(size);
+    expect(st.blocks * 512).toBeLessThan(1 << 20); // holes, not 9 GiB of zeros
+    const fd = await open(path, "r");
+    const at = async (offset: number, n: number) => {
+      const buf = Buffer.alloc(n);
+      await fd.read(buf, 0, n, offset);
+      return buf.toString("latin1");
+    };
+    expect(await at(2 ** 20 - 1, 3)).toBe("\0aa");
+    expect(await at(2 ** 20 + 4095, 2)).toBe("a\0");
+    expect(await at(size - 6, 6)).toBe("\0tail\n");
+    await fd.close();
   });
 });

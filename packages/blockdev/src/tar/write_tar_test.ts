@@ -3,6 +3,7 @@ import { zeroChunks } from "../zeros.ts";
 import { BLOCK, encoder } from "./_tar_format.ts";
 import { bytesOf } from "./_test_tools.ts";
 import { readTar } from "./read_tar.ts";
+import type { TarEntry } from "./tar_header.ts";
 import { writeTar } from "./write_tar.ts";
 
 const text = (s: string) => encoder.encode(s);
@@ -128,5 +129,77 @@ describe("writeTar", () => {
       { path: "b", type: "directory" as const },
     ];
     expect(await bytesOf(writeTar(entries()))).toEqual(await bytesOf(writeTar(entries())));
+  });
+
+  it("writes GNU sparse members (pax 1.0) that readTar expands again", async () => {
+    const size = 3 * 2 ** 20 + 100;
+    async function* file(): AsyncGenerator<Uint8Array> {
+      yield* zeroChunks(2 ** 20);
+      yield new Uint8Array(5000).fill(0x41);
+      yield* zeroChunks(2 ** 20 - 5000);
+      yield* zeroChunks(2 ** 20 + 90);
+      yield new Uint8Array(10).fill(0x42);
+    }
+    const sparse = [
+      { offset: 2 ** 20, length: 5000 },
+      { offset: size - 10, length: 10 },
+    ];
+    const tar = await bytesOf(
+      writeTar([{ path: "d/disk.img", type: "file", size, sparse, body: file() }]),
+    );
+    expect(tar.length).toBeLessThan(20_000);
+    const records = latin1.decode(tar.subarray(BLOCK, 2 * BLOCK));
+    expect(records).toContain("GNU.sparse.name=d/disk.img\n");
+    expect(latin1.decode(tar.subarray(2 * BLOCK, 2 * BLOCK + 100))).toMatch(
+      /^d\/GNUSparseFile.0\/disk.img\0/,
+    );
+    const got: Array<[TarEntry, Uint8Array]> = [];
+    for await (const e of readTar([tar])) got.push([e, await bytesOf(e.body)]);
+    expect(got).toHaveLength(1);
+    const [entry, back] = got[0] as [TarEntry, Uint8Array];
+    expect(entry).toMatchObject({ path: "d/disk.img", size, sparse });
+    expect(Buffer.from(back).equals(await bytesOf(file()))).toBe(true);
+  });
+
+  it("round trips a sparse member read by readTar, holes included", async () => {
+    const first = await bytesOf(
+      writeTar([
+        {
+          path: "s",
+          type: "file",
+          size: 10_000,
+          sparse: [{ offset: 4096, length: 3 }],
+          body: zeroChunks(10_000),
+        },
+      ]),
+    );
+    const copy = await bytesOf(writeTar(readTar([first])));
+    expect(copy).toEqual(first);
+  });
+
+  it("refuses data in a hole and maps that do not fit", async () => {
+    const write = (entry: Parameters<typeof writeTar>[0]) => bytesOf(writeTar(entry));
+    await expect(
+      write([{ path: "s", type: "file", sparse: [{ offset: 0, length: 1 }], body: text("ab") }]),
+    ).rejects.toThrow(
+      "Cannot write sparse tar member 's': byte 1 is not zero but lies in a hole of its map",
+    );
+    await expect(
+      write([{ path: "s", type: "file", sparse: [{ offset: 1, length: 5 }], body: text("ab") }]),
+    ).rejects.toThrow(/ends past its size 2/);
+    await expect(
+      write([
+        {
+          path: "s",
+          type: "file",
+          size: 9,
+          sparse: [
+            { offset: 4, length: 1 },
+            { offset: 2, length: 1 },
+          ],
+          body: zeroChunks(9),
+        },
+      ]),
+    ).rejects.toThrow(/not in order/);
   });
 });
