@@ -24,8 +24,11 @@ const SMALL = 64 * 1024;
  * non-ASCII names, a size of 8 GiB or more, uid/gid over 2097151, times that
  * are fractional, negative or past 2242, `atime`/`ctime`, and xattrs
  * (`SCHILY.xattr.*`). Such numbers are also stored in GNU base-256 in the
- * ustar field. Bodies stream through; each member is padded to 512 bytes and
- * the archive ends with two zero blocks padded to `recordSize`.
+ * ustar field. Bodies stream through (their chunks are yielded as given;
+ * bodies up to 64 KiB given as bytes are copied into one chunk with their
+ * header); each member is padded to 512 bytes and the archive ends with two
+ * zero blocks padded to `recordSize`. A file with `sparse` ranges is written
+ * as a GNU sparse member (pax format 1.0) storing only those ranges.
  *
  * Defaults: mode 0o644 (directories 0o755, symlinks 0o777), uid/gid 0,
  * empty uname/gname, mtime 0, size the length of a `Uint8Array` body.
