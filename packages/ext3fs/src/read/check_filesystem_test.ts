@@ -101,7 +101,12 @@ describe.skipIf(!canRun)("checkFilesystem", () => {
       blockSize: 1024,
       extra: ["-O", "^metadata_csum,uninit_bg"],
     },
-    { name: "no sparse_super", type: "ext2", blockSize: 1024, extra: ["-O", "^sparse_super,^resize_inode"] },
+    {
+      name: "no sparse_super",
+      type: "ext2",
+      blockSize: 1024,
+      extra: ["-O", "^sparse_super,^resize_inode"],
+    },
   ];
   for (const variant of variants) {
     it(`reads and passes ${variant.type} with ${variant.name}, hash-indexed by e2fsck -D`, async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { debugfs, isRoot, makeTree, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
 import { haveTools } from "./_tools_test_util.ts";
 import { describeImage, describeSource, expectSameTree } from "./_tree_test_util.ts";
+import { checkFilesystem } from "./check_filesystem.ts";
 import { ExtPathError } from "./errors.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
 
@@ -68,6 +69,46 @@ describe.skipIf(!canRun)("FilesystemReader on mke2fs -d images", () => {
       expect(st.mtime.seconds).toBe(Number(src.mtimeNs / 1_000_000_000n) + 2 ** 32);
       expect(st.mtime.nanoseconds).toBe(123456789);
       if (isRoot) expect((await fs.lstat("/bigdev")).rdev).toEqual({ major: 259, minor: 300000 });
+    } finally {
+      await device.close();
+    }
+  });
+
+  it("streams with createReadStream, and ends symlink loops and directory cycles in clear errors", async () => {
+    const image = join(tmp.dir, "cycles.img");
+    await mkfsFromTree(image, tree, { type: "ext3", blockSize: 1024, size: "24M" });
+    // A directory entry in /etc/deep naming /etc: a cycle; and two symlinks naming each other.
+    expect((await debugfs(image, "ln /etc /etc/deep/back", true)).exitCode).toBe(0);
+    expect((await debugfs(image, "symlink /loop1 /loop2", true)).exitCode).toBe(0);
+    expect((await debugfs(image, "symlink /loop2 /loop1", true)).exitCode).toBe(0);
+    const device = await FileDevice.open(image, { readOnly: true });
+    try {
+      const fs = await FilesystemReader.open(device);
+      const streamed = new Uint8Array(
+        await new Response(fs.createReadStream("/boot/vmlinuz")).arrayBuffer(),
+      );
+      expect(streamed).toEqual(await fs.readFile("/boot/vmlinuz-6.1"));
+      await expect(fs.readFile("/loop1")).rejects.toThrow(/too many levels of symbolic links/);
+      // The cycle is still a path: /etc/deep/back/deep/back/... resolves, but walking stops at it.
+      expect((await fs.stat("/etc/deep/back/deep/back/hostname")).size).toBe(8);
+      const errors: string[] = [];
+      const paths: string[] = [];
+      for await (const entry of fs.walk("/", {
+        onError: (path, error) => errors.push(`${path}: ${error.message}`),
+      })) {
+        paths.push(entry.path);
+      }
+      expect(errors).toEqual([
+        expect.stringMatching(/^\/etc\/deep\/back: .*already met \(a loop\)/),
+      ]);
+      expect(paths).toContain("/etc/deep/er/still/medium");
+      await expect(async () => {
+        for await (const _ of fs.walk("/")) {
+          // no onError: the first problem throws
+        }
+      }).rejects.toThrow(/a loop/);
+      const report = await checkFilesystem(fs);
+      expect(report.findings.map((f) => f.code)).toContain("directory-parent");
     } finally {
       await device.close();
     }
