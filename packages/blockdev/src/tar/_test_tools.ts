@@ -5,10 +5,14 @@ import { execa } from "execa";
 const found = new Map<string, boolean>();
 
 /** Whether `tool` runs; in CI a missing tool is an error, elsewhere a loud warning. */
-export async function hasTool(tool: string, debianPackage: string): Promise<boolean> {
+export async function hasTool(
+  tool: string,
+  debianPackage: string,
+  probe = ["--version"],
+): Promise<boolean> {
   let ok = found.get(tool);
   if (ok === undefined) {
-    const result = await execa(tool, ["--version"], { reject: false });
+    const result = await execa(tool, probe, { reject: false });
     ok = result.exitCode === 0;
     found.set(tool, ok);
   }

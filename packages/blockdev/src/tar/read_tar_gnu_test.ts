@@ -238,3 +238,43 @@ describe.skipIf(!haveTar)("readTar on archives made by GNU tar", () => {
     });
   }
 });
+
+const haveBusybox = haveTar && (await hasTool("busybox", "busybox-static", ["true"]));
+
+describe.skipIf(!haveBusybox)("readTar on archives made by busybox tar", () => {
+  it("reads every member as GNU tar lists it", async () => {
+    const archive = join(root, `../${root.split("/").pop()}-busybox.tar`);
+    // busybox tar takes no member list with --no-recursion: archive a copy of the base tree.
+    const made = await execa(
+      "busybox",
+      ["tar", "-cf", archive, "sub", "sym", "empty", "random", UTF8, SPLIT_DIR, LONG_DIR, "dev"],
+      {
+        reject: false,
+        cwd: root,
+      },
+    );
+    try {
+      expect(made.stderr).toBe("");
+      expect(made.exitCode).toBe(0);
+      const listed = await tarList(archive);
+      const entries = await readAll(archive);
+      expect(entries.map((e) => e.path)).toEqual(listed.map((l) => l.name));
+      expect(entries.map((e) => e.path)).toContain(LONG_FILE);
+      for (const [i, e] of entries.entries()) {
+        const l = listed[i] as Listed;
+        expect(modeString(e), e.path).toBe(l.mode);
+        expect(`${e.uid}/${e.gid}`, e.path).toBe(l.owner);
+        expect(
+          e.type === "char" || e.type === "block" ? `${e.devmajor},${e.devminor}` : String(e.size),
+          e.path,
+        ).toBe(l.size);
+        expect(e.mtime, e.path).toBe(l.time);
+        if (e.type === "symlink" || e.type === "hardlink") expect(e.linkname, e.path).toBe(l.link);
+        if (e.type === "file")
+          expect(Buffer.from(e.data).equals(await readFile(join(root, e.path))), e.path).toBe(true);
+      }
+    } finally {
+      await rm(archive, { force: true });
+    }
+  });
+});
