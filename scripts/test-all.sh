@@ -17,11 +17,8 @@ bash test/scripts/setup-system-deps.sh
 echo "==> pnpm install"
 pnpm install --frozen-lockfile
 
-if [[ -f test/scripts/build-fixtures.mjs ]]; then
-  echo "==> build the pieces the tests need (cached in .cache/)"
-  pnpm turbo run build
-  node test/scripts/build-fixtures.mjs
-fi
+echo "==> fixtures: Debian kernel, initramfs, debootstrap root (cached in .cache/fixtures)"
+node test/scripts/build-fixtures.mjs --boot --rootfs
 
 echo "==> lint (Biome, the whole tree), typecheck, build, test"
 rm -rf .test-results
