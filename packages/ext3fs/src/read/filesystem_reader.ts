@@ -48,6 +48,7 @@ export const ROOT_INO = 2;
 const MAX_SYMLINK_HOPS = 40;
 const MAX_DEPTH = 1024;
 const CHUNK = 1 << 20;
+const READ_CHUNK = 4 << 20;
 
 /** A file's type, as `ls` would name it. */
 export type ReaderFileType =
@@ -547,7 +548,7 @@ export class FilesystemReader {
   }
 
   /**
-   * The contents of inode `ino` as chunks of at most 1 MiB, holes as views of
+   * The contents of inode `ino` as chunks of at most 4 MiB, holes as views of
    * one shared zero buffer (do not modify the chunks).
    */
   async *fileChunks(ino: number | ReaderInode): AsyncGenerator<Uint8Array> {
@@ -581,7 +582,7 @@ export class FilesystemReader {
   async *#pieces(inode: ReaderInode, size: number): AsyncGenerator<number | [number, number]> {
     const bs = this.blockSize;
     let position = 0;
-    const maxBlocks = Math.max(1, Math.floor(CHUNK / bs));
+    const maxBlocks = Math.max(1, Math.floor(READ_CHUNK / bs));
     for await (const run of this.runs(inode)) {
       const runStart = run.logical * bs;
       if (runStart >= size) break;
