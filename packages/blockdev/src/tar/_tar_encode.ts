@@ -57,7 +57,8 @@ function checkName(what: string, value: string, path: string): void {
 function splitPath(bytes: Uint8Array): [Uint8Array, Uint8Array] | undefined {
   if (bytes.length <= 100) return [new Uint8Array(0), bytes];
   for (let i = Math.max(0, bytes.length - 101); i < bytes.length && i <= 155; i++) {
-    if (bytes[i] === 0x2f && bytes.length - i - 1 <= 100 && i > 0) {
+    const name = bytes.length - i - 1;
+    if (bytes[i] === 0x2f && name <= 100 && name > 0 && i > 0) {
       return [bytes.subarray(0, i), bytes.subarray(i + 1)];
     }
   }
@@ -106,19 +107,22 @@ export function encodeHeader(entry: TarWriteEntry, sparse?: SparseHeader): Encod
   } else putBytes(block, "linkname", linkBytes);
 
   // Size.
-  const carriesData = type === "file" || type === "hardlink";
+  // Files carry data; hard links only when given a body (pax); the other
+  // types never, and their size (a directory's 4096 from stat) is ignored.
+  const carriesData = type === "file" || (type === "hardlink" && entry.body !== undefined);
   const bodyLength = entry.body instanceof Uint8Array ? entry.body.length : undefined;
-  let size = entry.size ?? bodyLength;
+  let size = carriesData ? (entry.size ?? bodyLength) : 0;
+  if (!carriesData && entry.body !== undefined && bodyLength !== 0) {
+    throw new TypeError(`Cannot write ${where}: a ${type} cannot have a body`);
+  }
   if (size === undefined) {
-    if (entry.body !== undefined && carriesData)
+    if (entry.body !== undefined)
       throw new TypeError(`Cannot write ${where}: a streamed body needs a size`);
     size = 0;
   }
   if (!Number.isSafeInteger(size) || size < 0)
     throw new RangeError(`Cannot write ${where}: size ${size} is not a byte count`);
-  if (!carriesData && size !== 0)
-    throw new RangeError(`Cannot write ${where}: a ${type} cannot have a body (size ${size})`);
-  if (bodyLength !== undefined && bodyLength !== size) {
+  if (carriesData && bodyLength !== undefined && bodyLength !== size) {
     throw new RangeError(
       `Cannot write ${where}: its body has ${bodyLength} bytes, but its size is ${size}`,
     );

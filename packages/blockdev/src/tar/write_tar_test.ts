@@ -41,6 +41,7 @@ describe("writeTar", () => {
   it("adds a pax header only for what ustar cannot hold", async () => {
     const cases: Array<[string, Parameters<typeof writeTar>[0], string[]]> = [
       ["split path", [{ path: `${"p".repeat(150)}/${"n".repeat(99)}`, type: "file" }], []],
+      ["long directory", [{ path: "d".repeat(120), type: "directory" }], ["path"]],
       ["long path", [{ path: "x".repeat(101), type: "file" }], ["path"]],
       ["non-ASCII path", [{ path: "é", type: "file" }], ["path"]],
       ["long link", [{ path: "l", type: "symlink", linkname: "t".repeat(101) }], ["linkpath"]],
@@ -102,7 +103,14 @@ describe("writeTar", () => {
       /needs a size/,
     );
     await expect(write([{ path: "a", type: "file", size: 3 }])).rejects.toThrow(/no body/);
-    await expect(write([{ path: "d", type: "directory", size: 3 }])).rejects.toThrow(RangeError);
+    await expect(write([{ path: "d", type: "directory", body: stream("x") }])).rejects.toThrow(
+      "Cannot write tar member 'd': a directory cannot have a body",
+    );
+    // A directory's size from stat and a hard link's target size are ignored.
+    expect(await write([{ path: "d", type: "directory", size: 4096 }])).toHaveLength(10240);
+    expect(await write([{ path: "h", type: "hardlink", linkname: "f", size: 3 }])).toHaveLength(
+      10240,
+    );
     expect(
       await bytesOf(writeTar([{ path: "a", type: "file", size: 4, body: stream("ab", "", "cd") }])),
     ).toHaveLength(10240);
