@@ -1,4 +1,8 @@
-import { type BlockDevice, FileDevice } from "@bigfile/blockdev";
+import { closeSync, openSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BlockDevice, FileDevice, writeToFd } from "@bigfile/blockdev";
 import { openPartition } from "@bigfile/mbr";
 import { FilesystemReader, type ReaderOptions } from "./filesystem_reader.ts";
 
@@ -39,6 +43,50 @@ export async function openImageFile(
     return { reader, device, close: () => file.close() };
   } catch (error) {
     await file.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens a filesystem image that arrives as a stream (a pipe, standard
+ * input): the bytes are spooled to a sparse temporary file first (zero
+ * blocks cost no disk space), which `close()` removes.
+ *
+ * @example Usage
+ * ```ts
+ * import { openImageStream } from "@bigfile/ext3fs";
+ * import { readFd } from "@bigfile/blockdev";
+ * const image = await openImageStream(readFd(0));
+ * console.log(image.reader.superblock.blocksCount);
+ * await image.close();
+ * ```
+ */
+export async function openImageStream(
+  source: AsyncIterable<Uint8Array>,
+  options: OpenImageOptions = {},
+): Promise<OpenedImage> {
+  const dir = await mkdtemp(join(tmpdir(), "ext3fs-spool-"));
+  try {
+    const spool = join(dir, "image");
+    const fd = openSync(spool, "wx", 0o600);
+    try {
+      await writeToFd(source, fd, { positional: true, sparse: true });
+    } finally {
+      closeSync(fd);
+    }
+    const opened = await openImageFile(spool, options);
+    return {
+      ...opened,
+      close: async () => {
+        try {
+          await opened.close();
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
     throw error;
   }
 }

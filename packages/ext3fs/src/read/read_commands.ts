@@ -1,8 +1,4 @@
-import { closeSync, fstatSync, openSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { writeToFd } from "@bigfile/blockdev";
+import { fstatSync } from "node:fs";
 import {
   type CliIo,
   checkBinaryOutput,
@@ -19,7 +15,7 @@ import { checkFilesystem } from "./check_filesystem.ts";
 import { ExtCorruptionError, ExtPathError, ExtUnsupportedError } from "./errors.ts";
 import { extractToDirectory } from "./extract_to_directory_file.ts";
 import type { FilesystemReader, ReaderStat } from "./filesystem_reader.ts";
-import { type OpenedImage, openImageFile } from "./open_image_file.ts";
+import { type OpenedImage, openImageFile, openImageStream } from "./open_image_file.ts";
 import { tarStream } from "./tar_stream.ts";
 
 interface CommonOptions {
@@ -27,38 +23,24 @@ interface CommonOptions {
   json?: boolean;
 }
 
+function isRegularFd(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** Opens IMAGE (a path, or - for standard input spooled to a temporary file). */
 async function openImage(io: CliIo, image: string, opts: CommonOptions): Promise<OpenedImage> {
   const partition = opts.partition === undefined ? {} : { partition: opts.partition };
   try {
     if (image !== "-") return await openImageFile(image, partition);
-    if (io.stdinFd !== undefined) {
-      try {
-        if (fstatSync(io.stdinFd).isFile())
-          return await openImageFile(`/proc/self/fd/${io.stdinFd}`, partition);
-      } catch {}
+    // A regular file on standard input (< image) is opened in place, not copied.
+    if (io.stdinFd !== undefined && isRegularFd(io.stdinFd)) {
+      return await openImageFile(`/proc/self/fd/${io.stdinFd}`, partition);
     }
-    const dir = await mkdtemp(join(tmpdir(), "ext3fs-stdin-"));
-    const spool = join(dir, "image");
-    try {
-      const fd = openSync(spool, "wx", 0o600);
-      try {
-        await writeToFd(openInput(io, "-"), fd, { positional: true, sparse: true });
-      } finally {
-        closeSync(fd);
-      }
-      const opened = await openImageFile(spool, partition);
-      return {
-        ...opened,
-        close: async () => {
-          await opened.close();
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      throw error;
-    }
+    return await openImageStream(openInput(io, "-"), partition);
   } catch (error) {
     throw explain(error, image);
   }
