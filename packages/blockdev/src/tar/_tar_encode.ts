@@ -70,7 +70,7 @@ export function encodeHeader(entry: TarWriteEntry, sparse?: SparseHeader): Encod
   const { type } = entry;
   if (typeof entry.path !== "string" || entry.path === "")
     throw new TypeError("Cannot write tar member: its path is empty");
-  const flag = TYPEFLAG[type];
+  const flag = Object.hasOwn(TYPEFLAG, type) ? TYPEFLAG[type] : undefined;
   if (flag === undefined)
     throw new TypeError(`Cannot write tar member '${entry.path}': unknown type '${String(type)}'`);
   checkName("path", entry.path, entry.path);

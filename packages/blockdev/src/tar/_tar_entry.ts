@@ -2,7 +2,7 @@
 // before it into a TarHeader.
 import { isZero } from "../zeros.ts";
 import { type PaxRecord, paxText } from "./_pax.ts";
-import { decodeName, field, parseNumber, parsePaxTime, textField } from "./_tar_format.ts";
+import { cstring, decodeName, field, parseNumber, parsePaxTime, textField } from "./_tar_format.ts";
 import type { TarEntryType, TarHeader } from "./tar_header.ts";
 import { normalizeTarPath, tarPathProblem } from "./tar_path.ts";
 import { TarSyntaxError, TarUnsafePathError } from "./tar_syntax_error.ts";
@@ -152,7 +152,12 @@ export function decodeHeader(
     paxString("path", () => {
       if (ext.longName) return decodeName(ext.longName);
       const name = textField(block, "name");
-      const prefix = ustar ? textField(block, "prefix") : "";
+      // star's xstar headers keep atime/ctime after a 131-byte prefix ("tar\0" at 508).
+      const star =
+        block[508] === 0x74 && block[509] === 0x61 && block[510] === 0x72 && block[511] === 0;
+      const prefix = ustar
+        ? decodeName(cstring(field(block, "prefix").subarray(0, star ? 131 : 155)))
+        : "";
       return prefix ? `${prefix}/${name}` : name;
     }),
   );

@@ -291,6 +291,21 @@ describe("readTar", () => {
     });
   });
 
+  it("reads the ustar prefix, and star's shorter one", async () => {
+    const h = header({ name: "name" });
+    h.set(text("some/prefix"), 345);
+    putChecksum(h);
+    const star = header({ name: "name" });
+    star.set(text("pre"), 345);
+    star.set(text("14567123456\0"), 345 + 131); // atime where the prefix would go on
+    star.set(text("tar\0"), 508);
+    putChecksum(star);
+    expect((await all([h, star, END])).map((e) => e.path)).toEqual([
+      "some/prefix/name",
+      "pre/name",
+    ]);
+  });
+
   it("normalises paths", async () => {
     const names = ["./", "./a//b/", "./c/./d", "e/"];
     const tar = concat(

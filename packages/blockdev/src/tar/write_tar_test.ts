@@ -129,6 +129,9 @@ describe("writeTar", () => {
       TypeError,
     );
     await expect(write([{ path: "x", type: "socket" as "file" }])).rejects.toThrow(/unknown type/);
+    await expect(write([{ path: "x", type: "constructor" as "file" }])).rejects.toThrow(
+      /unknown type/,
+    );
   });
 
   it("is deterministic", async () => {
