@@ -10,6 +10,7 @@ const PACKAGES: Record<string, string> = {
   e2fsck: "e2fsprogs",
   mknod: "coreutils",
   tar: "tar",
+  sfdisk: "fdisk",
 };
 
 function find(name: string): string | undefined {

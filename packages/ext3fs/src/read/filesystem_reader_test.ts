@@ -9,7 +9,7 @@ import { checkFilesystem } from "./check_filesystem.ts";
 import { ExtPathError } from "./errors.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
 
-const canRun = haveTools("mke2fs");
+const canRun = haveTools("mke2fs", "debugfs");
 
 describe.skipIf(!canRun)("FilesystemReader on mke2fs -d images", () => {
   const tmp = scratch();

@@ -155,7 +155,7 @@ function cappedIo(cap: number): CliIo & { stderrText(): string } {
   return io;
 }
 
-const canRun = haveTools("mke2fs");
+const canRun = haveTools("mke2fs", "debugfs");
 
 describe.skipIf(!canRun)(
   "fuzz: mutated images end in a clear error, never a hang or a crash",

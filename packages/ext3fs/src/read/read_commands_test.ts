@@ -28,7 +28,7 @@ async function dumpe2fs(image: string): Promise<Map<string, string>> {
   return out;
 }
 
-const canRun = haveTools("mke2fs", "debugfs", "dumpe2fs", "tar");
+const canRun = haveTools("mke2fs", "debugfs", "dumpe2fs", "e2fsck", "tar", "sfdisk");
 
 describe.skipIf(!canRun)("ext3fs read commands", () => {
   const tmp = scratch();
