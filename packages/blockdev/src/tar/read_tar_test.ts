@@ -416,6 +416,24 @@ describe("readTar", () => {
     expect(closed).toBe(true);
   });
 
+  it("reads a Web ReadableStream and cancels it when stopped early", async () => {
+    const tar = await bytesOf(writeTar(entries));
+    expect((await all(ReadableStream.from(chunked(tar, 1000)))).length).toBe(entries.length);
+    let cancelled = false;
+    let at = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(tar.slice(at, at + 512));
+        at += 512;
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    for await (const e of readTar(stream)) if (e.path === "a/b.txt") break;
+    expect(cancelled).toBe(true);
+  });
+
   it("refuses a source of strings", async () => {
     await expect(all(["not bytes"] as unknown as Uint8Array[])).rejects.toThrow(/yielded a string/);
   });
