@@ -403,10 +403,18 @@ export class FilesystemReader {
       );
     }
     const out: ReaderDirent[] = [];
+    const seen = new Set<number>();
     for await (const run of this.runs(inode)) {
       for (let i = 0; i < run.length; i++) {
         if (run.uninit) continue;
         const block = run.physical + i;
+        if (seen.has(block)) {
+          throw new ExtCorruptionError(
+            `Cannot list directory inode ${inode.ino}: block ${block} appears twice in it`,
+            inode.offset + 40,
+          );
+        }
+        seen.add(block);
         const { entries, fault } = parseDirBlock(
           await this.readBlock(block),
           block * bs,
