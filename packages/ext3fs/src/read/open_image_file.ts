@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BlockDevice, FileDevice, writeToFd } from "@bigfile/blockdev";
 import { openPartition } from "@bigfile/mbr";
+import { SyncReadFileDevice } from "./_sync_file_device.ts";
 import { FilesystemReader, type ReaderOptions } from "./filesystem_reader.ts";
 
 /** Options for {@linkcode openImageFile}. */
@@ -35,7 +36,10 @@ export async function openImageFile(
   path: string,
   options: OpenImageOptions = {},
 ): Promise<OpenedImage> {
-  const file = await FileDevice.open(path, { readOnly: true });
+  const probe = await FileDevice.open(path, { readOnly: true });
+  const size = probe.size;
+  await probe.close();
+  const file = new SyncReadFileDevice(path, size);
   try {
     let device: BlockDevice = file;
     if (options.partition !== undefined) device = await openPartition(file, options.partition);
