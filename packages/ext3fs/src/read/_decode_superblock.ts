@@ -66,6 +66,10 @@ export interface ReaderSuperblock {
   checksumType: number;
   kbytesWritten: number;
   checksum: number;
+  usrQuotaInum: number;
+  grpQuotaInum: number;
+  prjQuotaInum: number;
+  orphanFileInum: number;
   /** sparse_super2: the two groups holding backups (0 = none). */
   backupBgs: [number, number];
 }
@@ -163,6 +167,10 @@ export function decodeReaderSuperblock(
     kbytesWritten: Number(v.getBigUint64(376, true)),
     checksum: u32(1020),
     backupBgs: [u32(588), u32(592)],
+    usrQuotaInum: u32(576),
+    grpQuotaInum: u32(580),
+    prjQuotaInum: u32(620),
+    orphanFileInum: u32(640),
   };
   const fail = (message: string, field: number): never => {
     throw new ExtCorruptionError(`Cannot open the filesystem: ${message}`, base + field);

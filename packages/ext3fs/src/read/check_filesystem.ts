@@ -253,6 +253,12 @@ export async function checkFilesystem(
   const apb = bs / 4;
   const maxIndirect = 12 + apb + apb * apb + apb * apb * apb;
   const directories: ReaderInode[] = [];
+  const system = new Set(
+    [sb.journalInum, sb.usrQuotaInum, sb.grpQuotaInum, sb.prjQuotaInum, sb.orphanFileInum].filter(
+      (n) => n > 0,
+    ),
+  );
+  const systemInodes = new Set<number>();
   const ea = new Set<number>();
   const ipg = sb.inodesPerGroup;
   for (let g = 0; g < groups; g++) {
@@ -276,13 +282,22 @@ export async function checkFilesystem(
         const raw = bytes.subarray(k * sb.inodeSize, (k + 1) * sb.inodeSize);
         const inode = decodeReaderInode(raw, ino, tableOffset + k * sb.inodeSize, bs, hugeFile);
         const reserved = ino < sb.firstIno;
-        if (!reserved && inode.links === 0) continue;
-        if (reserved && ino !== ROOT_INO && ino !== 7 && ino !== sb.journalInum && ino !== 1)
-          continue;
-        if (reserved && inode.mode === 0 && ino !== 1) continue;
-        if (!reserved || ino === ROOT_INO) {
+        const isSystem = system.has(ino);
+        if (!reserved && !isSystem && inode.links === 0) continue;
+        if (reserved && ino !== 1 && inode.mode === 0) continue;
+        if (ino === 1 && inode.blocks512 === 0) continue;
+        if (!reserved) {
           inodesUsed++;
           usedPerGroup[g] = (usedPerGroup[g] ?? 0) + 1;
+        }
+        if (isSystem) {
+          // Journal, quota and orphan-file inodes: blocks owned, no directory entry.
+          if (!reserved) systemInodes.add(ino);
+        } else if (!reserved || ino === ROOT_INO) {
+          if (ino === ROOT_INO) {
+            inodesUsed++;
+            usedPerGroup[g] = (usedPerGroup[g] ?? 0) + 1;
+          }
           inodeType[ino] = DIRENT_TYPE_OF_MODE[inode.mode & S_IFMT] ?? 0xff;
           links[ino] = inode.links;
           if (inode.dtime !== 0)
@@ -573,7 +588,7 @@ export async function checkFilesystem(
       for (let i = 0; i < ipg; i++) {
         const ino = g * ipg + i + 1;
         const bit = ((bitmap[i >>> 3] ?? 0) >> (i & 7)) & 1;
-        const want = ino < sb.firstIno || (inodeType[ino] ?? 0) !== 0;
+        const want = ino < sb.firstIno || (inodeType[ino] ?? 0) !== 0 || systemInodes.has(ino);
         if (want && !bit) plus.push(ino);
         if (!want && bit) minus.push(ino);
       }

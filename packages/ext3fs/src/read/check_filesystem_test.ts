@@ -128,6 +128,20 @@ describe.skipIf(!canRun)("checkFilesystem", () => {
     });
   }
 
+  for (const features of ["quota", "quota,project", "orphan_file"]) {
+    it(`passes an empty ext4 with ${features} (system inodes own blocks but no names)`, async () => {
+      const image = join(tmp.dir, `system-${features}.img`);
+      const made = await execa(
+        "mke2fs",
+        ["-q", "-F", "-t", "ext4", "-I", "256", "-O", features, image, "16M"],
+        { reject: false },
+      );
+      expect(made.exitCode).toBe(0);
+      expect(await e2fsckClean(image)).toBe(true);
+      expect((await check(image)).findings).toEqual([]);
+    });
+  }
+
   const faults: {
     name: string;
     code: string;
