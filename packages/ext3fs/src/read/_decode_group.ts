@@ -18,6 +18,8 @@ export interface ReaderGroup {
   flags: number;
   itableUnused: number;
   checksum: number;
+  blockBitmapCsum: number;
+  inodeBitmapCsum: number;
   /** Byte offset of the descriptor in the image. */
   offset: number;
 }
@@ -42,6 +44,8 @@ export function decodeReaderGroup(
     flags: gd.flags,
     itableUnused: gd.itableUnused,
     checksum: gd.checksum,
+    blockBitmapCsum: gd.blockBitmapCsum,
+    inodeBitmapCsum: gd.inodeBitmapCsum,
     offset,
   };
 }

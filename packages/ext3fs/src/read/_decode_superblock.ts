@@ -66,6 +66,7 @@ export interface ReaderSuperblock {
   checksumType: number;
   kbytesWritten: number;
   checksum: number;
+  checksumSeed: number;
   usrQuotaInum: number;
   grpQuotaInum: number;
   prjQuotaInum: number;
@@ -167,6 +168,7 @@ export function decodeReaderSuperblock(
     kbytesWritten: Number(v.getBigUint64(376, true)),
     checksum: u32(1020),
     backupBgs: [u32(588), u32(592)],
+    checksumSeed: u32(624),
     usrQuotaInum: u32(576),
     grpQuotaInum: u32(580),
     prjQuotaInum: u32(620),

@@ -1,3 +1,11 @@
+import {
+  bitmapChecksumOk,
+  checksumSeed,
+  groupChecksum,
+  inodeChecksumOk,
+  superblockChecksumOk,
+  wideBitmapChecksums,
+} from "./_checksums.ts";
 import { type DirentFault, parseDirBlock } from "./_decode_dirent.ts";
 import { BG_BLOCK_UNINIT, BG_INODE_UNINIT, type ReaderGroup } from "./_decode_group.ts";
 import {
@@ -20,8 +28,9 @@ import {
   INCOMPAT_RECOVER,
   RO_COMPAT_DIR_NLINK,
   RO_COMPAT_HUGE_FILE,
+  RO_COMPAT_METADATA_CSUM,
 } from "./_features.ts";
-import { groupHasSuperblock } from "./_layout.ts";
+import { descriptorBlock, groupHasSuperblock } from "./_layout.ts";
 import { ExtCorruptionError } from "./errors.ts";
 import { type FilesystemReader, fileTypeOfMode, ROOT_INO } from "./filesystem_reader.ts";
 
@@ -151,6 +160,33 @@ export async function checkFilesystem(
       `The superblock's free block count ${sb.freeBlocksCount} exceeds the block count ${sb.blocksCount}`,
       1024 + 12,
     );
+
+  // metadata_csum: superblock and group descriptor checksums.
+  const csumOn = (sb.featureRoCompat & RO_COMPAT_METADATA_CSUM) !== 0;
+  const seed = csumOn ? checksumSeed(sb) : 0;
+  if (csumOn) {
+    if (!superblockChecksumOk(await fs.device.read(1024, 1024), sb)) {
+      find(
+        "superblock-checksum",
+        "The superblock's checksum does not match its contents",
+        1024 + 1020,
+      );
+    }
+    const perDescBlock = bs / sb.descSize;
+    for (let g = 0; g < fs.groups.length; g++) {
+      const block = descriptorBlock(sb, g);
+      const at = (g % perDescBlock) * sb.descSize;
+      const desc = (await fs.readBlock(block)).subarray(at, at + sb.descSize);
+      const stored = (desc[30] ?? 0) | ((desc[31] ?? 0) << 8);
+      if (groupChecksum(seed, g, desc) !== stored) {
+        find(
+          "group-checksum",
+          `Group ${g}'s descriptor checksum does not match its contents`,
+          block * bs + at + 30,
+        );
+      }
+    }
+  }
 
   // Journal.
   const journal = fs.journal;
@@ -286,6 +322,13 @@ export async function checkFilesystem(
         if (!reserved && !isSystem && inode.links === 0) continue;
         if (reserved && ino !== 1 && inode.mode === 0) continue;
         if (ino === 1 && inode.blocks512 === 0) continue;
+        if (csumOn && !inodeChecksumOk(seed, ino, raw)) {
+          find(
+            "inode-checksum",
+            `Inode ${ino}'s checksum does not match its contents`,
+            inode.offset + 0x7c,
+          );
+        }
         if (!reserved) {
           inodesUsed++;
           usedPerGroup[g] = (usedPerGroup[g] ?? 0) + 1;
@@ -532,6 +575,22 @@ export async function checkFilesystem(
       desc.blockBitmap < N
     ) {
       const bitmap = await fs.readBlock(desc.blockBitmap);
+      if (
+        csumOn &&
+        !bitmapChecksumOk(
+          seed,
+          bitmap,
+          sb.clustersPerGroup / 8,
+          desc.blockBitmapCsum,
+          wideBitmapChecksums(sb),
+        )
+      ) {
+        find(
+          "block-bitmap-checksum",
+          `Group ${g}'s block bitmap checksum does not match its contents`,
+          desc.blockBitmap * bs,
+        );
+      }
       const plus: number[] = [];
       const minus: number[] = [];
       for (let b = start; b < end; b++) {
@@ -583,6 +642,16 @@ export async function checkFilesystem(
       desc.inodeBitmap < N
     ) {
       const bitmap = await fs.readBlock(desc.inodeBitmap);
+      if (
+        csumOn &&
+        !bitmapChecksumOk(seed, bitmap, ipg / 8, desc.inodeBitmapCsum, wideBitmapChecksums(sb))
+      ) {
+        find(
+          "inode-bitmap-checksum",
+          `Group ${g}'s inode bitmap checksum does not match its contents`,
+          desc.inodeBitmap * bs,
+        );
+      }
       const plus: number[] = [];
       const minus: number[] = [];
       for (let i = 0; i < ipg; i++) {

@@ -142,6 +142,27 @@ describe.skipIf(!canRun)("checkFilesystem", () => {
     });
   }
 
+  it("verifies metadata_csum checksums (superblock, descriptors, bitmaps, inodes) as e2fsck does", async () => {
+    const image = join(tmp.dir, "csum.img");
+    await mkfsFromTree(image, tree, { type: "ext4", blockSize: 4096, size: "24M" });
+    expect((await check(image)).findings).toEqual([]);
+    // One byte of /etc/hostname's inode (its atime) without fixing the checksum.
+    const device = await FileDevice.open(image);
+    const fs = await FilesystemReader.open(device);
+    const inode = await fs.inode((await fs.lstat("/etc/hostname")).ino);
+    const gdt = fs.groups[0]?.offset ?? 0;
+    await device.close();
+    await poke(image, inode.offset + 8, [0x5a]);
+    expect(await e2fsckClean(image)).toBe(false);
+    expect((await check(image)).findings.map((f) => f.code)).toEqual(["inode-checksum"]);
+    // A byte of group 0's descriptor that nothing else reads (bg_exclude_bitmap).
+    await poke(image, gdt + 20, [0x01]);
+    expect((await check(image)).findings.map((f) => f.code)).toContain("group-checksum");
+    // A reserved byte of the superblock.
+    await poke(image, 1024 + 0x300, [0x01]);
+    expect((await check(image)).findings.map((f) => f.code)).toContain("superblock-checksum");
+  });
+
   const faults: {
     name: string;
     code: string;
