@@ -11,6 +11,8 @@ const PACKAGES: Record<string, string> = {
   mknod: "coreutils",
   tar: "tar",
   sfdisk: "fdisk",
+  python3: "python3",
+  setcap: "libcap2-bin",
 };
 
 function find(name: string): string | undefined {

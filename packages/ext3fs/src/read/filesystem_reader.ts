@@ -34,6 +34,7 @@ import {
 } from "./_features.ts";
 import { type JournalOverlay, JournalOverlayDevice, replayJournal } from "./_journal_replay.ts";
 import { descriptorBlock } from "./_layout.ts";
+import { type ReaderXattr, readXattrs } from "./_xattrs.ts";
 import { ExtCorruptionError, ExtPathError, ExtUnsupportedError } from "./errors.ts";
 
 export type { BlockRun } from "./_block_map.ts";
@@ -42,6 +43,7 @@ export type { ReaderGroup } from "./_decode_group.ts";
 export type { ReaderInode, ReaderTime } from "./_decode_inode.ts";
 export type { ReaderJournalSuperblock } from "./_decode_journal.ts";
 export type { ReaderSuperblock } from "./_decode_superblock.ts";
+export type { ReaderXattr } from "./_xattrs.ts";
 
 /** The root directory's inode number. */
 export const ROOT_INO = 2;
@@ -513,6 +515,19 @@ export class FilesystemReader {
   /** Facts about the file at `path`; a final symlink is described, not followed. */
   async lstat(path: string): Promise<ReaderStat> {
     return this.statInode(await this.lookup(path, { follow: false }));
+  }
+
+  /**
+   * The extended attributes of inode `ino` (user., trusted., security.,
+   * system. names; POSIX ACLs in the kernel's xattr form).
+   */
+  async xattrs(ino: number | ReaderInode): Promise<ReaderXattr[]> {
+    const inode = typeof ino === "number" ? await this.inode(ino) : ino;
+    const bs = this.blockSize;
+    const block = Math.floor(inode.offset / bs);
+    const within = inode.offset % bs;
+    const raw = (await this.readBlock(block)).subarray(within, within + this.superblock.inodeSize);
+    return readXattrs(inode, raw, bs, (b) => this.readBlock(b), this.superblock.blocksCount);
   }
 
   /** The target of the symlink at `path`. */

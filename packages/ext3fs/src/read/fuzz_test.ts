@@ -96,6 +96,7 @@ async function exercise(bytes: Uint8Array, context: string): Promise<void> {
       onError: (_path, error) => expectAllowed(error, `${context} walk`),
     })) {
       try {
+        await fs.xattrs(entry.ino);
         if (entry.stat.type === "symlink") await fs.readlinkInode(entry.ino);
         if (entry.stat.type === "file" && budget > 0) {
           for await (const chunk of fs.fileChunks(entry.ino)) {
@@ -155,7 +156,7 @@ function cappedIo(cap: number): CliIo & { stderrText(): string } {
   return io;
 }
 
-const canRun = haveTools("mke2fs", "debugfs");
+const canRun = haveTools("mke2fs", "debugfs", "python3");
 
 describe.skipIf(!canRun)(
   "fuzz: mutated images end in a clear error, never a hang or a crash",
@@ -171,6 +172,10 @@ describe.skipIf(!canRun)(
       writeFileSync(join(tree, "etc", "sub", "medium"), new Uint8Array(20_000).fill(1));
       for (let i = 0; i < 60; i++) writeFileSync(join(tree, "etc", `f${i}`), `${i}`);
       symlinkSync("vmlinuz-1", join(tree, "boot", "vmlinuz"));
+      await execa("python3", [
+        "-c",
+        `import os; os.setxattr("${join(tree, "etc", "hostname")}", "user.a", b"v" * 100)`,
+      ]);
       symlinkSync(`/etc/${"l".repeat(70)}`, join(tree, "long"));
       const kinds = [
         { type: "ext2", blockSize: 1024 },

@@ -28,7 +28,16 @@ async function dumpe2fs(image: string): Promise<Map<string, string>> {
   return out;
 }
 
-const canRun = haveTools("mke2fs", "debugfs", "dumpe2fs", "e2fsck", "tar", "sfdisk");
+const canRun = haveTools(
+  "mke2fs",
+  "debugfs",
+  "dumpe2fs",
+  "e2fsck",
+  "tar",
+  "sfdisk",
+  "python3",
+  "setcap",
+);
 
 describe.skipIf(!canRun)("ext3fs read commands", () => {
   const tmp = scratch();
@@ -315,5 +324,48 @@ describe.skipIf(!canRun)("ext3fs read commands", () => {
     const fs = await FilesystemReader.open(new MemoryDevice(new Uint8Array(await readFile(ext4))));
     const facts = await describeImage(fs);
     expect(facts.get("/etc/hostname")?.size).toBe(8);
+  });
+
+  it("archives extended attributes (in-inode and in a block) that GNU tar restores", async () => {
+    const src = join(tmp.dir, "xattr-src");
+    mkdirSync(src);
+    writeFileSync(join(src, "ping"), "binary\n");
+    writeFileSync(join(src, "note"), "text\n");
+    const py = (code: string) => execa("python3", ["-c", code], { reject: false });
+    const set = await py(
+      `import os; os.setxattr("${join(src, "note")}", "user.comment", b"hello"); os.setxattr("${join(src, "ping")}", "user.big", b"x" * 300)`,
+    );
+    expect(set.exitCode).toBe(0);
+    expect(
+      (await execa("setcap", ["cap_net_raw+ep", join(src, "ping")], { reject: false })).exitCode,
+    ).toBe(0);
+    for (const kind of [
+      { type: "ext4", blockSize: 4096, inodeSize: 256 },
+      { type: "ext3", blockSize: 1024, inodeSize: 128 },
+    ] as const) {
+      const image = join(tmp.dir, `xattr-${kind.type}.img`);
+      await mkfsFromTree(image, src, { ...kind, size: "8M" });
+      const device = await FileDevice.open(image, { readOnly: true });
+      const fs = await FilesystemReader.open(device);
+      const names = (await fs.xattrs((await fs.lstat("/ping")).ino)).map((x) => x.name).sort();
+      await device.close();
+      expect(names).toEqual(["security.capability", "user.big"]);
+      const archive = join(tmp.dir, `xattr-${kind.type}.tar`);
+      expect((await run(["extract", image, "--tar", archive])).code).toBe(0);
+      const out = join(tmp.dir, `xattr-out-${kind.type}`);
+      mkdirSync(out);
+      const tar = await execa(
+        "tar",
+        ["--xattrs", "--xattrs-include=*", "-x", "-f", archive, "-C", out],
+        { reject: false },
+      );
+      expect(tar.stderr).toBe("");
+      const got = await py(
+        `import os; print(os.getxattr("${join(out, "note")}", "user.comment").decode(), len(os.getxattr("${join(out, "ping")}", "user.big")))`,
+      );
+      expect(String(got.stdout).trim()).toBe("hello 300");
+      const cap = await execa("getcap", [join(out, "ping")], { reject: false });
+      expect(String(cap.stdout)).toMatch(/cap_net_raw[=+]ep/);
+    }
   });
 });

@@ -12,7 +12,9 @@ const seconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t.n
 /**
  * A tree of the filesystem as a POSIX (pax) tar archive, written with
  * `writeTar` from `@bigfile/blockdev`: names `./`, `./etc/`, `./etc/passwd`...,
- * with modes, owners, times, hard links, symlinks, devices and FIFOs.
+ * with modes, owners, times, hard links, symlinks, devices, FIFOs and
+ * extended attributes in the user., trusted. and security. namespaces
+ * (pax `SCHILY.xattr.*`; ACLs and other system. attributes are left out).
  * Sockets and names that are not valid UTF-8 are skipped and reported; a
  * file whose data cannot be read is reported and archived as zeros past the
  * fault, so the archive stays readable.
@@ -56,13 +58,22 @@ async function* tarEntries(
       continue;
     }
     const st = entry.stat;
-    const base = {
+    const base: Omit<TarWriteEntry, "type"> = {
       path: rel === "" ? "." : `./${rel}`,
       mode: st.mode & 0o7777,
       uid: st.uid,
       gid: st.gid,
       mtime: seconds(st.mtime),
     };
+    try {
+      const xattrs: Record<string, Uint8Array> = {};
+      for (const { name, value } of await fs.xattrs(st.ino)) {
+        if (/^(user|trusted|security)\./.test(name)) xattrs[name] = value;
+      }
+      if (Object.keys(xattrs).length > 0) base.xattrs = xattrs;
+    } catch (error) {
+      skip(entry.path, `${(error as Error).message}; archived without its extended attributes`);
+    }
     switch (st.type) {
       case "directory":
         yield { ...base, type: "directory" };
