@@ -248,6 +248,10 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
         await withImage(io, image, opts, async (fs) => {
           const st = opts.dereference ? await fs.stat(path) : await fs.lstat(path);
           const target = st.type === "symlink" ? await fs.readlinkInode(st.ino) : undefined;
+          const xattrs = (await fs.xattrs(st.ino)).map((x) => ({
+            name: x.name,
+            bytes: x.value.length,
+          }));
           const runs: { logical: number; physical: number; length: number; uninit: boolean }[] = [];
           if (
             st.type === "file" ||
@@ -261,7 +265,7 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
             }
           }
           if (opts.json) {
-            io.stdout.write(jsonText({ ...statObject(path, st, target), runs }));
+            io.stdout.write(jsonText({ ...statObject(path, st, target), xattrs, runs }));
             return;
           }
           const lines = [
@@ -275,6 +279,8 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
             `Change: ${timeText(st.ctime)}`,
             ...(st.crtime ? [` Birth: ${timeText(st.crtime)}`] : []),
           ];
+          if (xattrs.length > 0)
+            lines.push(`Xattrs: ${xattrs.map((x) => `${x.name} (${x.bytes} bytes)`).join(", ")}`);
           if (runs.length > 0) {
             lines.push(
               `Blocks: ${runs
