@@ -234,16 +234,14 @@ async function writeFile(
     0o600,
   );
   try {
-    let position = 0;
-    for await (const chunk of fs.fileChunks(st.ino)) {
-      if (!isZero(chunk)) {
-        let done = 0;
-        while (done < chunk.length)
-          done += writeSync(fd, chunk, done, chunk.length - done, position + done);
-      }
-      position += chunk.length;
+    // Only stored data is written; holes cost nothing, whatever the size.
+    for await (const { offset, bytes } of fs.dataChunks(st.ino)) {
+      if (isZero(bytes)) continue;
+      let done = 0;
+      while (done < bytes.length)
+        done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
     }
-    // Zero chunks were skipped (holes): the size is set, not written.
+    // Holes were skipped: the size is set, not written.
     ftruncateSync(fd, st.size);
     if (owners) fchownSync(fd, st.uid, st.gid);
     fchmodSync(fd, st.mode & 0o7777);

@@ -576,29 +576,57 @@ export class FilesystemReader {
    */
   async *fileChunks(ino: number | ReaderInode): AsyncGenerator<Uint8Array> {
     const inode = typeof ino === "number" ? await this.inode(ino) : ino;
-    const bs = this.blockSize;
-    const size = inode.size;
-    const apb = bs / 4;
-    const maxSize =
-      (inode.flags & EXTENTS_FL ? 2 ** 32 : 12 + apb + apb * apb + apb * apb * apb) * bs;
-    if (size > maxSize) {
-      throw new ExtCorruptionError(
-        `Cannot read inode ${inode.ino}: its size ${size} exceeds what its block map can address (${maxSize})`,
-        inode.offset + 4,
-      );
-    }
+    this.#assertSize(inode);
     // One read ahead: the next piece is being read while the caller writes this one.
     let pending: Promise<Uint8Array> | undefined;
-    for await (const piece of this.#pieces(inode, size)) {
-      const next =
-        typeof piece === "number"
-          ? Promise.resolve(zeros(piece))
-          : this.device.read(piece[0], piece[1]);
+    for await (const piece of this.#pieces(inode, inode.size)) {
+      if (typeof piece === "number") {
+        // A hole: zeros from the shared buffer, 1 MiB at a time.
+        if (pending) yield await pending;
+        pending = undefined;
+        for (let left = piece; left > 0; left -= CHUNK) yield zeros(Math.min(CHUNK, left));
+        continue;
+      }
+      const next = this.device.read(piece[0], piece[1]);
       next.catch(() => {});
       if (pending) yield await pending;
       pending = next;
     }
     if (pending) yield await pending;
+  }
+
+  /**
+   * Only the stored data of inode `ino`, with file offsets: holes and
+   * unwritten extents are skipped, so a sparse file costs what it stores,
+   * whatever its size. Write each piece at `offset`, then set the size.
+   */
+  async *dataChunks(
+    ino: number | ReaderInode,
+  ): AsyncGenerator<{ offset: number; bytes: Uint8Array }> {
+    const inode = typeof ino === "number" ? await this.inode(ino) : ino;
+    this.#assertSize(inode);
+    let position = 0;
+    for await (const piece of this.#pieces(inode, inode.size)) {
+      if (typeof piece === "number") {
+        position += piece;
+        continue;
+      }
+      yield { offset: position, bytes: await this.device.read(piece[0], piece[1]) };
+      position += piece[1];
+    }
+  }
+
+  #assertSize(inode: ReaderInode): void {
+    const bs = this.blockSize;
+    const apb = bs / 4;
+    const maxSize =
+      (inode.flags & EXTENTS_FL ? 2 ** 32 : 12 + apb + apb * apb + apb * apb * apb) * bs;
+    if (inode.size > maxSize) {
+      throw new ExtCorruptionError(
+        `Cannot read inode ${inode.ino}: its size ${inode.size} exceeds what its block map can address (${maxSize})`,
+        inode.offset + 4,
+      );
+    }
   }
 
   /** What to yield, in order: a number of zero bytes, or [offset, length] to read. */
@@ -609,10 +637,9 @@ export class FilesystemReader {
     for await (const run of this.runs(inode)) {
       const runStart = run.logical * bs;
       if (runStart >= size) break;
-      for (; position < runStart; ) {
-        const n = Math.min(CHUNK, runStart - position);
-        yield n;
-        position += n;
+      if (position < runStart) {
+        yield runStart - position;
+        position = runStart;
       }
       for (let i = 0; i < run.length; i += maxBlocks) {
         const count = Math.min(maxBlocks, run.length - i);
@@ -622,11 +649,7 @@ export class FilesystemReader {
         position += want;
       }
     }
-    for (; position < size; ) {
-      const n = Math.min(CHUNK, size - position);
-      yield n;
-      position += n;
-    }
+    if (position < size) yield size - position;
   }
 
   /** The contents of the file at `path` as a Web stream (bounded memory). */

@@ -368,4 +368,27 @@ describe.skipIf(!canRun)("ext3fs read commands", () => {
       expect(String(cap.stdout)).toMatch(/cap_net_raw[=+]ep/);
     }
   });
+
+  it("extracts a 1 TiB sparse file at the cost of what it stores", async () => {
+    const src = join(tmp.dir, "huge-src");
+    mkdirSync(src);
+    const handle = await open(join(src, "huge"), "w");
+    await handle.write(new TextEncoder().encode("tail!"), 0, 5, 2 ** 40 - 5);
+    await handle.close();
+    const image = join(tmp.dir, "huge.img");
+    await mkfsFromTree(image, src, { type: "ext4", blockSize: 4096, size: "16M" });
+    const out = join(tmp.dir, "huge-out");
+    const started = performance.now();
+    const result = await run(["extract", image, out]);
+    expect(result.code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+    const st = lstatSync(join(out, "huge"));
+    expect(st.size).toBe(2 ** 40);
+    expect(st.blocks * 512).toBeLessThan(1 << 20);
+    const tail = Buffer.alloc(5);
+    const fd = await open(join(out, "huge"), "r");
+    await fd.read(tail, 0, 5, 2 ** 40 - 5);
+    await fd.close();
+    expect(tail.toString()).toBe("tail!");
+  });
 });
