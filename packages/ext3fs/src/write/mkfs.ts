@@ -13,6 +13,7 @@ import {
   defaultBlockSize,
   type Geometry,
   type GeometryOptions,
+  groupHasSuper,
 } from "./geometry.ts";
 import { type FsNode, newDir, type Timestamp } from "./tree.ts";
 
@@ -318,10 +319,7 @@ function autoSize(
     }
     data -= geo.descBlocks + geo.reservedGdtBlocks; // a lower bound on backups is enough for the estimate below
     let backups = 0;
-    for (let g = 0; g < geo.groupCount; g++) {
-      const p = [1, 3, 5, 7];
-      if (g === 0 || p.some((b) => isPowerOf(g, b))) backups++;
-    }
+    for (let g = 0; g < geo.groupCount; g++) if (groupHasSuper(g)) backups++;
     data -= (backups - 1) * (1 + geo.descBlocks + geo.reservedGdtBlocks) + 1;
     const journalAll = geo.journalBlocks + Math.ceil(geo.journalBlocks / geo.addrPerBlock) + 2;
     const headroom = Math.max(Math.ceil(need.blocks * 0.1), Math.ceil(MiB / bs));
@@ -337,13 +335,6 @@ function autoSize(
     bytes = Math.ceil((bytes * 1.1) / MiB) * MiB;
   }
   throw new RangeError("Cannot find a filesystem size that fits the tree");
-}
-
-function isPowerOf(g: number, base: number): boolean {
-  if (g < 1) return false;
-  let p = 1;
-  while (p < g) p *= base;
-  return p === g;
 }
 
 /** Options of {@linkcode writeImageToDevice}. */

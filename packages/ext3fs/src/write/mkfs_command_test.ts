@@ -75,6 +75,23 @@ describe("ext3fs mkfs", () => {
     expect(Buffer.from(io.stdoutBytes()).equals(Buffer.from(io2.stdoutBytes()))).toBe(true);
   });
 
+  it("sizes a many-group filesystem to fit when no size is given", async () => {
+    const dir = join(work, "many");
+    await mkdir(dir);
+    await writeFile(join(dir, "big"), patternBytes(40 * 1024 * 1024, 9));
+    for (let i = 0; i < 3000; i++) await writeFile(join(dir, `f${i}`), "x");
+    const out = join(work, "auto.img");
+    const io = memoryIo();
+    expect(await main(["mkfs", dir, "-b", "1024", "-o", out, "--json"], io)).toBe(0);
+    const report = JSON.parse(io.stderrText()) as { geometry: { groupCount: number }; freeBlocks: number };
+    expect(report.geometry.groupCount).toBeGreaterThan(4);
+    expect(report.freeBlocks).toBeGreaterThan(4000);
+    if (await haveTool("e2fsck", "e2fsprogs")) {
+      const f = await fsckProblems(out);
+      expect(f.problems, f.output).toEqual([]);
+    }
+  });
+
   it("reports a tree that does not fit before writing anything", async () => {
     const dir = join(work, "big");
     await mkdir(dir);
