@@ -83,7 +83,10 @@ describe("ext3fs mkfs", () => {
     const out = join(work, "auto.img");
     const io = memoryIo();
     expect(await main(["mkfs", dir, "-b", "1024", "-o", out, "--json"], io)).toBe(0);
-    const report = JSON.parse(io.stderrText()) as { geometry: { groupCount: number }; freeBlocks: number };
+    const report = JSON.parse(io.stderrText()) as {
+      geometry: { groupCount: number };
+      freeBlocks: number;
+    };
     expect(report.geometry.groupCount).toBeGreaterThan(4);
     expect(report.freeBlocks).toBeGreaterThan(4000);
     if (await haveTool("e2fsck", "e2fsprogs")) {

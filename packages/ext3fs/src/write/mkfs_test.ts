@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,4 +67,24 @@ describe("mkfs matrix: e2fsck -fn is clean", () => {
     await rm(emptyImg);
     await rm(img);
   });
+});
+
+describe("mkfs of a real Debian root", () => {
+  const root = process.env.BIGFILE_DEBIAN_ROOT ?? "/work/.cache/debian-root";
+  it("debootstrap --variant=minbase tree: e2fsck -fn is clean (ext3, 4 KiB and 1 KiB blocks)", async () => {
+    if (!existsSync(root)) {
+      console.warn(
+        `SKIPPED: no Debian root at ${root} (make one with \`debootstrap --variant=minbase stable ${root}\`, or set BIGFILE_DEBIAN_ROOT)`,
+      );
+      return;
+    }
+    if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
+    for (const blockSize of [4096, 1024]) {
+      const img = await build(`debian-${blockSize}`, [root], { blockSize, seed: "debian" });
+      const f = await fsckProblems(img);
+      expect(f.problems, f.output).toEqual([]);
+      expect(f.exitCode).toBe(0);
+      await rm(img);
+    }
+  }, 120_000);
 });
