@@ -6,6 +6,7 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -83,4 +84,25 @@ describe.skipIf(!canRun)("ext3fs cat streams with bounded memory", () => {
     expect(rss).toBeGreaterThan(0);
     expect(rss).toBeLessThan(200 * 2 ** 20);
   }, 120_000);
+
+  it("cats a 1 TiB sparse file into a regular file in a moment, leaving holes", async () => {
+    const src = join(tmp.dir, "huge-src");
+    mkdirSync(src);
+    const fd = openSync(join(src, "huge"), "w");
+    writeSync(fd, new TextEncoder().encode("tail!"), 0, 5, 2 ** 40 - 5);
+    closeSync(fd);
+    const image = join(tmp.dir, "huge.img");
+    await mkfsFromTree(image, src, { type: "ext4", blockSize: 4096, size: "16M" });
+    const out = join(tmp.dir, "huge.out");
+    const started = performance.now();
+    // The shell's redirection: the child's stdout is the empty regular file itself.
+    const result = await execa("bash", ["-c", 'node "$0" cat "$1" /huge > "$2"', bin, image, out], {
+      reject: false,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    const st = statSync(out);
+    expect(st.size).toBe(2 ** 40);
+    expect(st.blocks * 512).toBeLessThan(1 << 20);
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
-import { fstatSync } from "node:fs";
+import { fstatSync, ftruncateSync, writeSync } from "node:fs";
+import { canWriteSparse } from "@bigfile/blockdev";
 import {
   type CliIo,
   checkBinaryOutput,
@@ -231,6 +232,19 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
             yield* chunks;
           })();
           for await (const chunk of all) io.stdout.write(chunk);
+          return;
+        }
+        if (io.stdoutFd !== undefined && canWriteSparse(io.stdoutFd)) {
+          // An empty regular file: write only the stored data, then set the size
+          // (a 1 TiB sparse file costs what it stores, not a scan of its zeros).
+          await chunks.return(undefined);
+          const fd = io.stdoutFd;
+          for await (const { offset, bytes } of fs.dataChunks(inode)) {
+            let done = 0;
+            while (done < bytes.length)
+              done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+          }
+          ftruncateSync(fd, inode.size);
           return;
         }
         await writeOutput(io, chunks, "-", { sparse: true });
