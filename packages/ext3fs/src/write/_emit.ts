@@ -13,10 +13,18 @@ import { emptyInode, encodeInode } from "../format/inode.ts";
 import { encodeJournalSuperblock } from "../format/journal_superblock.ts";
 import { emptySuperblock, encodeSuperblock, type Superblock } from "../format/superblock.ts";
 import { BlockMap, BlockPresence } from "./_block_map.ts";
-import { packDirectory, writeDirBlock } from "./_dir_pack.ts";
-import { buildInode, dirEntries, type Plan, presenceFor } from "./_plan.ts";
+import { type PlannedEntry, packDirectory, writeDirBlock } from "./_dir_pack.ts";
+import { writeHtreeNode, writeHtreeRoot } from "./_htree.ts";
+import {
+  buildInode,
+  dirEntries,
+  htreeLayoutOf,
+  KIND_TYPE,
+  type Plan,
+  presenceFor,
+} from "./_plan.ts";
 import { groupHasSuper, groupLayout } from "./geometry.ts";
-import type { FsNode } from "./tree.ts";
+import { type FsNode, keyBytes } from "./tree.ts";
 
 /** Identity and times of the filesystem being written. */
 export interface EmitSettings {
@@ -267,12 +275,46 @@ function* dirBlocks(plan: Plan, ino: number, _maxChunkBlocks: number): Generator
   const geo = plan.geo;
   const bs = geo.blockSize;
   const d0 = plan.d0[ino] as number;
-  const entries = dirEntries(plan, ino);
-  const starts = packDirectory(
-    entries.map((e) => e.name.length),
-    bs,
-  );
   const map = new BlockMap(geo.addrPerBlock, new BlockPresence(plan.dirData[ino] as number));
+  let blockAt: (logical: number, block: Uint8Array) => void;
+  if (plan.indexed[ino]) {
+    const node = plan.byIno[ino] as FsNode;
+    const { keys, layout } = htreeLayoutOf(node, plan.hashSeed, bs) as NonNullable<
+      ReturnType<typeof htreeLayoutOf>
+    >;
+    const children = node.children as Map<string, FsNode>;
+    const entries: PlannedEntry[] = keys.map((key) => {
+      const child = children.get(key) as FsNode;
+      return { ino: child.ino as number, fileType: KIND_TYPE[child.kind], name: keyBytes(key) };
+    });
+    blockAt = (logical, block) => {
+      if (logical === 0) writeHtreeRoot(layout, ino, plan.parent[ino] as number, block);
+      else if (logical <= layout.nodes) writeHtreeNode(layout, logical - 1, block);
+      else {
+        const leaf = logical - 1 - layout.nodes;
+        writeDirBlock(
+          entries,
+          layout.leafStarts[leaf] as number,
+          layout.leafStarts[leaf + 1] as number,
+          block,
+        );
+      }
+    };
+  } else {
+    const entries = dirEntries(plan, ino);
+    const starts = packDirectory(
+      entries.map((e) => e.name.length),
+      bs,
+    );
+    blockAt = (logical, block) => {
+      const from = logical < starts.length ? (starts[logical] as number) : 0;
+      const to =
+        logical < starts.length
+          ? ((starts[logical + 1] as number | undefined) ?? entries.length)
+          : 0;
+      writeDirBlock(entries, from, to, block);
+    };
+  }
   let logical = 0;
   for (const item of map.layout((p) => plan.phys(d0 + p))) {
     if (item.kind === "map") {
@@ -281,12 +323,7 @@ function* dirBlocks(plan: Plan, ino: number, _maxChunkBlocks: number): Generator
     }
     for (let i = 0; i < item.count; i++, logical++) {
       const block = scratch.subarray(0, bs).fill(0);
-      const from = logical < starts.length ? (starts[logical] as number) : 0;
-      const to =
-        logical < starts.length
-          ? ((starts[logical + 1] as number | undefined) ?? entries.length)
-          : 0;
-      writeDirBlock(entries, from, to, block);
+      blockAt(logical, block);
       yield block;
     }
   }

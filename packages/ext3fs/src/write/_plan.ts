@@ -4,12 +4,14 @@ import {
   FeatureIncompat,
   FeatureRoCompat,
   FileMode,
+  InodeFlags,
   InodeNumber,
   NAME_MAX,
 } from "../format/constants.ts";
 import { emptyInode, encodeDevice, encodeExtraTime, type Inode } from "../format/inode.ts";
 import { BlockMap, BlockPresence, maxMappedBlocks } from "./_block_map.ts";
 import { type PlannedEntry, packDirectory } from "./_dir_pack.ts";
+import { type HtreeLayout, halfMd4Hash, htreeLayout } from "./_htree.ts";
 import { type Geometry, groupHasSuper, groupLayout } from "./geometry.ts";
 import { type FsNode, keyBytes, type Timestamp } from "./tree.ts";
 
@@ -27,6 +29,8 @@ export interface PlanSettings {
   journal: boolean;
   /** Time of objects mkfs creates (lost+found, implicit directories, reserved inodes). */
   createTime: Timestamp;
+  /** The superblock's hash seed (4 words): directories of 3 or more blocks are hash-indexed with it. */
+  hashSeed?: Uint32Array;
 }
 
 /** The whole filesystem, planned: inode numbers and the block run of every object. */
@@ -44,6 +48,9 @@ export interface Plan {
   iblock: Uint32Array;
   /** Data blocks of each directory. */
   dirData: Float64Array;
+  /** 1 for hash-indexed directories. */
+  indexed: Uint8Array;
+  hashSeed: Uint32Array;
   /** Link counts by inode. */
   links: Uint32Array;
   /** Parent directory inode of each directory. */
@@ -249,6 +256,8 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   const d0 = new Float64Array(n).fill(Number.NaN);
   const runBlocks = new Float64Array(n);
   const dirData = new Float64Array(n);
+  const indexed = new Uint8Array(n);
+  const hashSeed = settings.hashSeed ?? new Uint32Array(4);
   const iblock = new Uint32Array(n * 15);
   const links = new Uint32Array(n);
   const parent = new Uint32Array(n);
@@ -291,6 +300,13 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     }
     parent[ino] = parentOf[ino] as number;
     dirData[ino] = dirBlocks(node);
+    if ((dirData[ino] as number) >= 3 && node !== lostFound && settings.hashSeed) {
+      const layout = htreeLayoutOf(node, hashSeed, bs);
+      if (layout) {
+        dirData[ino] = layout.layout.blocks;
+        indexed[ino] = 1;
+      }
+    }
     place(ino, new BlockMap(apb, new BlockPresence(dirData[ino] as number)));
     const dg = Math.floor((ino - 1) / geo.inodesPerGroup);
     dirsPerGroup[dg] = (dirsPerGroup[dg] as number) + 1;
@@ -397,6 +413,8 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     d0,
     runBlocks,
     dirData,
+    indexed,
+    hashSeed,
     iblock,
     links,
     parent,
@@ -436,7 +454,7 @@ export function buildInode(plan: Plan, ino: number, inode: Inode): boolean {
   inode.size =
     n.kind === "dir" ? dirSize(plan, ino) : n.kind === "symlink" ? (n.target?.length ?? 0) : n.size;
   inode.blocks = (plan.runBlocks[ino] as number) * (bs / 512);
-  inode.flags = 0;
+  inode.flags = plan.indexed[ino] ? InodeFlags.INDEX : 0;
   inode.dtime = 0;
   block.set(plan.iblock.subarray(ino * 15, ino * 15 + 15));
   inode.atime = n.atime.seconds >>> 0;
@@ -477,3 +495,22 @@ export function dirEntries(plan: Plan, ino: number): PlannedEntry[] {
 
 const DOT = new Uint8Array([0x2e]);
 const DOTDOT = new Uint8Array([0x2e, 0x2e]);
+
+/** The children of a directory in hash order (ties by name) and their htree layout. */
+export function htreeLayoutOf(
+  node: FsNode,
+  seed: Uint32Array,
+  blockSize: number,
+): { keys: string[]; layout: HtreeLayout } | undefined {
+  const items: { key: string; hash: number }[] = [];
+  for (const key of (node.children as Map<string, FsNode>).keys()) {
+    items.push({ key, hash: halfMd4Hash(keyBytes(key), seed) });
+  }
+  items.sort((a, b) => a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const layout = htreeLayout(
+    items.map((i) => i.hash),
+    items.map((i) => i.key.length),
+    blockSize,
+  );
+  return layout ? { keys: items.map((i) => i.key), layout } : undefined;
+}

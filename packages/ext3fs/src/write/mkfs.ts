@@ -12,6 +12,7 @@ import {
   computeGeometry,
   defaultBlockSize,
   type Geometry,
+  GeometryError,
   type GeometryOptions,
   groupHasSuper,
 } from "./geometry.ts";
@@ -217,9 +218,6 @@ export async function mkfs(
       geo = autoSize(root, lostFound, geoOptions, options, log);
     }
     lostFound.minBlocks = lostFoundBlocks(geo.blockSize);
-    const plan = planFilesystem(root, geo, { journal, createTime });
-    if (journal && geo.journalBlocks === 0)
-      log("Filesystem too small for a journal: writing it without one");
     const seedText = options.seed ?? (sde !== undefined ? `SOURCE_DATE_EPOCH=${sde}` : undefined);
     const uuid = options.uuid
       ? parseUuid(options.uuid)
@@ -233,6 +231,12 @@ export async function mkfs(
         ? await digest(`ext3fs hash seed\0${seedText}`)
         : crypto.getRandomValues(new Uint8Array(16)),
     );
+    const seedView = new DataView(hashSeed.buffer, hashSeed.byteOffset, 16);
+    const seedWords = new Uint32Array(4);
+    for (let i = 0; i < 4; i++) seedWords[i] = seedView.getUint32(i * 4, true);
+    const plan = planFilesystem(root, geo, { journal, createTime, hashSeed: seedWords });
+    if (journal && geo.journalBlocks === 0)
+      log("Filesystem too small for a journal: writing it without one");
     const label = new TextEncoder().encode(options.label ?? "");
     if (label.length > 16)
       throw new RangeError(
@@ -303,13 +307,20 @@ function autoSize(
       need = measureTree(root, bs);
     }
     const wantInodes = Math.ceil(need.inodes * 1.1) + 16 + 10;
-    let geo = computeGeometry(geoOptions(bytes));
-    if (
-      options.inodes === undefined &&
-      options.bytesPerInode === undefined &&
-      geo.inodesCount < wantInodes
-    ) {
-      geo = computeGeometry(geoOptions(bytes, wantInodes));
+    let geo: Geometry;
+    try {
+      geo = computeGeometry(geoOptions(bytes));
+      if (
+        options.inodes === undefined &&
+        options.bytesPerInode === undefined &&
+        geo.inodesCount < wantInodes
+      ) {
+        geo = computeGeometry(geoOptions(bytes, wantInodes));
+      }
+    } catch (error) {
+      if (!(error instanceof GeometryError)) throw error;
+      bytes = Math.ceil((bytes * 1.25) / MiB) * MiB;
+      continue;
     }
     let data = 0;
     for (let g = 0; g < geo.groupCount; g++) {

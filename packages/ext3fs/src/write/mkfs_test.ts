@@ -3,6 +3,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeToFile } from "@bigfile/blockdev";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fsckProblems } from "./_fsck_test_util.ts";
 import { makeTortureTree, tortureTar } from "./_test_tree.ts";
@@ -63,10 +64,36 @@ describe("mkfs matrix: e2fsck -fn is clean", () => {
     await copyFile(img, copy);
     const fixed = await fsckProblems(copy, true);
     expect(fixed.exitCode, fixed.output).toBe(0);
+    expect(fixed.problems, fixed.output).toEqual([]); // not even "Optimizing directories"
     await rm(copy);
     await rm(emptyImg);
     await rm(img);
   });
+});
+
+describe("hash-indexed directories", () => {
+  it("a directory needing index nodes (two levels) passes e2fsck -fn and -fy untouched, and debugfs finds its entries", async () => {
+    if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
+    const dir = join(work, "huge-dir");
+    await mkdir(join(dir, "d"), { recursive: true });
+    for (let i = 0; i < 7000; i++)
+      await writeFile(join(dir, "d", `name-${i}-${"z".repeat(i % 40)}`), "");
+    const img = await build("htree", [dir], { blockSize: 1024, seed: "htree" });
+    const f = await fsckProblems(img);
+    expect(f.problems, f.output).toEqual([]);
+    const dump = await execa("debugfs", ["-R", "htree_dump /d", img], { reject: false });
+    expect(dump.stdout).toMatch(/Indirect levels: 1/);
+    const one = await execa(
+      "debugfs",
+      ["-R", `stat "/d/name-6999-${"z".repeat(6999 % 40)}"`, img],
+      { reject: false },
+    );
+    expect(one.stdout).toMatch(/Type: regular/);
+    const fixed = await fsckProblems(img, true);
+    expect(fixed.exitCode).toBe(0);
+    expect(fixed.problems, fixed.output).toEqual([]);
+    await rm(img);
+  }, 60_000);
 });
 
 describe("mkfs of a real Debian root", () => {
