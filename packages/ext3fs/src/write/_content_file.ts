@@ -3,16 +3,24 @@ import type { ContentRef } from "./tree.ts";
 
 /** File content read from a path (or a region of a spool file), opened only when needed. */
 export class FileContent implements ContentRef {
-  readonly label: string;
   readonly #path: string | Buffer;
+  readonly #label: string | undefined;
   readonly #base: number;
   #fd = -1;
 
-  /** `base` is the offset of the content inside the file (for spool files). */
-  constructor(path: string | Buffer, label: string, base = 0) {
+  /**
+   * `label` names the content in messages (default: the path); `base` is the
+   * offset of the content inside the file (for spool files).
+   */
+  constructor(path: string | Buffer, label?: string, base = 0) {
     this.#path = path;
-    this.label = label;
+    this.#label = label;
     this.#base = base;
+  }
+
+  /** The source path (or label) for messages. */
+  get label(): string {
+    return this.#label ?? this.#path.toString();
   }
 
   /** Throws if the file cannot be read (without opening it). */

@@ -98,11 +98,17 @@ export function addDirectorySource(
   const makeDir = (): FsNode => {
     throw new Error("unreachable");
   };
-  const walk = (path: Buffer, target: FsNode, label: string) => {
+  const walk = (path: string | Buffer, target: FsNode) => {
     const names = readdirSync(path, { encoding: "buffer" }) as Buffer[];
     for (const name of names) {
-      const childPath = Buffer.concat([path, Buffer.from("/"), name]);
-      const childLabel = `${label}/${name.toString()}`;
+      // A string path where the name is valid UTF-8 (lighter); bytes otherwise.
+      const text = name.toString();
+      const childPath =
+        typeof path === "string" &&
+        Buffer.byteLength(text) === name.length &&
+        !text.includes("\ufffd")
+          ? `${path}/${text}`
+          : Buffer.concat([Buffer.from(path), Buffer.from("/"), name]);
       const st = lstatSync(childPath, { bigint: true });
       const kind = kindOf(st);
       if (!kind) continue;
@@ -119,14 +125,14 @@ export function addDirectorySource(
       if (kind === "symlink")
         node.target = new Uint8Array(readlinkSync(childPath, { encoding: "buffer" }));
       if (kind === "file") {
-        node.content = new FileContent(childPath, childLabel);
+        node.content = new FileContent(childPath);
         if (st.blocks * 512n < st.size) node.maybeSparse = true;
         files.push(node);
       }
       if (kind !== "dir" && st.nlink > 1n) links.set(`${st.dev}:${st.ino}`, node);
       const placed = placeNode(target, [key], node, makeDir);
-      if (kind === "dir") walk(childPath, placed, childLabel);
+      if (kind === "dir") walk(childPath, placed);
     }
   };
-  walk(Buffer.from(dir), root, dir.replace(/\/+$/, ""));
+  walk(dir.replace(/(.)\/+$/, "$1"), root);
 }

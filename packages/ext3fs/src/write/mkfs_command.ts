@@ -1,6 +1,7 @@
 import {
   type CliIo,
   checkBinaryOutput,
+  createProgress,
   ExitError,
   integerOption,
   jsonText,
@@ -163,7 +164,17 @@ Examples:
       }
       const r = image.report;
       const g = r.geometry;
-      await writeOutput(io, image.chunks(), flags.output);
+      const progress = createProgress(io, "ext3fs mkfs", image.size);
+      async function* withProgress(): AsyncGenerator<Uint8Array> {
+        let done = 0;
+        for await (const chunk of image.chunks()) {
+          yield chunk;
+          done += chunk.length;
+          progress.update(done);
+        }
+        progress.finish();
+      }
+      await writeOutput(io, withProgress(), flags.output);
       if (flags.json) io.stderr.write(jsonText(r));
       else if (!flags.quiet) {
         io.stderr.write(
