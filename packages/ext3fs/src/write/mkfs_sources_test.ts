@@ -55,6 +55,39 @@ describe("mkfs sources and sinks", () => {
     }
   });
 
+  it("keeps names that are not UTF-8 byte for byte (files and directories)", async () => {
+    if (!(await haveTool("debugfs", "e2fsprogs"))) return;
+    const src = join(work, "bytes");
+    await mkdir(src);
+    const fs = await import("node:fs");
+    const dirName = Buffer.from([0x64, 0xe9, 0x6a, 0xe0]); // "déjà" in Latin-1
+    const dirPath = Buffer.concat([Buffer.from(`${src}/`), dirName]);
+    fs.mkdirSync(dirPath);
+    fs.writeFileSync(Buffer.concat([dirPath, Buffer.from("/f\xff")]), "inside\n");
+    const image = await mkfs([src], { seed: "bytes" });
+    const img = join(work, "bytes.img");
+    await writeToFile(image.chunks(), img);
+    const f = await fsckProblems(img);
+    expect(f.problems, f.output).toEqual([]);
+    const ls = await execa("debugfs", ["-R", "ls -p /", img], {
+      encoding: "buffer",
+      reject: false,
+    });
+    expect(
+      Buffer.from(ls.stdout as Uint8Array).includes(
+        Buffer.concat([Buffer.from("/"), dirName, Buffer.from("/")]),
+      ),
+    ).toBe(true);
+    const out = join(work, "bytes-out");
+    await mkdir(out);
+    await execa("debugfs", ["-R", `rdump / ${out}`, img]);
+    const back = fs.readFileSync(
+      Buffer.concat([Buffer.from(`${out}/`), dirName, Buffer.from("/f\xff")]),
+      "utf8",
+    );
+    expect(back).toBe("inside\n");
+  });
+
   it("writes into a block device at an offset (a partition inside a big file)", async () => {
     if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
     const src = join(work, "small");
