@@ -51,8 +51,11 @@ export interface AlignmentRules {
   ebrGap: number;
   /** The last sector partitions may use (cylinder: the end of the last whole cylinder). */
   lastLba: number;
-  /** Whether ends are rounded to the grain (bytes and percent sizes, cylinder alignment). */
-  roundEnds: boolean;
+  /**
+   * How ends of byte and percent sizes are rounded to the grain: `up` (cylinder:
+   * whole cylinders), `nearest` (MiB, as sfdisk), or not at all.
+   */
+  roundEnds: "up" | "nearest" | false;
 }
 
 /**
@@ -75,12 +78,12 @@ export function alignmentRules(
       firstLba: g.sectorsPerTrack,
       ebrGap: g.sectorsPerTrack,
       lastLba: Math.floor(total / cyl) * cyl - 1,
-      roundEnds: true,
+      roundEnds: "up",
     };
   }
   if (align === "mib") {
     const mib = Math.max(1, (1 << 20) / g.sectorSize);
-    return { grain: mib, firstLba: mib, ebrGap: mib, lastLba: total - 1, roundEnds: true };
+    return { grain: mib, firstLba: mib, ebrGap: mib, lastLba: total - 1, roundEnds: "nearest" };
   }
   return { grain: 1, firstLba: 1, ebrGap: 1, lastLba: total - 1, roundEnds: false };
 }
@@ -105,36 +108,59 @@ export function planLayout(
   options: PlanLayoutOptions,
 ): PartitionTable {
   const g = normalizeGeometry(options.geometry);
-  const rules = alignmentRules(options.align ?? "mib", options.diskSize, g);
+  const align = options.align ?? "mib";
+  const rules = alignmentRules(align, options.diskSize, g);
   if (options.grain !== undefined) {
     rules.grain = Math.max(1, options.grain);
-    rules.ebrGap = rules.grain;
-    rules.firstLba = rules.grain;
-    rules.roundEnds = rules.grain > 1;
+    rules.roundEnds = rules.grain > 1 ? "nearest" : false;
   }
   if (options.firstLba !== undefined) rules.firstLba = options.firstLba;
   const total = Math.floor(options.diskSize / g.sectorSize);
   const partitions: Partition[] = [];
   const used = new Set<number>();
-  let cursor = rules.firstLba;
-  let placedTop = false;
+  const top: Array<{ start: number; end: number }> = [];
   let ext: Partition | undefined;
-  let logicalCursor = 0;
   let nextLogical = 5;
+  /** Sectors used inside the extended partition: its head EBR, other EBRs, logical partitions. */
+  const inner: Array<{ start: number; end: number; kind: "head" | "ebr" | "data" }> = [];
+  const cylinder = align === "cylinder" && options.grain === undefined;
+
+  /** Free stretches of the disk outside the primary and extended partitions. */
+  const gaps = () => {
+    const out: Array<{ start: number; end: number }> = [];
+    let at = rules.firstLba;
+    for (const r of [...top].sort((a, b) => a.start - b.start)) {
+      if (r.start > at) out.push({ start: at, end: Math.min(r.start - 1, rules.lastLba) });
+      at = Math.max(at, r.end + 1);
+    }
+    if (at <= rules.lastLba) out.push({ start: at, end: rules.lastLba });
+    return out;
+  };
+  /** The first aligned free stretch outside the primary and extended partitions, as sfdisk picks it. */
+  const firstFree = () => {
+    for (const gap of gaps()) {
+      const start = gap.start <= rules.firstLba ? rules.firstLba : alignUp(gap.start, rules.grain);
+      if (start <= gap.end) return { start, end: gap.end };
+    }
+    return undefined;
+  };
+  const freeSlot = () => [1, 2, 3, 4].find((n) => !used.has(n));
+
   for (const req of requests) {
     const type = req.type ?? (req.kind === "extended" ? 0x05 : 0x83);
-    const kind: PartitionKind =
-      req.kind ??
-      (req.number !== undefined && req.number >= 5
-        ? "logical"
-        : isExtendedType(type)
-          ? "extended"
-          : req.number === undefined &&
-              ext &&
-              (req.start === undefined ||
-                (req.start >= ext.start && req.start <= ext.start + ext.size - 1))
-            ? "logical"
-            : "primary");
+    let kind: PartitionKind;
+    if (req.kind) kind = req.kind;
+    else if (req.number !== undefined)
+      kind = req.number >= 5 ? "logical" : isExtendedType(type) ? "extended" : "primary";
+    else if (isExtendedType(type)) kind = "extended";
+    else if (!ext) kind = "primary";
+    else if (req.start !== undefined)
+      kind =
+        req.start >= ext.start && req.start <= ext.start + ext.size - 1 ? "logical" : "primary";
+    else {
+      // As sfdisk: a free primary slot with free space outside the extended partition comes first.
+      kind = freeSlot() !== undefined && firstFree() ? "primary" : "logical";
+    }
     if (kind === "logical") {
       if (!ext)
         throw new PartitionLayoutError(
@@ -143,43 +169,131 @@ export function planLayout(
           -1,
           req.number,
         );
+      const extStart = ext.start;
       const extEnd = ext.start + ext.size - 1;
-      let ebr: number;
+      const first = !partitions.some((q) => q.kind === "logical");
+      const gap = rules.ebrGap;
+      const used = (x: number) => inner.find((r) => x >= r.start && x <= r.end);
+      const nextFree = (x: number) => {
+        let at = x;
+        for (let r = used(at); r; r = used(at)) at = r.end + 1;
+        return at;
+      };
+      /** The first free sector of the free stretch that holds `x`. */
+      const stretchStart = (x: number) =>
+        Math.max(extStart, ...inner.filter((r) => r.end < x).map((r) => r.end + 1));
       let start: number;
+      let ebr: number;
       if (req.start !== undefined) {
         start = req.start;
-        ebr =
-          logicalCursor === ext.start ? ext.start : Math.max(logicalCursor, start - rules.ebrGap);
+        const before = start - gap;
+        ebr = first
+          ? ext.start
+          : before >= ext.start && !used(before)
+            ? before
+            : stretchStart(start);
+      } else if (cylinder) {
+        // One track after an EBR on a cylinder boundary, as fdisk -c=dos does.
+        let at = ext.start;
+        for (;;) {
+          const candidate = alignUp(at, rules.grain);
+          const r = inner.find(
+            (q) => q.kind !== "head" && candidate + gap >= q.start && candidate <= q.end,
+          );
+          if (!r) {
+            ebr = first ? ext.start : candidate;
+            start = candidate + gap;
+            break;
+          }
+          at = r.end + 1;
+        }
       } else {
-        ebr = logicalCursor === ext.start ? ext.start : alignUp(logicalCursor, rules.grain);
-        start = ebr + rules.ebrGap;
+        // As sfdisk: from the extended start plus the first-LBA offset, the next free sector
+        // with a free sector before it for the EBR, aligned up.
+        let at = ext.start + rules.firstLba;
+        for (let guard = 0; ; guard++) {
+          const free = nextFree(at);
+          // Right after a logical partition: leave the EBR gap.
+          at = free !== at || used(free - 1)?.kind === "data" ? free + gap : free;
+          const candidate = alignUp(at, rules.grain);
+          if (!used(candidate) || guard > inner.length + 2) {
+            start = candidate;
+            break;
+          }
+          at = candidate;
+        }
+        const before = start - gap;
+        ebr = first
+          ? ext.start
+          : before >= stretchStart(start) && !used(before)
+            ? before
+            : stretchStart(start);
       }
+      // Up to the next used sector; before a later logical partition, leave room for its EBR (as sfdisk).
+      const limit = Math.min(
+        extEnd,
+        ...inner
+          .filter((r) => r.start > start)
+          .map((r) => (r.kind === "data" && !cylinder ? r.start - gap - 1 : r.start - 1)),
+      );
       const number = req.number ?? nextLogical;
-      const size = sizeOf(req.size, start, extEnd, rules, total, g.sectorSize, number);
+      const size = sizeOf(req.size, start, limit, rules, total, g.sectorSize, number);
       partitions.push({ number, kind, start, size, type, bootable: req.bootable ?? false, ebr });
+      if (ebr !== ext.start) inner.push({ start: ebr, end: ebr, kind: "ebr" });
+      inner.push({ start: cylinder ? ebr : start, end: start + size - 1, kind: "data" });
       nextLogical = number + 1;
-      logicalCursor = start + size;
       continue;
     }
-    const start = req.start ?? (placedTop ? alignUp(cursor, rules.grain) : rules.firstLba);
-    let number = req.number;
+    const number = req.number ?? freeSlot();
     if (number === undefined) {
-      number = [1, 2, 3, 4].find((n) => !used.has(n));
-      if (number === undefined)
-        throw new PartitionLayoutError(
-          "bad-number",
-          "Cannot add a partition: all four primary slots are used (make an extended partition for more)",
+      throw new PartitionLayoutError(
+        "bad-number",
+        "Cannot add a partition: all four primary slots are used (make an extended partition for more)",
+      );
+    }
+    let start: number;
+    let size: number;
+    if (req.start !== undefined) {
+      start = req.start;
+      size = sizeOf(req.size, start, rules.lastLba, rules, total, g.sectorSize, number);
+    } else {
+      // As sfdisk: the first aligned free stretch that holds it ("rest": the first one).
+      let spot: { start: number; size: number } | undefined;
+      let refusal: PartitionLayoutError | undefined;
+      for (const gap of gaps()) {
+        const at = gap.start <= rules.firstLba ? rules.firstLba : alignUp(gap.start, rules.grain);
+        if (at > gap.end) continue;
+        try {
+          spot = {
+            start: at,
+            size: sizeOf(req.size, at, gap.end, rules, total, g.sectorSize, number),
+          };
+          break;
+        } catch (error) {
+          if (!(error instanceof PartitionLayoutError)) throw error;
+          refusal ??= error;
+        }
+      }
+      if (!spot) {
+        throw (
+          refusal ??
+          new PartitionLayoutError(
+            "no-room",
+            `Cannot place partition ${number}: no free space left outside the other partitions (sectors ${rules.firstLba}..${rules.lastLba})`,
+            -1,
+            number,
+          )
         );
+      }
+      ({ start, size } = spot);
     }
     used.add(number);
-    const size = sizeOf(req.size, start, rules.lastLba, rules, total, g.sectorSize, number);
     const p: Partition = { number, kind, start, size, type, bootable: req.bootable ?? false };
     partitions.push(p);
-    placedTop = true;
-    cursor = start + size;
+    top.push({ start, end: start + size - 1 });
     if (kind === "extended") {
       ext = p;
-      logicalCursor = p.start;
+      inner.push({ start: p.start, end: p.start, kind: "head" });
     }
   }
   partitions.sort((a, b) => a.number - b.number);
@@ -211,7 +325,14 @@ function sizeOf(
     round = false;
   } else if ("bytes" in spec) sectors = Math.ceil(spec.bytes / ss);
   else sectors = Math.floor((total * spec.percent) / 100);
-  if (round) sectors = alignUp(start + sectors, rules.grain) - start;
+  if (round === "up") sectors = alignUp(start + sectors, rules.grain) - start;
+  else if (round === "nearest") {
+    // sfdisk aligns the end of a size given in bytes to the nearest grain boundary.
+    const end = start + sectors;
+    const down = Math.floor(end / rules.grain) * rules.grain;
+    const near = end - down < rules.grain / 2 ? down : down + rules.grain;
+    if (near - start >= 1) sectors = near - start;
+  }
   if (!Number.isSafeInteger(sectors) || sectors < 1)
     throw new PartitionLayoutError(
       "bad-range",
