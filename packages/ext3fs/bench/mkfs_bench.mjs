@@ -85,6 +85,7 @@ function measure(label, argv, image) {
   return {
     label,
     seconds,
+    cpu,
     rssMiB: rss ? Number(rss[1]) / 1024 : Number.NaN,
     allocatedMiB: (st.blocks * 512) / 2 ** 20,
     fsck,

@@ -39,7 +39,15 @@ const CHUNK = 1 << 20;
 
 /** Coalesces small pieces into ~1 MiB chunks; big pieces and zero runs pass through. */
 class Packer {
+  readonly #reuse: boolean;
+  readonly #spare: Uint8Array[] = [];
   #buf: Uint8Array = new Uint8Array(CHUNK);
+
+  /** With `reuse`, two buffers alternate: each flushed chunk must be consumed before the next flush. */
+  constructor(reuse = false) {
+    this.#reuse = reuse;
+    if (reuse) this.#spare.push(new Uint8Array(CHUNK));
+  }
   #used = 0;
   readonly out: Uint8Array[] = [];
 
@@ -63,6 +71,7 @@ class Packer {
       return;
     }
     if (this.#used + n > CHUNK) this.flush();
+    if (this.#reuse) this.#buf.fill(0, this.#used, this.#used + n);
     this.#used += n;
   }
 
@@ -70,7 +79,11 @@ class Packer {
   flush(): void {
     if (this.#used > 0) {
       this.out.push(this.#buf.subarray(0, this.#used));
-      this.#buf = new Uint8Array(CHUNK);
+      if (this.#reuse) {
+        const next = this.#spare.pop() as Uint8Array;
+        this.#spare.push(this.#buf);
+        this.#buf = next;
+      } else this.#buf = new Uint8Array(CHUNK);
       this.#used = 0;
     }
   }
@@ -187,6 +200,7 @@ async function* dataArea(
   plan: Plan,
   uuid: Uint8Array,
   maxChunkBlocks: number,
+  big?: Uint8Array,
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
@@ -217,7 +231,7 @@ async function* dataArea(
       const block = new Uint8Array(bs);
       block.set(node.target as Uint8Array);
       yield block;
-    } else yield* fileBlocks(plan, ino, node, maxChunkBlocks);
+    } else yield* fileBlocks(plan, ino, node, maxChunkBlocks, big);
   }
 }
 
@@ -334,6 +348,7 @@ async function* fileBlocks(
   ino: number,
   node: FsNode,
   maxChunkBlocks: number,
+  big?: Uint8Array,
 ): AsyncGenerator<Uint8Array> {
   const bs = plan.geo.blockSize;
   const d0 = plan.d0[ino] as number;
@@ -351,7 +366,11 @@ async function* fileBlocks(
         const n = Math.min(item.count - done, maxChunkBlocks);
         // Small pieces are copied by the packer before the next pull: reuse one buffer.
         const buf =
-          n * bs < CHUNK / 4 ? scratch.subarray(0, n * bs).fill(0) : new Uint8Array(n * bs);
+          n * bs < CHUNK / 4
+            ? scratch.subarray(0, n * bs).fill(0)
+            : big
+              ? big.subarray(0, n * bs).fill(0)
+              : new Uint8Array(n * bs);
         const position = (item.logical + done) * bs;
         const want = Math.min(buf.length, node.size - position);
         let got = 0;
@@ -396,6 +415,7 @@ function pointerBlock(pointers: Uint32Array): Uint8Array {
 export async function* emitFilesystem(
   plan: Plan,
   settings: EmitSettings,
+  options: { reuseBuffers?: boolean } = {},
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
@@ -434,9 +454,15 @@ export async function* emitFilesystem(
   let backupGroups: number[] = [];
   for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backupGroups.push(g);
   const maxChunkBlocks = Math.max(1, CHUNK / bs);
-  const data = dataArea(plan, settings.uuid, maxChunkBlocks);
+  const reuse = options.reuseBuffers ?? false;
+  const data = dataArea(
+    plan,
+    settings.uuid,
+    maxChunkBlocks,
+    reuse ? new Uint8Array(CHUNK) : undefined,
+  );
   let pending: Uint8Array<ArrayBufferLike> | undefined;
-  const packer = new Packer();
+  const packer = new Packer(reuse);
   const inodeBytes = new Uint8Array(geo.inodeSize);
   const inode = emptyInode();
 
@@ -450,7 +476,9 @@ export async function* emitFilesystem(
       if (g === 0 && bs > 1024) encodeSuperblock(sb, block.subarray(1024, 2048));
       else encodeSuperblock(sb, block.subarray(0, 1024));
       packer.push(block);
+      yield* packer.out.splice(0);
       packer.push(gdt);
+      yield* packer.out.splice(0);
       if (g === 0) {
         for (let k = 0; k < geo.reservedGdtBlocks; k++) {
           const block = new Uint8Array(bs);
@@ -460,19 +488,23 @@ export async function* emitFilesystem(
             if (j < geo.addrPerBlock) v.setUint32(j * 4, pblk + bg * geo.blocksPerGroup, true);
           });
           packer.push(block);
+          yield* packer.out.splice(0);
         }
       } else packer.zero(geo.reservedGdtBlocks * bs);
+      yield* packer.out.splice(0);
     }
     // Block bitmap.
     const bb = new Uint8Array(bs);
     setBits(bb, 0, l.dataStart - l.start + c.usedData);
     setBits(bb, l.end - l.start, bs * 8);
     packer.push(bb);
+    yield* packer.out.splice(0);
     // Inode bitmap.
     const ib = new Uint8Array(bs);
     setBits(ib, 0, c.usedInodes);
     setBits(ib, geo.inodesPerGroup, bs * 8);
     packer.push(ib);
+    yield* packer.out.splice(0);
     // Inode table.
     const first = g * geo.inodesPerGroup + 1;
     const lastUsed = Math.min(plan.lastIno, first + geo.inodesPerGroup - 1);
@@ -480,10 +512,15 @@ export async function* emitFilesystem(
       if (buildInode(plan, ino, inode)) {
         inodeBytes.fill(0);
         packer.push(encodeInode(inode, geo.inodeSize, inodeBytes));
-      } else packer.zero(geo.inodeSize);
+        if (packer.out.length > 0) yield* packer.out.splice(0);
+      } else {
+        packer.zero(geo.inodeSize);
+        if (packer.out.length > 0) yield* packer.out.splice(0);
+      }
     }
     const usedBytes = Math.max(0, lastUsed - first + 1) * geo.inodeSize;
     packer.zero(geo.inodeTableBlocks * bs - usedBytes);
+    yield* packer.out.splice(0);
     // Data blocks.
     let left = l.end - l.dataStart;
     while (left > 0) {

@@ -78,8 +78,14 @@ export interface MkfsImage {
   /** Size of the image in bytes (blocks × block size). */
   readonly size: number;
   readonly report: MkfsReport;
-  /** The image's bytes in order (iterate once). Removes temporary files at the end. */
-  chunks(): AsyncGenerator<Uint8Array>;
+  /**
+   * The image's bytes in order (iterate once). Removes temporary files at the
+   * end. With `reuseBuffers`, chunks are views of a few reused buffers, each
+   * valid only until the next chunk is requested (for sinks that write each
+   * chunk before asking for the next, like blockdev's `writeToFd`): less
+   * memory churn.
+   */
+  chunks(options?: { reuseBuffers?: boolean }): AsyncGenerator<Uint8Array>;
   /** The image as a Web stream (iterate once). */
   stream(): ReadableStream<Uint8Array>;
   /** Removes temporary files without streaming. */
@@ -257,11 +263,13 @@ export async function mkfs(
       autoSized,
     };
     let started = false;
-    const chunks = async function* (): AsyncGenerator<Uint8Array> {
+    const chunks = async function* (
+      chunkOptions: { reuseBuffers?: boolean } = {},
+    ): AsyncGenerator<Uint8Array> {
       if (started) throw new TypeError("Cannot stream a filesystem image twice");
       started = true;
       try {
-        yield* emitFilesystem(plan, settings);
+        yield* emitFilesystem(plan, settings, chunkOptions);
       } finally {
         dispose();
       }

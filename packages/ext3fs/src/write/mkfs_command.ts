@@ -167,7 +167,10 @@ Examples:
       const progress = createProgress(io, "ext3fs mkfs", image.size);
       async function* withProgress(): AsyncGenerator<Uint8Array> {
         let done = 0;
-        for await (const chunk of image.chunks()) {
+        // blockdev's file and descriptor sinks write each chunk before pulling the next.
+        const reuseBuffers =
+          (flags.output !== undefined && flags.output !== "-") || io.stdoutFd !== undefined;
+        for await (const chunk of image.chunks({ reuseBuffers })) {
           yield chunk;
           done += chunk.length;
           progress.update(done);

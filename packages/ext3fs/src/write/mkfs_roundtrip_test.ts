@@ -72,6 +72,25 @@ async function stat(image: string, path: string): Promise<string> {
   return r.stdout;
 }
 
+describe("mkfs output", () => {
+  it("is the same bytes with reused buffers (consumed chunk by chunk) and with fresh ones", async () => {
+    const { createHash } = await import("node:crypto");
+    const digests: string[] = [];
+    for (const reuseBuffers of [false, true]) {
+      const image = await mkfs([tree, tarPath], { blockSize: 1024, seed: "reuse" });
+      const hash = createHash("sha256");
+      let bytes = 0;
+      for await (const chunk of image.chunks({ reuseBuffers })) {
+        hash.update(chunk);
+        bytes += chunk.length;
+      }
+      expect(bytes).toBe(image.size);
+      digests.push(hash.digest("hex"));
+    }
+    expect(digests[1]).toBe(digests[0]);
+  });
+});
+
 describe("mkfs round trip through debugfs", () => {
   it.each([
     [1024, 256],
