@@ -88,6 +88,28 @@ describe("mkfs sources and sinks", () => {
     expect(back).toBe("inside\n");
   });
 
+  it("stores a sparse file over 4 GiB (i_size_high, holes kept, double indirect at 4 KiB)", async () => {
+    if (!(await haveTool("debugfs", "e2fsprogs"))) return;
+    const src = join(work, "huge");
+    await mkdir(src);
+    const fs = await import("node:fs");
+    const size = 4 * 1024 ** 3 + 4096 + 5;
+    const fd = fs.openSync(join(src, "huge"), "w");
+    fs.writeSync(fd, patternBytes(100, 1), 0, 100, 0);
+    fs.writeSync(fd, patternBytes(5000, 2), 0, 5000, size - 5000);
+    fs.closeSync(fd);
+    const image = await mkfs([src], { blockSize: 4096, size: 64 * 1024 * 1024, seed: "huge" });
+    const img = join(work, "huge.img");
+    await writeToFile(image.chunks(), img);
+    const f = await fsckProblems(img);
+    expect(f.problems, f.output).toEqual([]);
+    const stat = await execa("debugfs", ["-R", "stat /huge", img]);
+    expect(stat.stdout).toMatch(new RegExp(`Size: ${size}\\b`));
+    // 1 data block at the start, 2 at the end (5000 bytes across a block boundary), and their map blocks.
+    expect(stat.stdout).toMatch(/\(0\):\d+/);
+    expect(stat.stdout).toMatch(/TOTAL: [3-9]\b/);
+  }, 60_000);
+
   it("writes into a block device at an offset (a partition inside a big file)", async () => {
     if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
     const src = join(work, "small");
