@@ -180,7 +180,8 @@ export async function mkfs(
     let maxMtime = 0;
     walkNodes(root, (n) => {
       if (n.kind === "file") files.push(n);
-      if (n.mtime.seconds > maxMtime) maxMtime = n.mtime.seconds;
+      // Objects mkfs created share the createTime object: they do not count.
+      if (n.mtime !== createTime && n.mtime.seconds > maxMtime) maxMtime = n.mtime.seconds;
     });
     const buffer = new Uint8Array(1 << 20);
     for (const f of files) {

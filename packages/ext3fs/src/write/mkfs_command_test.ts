@@ -95,6 +95,30 @@ describe("ext3fs mkfs", () => {
     }
   });
 
+  it("is reproducible with --seed from a tar without a root entry (implicit directories)", async () => {
+    const tar = await bytesOf(
+      writeTar([
+        {
+          path: "a/b/c.txt",
+          type: "file",
+          mtime: 1_600_000_000,
+          body: new TextEncoder().encode("c"),
+          size: 1,
+        },
+      ]),
+    );
+    const runs: Uint8Array[] = [];
+    for (let i = 0; i < 2; i++) {
+      const io = memoryIo({ stdin: tar });
+      expect(await main(["mkfs", "-", "--blocks", "2048", "--seed", "tar", "-q"], io)).toBe(0);
+      runs.push(io.stdoutBytes());
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    expect(Buffer.from(runs[0] as Uint8Array).equals(Buffer.from(runs[1] as Uint8Array))).toBe(
+      true,
+    );
+  });
+
   it("reports a tree that does not fit before writing anything", async () => {
     const dir = join(work, "big");
     await mkdir(dir);
