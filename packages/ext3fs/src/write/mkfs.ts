@@ -8,6 +8,7 @@ import { emitFilesystem } from "./_emit.ts";
 import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
 import { addTarSource, Spool } from "./_tar_source_file.ts";
+import { applyDeviceTable } from "./device_table.ts";
 import {
   computeGeometry,
   defaultBlockSize,
@@ -51,6 +52,8 @@ export interface MkfsOptions {
   seed?: string;
   /** SOURCE_DATE_EPOCH: times are clamped to it and created objects get it. */
   sourceDateEpoch?: number;
+  /** A genext2fs/makedevs device table (its text), applied after the sources. */
+  deviceTable?: string;
   /** Owner of the root directory, as mke2fs -E root_owner. */
   rootOwner?: { uid: number; gid: number };
   /** Every file owned by 0:0 (genext2fs --squash-uids). */
@@ -170,6 +173,7 @@ export async function mkfs(
       if (s.kind === "tar") await addTarSource(root, readFile(s.path), s.path, spool, own);
       else await addTarSource(root, s.stream, s.label ?? "-", spool, own);
     }
+    if (options.deviceTable !== undefined) applyDeviceTable(root, options.deviceTable, createTime);
     if (options.rootOwner) {
       root.uid = options.rootOwner.uid;
       root.gid = options.rootOwner.gid;

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import {
   type CliIo,
   checkBinaryOutput,
@@ -27,6 +28,7 @@ interface MkfsFlags {
   seed?: string;
   output?: string;
   rootOwner?: string;
+  deviceTable?: string;
   squashOwners?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -88,6 +90,10 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
       "reproducible output: UUID, hash seed and times of created objects come from TEXT",
     )
     .option("--root-owner <uid:gid>", "owner of the root directory (as mke2fs -E root_owner)")
+    .option(
+      "-D, --device-table <file>",
+      "add or fix device nodes, directories and owners from a genext2fs device table",
+    )
     .option("--squash-owners", "make every file owned by 0:0 (as genext2fs --squash-uids)")
     .option("--squash-uids", "same as --squash-owners")
     .option(
@@ -142,6 +148,16 @@ Examples:
       if (flags.seed !== undefined) options.seed = flags.seed;
       if (flags.rootOwner !== undefined) options.rootOwner = ownerOption(flags.rootOwner);
       if (flags.squashOwners || flags.squashUids) options.squashOwners = true;
+      if (flags.deviceTable !== undefined) {
+        try {
+          options.deviceTable = readFileSync(flags.deviceTable, "utf8");
+        } catch (error) {
+          throw new ExitError(
+            `Cannot read device table ${flags.deviceTable}: ${(error as Error).message}`,
+            1,
+          );
+        }
+      }
       const sde = io.env.SOURCE_DATE_EPOCH;
       if (sde !== undefined && sde !== "") {
         if (!/^\d+$/.test(sde))

@@ -119,6 +119,48 @@ describe("ext3fs mkfs", () => {
     );
   });
 
+  it("applies a genext2fs device table (devices, ranges, owners) without root", async () => {
+    if (!(await haveTool("debugfs", "e2fsprogs"))) return;
+    const dir = join(work, "devtab");
+    await mkdir(dir);
+    await writeFile(join(dir, "owned-by-table"), "x\n");
+    const table = join(work, "devtab.txt");
+    await writeFile(
+      table,
+      [
+        "# name type mode uid gid major minor start inc count",
+        "/dev d 755 0 0 - - - - -",
+        "/dev/console c 600 0 5 5 1 - - -",
+        "/dev/tty c 620 0 5 4 0 0 1 4",
+        "/dev/sda b 660 0 6 8 0 - - -",
+        "/dev/initctl p 600 0 0 - - - - -",
+        "/owned-by-table f 4750 1234 4321 - - - - -",
+        "",
+      ].join("\n"),
+    );
+    const out = join(work, "devtab.img");
+    const io = memoryIo();
+    expect(
+      await main(["mkfs", dir, "-D", table, "--squash-owners", "-o", out, "-q"], io),
+      io.stderrText(),
+    ).toBe(0);
+    const f = await fsckProblems(out);
+    expect(f.problems, f.output).toEqual([]);
+    const stat = async (p: string) => (await execa("debugfs", ["-R", `stat ${p}`, out])).stdout;
+    expect(await stat("/dev/console")).toMatch(
+      /character special +Mode: +0600[\s\S]*Group: +5[\s\S]*05:01/,
+    );
+    expect(await stat("/dev/tty3")).toMatch(/04:03/);
+    expect(await stat("/dev/sda")).toMatch(/block special[\s\S]*08:00/);
+    expect(await stat("/dev/initctl")).toMatch(/Type: FIFO/);
+    expect(await stat("/owned-by-table")).toMatch(/Mode: +04750[\s\S]*User: +1234 +Group: +4321/);
+    const bad = join(work, "bad.txt");
+    await writeFile(bad, "/dev/x q 600 0 0 - - - - -\n");
+    const io2 = memoryIo();
+    expect(await main(["mkfs", dir, "-D", bad, "--blocks", "2048"], io2)).toBe(1);
+    expect(io2.stderrText()).toMatch(/Cannot use device table line 1: unknown type "q"/);
+  });
+
   it("reports a tree that does not fit before writing anything", async () => {
     const dir = join(work, "big");
     await mkdir(dir);

@@ -5,6 +5,7 @@
  */
 
 export { MkfsPlanError } from "./_plan.ts";
+export * from "./device_table.ts";
 export * from "./geometry.ts";
 export * from "./mkfs.ts";
 export * from "./tree.ts";
