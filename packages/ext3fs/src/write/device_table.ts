@@ -73,7 +73,7 @@ export function applyDeviceTable(root: FsNode, text: string, time: Timestamp): v
       const parts = splitPath(encoder.encode(p));
       if (kind === "file") {
         const node = lookupNode(root, parts);
-        if (!node || node.kind !== "file")
+        if (node?.kind !== "file")
           throw new DeviceTableError(`${p} is not a regular file in the tree`, lineNo);
         Object.assign(node, { perm: perm & 0o7777, uid, gid });
         return;
