@@ -8,7 +8,9 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
 /** The `ext3fs` command line: `mkfs` writes filesystems, the rest read them. */
 export function main(args: string[], io: CliIo): Promise<number> {
   const program = createProgram("ext3fs", version, io);
-  program.description("Make and read ext2/ext3 filesystems as files and streams, without root or loop devices.");
+  program.description(
+    "Make and read ext2/ext3 filesystems as files and streams, without root or loop devices.",
+  );
   addMkfsCommand(program, io);
   addReadCommands(program, io);
   return runProgram(program, args, io);

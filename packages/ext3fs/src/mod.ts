@@ -3,8 +3,16 @@
  * directories and tar archives; the reader opens images (bare or inside a disk
  * image) for ls, cat, stat, extract and check.
  *
+ * @example Usage
+ * ```ts
+ * import { mkfs } from "@bigfile/ext3fs";
+ * import { writeToFile } from "@bigfile/blockdev";
+ * const image = await mkfs(["rootfs/"], { blocks: 4040316, seed: "v1" });
+ * await writeToFile(image.chunks({ reuseBuffers: true }), "part.img");
+ * ```
+ *
  * @module
  */
 export * from "./format/mod.ts";
-export * from "./write/mod.ts";
 export * from "./read/mod.ts";
+export * from "./write/mod.ts";
