@@ -134,6 +134,22 @@ describe("geometry matches mke2fs", () => {
     expect(Object.keys(a).length).toBeGreaterThan(15);
     expect(b).toEqual(a);
     expect((await stat(ours)).size).toBe(image.size);
+    // For an empty tree the whole layout is mke2fs's: every group's metadata,
+    // free ranges and counts, and the blocks of the root, resize inode,
+    // journal and lost+found.
+    const full = async (img: string) =>
+      (await execa("dumpe2fs", [img], { reject: false })).stdout
+        .split("\n")
+        .filter((l) => !/UUID|time|created|checked|Hash Seed|Journal checksum/.test(l));
+    expect(await full(ours)).toEqual(await full(theirs));
+    for (const ino of [2, 7, 8, 11]) {
+      const blocks = async (img: string) =>
+        (await execa("debugfs", ["-R", `stat <${ino}>`, img], { reject: false })).stdout.replace(
+          /^[\s\S]*BLOCKS:/,
+          "",
+        );
+      expect(await blocks(ours), `inode ${ino}`).toBe(await blocks(theirs));
+    }
     const f = await fsckProblems(ours);
     expect(f.problems, f.output).toEqual([]);
     expect(f.exitCode).toBe(0);
