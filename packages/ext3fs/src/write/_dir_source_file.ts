@@ -126,7 +126,11 @@ export function addDirectorySource(
         node.target = new Uint8Array(readlinkSync(childPath, { encoding: "buffer" }));
       if (kind === "file") {
         node.content = new FileContent(childPath);
-        if (st.blocks * 512n < st.size) node.maybeSparse = true;
+        // No blocks at all for a file of 1 MiB or more: all holes (no inline
+        // data is that big), no need to read it. Otherwise fewer allocated
+        // bytes than the size: read it once to find its holes.
+        if (st.blocks === 0n && st.size >= 1n << 20n) node.dataRuns = [];
+        else if (st.blocks * 512n < st.size) node.maybeSparse = true;
         files.push(node);
       }
       if (kind !== "dir" && st.nlink > 1n) links.set(`${st.dev}:${st.ino}`, node);

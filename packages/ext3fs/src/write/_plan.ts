@@ -371,7 +371,9 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     }
     links[ino] = linkCount[ino] ?? 1;
     if ((links[ino] as number) > 65000) {
-      throw new MkfsPlanError(`Cannot store a file with ${links[ino]} hard links: ext3 allows 65000`);
+      throw new MkfsPlanError(
+        `Cannot store a file with ${links[ino]} hard links: ext3 allows 65000`,
+      );
     }
     if (node.kind === "file") {
       const presence = presenceFor(node, bs);

@@ -110,6 +110,25 @@ describe("mkfs sources and sinks", () => {
     expect(stat.stdout).toMatch(/TOTAL: [3-9]\b/);
   }, 60_000);
 
+  it("stores a fully sparse 10 GiB file without reading it", async () => {
+    if (!(await haveTool("debugfs", "e2fsprogs"))) return;
+    const src = join(work, "allholes");
+    await mkdir(src);
+    const { truncate } = await import("node:fs/promises");
+    await writeFile(join(src, "disk.raw"), "");
+    await truncate(join(src, "disk.raw"), 10 * 1024 ** 3);
+    const started = Date.now();
+    const image = await mkfs([src], { blockSize: 4096, size: 32 * 1024 * 1024, seed: "holes" });
+    expect(Date.now() - started).toBeLessThan(3000);
+    const img = join(work, "allholes.img");
+    await writeToFile(image.chunks(), img);
+    const f = await fsckProblems(img);
+    expect(f.problems, f.output).toEqual([]);
+    const stat = await execa("debugfs", ["-R", "stat /disk.raw", img]);
+    expect(stat.stdout).toMatch(/Size: 10737418240\b/);
+    expect(stat.stdout).toMatch(/Blockcount: 0\b/);
+  });
+
   it("writes into a block device at an offset (a partition inside a big file)", async () => {
     if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
     const src = join(work, "small");
