@@ -185,7 +185,9 @@ export async function mkfs(
     walkNodes(root, (n) => {
       if (n.kind === "file") files.push(n);
       // Objects mkfs created share the createTime object: they do not count.
-      if (n.mtime !== createTime && n.mtime.seconds > maxMtime) maxMtime = n.mtime.seconds;
+      // Future times are ignored, so the choice does not depend on the clock.
+      const m = n.mtime.seconds;
+      if (n.mtime !== createTime && m > maxMtime && m <= nowSeconds) maxMtime = m;
     });
     const buffer = new Uint8Array(1 << 20);
     for (const f of files) {
@@ -198,8 +200,7 @@ export async function mkfs(
         }
       }
     }
-    if (options.seed !== undefined && sde === undefined)
-      createTime.seconds = Math.min(maxMtime, nowSeconds);
+    if (options.seed !== undefined && sde === undefined) createTime.seconds = maxMtime;
 
     let lf = root.children?.get("lost+found");
     if (lf?.kind !== "dir") {
