@@ -91,6 +91,14 @@ export function makeTortureTree(dir: string, bigDir = 3000): void {
   linkSync(join(dir, "hard", "a"), join(links, "hard-b"));
   linkSync(join(dir, "hard", "a"), join(dir, "hard-c"));
   execFileSync("mkfifo", [join(dir, "fifo")]);
+  try {
+    // A Unix socket file (bind leaves it behind); skipped where python3 is missing.
+    execFileSync("python3", [
+      "-c",
+      "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+      join(dir, "socket"),
+    ]);
+  } catch {}
   const modes = join(dir, "modes");
   mkdirSync(modes);
   for (const mode of [0o4755, 0o2755, 0o1777, 0o000, 0o777, 0o6711]) {

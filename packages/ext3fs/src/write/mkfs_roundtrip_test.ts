@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -122,6 +122,8 @@ describe("mkfs round trip through debugfs", () => {
       );
       expect(await stat(img, "/dev/big")).toMatch(/major\/minor number: 300:70000/);
       expect(await stat(img, "/fifo")).toMatch(/Type: FIFO/);
+      if (existsSync(join(tree, "socket")))
+        expect(await stat(img, "/socket")).toMatch(/Type: socket/);
       expect(await stat(img, "/dev/fifo")).toMatch(/Type: FIFO +Mode: +0644/);
       const owned = await stat(img, "/owned");
       expect(owned).toMatch(/User: +1000 +Group: +100 /);
