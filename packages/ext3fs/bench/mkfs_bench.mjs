@@ -4,7 +4,10 @@
 // shared, so CPU time is the fairer comparison), their ratios to mke2fs, peak
 // RSS (from /usr/bin/time -v) and allocated bytes of the image. Not run by tests.
 //
-//   pnpm bench                      synthetic tree (+ /work/.cache/debian-root if present)
+//   pnpm bench                      synthetic tree + the Debian root fixture
+//                                   (<repo>/.cache/fixtures/debian-bookworm-minbase, made by
+//                                   `node test/scripts/build-fixtures.mjs --rootfs`;
+//                                   BIGFILE_DEBIAN_ROOT overrides)
 //   BENCH_FILES=100000 pnpm bench   more small files
 //   BENCH_TREE=/some/root pnpm bench
 import { execFileSync, spawnSync } from "node:child_process";
@@ -154,16 +157,20 @@ try {
     execFileSync("du", ["-sk", "--apparent-size", synthetic], { encoding: "utf8" }).split("\t")[0],
   );
   bench("synthetic", synthetic, Math.max(4 * 1024 * 1024, du * 2));
-  const roots = [process.env.BENCH_TREE, "/work/.cache/debian-root"].filter(
-    (p) => p && existsSync(p),
-  );
+  const debianRoot =
+    process.env.BIGFILE_DEBIAN_ROOT ??
+    join(
+      process.env.BIGFILE_FIXTURES_DIR ?? join(here, "..", "..", "..", ".cache", "fixtures"),
+      "debian-bookworm-minbase",
+    );
+  const roots = [process.env.BENCH_TREE, debianRoot].filter((p) => p && existsSync(p));
   for (const root of roots) {
     const size = Number(execFileSync("du", ["-sk", root], { encoding: "utf8" }).split("\t")[0]);
     bench("debian root", root, Math.max(1024 * 1024, size * 3));
   }
   if (roots.length === 0) {
     console.log(
-      "\n(no Debian root: create one with `debootstrap --variant=minbase stable /work/.cache/debian-root` to bench it)",
+      `\n(no Debian root at ${debianRoot}: build it with \`node test/scripts/build-fixtures.mjs --rootfs\` to bench it)`,
     );
   }
 } finally {

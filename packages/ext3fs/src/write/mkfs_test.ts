@@ -1,13 +1,15 @@
-import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeToFile } from "@bigfile/blockdev";
+import { FileDevice, writeToFile } from "@bigfile/blockdev";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
+import { describeImage, describeSource, expectSameTree } from "../read/_tree_test_util.ts";
+import { FilesystemReader } from "../read/filesystem_reader.ts";
+import { debianRootPath, haveDebianRoot } from "./_debian_root_test_util.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";
 import { makeTortureTree, tortureTar } from "./_test_tree.ts";
-import { haveTool } from "./_tools_test_util.ts";
 import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
 
 let work = "";
@@ -97,21 +99,26 @@ describe("hash-indexed directories", () => {
 });
 
 describe("mkfs of a real Debian root", () => {
-  const root = process.env.BIGFILE_DEBIAN_ROOT ?? "/work/.cache/debian-root";
-  it("debootstrap --variant=minbase tree: e2fsck -fn is clean (ext3, 4 KiB and 1 KiB blocks)", async () => {
-    if (!existsSync(root)) {
-      console.warn(
-        `SKIPPED: no Debian root at ${root} (make one with \`debootstrap --variant=minbase stable ${root}\`, or set BIGFILE_DEBIAN_ROOT)`,
-      );
-      return;
-    }
+  const root = debianRootPath();
+  it("debootstrap --variant=minbase tree: e2fsck -fn is clean and the tree reads back (ext3, 4 KiB and 1 KiB blocks)", async () => {
+    if (!haveDebianRoot(root)) return;
     if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
+    const source = describeSource(root);
+    expect(source.size).toBeGreaterThan(1000);
     for (const blockSize of [4096, 1024]) {
       const img = await build(`debian-${blockSize}`, [root], { blockSize, seed: "debian" });
       const f = await fsckProblems(img);
       expect(f.problems, f.output).toEqual([]);
       expect(f.exitCode).toBe(0);
+      const device = await FileDevice.open(img, { readOnly: true });
+      try {
+        const facts = await describeImage(await FilesystemReader.open(device));
+        facts.delete("/lost+found");
+        expectSameTree(facts, source);
+      } finally {
+        await device.close();
+      }
       await rm(img);
     }
-  }, 120_000);
+  }, 180_000);
 });
