@@ -33,6 +33,11 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   gzip: "gzip",
   dpkg: "dpkg",
   "apt-get": "apt",
+  tar: "tar",
+  fdisk: "fdisk",
+  setcap: "libcap2-bin",
+  getcap: "libcap2-bin",
+  dd: "coreutils",
 };
 
 /** The tools every boot test needs (QEMU plus what builds the fixtures). */
@@ -177,6 +182,14 @@ export function haveTools(tools: readonly ToolSpec[]): boolean {
   if (isCI()) throw new Error(`Real-system tier cannot run in CI: ${message}`);
   warnSkip(message);
   return false;
+}
+
+/**
+ * {@link haveTools} for one tool, for tests that check as they go:
+ * `if (!haveTool("mke2fs")) return;`.
+ */
+export function haveTool(name: string, debianPackage?: string): boolean {
+  return haveTools([debianPackage ? [name, debianPackage] : name]);
 }
 
 /**

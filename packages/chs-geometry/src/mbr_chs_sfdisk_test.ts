@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { haveTool } from "./_test_tools.ts";
+import { haveTool } from "../../../test/harness/tools.ts";
 import { lbaToMbrChsBytes } from "./mbr_chs.ts";
 
 const hasSfdisk = await haveTool("sfdisk", "fdisk");

@@ -1,21 +1,7 @@
-// Finding the real tools tests compare against: missing in CI is a failure, elsewhere a loud skip.
+// Small test helpers: scratch directories, sparse files, reads at offsets, a seeded RNG.
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execa } from "execa";
-
-/**
- * Whether `tool` runs here. Outside CI a missing tool prints a warning naming
- * its Debian package and the caller skips; in CI (`process.env.CI`) the caller
- * must not skip, so this returns true and the tests fail on their own.
- */
-export async function haveTool(tool: string, debianPackage: string): Promise<boolean> {
-  const result = await execa(tool, ["--version"], { reject: false });
-  if (result.exitCode === 0) return true;
-  if (process.env.CI) return true;
-  console.warn(`SKIPPING tests that need '${tool}': install the Debian package '${debianPackage}'`);
-  return false;
-}
 
 /** A scratch directory removed by the returned cleanup function. */
 export function scratchDir(prefix: string): { dir: string; cleanup: () => void } {

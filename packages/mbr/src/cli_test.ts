@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
-import { haveTool, readAt, scratchDir, sparseFile } from "./_test_tools.ts";
+import { haveTool } from "../../../test/harness/tools.ts";
+import { readAt, scratchDir, sparseFile } from "./_test_tools.ts";
 import { main } from "./cli.ts";
 import { encodeTable } from "./encode_table.ts";
 

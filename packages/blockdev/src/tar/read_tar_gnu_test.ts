@@ -5,13 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bytesOf, hasTool } from "./_test_tools.ts";
+import { haveTool } from "../../../../test/harness/tools.ts";
+import { collectBytes as bytesOf } from "../collect_bytes.ts";
 import { readTar } from "./read_tar.ts";
 import type { TarEntry, TarHeader } from "./tar_header.ts";
 
-const haveTar = await hasTool("tar", "tar");
+const haveTar = haveTool("tar", "tar");
 // Sets the xattr that --format=pax must carry (Node has no xattr API).
-const havePython = haveTar && (await hasTool("python3", "python3"));
+const havePython = haveTar && haveTool("python3", "python3");
 let root = "";
 
 async function sh(cmd: string, args: string[]): Promise<void> {
@@ -239,7 +240,7 @@ describe.skipIf(!haveTar)("readTar on archives made by GNU tar", () => {
   }
 });
 
-const haveBusybox = haveTar && (await hasTool("busybox", "busybox-static", ["true"]));
+const haveBusybox = haveTar && haveTool("busybox", "busybox-static");
 
 describe.skipIf(!haveBusybox)("readTar on archives made by busybox tar", () => {
   it("reads every member as GNU tar lists it", async () => {

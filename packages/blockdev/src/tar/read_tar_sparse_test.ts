@@ -6,11 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
 import { zeroChunks } from "../zeros.ts";
-import { hasTool } from "./_test_tools.ts";
 import { readTar } from "./read_tar.ts";
 
-const haveTar = await hasTool("tar", "tar");
+const haveTar = haveTool("tar", "tar");
 let root = "";
 const BIG = 9 * 2 ** 30 + 5;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { collectBytes as bytesOf } from "../collect_bytes.ts";
 import {
   BLOCK,
   checksums,
@@ -9,7 +10,7 @@ import {
   putChecksum,
   putOctal,
 } from "./_tar_format.ts";
-import { bytesOf, chunked } from "./_test_tools.ts";
+import { chunked } from "./_test_tools.ts";
 import { readTar } from "./read_tar.ts";
 import type { TarEntry, TarWriteEntry } from "./tar_header.ts";
 import { TarSyntaxError, TarUnsafePathError } from "./tar_syntax_error.ts";

@@ -6,8 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
+import { collectBytes as bytesOf } from "../collect_bytes.ts";
 import { BLOCK, encoder, putBytes, putChecksum, putOctal } from "./_tar_format.ts";
-import { bytesOf, chunked, hasTool } from "./_test_tools.ts";
+import { chunked } from "./_test_tools.ts";
 import { readTar } from "./read_tar.ts";
 import { TarSyntaxError } from "./tar_syntax_error.ts";
 import { writeTar } from "./write_tar.ts";
@@ -132,7 +134,7 @@ describe("readTar fuzz", () => {
   }, 60_000);
 
   it("gives typed errors for mutated archives made by GNU tar", async () => {
-    if (!(await hasTool("tar", "tar"))) return;
+    if (!haveTool("tar", "tar")) return;
     const dir = await mkdtemp(join(tmpdir(), "tar-fuzz-"));
     try {
       await execa("mkdir", ["-p", join(dir, "t", "d".repeat(120))]);

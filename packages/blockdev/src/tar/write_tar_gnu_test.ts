@@ -5,14 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
+import { collectBytes as bytesOf } from "../collect_bytes.ts";
 import { zeroChunks } from "../zeros.ts";
-import { bytesOf, hasTool } from "./_test_tools.ts";
 import type { TarWriteEntry } from "./tar_header.ts";
 import { writeTar } from "./write_tar.ts";
 
-const haveTar = await hasTool("tar", "tar");
+const haveTar = haveTool("tar", "tar");
 // Reads the extracted xattr (Node has no xattr API).
-const havePython = haveTar && (await hasTool("python3", "python3"));
+const havePython = haveTar && haveTool("python3", "python3");
 let root = "";
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { collectBytes as bytesOf } from "../collect_bytes.ts";
 import { zeroChunks } from "../zeros.ts";
 import { BLOCK, encoder } from "./_tar_format.ts";
-import { bytesOf } from "./_test_tools.ts";
 import { readTar } from "./read_tar.ts";
 import type { TarEntry } from "./tar_header.ts";
 import { writeTar } from "./write_tar.ts";

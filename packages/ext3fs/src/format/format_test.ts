@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { haveTool } from "../write/_tools_test_util.ts";
+import { haveTool } from "../../../../test/harness/tools.ts";
 import { decodeDirBlock } from "./dir_entry.ts";
 import { decodeGroupDescriptor, encodeGroupDescriptor } from "./group_descriptor.ts";
 import { decodeInode, encodeInode } from "./inode.ts";

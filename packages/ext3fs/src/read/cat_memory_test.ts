@@ -14,8 +14,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTools } from "../../../../test/harness/tools.ts";
 import { mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
-import { haveTools } from "./_tools_test_util.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, "../../bin/ext3fs.js");
@@ -32,7 +32,7 @@ async function sha256(stream: AsyncIterable<Uint8Array>): Promise<{ hash: string
   return { hash: hash.digest("hex"), bytes };
 }
 
-const canRun = haveTools("mke2fs");
+const canRun = haveTools(["mke2fs"]);
 
 describe.skipIf(!canRun)("ext3fs cat streams with bounded memory", () => {
   const tmp = scratch("ext3fs-cat-");

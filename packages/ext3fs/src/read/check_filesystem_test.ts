@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { FileDevice } from "@bigfile/blockdev";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTools } from "../../../../test/harness/tools.ts";
 import { debugfs, makeTree, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
-import { haveTools } from "./_tools_test_util.ts";
 import { describeImage, describeSource, expectSameTree } from "./_tree_test_util.ts";
 import { checkFilesystem } from "./check_filesystem.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
@@ -41,7 +41,7 @@ async function poke(image: string, offset: number, bytes: number[]): Promise<voi
   }
 }
 
-const canRun = haveTools("mke2fs", "debugfs", "e2fsck");
+const canRun = haveTools(["mke2fs", "debugfs", "e2fsck"]);
 
 describe.skipIf(!canRun)("checkFilesystem", () => {
   const tmp = scratch();

@@ -2,14 +2,14 @@ import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { FileDevice } from "@bigfile/blockdev";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTools } from "../../../../test/harness/tools.ts";
 import { debugfs, isRoot, makeTree, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
-import { haveTools } from "./_tools_test_util.ts";
 import { describeImage, describeSource, expectSameTree } from "./_tree_test_util.ts";
 import { checkFilesystem } from "./check_filesystem.ts";
 import { ExtPathError } from "./errors.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
 
-const canRun = haveTools("mke2fs", "debugfs");
+const canRun = haveTools(["mke2fs", "debugfs"]);
 
 describe.skipIf(!canRun)("FilesystemReader on mke2fs -d images", () => {
   const tmp = scratch();

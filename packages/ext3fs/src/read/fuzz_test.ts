@@ -6,9 +6,9 @@ import { DeviceRangeError, MemoryDevice } from "@bigfile/blockdev";
 import type { CliIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTools } from "../../../../test/harness/tools.ts";
 import { main } from "../cli.ts";
 import { debugfs, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
-import { haveTools } from "./_tools_test_util.ts";
 import { checkFilesystem } from "./check_filesystem.ts";
 import { ExtCorruptionError, ExtPathError, ExtUnsupportedError } from "./errors.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
@@ -156,7 +156,7 @@ function cappedIo(cap: number): CliIo & { stderrText(): string } {
   return io;
 }
 
-const canRun = haveTools("mke2fs", "debugfs", "python3");
+const canRun = haveTools(["mke2fs", "debugfs", "python3"]);
 
 describe.skipIf(!canRun)(
   "fuzz: mutated images end in a clear error, never a hang or a crash",

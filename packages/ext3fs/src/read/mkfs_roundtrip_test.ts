@@ -3,9 +3,9 @@ import { FileDevice } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTools } from "../../../../test/harness/tools.ts";
 import { main } from "../cli.ts";
 import { makeTree, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
-import { haveTools } from "./_tools_test_util.ts";
 import { describeImage, describeSource, expectSameTree } from "./_tree_test_util.ts";
 import { checkFilesystem } from "./check_filesystem.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
@@ -28,7 +28,7 @@ async function readBack(image: string) {
   }
 }
 
-const canRun = haveTools("mke2fs", "e2fsck");
+const canRun = haveTools(["mke2fs", "e2fsck"]);
 
 describe.skipIf(!canRun)("reading what ext3fs mkfs writes", () => {
   const tmp = scratch("ext3fs-mkfs-read-");

@@ -5,9 +5,9 @@ import { FileDevice, MemoryDevice } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTools } from "../../../../test/harness/tools.ts";
 import { main } from "../cli.ts";
 import { debugfs, isRoot, makeTree, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";
-import { haveTools } from "./_tools_test_util.ts";
 import { describeImage, describeSource, expectSameTree } from "./_tree_test_util.ts";
 import { FilesystemReader } from "./filesystem_reader.ts";
 
@@ -28,7 +28,7 @@ async function dumpe2fs(image: string): Promise<Map<string, string>> {
   return out;
 }
 
-const canRun = haveTools(
+const canRun = haveTools([
   "mke2fs",
   "debugfs",
   "dumpe2fs",
@@ -37,7 +37,7 @@ const canRun = haveTools(
   "sfdisk",
   "python3",
   "setcap",
-);
+]);
 
 describe.skipIf(!canRun)("ext3fs read commands", () => {
   const tmp = scratch();

@@ -1,7 +1,7 @@
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
 import { halfMd4Hash } from "./_htree.ts";
-import { haveTool } from "./_tools_test_util.ts";
 
 describe("halfMd4Hash", () => {
   it("agrees with debugfs dx_hash (with and without a seed, ASCII, UTF-8, long names)", async () => {

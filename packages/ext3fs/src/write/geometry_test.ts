@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { writeToFile } from "@bigfile/blockdev";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";
-import { haveTool } from "./_tools_test_util.ts";
 import { computeGeometry, groupHasSuper } from "./geometry.ts";
 import { type MkfsOptions, mkfs } from "./mkfs.ts";
 

@@ -6,10 +6,10 @@ import { writeTar } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
 import { main } from "../cli.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";
 import { patternBytes, tortureTar } from "./_test_tree.ts";
-import { haveTool } from "./_tools_test_util.ts";
 
 let work = "";
 beforeAll(async () => {

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { writeToFile } from "@bigfile/blockdev";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
 import { makeTortureTree, tortureTar } from "./_test_tree.ts";
-import { haveTool } from "./_tools_test_util.ts";
 import { mkfs } from "./mkfs.ts";
 
 let work = "";

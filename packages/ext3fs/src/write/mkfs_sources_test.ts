@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { FileDevice, readFile, writeToFile } from "@bigfile/blockdev";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";
 import { patternBytes } from "./_test_tree.ts";
-import { haveTool } from "./_tools_test_util.ts";
 import { mkfs, writeImageToDevice } from "./mkfs.ts";
 
 let work = "";
