@@ -81,6 +81,14 @@ export interface Superblock {
   checksumSeed: number;
   encoding: number;
   encodingFlags: number;
+  /** Quota inodes (0 = none). */
+  usrQuotaInum: number;
+  grpQuotaInum: number;
+  prjQuotaInum: number;
+  /** sparse_super2: the two groups holding backups (0 = none). */
+  backupBgs: [number, number];
+  /** orphan_file feature: the orphan file's inode (0 = none). */
+  orphanFileInum: number;
   checksum: number;
 }
 
@@ -162,6 +170,11 @@ export function emptySuperblock(): Superblock {
     checksumSeed: 0,
     encoding: 0,
     encodingFlags: 0,
+    usrQuotaInum: 0,
+    grpQuotaInum: 0,
+    prjQuotaInum: 0,
+    backupBgs: [0, 0],
+    orphanFileInum: 0,
     checksum: 0,
   };
 }
@@ -276,6 +289,11 @@ export function decodeSuperblock(bytes: Uint8Array): Superblock {
     checksumSeed: u32(0x270),
     encoding: u16(0x27c),
     encodingFlags: u16(0x27e),
+    usrQuotaInum: u32(0x240),
+    grpQuotaInum: u32(0x244),
+    prjQuotaInum: u32(0x26c),
+    backupBgs: [u32(0x24c), u32(0x250)],
+    orphanFileInum: u32(0x280),
     checksum: u32(0x3fc),
   };
 }
@@ -377,6 +395,12 @@ export function encodeSuperblock(sb: Superblock, into?: Uint8Array): Uint8Array 
   w32(0x270, sb.checksumSeed);
   w16(0x27c, sb.encoding);
   w16(0x27e, sb.encodingFlags);
+  w32(0x240, sb.usrQuotaInum);
+  w32(0x244, sb.grpQuotaInum);
+  w32(0x26c, sb.prjQuotaInum);
+  w32(0x24c, sb.backupBgs[0]);
+  w32(0x250, sb.backupBgs[1]);
+  w32(0x280, sb.orphanFileInum);
   w32(0x3fc, sb.checksum);
   return bytes;
 }

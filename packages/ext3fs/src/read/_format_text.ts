@@ -109,8 +109,8 @@ export function infoObject(fs: FilesystemReader): Record<string, unknown> {
           : "journal_data_writeback",
     );
   const out: Record<string, unknown> = {
-    volumeName: sb.volumeName,
-    lastMountedOn: sb.lastMounted,
+    volumeName: nameText(sb.volumeName),
+    lastMountedOn: nameText(sb.lastMounted),
     uuid: formatUuid(sb.uuid),
     magic: sb.magic,
     revision: sb.revLevel,
@@ -122,7 +122,7 @@ export function infoObject(fs: FilesystemReader): Record<string, unknown> {
     osType: OS[sb.creatorOs] ?? `unknown (${sb.creatorOs})`,
     inodeCount: sb.inodesCount,
     blockCount: sb.blocksCount,
-    reservedBlockCount: sb.reservedBlocksCount,
+    reservedBlockCount: sb.rBlocksCount,
     freeBlocks: sb.freeBlocksCount,
     freeInodes: sb.freeInodesCount,
     firstBlock: sb.firstDataBlock,
@@ -134,12 +134,12 @@ export function infoObject(fs: FilesystemReader): Record<string, unknown> {
     inodeBlocksPerGroup: Math.ceil((sb.inodesPerGroup * sb.inodeSize) / sb.blockSize),
     groups: groupCount(sb),
     created: sb.mkfsTime,
-    lastMountTime: sb.mountTime,
-    lastWriteTime: sb.writeTime,
-    mountCount: sb.mountCount,
-    maximumMountCount: sb.maxMountCount,
-    lastChecked: sb.lastCheck,
-    checkInterval: sb.checkInterval,
+    lastMountTime: sb.mtime,
+    lastWriteTime: sb.wtime,
+    mountCount: sb.mntCount,
+    maximumMountCount: sb.maxMntCount,
+    lastChecked: sb.lastcheck,
+    checkInterval: sb.checkinterval,
     reservedBlocksUid: sb.defResuid,
     reservedBlocksGid: sb.defResgid,
     firstInode: sb.firstIno,
@@ -148,7 +148,7 @@ export function infoObject(fs: FilesystemReader): Record<string, unknown> {
     desiredExtraIsize: sb.wantExtraIsize,
     journalInode: sb.journalInum,
     defaultDirectoryHash: HASH[sb.defHashVersion] ?? String(sb.defHashVersion),
-    directoryHashSeed: formatUuid(sb.hashSeed),
+    directoryHashSeed: formatUuid(hashSeedBytes(sb.hashSeed)),
   };
   if (journal) {
     out.journal = {
@@ -174,8 +174,8 @@ export function infoText(fs: FilesystemReader): string {
   const i = infoObject(fs);
   const sb = fs.superblock;
   const rows: [string, string | number][] = [
-    ["Filesystem volume name", sb.volumeName || "<none>"],
-    ["Last mounted on", sb.lastMounted || "<not available>"],
+    ["Filesystem volume name", nameText(sb.volumeName) || "<none>"],
+    ["Last mounted on", nameText(sb.lastMounted) || "<not available>"],
     ["Filesystem UUID", i.uuid as string],
     ["Filesystem magic number", `0x${sb.magic.toString(16).toUpperCase()}`],
     ["Filesystem revision #", `${sb.revLevel} (${sb.revLevel === 0 ? "original" : "dynamic"})`],
@@ -187,7 +187,7 @@ export function infoText(fs: FilesystemReader): string {
     ["Filesystem OS type", i.osType as string],
     ["Inode count", sb.inodesCount],
     ["Block count", sb.blocksCount],
-    ["Reserved block count", sb.reservedBlocksCount],
+    ["Reserved block count", sb.rBlocksCount],
     ["Free blocks", sb.freeBlocksCount],
     ["Free inodes", sb.freeInodesCount],
     ["First block", sb.firstDataBlock],
@@ -205,14 +205,14 @@ export function infoText(fs: FilesystemReader): string {
       ? [["Flex block group size", 2 ** sb.logGroupsPerFlex] as [string, number]]
       : []),
     ["Filesystem created", ctimeText(sb.mkfsTime)],
-    ["Last mount time", ctimeText(sb.mountTime)],
-    ["Last write time", ctimeText(sb.writeTime)],
-    ["Mount count", sb.mountCount],
-    ["Maximum mount count", sb.maxMountCount],
-    ["Last checked", ctimeText(sb.lastCheck)],
+    ["Last mount time", ctimeText(sb.mtime)],
+    ["Last write time", ctimeText(sb.wtime)],
+    ["Mount count", sb.mntCount],
+    ["Maximum mount count", sb.maxMntCount],
+    ["Last checked", ctimeText(sb.lastcheck)],
     [
       "Check interval",
-      `${sb.checkInterval} (${sb.checkInterval === 0 ? "<none>" : `${sb.checkInterval} seconds`})`,
+      `${sb.checkinterval} (${sb.checkinterval === 0 ? "<none>" : `${sb.checkinterval} seconds`})`,
     ],
     ["Reserved blocks uid", sb.defResuid],
     ["Reserved blocks gid", sb.defResgid],
@@ -249,4 +249,17 @@ export function longLine(name: string, st: ReaderStat, target?: string): string 
     : d.toISOString().slice(0, 16).replace("T", " ");
   const size = st.rdev ? `${st.rdev.major}, ${st.rdev.minor}` : String(st.size);
   return `${modeString(st.type, st.mode)} ${String(st.links).padStart(3)} ${String(st.uid).padStart(5)} ${String(st.gid).padStart(5)} ${size.padStart(10)} ${when} ${name}${target !== undefined ? ` -> ${target}` : ""}`;
+}
+
+/** A NUL-trimmed name field as text (UTF-8, as e2fsprogs prints it). */
+function nameText(bytes: Uint8Array): string {
+  return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+}
+
+/** The hash seed's four little-endian words back as its 16 bytes. */
+function hashSeedBytes(words: Uint32Array): Uint8Array {
+  const bytes = new Uint8Array(16);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < 4; i++) view.setUint32(i * 4, words[i] ?? 0, true);
+  return bytes;
 }
