@@ -48,12 +48,6 @@ export function guidText(b: Uint8Array): string {
   return `${le([3, 2, 1, 0])}-${le([5, 4])}-${le([7, 6])}-${le([8, 9])}-${le([10, 11, 12, 13, 14, 15])}`.toUpperCase();
 }
 
-/** Whether a sector 0 is a protective (or hybrid) MBR: some entry has type 0xEE. */
-export function hasProtectiveEntry(sector0: Uint8Array): boolean {
-  for (let i = 0; i < 4; i++) if (sector0[0x1be + 16 * i + 4] === 0xee) return true;
-  return false;
-}
-
 /** Reads the primary GPT at LBA 1; throws {@linkcode GrubInstallError} if it is damaged. */
 export async function readGpt(reader: ByteReader): Promise<Gpt> {
   const header = await reader.read(512, 512);

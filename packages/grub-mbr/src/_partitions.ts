@@ -1,97 +1,106 @@
-// A private MBR reader: what grub-mbr needs of the table (primary entries,
-// the logical chain, boot flags). To be replaced by @bigfile/mbr's parser.
+// What GRUB checks of a DOS partition table, on top of @bigfile/mbr's parser:
+// boot flags of 0x00/0x80 only (all four entries of sector 0 and of every EBR,
+// links included), EBR signatures, and type 0 as "empty" (GRUB's test, where
+// sfdisk tests the size).
 
-import { type ByteReader, hex, u32 } from "./_reader.ts";
+import {
+  type MbrEntry,
+  type MbrSector,
+  type Partition,
+  PartitionTableError,
+  parseMbr,
+  readPartitions,
+  type SectorReader,
+} from "@bigfile/mbr";
+import { type ByteReader, hex } from "./_reader.ts";
 import { GrubInstallError } from "./grub_install_error.ts";
 
-/** One non-empty table entry, with its absolute start. */
-export interface MbrEntry {
-  /** 1-4 primary, 5+ logical. */
-  number: number;
-  type: number;
-  bootFlag: number;
-  start: number;
-  sectors: number;
-  /** Offset of the 16-byte entry in the image. */
-  entryOffset: number;
-}
-
-const EXTENDED = new Set([0x05, 0x0f, 0x85]);
-
-/** Whether `type` is an extended-partition container. */
-export function isExtended(type: number): boolean {
-  return EXTENDED.has(type);
-}
-
-/** The four primary entries of a sector 0 that ends in 0x55AA (empty ones skipped). */
-export function primaryEntries(sector0: Uint8Array): MbrEntry[] {
-  const out: MbrEntry[] = [];
-  for (let i = 0; i < 4; i++) {
-    const at = 0x1be + 16 * i;
-    const type = sector0[at + 4] as number;
-    if (type === 0) continue;
-    out.push({
-      number: i + 1,
-      type,
-      bootFlag: sector0[at] as number,
-      start: u32(sector0, at + 8),
-      sectors: u32(sector0, at + 12),
-      entryOffset: at,
-    });
+/** Sector 0 or an EBR decoded, or undefined when it does not end with 0x55AA. */
+export function parseTableSector(sector0: Uint8Array): MbrSector | undefined {
+  try {
+    return parseMbr(sector0);
+  } catch (error) {
+    if (error instanceof PartitionTableError && error.code === "bad-signature") return undefined;
+    throw error;
   }
-  return out;
 }
 
-/** Throws GRUB's "bad boot flag" refusal for an entry whose flag is neither 0x00 nor 0x80. */
-export function checkBootFlags(entries: MbrEntry[], where: string): void {
-  for (const e of entries) {
-    if ((e.bootFlag & 0x7f) !== 0) {
+/** The entries GRUB considers used: a non-zero type byte. */
+export function usedEntries(sector: MbrSector): MbrEntry[] {
+  return sector.entries.filter((e) => e.type !== 0);
+}
+
+/** Whether a boot flag is one GRUB accepts: 0x00 or 0x80. */
+export function validBootFlag(status: number): boolean {
+  return (status & 0x7f) === 0;
+}
+
+/**
+ * Throws GRUB's "bad boot flag" refusal for an entry whose flag is neither
+ * 0x00 nor 0x80. Like grub-bios-setup, checks all four entries, empty ones
+ * too. `base` is the byte offset of the sector in the image.
+ */
+export function checkBootFlags(sector: MbrSector, base: number, where: string): void {
+  for (const e of sector.entries) {
+    if (!validBootFlag(e.status)) {
       throw new GrubInstallError(
-        `bad boot flag: ${where} entry ${((e.entryOffset % 512) - 0x1be) / 16 + 1} has boot flag ${hex(e.bootFlag)} (only 0x00 and 0x80 are valid); GRUB does not accept this partition table ("unable to identify a filesystem in hd0; safety check can't be performed")`,
-        e.entryOffset,
+        `bad boot flag: ${where} entry ${e.index + 1} has boot flag ${hex(e.status)} (only 0x00 and 0x80 are valid); GRUB does not accept this partition table ("unable to identify a filesystem in hd0; safety check can't be performed")`,
+        base + e.offset,
       );
     }
+  }
+}
+
+/** A sector reader over `reader` that keeps every EBR it reads, in chain order. */
+function recordingReader(reader: ByteReader, ebrs: Map<number, Uint8Array>): SectorReader {
+  return {
+    size: reader.size,
+    sectorSize: 512,
+    async readSector(lba) {
+      const sector = await reader.read(lba * 512, 512);
+      if (lba !== 0) ebrs.set(lba, sector);
+      return sector;
+    },
+  };
+}
+
+/** GRUB's boot flag check on the EBRs read so far (those with a signature). */
+function checkEbrBootFlags(ebrs: Map<number, Uint8Array>): void {
+  for (const [lba, bytes] of ebrs) {
+    const sector = parseTableSector(bytes);
+    if (sector) checkBootFlags(sector, lba * 512, `the extended boot record at sector ${lba},`);
   }
 }
 
 /**
- * Walks the logical partitions of the extended partition `ext` (each EBR checked
- * for 0x55AA and boot flags, as GRUB does), returning them with absolute starts.
+ * The logical partitions of every extended partition, read with
+ * `@bigfile/mbr` (loops, links outside the extended partition and runaway
+ * chains refused there), each EBR also checked for GRUB's boot flags. A bad
+ * EBR signature gets GRUB's wording.
  */
-export async function logicalEntries(reader: ByteReader, ext: MbrEntry): Promise<MbrEntry[]> {
-  const out: MbrEntry[] = [];
-  const seen = new Set<number>();
-  let ebr = ext.start;
-  let number = 5;
-  while (true) {
-    if (seen.has(ebr) || seen.size > 1024) {
+export async function logicalPartitions(reader: ByteReader): Promise<Partition[]> {
+  const ebrs = new Map<number, Uint8Array>();
+  try {
+    const table = await readPartitions(recordingReader(reader, ebrs));
+    checkEbrBootFlags(ebrs);
+    return table.partitions.filter((p) => p.kind === "logical" && p.type !== 0);
+  } catch (error) {
+    // The EBRs before the one that failed were checked first, as GRUB walks them.
+    checkEbrBootFlags(ebrs);
+    if (!(error instanceof PartitionTableError)) throw error;
+    if (error.code === "ebr-signature") {
+      const lba = Math.floor(error.offset / 512);
       throw new GrubInstallError(
-        `Cannot read the logical partitions: the EBR chain loops at sector ${ebr}`,
-        ebr * 512,
+        `no signature: the extended boot record at sector ${lba} does not end with 0x55AA; GRUB cannot read this partition table`,
+        error.offset,
       );
     }
-    seen.add(ebr);
-    const sector = await reader.read(ebr * 512, 512);
-    if (sector[510] !== 0x55 || sector[511] !== 0xaa) {
+    if (error.code === "ebr-loop") {
       throw new GrubInstallError(
-        `no signature: the extended boot record at sector ${ebr} does not end with 0x55AA; GRUB cannot read this partition table`,
-        ebr * 512 + 510,
+        `${error.message} (grub-bios-setup: "loop detected")`,
+        error.offset,
       );
     }
-    const entries = primaryEntries(sector).map((e) => ({
-      ...e,
-      entryOffset: ebr * 512 + e.entryOffset,
-    }));
-    checkBootFlags(entries, `the extended boot record at sector ${ebr},`);
-    let next: number | undefined;
-    for (const e of entries) {
-      if (isExtended(e.type)) {
-        if (next === undefined) next = ext.start + e.start;
-      } else if (e.sectors > 0) {
-        out.push({ ...e, number: number++, start: ebr + e.start });
-      }
-    }
-    if (next === undefined) return out;
-    ebr = next;
+    throw new GrubInstallError(error.message, error.offset);
   }
 }

@@ -1,7 +1,6 @@
 // The installed image boots: QEMU (TCG) runs GRUB from the MBR, which reads
 // grub.cfg from the ext3 partition and prints a marker on the serial console;
 // with two core sectors wiped, the Reed-Solomon parity still gets it there.
-import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +8,8 @@ import { FileDevice } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { haveTool, sfdiskImage } from "./_test_tools.ts";
+import { bootQemu, haveTools } from "../../../test/harness/mod.ts";
+import { sfdiskImage } from "./_test_tools.ts";
 import { main } from "./cli.ts";
 import { inspectBoot } from "./inspect_boot.ts";
 
@@ -21,12 +21,7 @@ let ready = false;
 let image = "";
 
 beforeAll(async () => {
-  ready =
-    (await haveTool("qemu-system-x86_64", "qemu-system-x86")) &&
-    (await haveTool("grub-mkimage", "grub-common")) &&
-    (await haveTool("sfdisk", "fdisk")) &&
-    (await haveTool("mke2fs", "e2fsprogs")) &&
-    (await haveTool("tar", "tar"));
+  ready = haveTools(["qemu-system-x86_64", "grub-mkimage", "sfdisk", "mke2fs", ["tar", "tar"]]);
   if (!ready) return;
   dir = await mkdtemp(join(tmpdir(), "grub-mbr-qemu-"));
   // /boot/grub from `grub-mbr files`, with a grub.cfg that prints the marker.
@@ -63,41 +58,9 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, "g");
-
-/** Serial output without terminal escape sequences. */
-function stripEscapes(text: string): string {
-  return text.replace(ESCAPE, "");
-}
-
-/** Boots `disk` and resolves with the serial output once the marker shows (or QEMU ends). */
-function boot(disk: string): Promise<string> {
-  return new Promise((resolve) => {
-    const qemu = spawn(
-      "timeout",
-      [
-        "60",
-        "qemu-system-x86_64",
-        "-m",
-        "256",
-        "-nographic",
-        "-no-reboot",
-        "-drive",
-        `file=${disk},format=raw,if=ide`,
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let out = "";
-    const done = () => {
-      qemu.kill("SIGTERM");
-      resolve(stripEscapes(out));
-    };
-    qemu.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString("latin1");
-      if (out.includes(MARKER)) done();
-    });
-    qemu.on("close", () => resolve(stripEscapes(out)));
-  });
+/** Boots `disk` from its MBR; resolves with the serial log once the marker shows (or QEMU ends). */
+async function boot(disk: string): Promise<string> {
+  return (await bootQemu(disk, { memoryMiB: 256, stopOn: [MARKER] })).log;
 }
 
 describe("QEMU boots the installed image", () => {

@@ -4,14 +4,20 @@ import { join } from "node:path";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_test_tools.ts";
+import {
+  grubBiosSetupGolden,
+  grubMkimage,
+  haveTools,
+  requireTool,
+} from "../../../test/harness/mod.ts";
+import { sfdiskImage } from "./_test_tools.ts";
 import { main } from "./cli.ts";
 
 let dir = "";
 let ready = false;
 
 beforeAll(async () => {
-  ready = (await haveTool("grub-mkimage", "grub-common")) && (await haveTool("sfdisk", "fdisk"));
+  ready = haveTools(["grub-mkimage", "sfdisk"]);
   dir = await mkdtemp(join(tmpdir(), "grub-mbr-cli-"));
 });
 
@@ -52,7 +58,7 @@ describe("grub-mbr", () => {
   });
 
   it("files: the /boot/grub payload as a tar", async (ctx) => {
-    if (!ready || !(await haveTool("tar", "tar"))) return ctx.skip();
+    if (!ready || !requireTool("tar", "tar")) return ctx.skip();
     const io = memoryIo();
     expect(
       await main(["files", "--serial", "--cmdline", "root=/dev/sda1 ro", "--no-initrd"], io),
@@ -82,7 +88,7 @@ describe("grub-mbr", () => {
   });
 
   it("install on GPT builds core.img with part_gpt for (hd0,gpt2), as grub-bios-setup embeds it", async (ctx) => {
-    if (!ready || !(await canRunGrubBiosSetup())) return ctx.skip();
+    if (!ready || !haveTools(["grub-bios-setup", "unshare"])) return ctx.skip();
     const ours = join(dir, "gpt.img");
     const theirs = join(dir, "gpt-theirs.img");
     await sfdiskImage(
@@ -92,19 +98,11 @@ describe("grub-mbr", () => {
     );
     await copyFile(ours, theirs);
     const core = join(dir, "gpt-core.img");
-    await execa("grub-mkimage", [
-      "-O",
-      "i386-pc",
-      "-p",
-      "(hd0,gpt2)/boot/grub",
-      "-o",
-      core,
-      "biosdisk",
-      "part_msdos",
-      "part_gpt",
-      "ext2",
-    ]);
-    expect((await grubBiosSetup(theirs, "/usr/lib/grub/i386-pc/boot.img", core)).exitCode).toBe(0);
+    await grubMkimage(core, {
+      prefix: "(hd0,gpt2)/boot/grub",
+      modules: ["biosdisk", "part_msdos", "part_gpt", "ext2"],
+    });
+    expect((await grubBiosSetupGolden(theirs, { coreImg: core })).exitCode).toBe(0);
     const io = memoryIo();
     expect(await main(["install", "--in-place", ours, "--json"], io), io.stderrText()).toBe(0);
     const report = JSON.parse(io.stdoutText());

@@ -1,5 +1,12 @@
-import { BIOS_BOOT_GUID, hasProtectiveEntry, readGpt } from "./_gpt.ts";
-import { checkBootFlags, isExtended, logicalEntries, primaryEntries } from "./_partitions.ts";
+import { isExtendedType } from "@bigfile/mbr";
+import { BIOS_BOOT_GUID, readGpt } from "./_gpt.ts";
+import {
+  checkBootFlags,
+  logicalPartitions,
+  parseTableSector,
+  usedEntries,
+  validBootFlag,
+} from "./_partitions.ts";
 import { type ByteReader, u16 } from "./_reader.ts";
 import { GrubInstallError } from "./grub_install_error.ts";
 
@@ -90,10 +97,10 @@ export async function findEmbeddingArea(
   options: FindEmbeddingAreaOptions = {},
 ): Promise<EmbeddingArea> {
   const sector0 = await reader.read(0, 512);
-  const signed = sector0[510] === 0x55 && sector0[511] === 0xaa;
-  const primaries = signed ? primaryEntries(sector0) : [];
-  const badFlags = primaries.some((e) => (e.bootFlag & 0x7f) !== 0);
-  if (!signed || badFlags || primaries.length === 0) {
+  const mbr = parseTableSector(sector0);
+  const primaries = mbr ? usedEntries(mbr) : [];
+  const badFlags = mbr?.entries.some((e) => !validBootFlag(e.status)) ?? false;
+  if (!mbr || badFlags || primaries.length === 0) {
     const fs = await wholeDiskFilesystem(reader, sector0);
     if (fs) {
       throw new GrubInstallError(
@@ -102,15 +109,15 @@ export async function findEmbeddingArea(
       );
     }
   }
-  if (!signed) {
+  if (!mbr) {
     const found = `0x${hex2(sector0[510] as number)}${hex2(sector0[511] as number)}`;
     throw new GrubInstallError(
       `no signature: sector 0 ends with ${found}, not 0x55AA, so the image has no partition table (grub-bios-setup: "unable to identify a filesystem in hd0; safety check can't be performed"); create one first (mbr wrap, sfdisk)`,
       510,
     );
   }
-  checkBootFlags(primaries, "the partition table");
-  if (hasProtectiveEntry(sector0)) {
+  checkBootFlags(mbr, 0, "the partition table");
+  if (mbr.protective) {
     const gpt = await readGpt(reader);
     const bios = gpt.entries.find((e) => e.typeGuid === BIOS_BOOT_GUID);
     if (!bios) {
@@ -135,13 +142,12 @@ export async function findEmbeddingArea(
     );
   }
   let first = Math.min(...primaries.map((e) => e.start));
-  let root = primaries.find((e) => !isExtended(e.type))?.number;
-  if (options.checkLogical ?? true) {
-    for (const ext of primaries.filter((e) => isExtended(e.type))) {
-      for (const logical of await logicalEntries(reader, ext)) {
-        first = Math.min(first, logical.start);
-        root ??= logical.number;
-      }
+  const firstPrimary = primaries.find((e) => !isExtendedType(e.type));
+  let root = firstPrimary && firstPrimary.index + 1;
+  if ((options.checkLogical ?? true) && primaries.some((e) => isExtendedType(e.type))) {
+    for (const logical of await logicalPartitions(reader)) {
+      first = Math.min(first, logical.start);
+      root ??= logical.number;
     }
   }
   if (first <= 1) {

@@ -3,9 +3,9 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileDevice, readFile as readChunks } from "@bigfile/blockdev";
-import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_test_tools.ts";
+import { grubBiosSetupGolden, grubMkimage, haveTools } from "../../../test/harness/mod.ts";
+import { sfdiskImage } from "./_test_tools.ts";
 import { installGrub, installGrubStream } from "./install_grub.ts";
 import type { GrubInstallOptions } from "./plan_grub_install.ts";
 
@@ -19,17 +19,14 @@ let coreGpt = "";
 let coreBig = "";
 
 beforeAll(async () => {
-  ready =
-    (await canRunGrubBiosSetup()) &&
-    (await haveTool("grub-mkimage", "grub-common")) &&
-    (await haveTool("sfdisk", "fdisk"));
+  ready = haveTools(["grub-bios-setup", "unshare", "grub-mkimage", "sfdisk"]);
   if (!ready) return;
   dir = await mkdtemp(join(tmpdir(), "grub-mbr-golden-"));
   coreSmall = join(dir, "core.img");
   coreGpt = join(dir, "core-gpt.img");
   coreBig = join(dir, "core-big.img");
-  const mk = (out: string, prefix: string, mods: string[]) =>
-    execa("grub-mkimage", ["-O", "i386-pc", "-p", prefix, "-o", out, ...mods]);
+  const mk = (out: string, prefix: string, modules: string[]) =>
+    grubMkimage(out, { prefix, modules });
   await mk(coreSmall, "(hd0,msdos1)/boot/grub", ["biosdisk", "part_msdos", "ext2"]);
   await mk(coreGpt, "(hd0,gpt2)/boot/grub", ["biosdisk", "part_msdos", "part_gpt", "ext2"]);
   await mk(coreBig, "(hd0,msdos1)/boot/grub", [
@@ -152,7 +149,11 @@ describe("grub-mbr install equals grub-bios-setup byte for byte", () => {
       const before = join(dir, `before-${cases.indexOf(c)}.img`);
       await copyFile(theirs, before);
       const core = c.core ? c.core() : coreSmall;
-      const r = await grubBiosSetup(theirs, BOOT_IMG, core, c.grubArgs ?? []);
+      const r = await grubBiosSetupGolden(theirs, {
+        bootImg: BOOT_IMG,
+        coreImg: core,
+        extraArgs: c.grubArgs ?? [],
+      });
       expect(r.exitCode, r.stderr).toBe(0);
       const dev = await FileDevice.open(ours);
       try {
@@ -182,9 +183,13 @@ describe("grub-mbr install equals grub-bios-setup byte for byte", () => {
     const theirs = join(dir, "re-theirs.img");
     const ours = join(dir, "re-ours.img");
     await sfdiskImage(theirs, SIZE, MSDOS_2048);
-    expect((await grubBiosSetup(theirs, BOOT_IMG, coreBig)).exitCode).toBe(0);
+    expect(
+      (await grubBiosSetupGolden(theirs, { bootImg: BOOT_IMG, coreImg: coreBig })).exitCode,
+    ).toBe(0);
     await copyFile(theirs, ours);
-    expect((await grubBiosSetup(theirs, BOOT_IMG, coreSmall)).exitCode).toBe(0);
+    expect(
+      (await grubBiosSetupGolden(theirs, { bootImg: BOOT_IMG, coreImg: coreSmall })).exitCode,
+    ).toBe(0);
     const dev = await FileDevice.open(ours);
     const plan = await installGrub(dev, await readFile(BOOT_IMG), await readFile(coreSmall));
     await dev.close();

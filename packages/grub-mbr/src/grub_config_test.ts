@@ -1,9 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { haveTool, sfdiskImage } from "./_test_tools.ts";
+import { haveTools, runPygrub } from "../../../test/harness/mod.ts";
+import { sfdiskImage } from "./_test_tools.ts";
 import { grubConfig } from "./grub_config.ts";
 
 describe("grubConfig", () => {
@@ -47,10 +49,7 @@ describe("grubConfig", () => {
   });
 
   it("is read by pygrub (kernel, ramdisk and arguments)", async (ctx) => {
-    if (!(await haveTool("pygrub", "xen-utils-4.17")) || !(await haveTool("script", "bsdutils")))
-      return ctx.skip();
-    if (!(await haveTool("mke2fs", "e2fsprogs")) || !(await haveTool("sfdisk", "fdisk")))
-      return ctx.skip();
+    if (!haveTools(["pygrub", "script", "mke2fs", "sfdisk"])) return ctx.skip();
     const dir = await mkdtemp(join(tmpdir(), "grub-mbr-pygrub-"));
     try {
       const root = join(dir, "root");
@@ -75,24 +74,16 @@ describe("grubConfig", () => {
         image,
         String(15 * 1024),
       ]);
-      const out = join(dir, "out");
-      await mkdir(out);
-      // pygrub initialises curses even with -q: give it a pseudo-terminal.
-      const r = await execa(
-        "script",
-        ["-qc", `pygrub -q --output-format=simple --output-directory=${out} ${image}`, "/dev/null"],
-        {
-          reject: false,
-        },
-      );
-      const text = String(r.stdout).replace(/\r/g, "");
-      expect(text).toContain("args root=/dev/sda1 ro quiet console=ttyS0,115200");
-      const kernel = /^kernel (\S+)/m.exec(text)?.[1];
-      const ramdisk = /^ramdisk (\S+)/m.exec(text)?.[1];
-      expect(await readFile(kernel as string, "utf8")).toBe("the kernel\n");
-      expect(await readFile(ramdisk as string, "utf8")).toBe("the initrd\n");
+      const r = await runPygrub(image);
+      expect(r.args, r.output).toBe("root=/dev/sda1 ro quiet console=ttyS0,115200");
+      expect(r.kernel?.sha256).toBe(sha256("the kernel\n"));
+      expect(r.ramdisk?.sha256).toBe(sha256("the initrd\n"));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 });
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}

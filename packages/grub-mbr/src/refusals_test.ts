@@ -8,7 +8,8 @@ import { FileDevice } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { canRunGrubBiosSetup, grubBiosSetup, haveTool, sfdiskImage } from "./_test_tools.ts";
+import { grubBiosSetupGolden, grubMkimage, haveTools } from "../../../test/harness/mod.ts";
+import { sfdiskImage } from "./_test_tools.ts";
 import { main } from "./cli.ts";
 
 const BOOT_IMG = "/usr/lib/grub/i386-pc/boot.img";
@@ -20,25 +21,12 @@ let golden = false;
 let core = "";
 
 beforeAll(async () => {
-  ready =
-    (await haveTool("grub-mkimage", "grub-common")) &&
-    (await haveTool("sfdisk", "fdisk")) &&
-    (await haveTool("mke2fs", "e2fsprogs"));
+  ready = haveTools(["grub-mkimage", "sfdisk", "mke2fs"]);
   if (!ready) return;
-  golden = await canRunGrubBiosSetup();
+  golden = haveTools(["grub-bios-setup", "unshare"]);
   dir = await mkdtemp(join(tmpdir(), "grub-mbr-refuse-"));
   core = join(dir, "core.img");
-  await execa("grub-mkimage", [
-    "-O",
-    "i386-pc",
-    "-p",
-    "(hd0,msdos1)/boot/grub",
-    "-o",
-    core,
-    "biosdisk",
-    "part_msdos",
-    "ext2",
-  ]);
+  await grubMkimage(core);
 });
 
 afterAll(async () => {
@@ -169,7 +157,7 @@ describe("grub-mbr install refuses and leaves the image unchanged", () => {
       if (r.grub && golden) {
         const copy = `${image}.grub`;
         await copyFile(image, copy);
-        const theirs = await grubBiosSetup(copy, BOOT_IMG, core);
+        const theirs = await grubBiosSetupGolden(copy, { bootImg: BOOT_IMG, coreImg: core });
         expect(theirs.exitCode).not.toBe(0);
         expect(theirs.stderr).toContain(r.grub);
         expect(await digest(copy)).toBe(before);
@@ -178,36 +166,96 @@ describe("grub-mbr install refuses and leaves the image unchanged", () => {
   }
 });
 
+/** Extended partition at 2048 (its first EBR there), logical partitions at 4096 and 8192. */
+const LOGICAL =
+  "label: dos\nlabel-id: 0x0badcafe\nstart=2048, size=12000, type=5\nstart=4096, size=2048, type=83\nstart=8192, size=2048, type=83\n";
+/** The first EBR's second entry: the link to the next EBR (at 2048 + 4096). */
+const LINK = 2048 * 512 + 0x1ce;
+
+const ebrRefusals: Refusal[] = [
+  {
+    name: "a bad boot flag in an extended boot record",
+    make: (p) => patch(p, 2048 * 512 + 0x1be, [0x7f]),
+    message:
+      /^grub-mbr: bad boot flag: the extended boot record at sector 2048, entry 1 has boot flag 0x7F.*unable to identify a filesystem in hd0; safety check can't be performed/,
+    grub: "unable to identify a filesystem in hd0; safety check can't be performed",
+  },
+  {
+    name: "a bad boot flag on the link to the next extended boot record",
+    make: (p) => patch(p, LINK, [0x01]),
+    message: /^grub-mbr: bad boot flag: the extended boot record at sector 2048, entry 2 /,
+    grub: "unable to identify a filesystem in hd0; safety check can't be performed",
+  },
+  {
+    name: "a bad boot flag on an empty entry of an extended boot record",
+    make: (p) => patch(p, 2048 * 512 + 0x1de, [0x01]),
+    message: /^grub-mbr: bad boot flag: the extended boot record at sector 2048, entry 3 /,
+    grub: "unable to identify a filesystem in hd0; safety check can't be performed",
+  },
+  {
+    name: "a bad boot flag on an empty entry of sector 0",
+    make: (p) => patch(p, 0x1ee, [0x01]),
+    message: /^grub-mbr: bad boot flag: the partition table entry 4 has boot flag 0x01/,
+    grub: "unable to identify a filesystem in hd0; safety check can't be performed",
+  },
+  {
+    name: "an extended boot record without 0x55AA",
+    make: (p) => patch(p, 2048 * 512 + 510, [0, 0]),
+    message:
+      /^grub-mbr: no signature: the extended boot record at sector 2048 does not end with 0x55AA/,
+    grub: "unable to identify a filesystem in hd0; safety check can't be performed",
+  },
+  {
+    name: "an EBR chain that loops",
+    // The second EBR (sector 6144) links back to the first (relative start 0).
+    make: (p) => patch(p, 6144 * 512 + 0x1ce, [0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0, 0]),
+    message: /^grub-mbr: Cannot read logical partitions: the EBR chain loops back to sector 2048/,
+    grub: "loop detected",
+  },
+];
+
 describe("grub-mbr install --in-place checks the logical partitions too", () => {
-  it("refuses a bad boot flag in an extended boot record", async (ctx) => {
+  for (const r of ebrRefusals) {
+    it(`refuses ${r.name}`, async (ctx) => {
+      if (!ready) return ctx.skip();
+      const image = join(dir, `ebr-${ebrRefusals.indexOf(r)}.img`);
+      await sfdiskImage(image, SIZE, LOGICAL);
+      await r.make(image);
+      const before = await digest(image);
+      const io = memoryIo();
+      expect(
+        await main(
+          ["install", "--in-place", image, "--core-img", core, "--boot-img", BOOT_IMG],
+          io,
+        ),
+      ).toBe(1);
+      expect(io.stderrText()).toMatch(r.message);
+      expect(await digest(image)).toBe(before);
+      if (r.grub && golden) {
+        const theirs = await grubBiosSetupGolden(image, { bootImg: BOOT_IMG, coreImg: core });
+        expect(theirs.exitCode).not.toBe(0);
+        expect(theirs.stderr).toContain(r.grub);
+        expect(await digest(image)).toBe(before);
+      }
+    });
+  }
+
+  it("accepts the same table unpatched, as grub-bios-setup does", async (ctx) => {
     if (!ready) return ctx.skip();
-    const image = join(dir, "ebr.img");
-    await sfdiskImage(
-      image,
-      SIZE,
-      "label: dos\nstart=2048, size=8000, type=5\nstart=4096, size=1000, type=83\n",
-    );
-    // The first EBR sits at the extended partition's start, sector 2048.
-    await patch(image, 2048 * 512 + 0x1be, [0x7f]);
-    const before = await digest(image);
+    const image = join(dir, "ebr-ok.img");
+    await sfdiskImage(image, SIZE, LOGICAL);
     const io = memoryIo();
     expect(
       await main(["install", "--in-place", image, "--core-img", core, "--boot-img", BOOT_IMG], io),
-    ).toBe(1);
-    expect(io.stderrText()).toMatch(
-      /^grub-mbr: bad boot flag: the extended boot record at sector 2048, entry 1 has boot flag 0x7F/,
-    );
-    expect(io.stderrText()).toContain(
-      "unable to identify a filesystem in hd0; safety check can't be performed",
-    );
-    expect(await digest(image)).toBe(before);
+      io.stderrText(),
+    ).toBe(0);
     if (golden) {
-      const theirs = await grubBiosSetup(image, BOOT_IMG, core);
-      expect(theirs.exitCode).not.toBe(0);
-      expect(theirs.stderr).toContain(
-        "unable to identify a filesystem in hd0; safety check can't be performed",
+      const copy = join(dir, "ebr-ok-theirs.img");
+      await sfdiskImage(copy, SIZE, LOGICAL);
+      expect((await grubBiosSetupGolden(copy, { bootImg: BOOT_IMG, coreImg: core })).exitCode).toBe(
+        0,
       );
-      expect(await digest(image)).toBe(before);
+      expect(Buffer.compare(await readFile(copy), await readFile(image))).toBe(0);
     }
   });
 });
