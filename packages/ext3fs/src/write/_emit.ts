@@ -75,6 +75,28 @@ class Packer {
     this.#used += n;
   }
 
+  /** A zeroed region of `n` bytes (less than a quarter chunk) in the pending chunk, to fill in place. */
+  take(n: number): Uint8Array {
+    if (this.#used + n > CHUNK) this.flush();
+    const region = this.#buf.subarray(this.#used, this.#used + n);
+    if (this.#reuse) region.fill(0);
+    this.#used += n;
+    return region;
+  }
+
+  /**
+   * A zeroed buffer of `n` bytes (at most one chunk) for a big piece, to fill
+   * and then hand to {@linkcode Packer.push}. With `reuse`, one buffer serves
+   * every big piece: push it before asking for the next.
+   */
+  takeBig(n: number): Uint8Array {
+    this.flush();
+    if (!this.#reuse) return new Uint8Array(n);
+    this.#big ??= new Uint8Array(CHUNK);
+    return this.#big.subarray(0, n).fill(0);
+  }
+  #big: Uint8Array | undefined;
+
   /** Moves pending bytes to `out`. */
   flush(): void {
     if (this.#used > 0) {
@@ -195,23 +217,28 @@ function setBits(bitmap: Uint8Array, from: number, to: number): void {
   }
 }
 
-/** A source of data-area blocks: every run in allocation order, as chunks of whole blocks. */
+/**
+ * A source of data-area blocks: every run in allocation order, packed into
+ * chunks of whole blocks (about 1 MiB; big file pieces pass through as their own chunks).
+ */
 async function* dataArea(
   plan: Plan,
   uuid: Uint8Array,
   maxChunkBlocks: number,
-  big?: Uint8Array,
+  reuse: boolean,
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
   const apb = geo.addrPerBlock;
+  const packer = new Packer(reuse);
   const order: number[] = [2];
   const lf = plan.byIno[11];
   if (lf?.kind === "dir") order.push(11);
-  for (const ino of order) yield* dirBlocks(plan, ino, maxChunkBlocks);
+  for (const ino of order) yield* dirBlocks(plan, ino, packer);
+  yield* packer.out.splice(0);
   if (!Number.isNaN(plan.resizeD0)) {
-    const block = new Uint8Array(bs);
-    const v = new DataView(block.buffer);
+    const block = packer.take(bs);
+    const v = new DataView(block.buffer, block.byteOffset, bs);
     for (let k = 0; k < geo.reservedGdtBlocks; k++) {
       v.setUint32(
         ((geo.descBlocks + k) % apb) * 4,
@@ -219,39 +246,34 @@ async function* dataArea(
         true,
       );
     }
-    yield block;
   }
-  if (!Number.isNaN(plan.journalD0)) yield* journalBlocks(plan, uuid, maxChunkBlocks);
+  if (!Number.isNaN(plan.journalD0)) yield* journalBlocks(plan, uuid, packer);
   for (let ino = 11; ino <= plan.lastIno; ino++) {
     if (ino === 11 && lf?.kind === "dir") continue;
     if (Number.isNaN(plan.d0[ino] as number)) continue;
     const node = plan.byIno[ino] as FsNode;
-    if (node.kind === "dir") yield* dirBlocks(plan, ino, maxChunkBlocks);
-    else if (node.kind === "symlink") {
-      const block = new Uint8Array(bs);
-      block.set(node.target as Uint8Array);
-      yield block;
-    } else yield* fileBlocks(plan, ino, node, maxChunkBlocks, big);
+    if (node.kind === "dir") yield* dirBlocks(plan, ino, packer);
+    else if (node.kind === "symlink") packer.take(bs).set(node.target as Uint8Array);
+    else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer);
+    if (packer.out.length > 0) yield* packer.out.splice(0);
   }
+  packer.flush();
+  yield* packer.out.splice(0);
 }
 
-async function* journalBlocks(
-  plan: Plan,
-  uuid: Uint8Array,
-  maxChunkBlocks: number,
-): AsyncGenerator<Uint8Array> {
+function* journalBlocks(plan: Plan, uuid: Uint8Array, packer: Packer): Generator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
   const d0 = plan.journalD0;
   const map = new BlockMap(geo.addrPerBlock, new BlockPresence(geo.journalBlocks));
   for (const item of map.layout((p) => plan.phys(d0 + p))) {
     if (item.kind === "map") {
-      yield pointerBlock(item.pointers);
+      pointerBlock(item.pointers, packer.take(bs));
       continue;
     }
     let left = item.count;
     if (item.logical === 0) {
-      const block = new Uint8Array(bs);
+      const block = packer.take(bs);
       encodeJournalSuperblock(
         {
           magic: Jbd2.MAGIC,
@@ -278,14 +300,18 @@ async function* journalBlocks(
         },
         block,
       );
-      yield block;
       left--;
     }
-    for (; left > 0; left -= maxChunkBlocks) yield zeros(Math.min(left, maxChunkBlocks) * bs);
+    if (left > 0) {
+      packer.zero(left * bs);
+      yield* packer.out.splice(0);
+    }
   }
+  packer.flush();
+  yield* packer.out.splice(0);
 }
 
-function* dirBlocks(plan: Plan, ino: number, _maxChunkBlocks: number): Generator<Uint8Array> {
+function* dirBlocks(plan: Plan, ino: number, packer: Packer): Generator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
   const d0 = plan.d0[ino] as number;
@@ -332,13 +358,12 @@ function* dirBlocks(plan: Plan, ino: number, _maxChunkBlocks: number): Generator
   let logical = 0;
   for (const item of map.layout((p) => plan.phys(d0 + p))) {
     if (item.kind === "map") {
-      yield pointerBlock(item.pointers);
+      pointerBlock(item.pointers, packer.take(bs));
       continue;
     }
     for (let i = 0; i < item.count; i++, logical++) {
-      const block = scratch.subarray(0, bs).fill(0);
-      blockAt(logical, block);
-      yield block;
+      blockAt(logical, packer.take(bs));
+      if (packer.out.length > 0) yield* packer.out.splice(0);
     }
   }
 }
@@ -348,7 +373,7 @@ async function* fileBlocks(
   ino: number,
   node: FsNode,
   maxChunkBlocks: number,
-  big?: Uint8Array,
+  packer: Packer,
 ): AsyncGenerator<Uint8Array> {
   const bs = plan.geo.blockSize;
   const d0 = plan.d0[ino] as number;
@@ -359,18 +384,15 @@ async function* fileBlocks(
   try {
     for (const item of map.layout((p) => plan.phys(d0 + p))) {
       if (item.kind === "map") {
-        yield pointerBlock(item.pointers);
+        pointerBlock(item.pointers, packer.take(bs));
+        if (packer.out.length > 0) yield* packer.out.splice(0);
         continue;
       }
       for (let done = 0; done < item.count; ) {
         const n = Math.min(item.count - done, maxChunkBlocks);
-        // Small pieces are copied by the packer before the next pull: reuse one buffer.
-        const buf =
-          n * bs < CHUNK / 4
-            ? scratch.subarray(0, n * bs).fill(0)
-            : big
-              ? big.subarray(0, n * bs).fill(0)
-              : new Uint8Array(n * bs);
+        // Read straight into the chunk being packed (or, for big pieces, a chunk of their own).
+        const big = n * bs >= CHUNK / 4;
+        const buf = big ? packer.takeBig(n * bs) : packer.take(n * bs);
         const position = (item.logical + done) * bs;
         const want = Math.min(buf.length, node.size - position);
         let got = 0;
@@ -384,7 +406,8 @@ async function* fileBlocks(
             `Cannot read ${content.label}: it ended at ${position + got} bytes, expected ${node.size} (changed while mkfs ran?)`,
           );
         }
-        yield buf;
+        if (big) packer.push(buf);
+        if (packer.out.length > 0) yield* packer.out.splice(0);
         done += n;
       }
     }
@@ -393,17 +416,12 @@ async function* fileBlocks(
   }
 }
 
-const scratch = new Uint8Array(CHUNK / 4);
-
-function pointerBlock(pointers: Uint32Array): Uint8Array {
-  const out = new Uint8Array(pointers.length * 4);
-  new DataView(out.buffer).getUint32(0, true);
-  const view = new DataView(out.buffer);
+function pointerBlock(pointers: Uint32Array, out: Uint8Array): void {
+  const view = new DataView(out.buffer, out.byteOffset, pointers.length * 4);
   for (let i = 0; i < pointers.length; i++) {
     const p = pointers[i] as number;
     if (p !== 0) view.setUint32(i * 4, p, true);
   }
-  return out;
 }
 
 /**
@@ -455,12 +473,7 @@ export async function* emitFilesystem(
   for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backupGroups.push(g);
   const maxChunkBlocks = Math.max(1, CHUNK / bs);
   const reuse = options.reuseBuffers ?? false;
-  const data = dataArea(
-    plan,
-    settings.uuid,
-    maxChunkBlocks,
-    reuse ? new Uint8Array(CHUNK) : undefined,
-  );
+  const data = dataArea(plan, settings.uuid, maxChunkBlocks, reuse);
   let pending: Uint8Array<ArrayBufferLike> | undefined;
   const packer = new Packer(reuse);
   const inodeBytes = new Uint8Array(geo.inodeSize);
