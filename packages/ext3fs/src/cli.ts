@@ -1,17 +1,20 @@
 import { createRequire } from "node:module";
 import { type CliIo, createProgram, runProgram } from "@bigfile/blockdev/cli-kit";
-import { addReadCommands } from "./read/read_commands.ts";
 import { addMkfsCommand } from "./write/mkfs_command.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
 /** The `ext3fs` command line: `mkfs` writes filesystems, the rest read them. */
-export function main(args: string[], io: CliIo): Promise<number> {
+export async function main(args: string[], io: CliIo): Promise<number> {
   const program = createProgram("ext3fs", version, io);
   program.description(
     "Make and read ext2/ext3 filesystems as files and streams, without root or loop devices.",
   );
   addMkfsCommand(program, io);
-  addReadCommands(program, io);
+  // `ext3fs mkfs` does not load the reader (faster start).
+  if (args[0] !== "mkfs") {
+    const { addReadCommands } = await import("./read/read_commands.ts");
+    addReadCommands(program, io);
+  }
   return runProgram(program, args, io);
 }

@@ -1,6 +1,6 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { FileContent } from "./_content_file.ts";
-import { type FsNode, type NodeKind, nameKey, placeNode, type Timestamp } from "./tree.ts";
+import { type FsNode, type NodeKind, placeNode, type Timestamp } from "./tree.ts";
 
 /** How a source's metadata is mapped into the filesystem. */
 export interface SourceOwnership {
@@ -13,6 +13,9 @@ export interface SourceOwnership {
   /** Use mtime for atime and ctime (reproducible). */
   mtimeOnly?: boolean;
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is 0x00-0x7f
+const ASCII = /^[\x00-\x7f]*$/;
 
 function ts(ns: bigint): Timestamp {
   const seconds = ns / 1_000_000_000n;
@@ -99,20 +102,27 @@ export function addDirectorySource(
     throw new Error("unreachable");
   };
   const walk = (path: string | Buffer, target: FsNode) => {
-    const names = readdirSync(path, { encoding: "buffer" }) as Buffer[];
+    // Names as strings (cheap); as bytes when a name is not valid UTF-8 or the path is bytes.
+    let names: (string | Buffer)[] | undefined;
+    if (typeof path === "string") {
+      const texts = readdirSync(path);
+      if (!texts.some((t) => t.includes("\ufffd"))) names = texts;
+    }
+    names ??= readdirSync(path, { encoding: "buffer" }) as Buffer[];
     for (const name of names) {
-      // A string path where the name is valid UTF-8 (lighter); bytes otherwise.
-      const text = name.toString();
-      const childPath =
-        typeof path === "string" &&
-        Buffer.byteLength(text) === name.length &&
-        !text.includes("\ufffd")
-          ? `${path}/${text}`
-          : Buffer.concat([Buffer.from(path), Buffer.from("/"), name]);
+      let childPath: string | Buffer;
+      let key: string;
+      if (typeof name === "string") {
+        childPath = `${path as string}/${name}`;
+        // The key is the name's bytes as latin1: the same string for ASCII.
+        key = ASCII.test(name) ? name : Buffer.from(name).toString("latin1");
+      } else {
+        key = name.toString("latin1");
+        childPath = Buffer.concat([Buffer.from(path), Buffer.from("/"), name]);
+      }
       const st = lstatSync(childPath, { bigint: true });
       const kind = kindOf(st);
       if (!kind) continue;
-      const key = nameKey(name);
       if (kind !== "dir" && st.nlink > 1n) {
         const id = `${st.dev}:${st.ino}`;
         const seen = links.get(id);

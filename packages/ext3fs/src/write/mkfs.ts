@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,8 +96,9 @@ export interface MkfsImage {
   dispose(): void;
 }
 
-async function digest(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+/** SHA-256, synchronous (WebCrypto's digest waits a thread-pool round trip). */
+function digest(text: string): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(text).digest());
 }
 
 function v4(bytes: Uint8Array): Uint8Array {
@@ -235,12 +237,12 @@ export async function mkfs(
       ? parseUuid(options.uuid)
       : v4(
           seedText !== undefined
-            ? await digest(`ext3fs uuid\0${seedText}`)
+            ? digest(`ext3fs uuid\0${seedText}`)
             : crypto.getRandomValues(new Uint8Array(16)),
         );
     const hashSeed = v4(
       seedText !== undefined
-        ? await digest(`ext3fs hash seed\0${seedText}`)
+        ? digest(`ext3fs hash seed\0${seedText}`)
         : crypto.getRandomValues(new Uint8Array(16)),
     );
     const seedView = new DataView(hashSeed.buffer, hashSeed.byteOffset, 16);
