@@ -4,6 +4,8 @@ import type { ContentRef } from "./tree.ts";
 /** File content read from a path (or a region of a spool file), opened only when needed. */
 export class FileContent implements ContentRef {
   readonly #path: string | Buffer;
+  /** With a name, `#path` is the directory (shared by its entries: less memory than full paths). */
+  #name: string | undefined;
   readonly #label: string | undefined;
   readonly #base: number;
   #fd = -1;
@@ -14,23 +16,35 @@ export class FileContent implements ContentRef {
    */
   constructor(path: string | Buffer, label?: string, base = 0) {
     this.#path = path;
+    this.#name = undefined;
     this.#label = label;
     this.#base = base;
   }
 
+  /** Content of the entry `name` in directory `dir`. */
+  static inDirectory(dir: string, name: string): FileContent {
+    const content = new FileContent(dir);
+    content.#name = name;
+    return content;
+  }
+
+  get #fullPath(): string | Buffer {
+    return this.#name === undefined ? this.#path : `${this.#path as string}/${this.#name}`;
+  }
+
   /** The source path (or label) for messages. */
   get label(): string {
-    return this.#label ?? this.#path.toString();
+    return this.#label ?? this.#fullPath.toString();
   }
 
   /** Throws if the file cannot be read (without opening it). */
   check(): void {
-    accessSync(this.#path, constants.R_OK);
+    accessSync(this.#fullPath, constants.R_OK);
   }
 
   /** Opens the file. */
   async open(): Promise<void> {
-    if (this.#fd < 0) this.#fd = openSync(this.#path, "r");
+    if (this.#fd < 0) this.#fd = openSync(this.#fullPath, "r");
   }
 
   /** Reads into `into` at `position`. */

@@ -61,14 +61,19 @@ export function applyMeta(node: FsNode, own: SourceOwnership): void {
 }
 
 function nodeFromStat(st: BigIntStats, kind: NodeKind, own: SourceOwnership): FsNode {
+  // Equal times share one object (less memory for big trees).
+  const mtime = ts(st.mtimeNs);
+  const atime = st.atimeNs === st.mtimeNs ? mtime : ts(st.atimeNs);
+  const ctime =
+    st.ctimeNs === st.mtimeNs ? mtime : st.ctimeNs === st.atimeNs ? atime : ts(st.ctimeNs);
   const node: FsNode = {
     kind,
     perm: Number(st.mode) & 0o7777,
     uid: Number(st.uid),
     gid: Number(st.gid),
-    atime: ts(st.atimeNs),
-    mtime: ts(st.mtimeNs),
-    ctime: ts(st.ctimeNs),
+    atime,
+    mtime,
+    ctime,
     size: kind === "file" ? Number(st.size) : 0,
   };
   if (kind === "dir") node.children = new Map();
@@ -135,7 +140,10 @@ export function addDirectorySource(
       if (kind === "symlink")
         node.target = new Uint8Array(readlinkSync(childPath, { encoding: "buffer" }));
       if (kind === "file") {
-        node.content = new FileContent(childPath);
+        node.content =
+          typeof name === "string"
+            ? FileContent.inDirectory(path as string, name)
+            : new FileContent(childPath);
         // No blocks at all for a file of 1 MiB or more: all holes (no inline
         // data is that big), no need to read it. Otherwise fewer allocated
         // bytes than the size: read it once to find its holes.
