@@ -1,4 +1,9 @@
 import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
+
+const DIRECT_CHUNK = 1 << 20;
+const DIRECT_ALIGN = 4096;
+let directBuffer: Uint8Array | undefined;
+
 import type { ContentRef } from "./tree.ts";
 
 /** File content read from a path (or a region of a spool file), opened only when needed. */
@@ -45,6 +50,38 @@ export class FileContent implements ContentRef {
   /** Opens the file. */
   async open(): Promise<void> {
     if (this.#fd < 0) this.#fd = openSync(this.#fullPath, "r");
+  }
+
+  /**
+   * Opens with O_DIRECT (reads of holes then cost no page cache) and returns
+   * a 1 MiB buffer whose memory is 4 KiB-aligned, found by trying reads at
+   * offsets inside a slightly bigger allocation. Undefined where the
+   * filesystem refuses O_DIRECT, or for spool regions.
+   */
+  openUncached(): Uint8Array | undefined {
+    if (this.#base !== 0 || this.#fd >= 0 || constants.O_DIRECT === undefined) return undefined;
+    let fd: number;
+    try {
+      fd = openSync(this.#fullPath, constants.O_RDONLY | constants.O_DIRECT);
+    } catch {
+      return undefined;
+    }
+    if (!directBuffer) {
+      const space = new Uint8Array(DIRECT_CHUNK + DIRECT_ALIGN);
+      for (let at = 0; at < DIRECT_ALIGN && !directBuffer; at += 8) {
+        const candidate = space.subarray(at, at + DIRECT_CHUNK);
+        try {
+          readSync(fd, candidate, 0, DIRECT_ALIGN, 0);
+          directBuffer = candidate;
+        } catch {}
+      }
+    }
+    if (!directBuffer) {
+      closeSync(fd);
+      return undefined;
+    }
+    this.#fd = fd;
+    return directBuffer;
   }
 
   /** Reads into `into` at `position`. */

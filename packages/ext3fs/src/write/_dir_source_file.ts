@@ -148,7 +148,10 @@ export function addDirectorySource(
         // data is that big), no need to read it. Otherwise fewer allocated
         // bytes than the size: read it once to find its holes.
         if (st.blocks === 0n && st.size >= 1n << 20n) node.dataRuns = [];
-        else if (st.blocks * 512n < st.size) node.maybeSparse = true;
+        else if (st.blocks * 512n < st.size) {
+          node.maybeSparse = true;
+          node.allocated = Number(st.blocks) * 512;
+        }
         files.push(node);
       }
       if (kind !== "dir" && st.nlink > 1n) links.set(`${st.dev}:${st.ino}`, node);

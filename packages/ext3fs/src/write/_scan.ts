@@ -22,6 +22,8 @@ export function allZero(bytes: Uint8Array): boolean {
 import type { FsNode } from "./tree.ts";
 
 const SCAN_CHUNK = 1 << 20;
+/** Sparse files from this size up are scanned without the page cache where possible. */
+const UNCACHED_MIN = 64 << 20;
 
 /**
  * Reads a regular file once to find its all-zero 1 KiB blocks, which become
@@ -38,15 +40,30 @@ export async function scanHoles(
   const runs: number[] = [];
   let runStart = -1;
   let unit = 0;
-  await content.open?.();
+  // Big files mostly made of holes: read around the page cache.
+  const uncached =
+    node.size >= UNCACHED_MIN && node.allocated !== undefined && node.allocated * 2 < node.size
+      ? content.openUncached?.()
+      : undefined;
+  if (uncached) buffer = uncached;
+  else await content.open?.();
   try {
     for (let position = 0; position < node.size; ) {
       const want = Math.min(buffer.length, node.size - position);
       let got = 0;
-      while (got < want) {
-        const r = await content.read(position + got, buffer.subarray(got, want));
-        if (r <= 0) break;
-        got += r;
+      if (uncached) {
+        // Whole-buffer reads at aligned positions; the end of the file makes one short.
+        while (got < want && got % 4096 === 0) {
+          const r = await content.read(position + got, buffer.subarray(got));
+          if (r <= 0) break;
+          got = Math.min(got + r, want);
+        }
+      } else {
+        while (got < want) {
+          const r = await content.read(position + got, buffer.subarray(got, want));
+          if (r <= 0) break;
+          got += r;
+        }
       }
       if (got < want) {
         throw new RangeError(

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,4 +122,41 @@ describe("mkfs of a real Debian root", () => {
       await rm(img);
     }
   }, 180_000);
+});
+
+describe("big sparse source files", () => {
+  it("a 96 MiB file with three data islands keeps its holes and its bytes (scanned around the page cache)", async () => {
+    if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
+    const dir = join(work, "sparse-big");
+    await mkdir(dir);
+    const path = join(dir, "f");
+    const size = 96 * 1024 * 1024 + 777;
+    const island = Buffer.alloc(5000, 0x5a);
+    const fd = openSync(path, "w");
+    writeSync(fd, island, 0, island.length, 0);
+    writeSync(fd, island, 0, island.length, 50 * 1024 * 1024 + 123);
+    writeSync(fd, island, 0, 777, size - 777);
+    closeSync(fd);
+    const img = await build("sparse-big", [dir], { blockSize: 4096, seed: "sparse" });
+    const f = await fsckProblems(img);
+    expect(f.problems, f.output).toEqual([]);
+    const device = await FileDevice.open(img, { readOnly: true });
+    try {
+      const fs = await FilesystemReader.open(device);
+      const st = await fs.stat("/f");
+      const got = Buffer.alloc(size);
+      let at = 0;
+      for await (const chunk of fs.fileChunks(st.ino)) {
+        got.set(chunk, at);
+        at += chunk.length;
+      }
+      expect(at).toBe(size);
+      expect(got.equals(readFileSync(path))).toBe(true);
+      // Data blocks: 2 + 2 + 1 (islands) + block-map blocks; far below the 24577 of a dense file.
+      expect(st.blocks512 / 8).toBeLessThan(20);
+    } finally {
+      await device.close();
+    }
+    await rm(img);
+  }, 60_000);
 });

@@ -18,6 +18,14 @@ export interface ContentRef {
   check?(): void;
   /** Releases the content. */
   close?(): Promise<void>;
+  /**
+   * Opens the content for one sequential scan that bypasses the page cache
+   * (so reading a big file's holes does not fill memory with zero pages).
+   * Returns a buffer to read into, at positions that are multiples of its
+   * length, asking for its whole length each time; undefined when not
+   * possible (then use `open`).
+   */
+  openUncached?(): Uint8Array | undefined;
   /** Text for error messages: the source path. */
   readonly label: string;
 }
@@ -55,6 +63,8 @@ export interface FsNode {
   children?: Map<string, FsNode>;
   /** Whether the source may have holes (allocated bytes below the size): scanned for zero blocks. */
   maybeSparse?: boolean;
+  /** Bytes the source file has allocated (st_blocks × 512), when known. */
+  allocated?: number;
   /** Inode number, once planned. */
   ino?: number;
   /** Whether `children` is in byte order of names. */
