@@ -62,7 +62,7 @@ function makeSynthetic(dir, files) {
   closeSync(fd);
 }
 
-function measure(label, argv, image) {
+function measure(label, argv, image, check) {
   rmSync(image, { force: true });
   const t0 = process.hrtime.bigint();
   const r = spawnSync("/usr/bin/time", ["-v", ...argv], { encoding: "utf8", maxBuffer: 1 << 26 });
@@ -83,7 +83,7 @@ function measure(label, argv, image) {
   }
   const st = statSync(image);
   let fsck = "n/a";
-  if (have("e2fsck"))
+  if (check && have("e2fsck"))
     fsck = spawnSync("e2fsck", ["-fn", image]).status === 0 ? "clean" : "PROBLEMS";
   return {
     label,
@@ -95,41 +95,61 @@ function measure(label, argv, image) {
   };
 }
 
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 function bench(name, tree, blocks) {
-  console.log(`\n## ${name}: ${tree} (${blocks} KiB filesystem)`);
-  const rows = [];
+  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+  console.log(
+    `\n## ${name}: ${tree} (${blocks} KiB filesystem; median of ${rounds} interleaved rounds after a warm-up read of the tree)`,
+  );
+  // Warm the page cache the same way for every tool (big sparse files are left
+  // alone: reading their holes would fill the cache with zero pages).
+  spawnSync("sh", ["-c", `find "${tree}" -type f -size -64M -exec cat {} + > /dev/null`]);
   const ours = join(work, "ours.img");
-  rows.push(
-    measure(
+  const theirs = join(work, "mke2fs.img");
+  const gen = join(work, "genext2fs.img");
+  const tools = [
+    [
       "ext3fs mkfs -t ext3",
       ["node", ext3fs, "mkfs", "-q", tree, "--blocks", String(blocks), "-o", ours],
       ours,
-    ),
-  );
-  const theirs = join(work, "mke2fs.img");
+    ],
+  ];
   if (have("mke2fs")) {
-    rows.push(
-      measure(
-        "mke2fs -t ext3 -d",
-        [
-          "sh",
-          "-c",
-          `truncate -s ${blocks}K ${theirs} && mke2fs -q -F -t ext3 -d ${tree} ${theirs}`,
-        ],
-        theirs,
-      ),
-    );
+    tools.push([
+      "mke2fs -t ext3 -d",
+      ["sh", "-c", `truncate -s ${blocks}K ${theirs} && mke2fs -q -F -t ext3 -d ${tree} ${theirs}`],
+      theirs,
+    ]);
   }
-  const gen = join(work, "genext2fs.img");
   if (have("genext2fs")) {
-    rows.push(
-      measure(
-        "genext2fs (ext2)",
-        ["genext2fs", "-z", "-d", tree, "-b", String(blocks), "-N", "300000", gen],
-        gen,
-      ),
-    );
+    tools.push([
+      "genext2fs (ext2)",
+      ["genext2fs", "-z", "-d", tree, "-b", String(blocks), "-N", "300000", gen],
+      gen,
+    ]);
   }
+  const runs = tools.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    tools.forEach(([label, argv, image], i) => {
+      runs[i].push(measure(label, argv, image, round === rounds - 1));
+      rmSync(image, { force: true });
+    });
+  }
+  const rows = runs.map((list) => {
+    const failed = list.find((r) => r.error);
+    if (failed) return failed;
+    const last = list[list.length - 1];
+    return {
+      ...last,
+      seconds: median(list.map((r) => r.seconds)),
+      cpu: median(list.map((r) => r.cpu)),
+      rssMiB: Math.max(...list.map((r) => r.rssMiB)),
+    };
+  });
   const baseRow = rows.find((r) => r.label.startsWith("mke2fs"));
   const base = baseRow?.seconds;
   const baseCpu = baseRow?.cpu;
