@@ -4,6 +4,8 @@ import { basename, dirname, join } from "node:path";
 import type { ByteSource } from "./concat_streams.ts";
 import { ZERO_CHUNK_SIZE, zeros } from "./zeros.ts";
 
+const SHARED_ZEROS = zeros(0).buffer;
+
 /** Options for {@linkcode writeToFile} and {@linkcode writeToFd}. */
 export interface SinkOptions {
   /** Skip runs of zero blocks by seeking, leaving holes. @default true */
@@ -23,9 +25,11 @@ export interface SinkResult {
 /**
  * Writes a byte source into a regular file at position 0, skipping zero blocks
  * (holes) and setting the final size, so a 4 GB mostly-empty image costs only
- * its data on disk. The file is replaced atomically: the bytes go to a
- * temporary file beside it, renamed over `path` only when complete; on failure
- * nothing is left behind and an existing `path` is untouched.
+ * its data on disk. Nothing is ever left half-written: a new `path` is written
+ * in place and removed if the source fails; an existing `path` is replaced
+ * atomically through a temporary file beside it, untouched on failure.
+ * (Writing a new file in place also spares ext4's flush on a rename over a
+ * file, which costs a noticeable fraction of a second for big images.)
  *
  * @example Usage
  * ```ts
@@ -38,18 +42,28 @@ export async function writeToFile(
   path: string,
   options: SinkOptions = {},
 ): Promise<SinkResult> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = openSync(temp, "wx", 0o644);
+  let fd: number;
+  let temp: string | undefined;
+  try {
+    fd = openSync(path, "wx", 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+    fd = openSync(temp, "wx", 0o644);
+  }
   try {
     const result = await writeToFd(source, fd, { ...options, positional: true });
     closeSync(fd);
-    await rename(temp, path);
+    fd = -1;
+    if (temp) await rename(temp, path);
     return result;
   } catch (error) {
-    try {
-      closeSync(fd);
-    } catch {}
-    await rm(temp, { force: true });
+    if (fd >= 0) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+    await rm(temp ?? path, { force: true });
     throw error;
   }
 }
@@ -67,7 +81,8 @@ export interface FdSinkOptions extends SinkOptions {
  * Writes a byte source to an open file descriptor. For an empty regular file
  * (`tool > out.img`) zero blocks become holes; for a pipe, a terminal or a file
  * opened for appending, every byte is written in order, with synchronous
- * writes that block as `cat` does (a non-blocking pipe is waited on).
+ * writes that block as `cat` does (a non-blocking pipe is waited on). Each
+ * chunk is written before the next is pulled, so sources may reuse one buffer.
  */
 export async function writeToFd(
   source: ByteSource,
@@ -86,8 +101,8 @@ export async function writeToFd(
     } else if (!sparse) {
       writeAllSync(fd, chunk, position);
       dataBytes += chunk.length;
-    } else if (isZeroFast(chunk)) {
-      // A whole chunk of zeros: a hole.
+    } else if (chunk.buffer === SHARED_ZEROS || isZeroFast(chunk)) {
+      // A view of the shared zero buffer, or a whole chunk of zeros: a hole.
     } else {
       // Write maximal runs of non-zero blocks; skip zero blocks.
       let runStart = -1;

@@ -47,6 +47,16 @@ describe("writeToFile", () => {
     expect(statSync(path).blocks * 512).toBeGreaterThanOrEqual(256 * 1024);
   });
 
+  it("removes a new file when the source fails", async () => {
+    const path = join(dir, "new-fails.img");
+    async function* failing() {
+      yield new Uint8Array(4096).fill(7);
+      throw new Error("source broke");
+    }
+    await expect(writeToFile(failing(), path)).rejects.toThrow("source broke");
+    expect(existsSync(path)).toBe(false);
+  });
+
   it("leaves an existing file untouched and no temporary behind when the source fails", async () => {
     const path = join(dir, "keep.img");
     writeFileSync(path, "precious");
