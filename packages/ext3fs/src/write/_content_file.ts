@@ -6,11 +6,91 @@ let directBuffer: Uint8Array | undefined;
 
 import type { ContentRef } from "./tree.ts";
 
+/**
+ * Opens `path` with O_DIRECT and finds a 4 KiB-aligned 1 MiB buffer for it
+ * (kept in `directBuffer`): the descriptor, or undefined when not possible.
+ */
+function openDirect(path: string | Buffer): number | undefined {
+  if (constants.O_DIRECT === undefined) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_DIRECT);
+  } catch {
+    return undefined;
+  }
+  if (!directBuffer) {
+    const space = new Uint8Array(DIRECT_CHUNK + DIRECT_ALIGN);
+    for (let at = 0; at < DIRECT_ALIGN && !directBuffer; at += 8) {
+      const candidate = space.subarray(at, at + DIRECT_CHUNK);
+      try {
+        readSync(fd, candidate, 0, DIRECT_ALIGN, 0);
+        directBuffer = candidate;
+      } catch {}
+    }
+  }
+  if (!directBuffer) {
+    closeSync(fd);
+    return undefined;
+  }
+  return fd;
+}
+
+/**
+ * Content of the entry `name` in directory `dir` (a directory source's file):
+ * three fields, as small as a per-file object gets.
+ */
+class DirEntryContent implements ContentRef {
+  readonly dir: string;
+  readonly name: string;
+  fd = -1;
+
+  constructor(dir: string, name: string) {
+    this.dir = dir;
+    this.name = name;
+  }
+
+  /** The source path for messages. */
+  get label(): string {
+    return `${this.dir}/${this.name}`;
+  }
+
+  /** Throws if the file cannot be read (without opening it). */
+  check(): void {
+    accessSync(this.label, constants.R_OK);
+  }
+
+  /** Opens the file. */
+  async open(): Promise<void> {
+    if (this.fd < 0) this.fd = openSync(this.label, "r");
+  }
+
+  /** Opens with O_DIRECT; see {@linkcode FileContent.openUncached}. */
+  openUncached(): Uint8Array | undefined {
+    if (this.fd >= 0) return undefined;
+    const direct = openDirect(this.label);
+    if (direct === undefined) return undefined;
+    this.fd = direct;
+    return directBuffer;
+  }
+
+  /** Reads into `into` at `position`. */
+  async read(position: number, into: Uint8Array): Promise<number> {
+    if (this.fd < 0) await this.open();
+    return readSync(this.fd, into, 0, into.length, position);
+  }
+
+  /** Closes the file. */
+  async close(): Promise<void> {
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
 /** File content read from a path (or a region of a spool file), opened only when needed. */
 export class FileContent implements ContentRef {
   readonly #path: string | Buffer;
-  /** With a name, `#path` is the directory (shared by its entries: less memory than full paths). */
-  #name: string | undefined;
   readonly #label: string | undefined;
   readonly #base: number;
   #fd = -1;
@@ -21,35 +101,28 @@ export class FileContent implements ContentRef {
    */
   constructor(path: string | Buffer, label?: string, base = 0) {
     this.#path = path;
-    this.#name = undefined;
     this.#label = label;
     this.#base = base;
   }
 
   /** Content of the entry `name` in directory `dir`. */
-  static inDirectory(dir: string, name: string): FileContent {
-    const content = new FileContent(dir);
-    content.#name = name;
-    return content;
-  }
-
-  get #fullPath(): string | Buffer {
-    return this.#name === undefined ? this.#path : `${this.#path as string}/${this.#name}`;
+  static inDirectory(dir: string, name: string): ContentRef {
+    return new DirEntryContent(dir, name);
   }
 
   /** The source path (or label) for messages. */
   get label(): string {
-    return this.#label ?? this.#fullPath.toString();
+    return this.#label ?? this.#path.toString();
   }
 
   /** Throws if the file cannot be read (without opening it). */
   check(): void {
-    accessSync(this.#fullPath, constants.R_OK);
+    accessSync(this.#path, constants.R_OK);
   }
 
   /** Opens the file. */
   async open(): Promise<void> {
-    if (this.#fd < 0) this.#fd = openSync(this.#fullPath, "r");
+    if (this.#fd < 0) this.#fd = openSync(this.#path, "r");
   }
 
   /**
@@ -59,28 +132,10 @@ export class FileContent implements ContentRef {
    * filesystem refuses O_DIRECT, or for spool regions.
    */
   openUncached(): Uint8Array | undefined {
-    if (this.#base !== 0 || this.#fd >= 0 || constants.O_DIRECT === undefined) return undefined;
-    let fd: number;
-    try {
-      fd = openSync(this.#fullPath, constants.O_RDONLY | constants.O_DIRECT);
-    } catch {
-      return undefined;
-    }
-    if (!directBuffer) {
-      const space = new Uint8Array(DIRECT_CHUNK + DIRECT_ALIGN);
-      for (let at = 0; at < DIRECT_ALIGN && !directBuffer; at += 8) {
-        const candidate = space.subarray(at, at + DIRECT_CHUNK);
-        try {
-          readSync(fd, candidate, 0, DIRECT_ALIGN, 0);
-          directBuffer = candidate;
-        } catch {}
-      }
-    }
-    if (!directBuffer) {
-      closeSync(fd);
-      return undefined;
-    }
-    this.#fd = fd;
+    if (this.#base !== 0 || this.#fd >= 0) return undefined;
+    const direct = openDirect(this.#path);
+    if (direct === undefined) return undefined;
+    this.#fd = direct;
     return directBuffer;
   }
 

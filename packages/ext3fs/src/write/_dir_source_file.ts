@@ -17,7 +17,22 @@ export interface SourceOwnership {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is 0x00-0x7f
 const ASCII = /^[\x00-\x7f]*$/;
 
+// The last few timestamps made: equal times (files of one package, one
+// extraction) share one object. Timestamps are never changed in place.
+const recentNs: bigint[] = [-1n, -1n, -1n, -1n];
+const recentTs: Timestamp[] = [];
+let recentNext = 0;
+
 function ts(ns: bigint): Timestamp {
+  for (let i = 0; i < 4; i++) if (recentNs[i] === ns) return recentTs[i] as Timestamp;
+  const t = makeTs(ns);
+  recentNs[recentNext] = ns;
+  recentTs[recentNext] = t;
+  recentNext = (recentNext + 1) & 3;
+  return t;
+}
+
+function makeTs(ns: bigint): Timestamp {
   const seconds = ns / 1_000_000_000n;
   let rem = ns % 1_000_000_000n;
   let s = seconds;
@@ -75,6 +90,9 @@ function nodeFromStat(st: BigIntStats, kind: NodeKind, own: SourceOwnership): Fs
     mtime,
     ctime,
     size: kind === "file" ? Number(st.size) : 0,
+    // Fields set later, in the object itself (no separate property array).
+    content: undefined,
+    ino: undefined,
   };
   if (kind === "dir") node.children = new Map();
   if (kind === "char" || kind === "block") {

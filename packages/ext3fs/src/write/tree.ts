@@ -53,7 +53,7 @@ export interface FsNode {
   major?: number;
   minor?: number;
   /** Regular file contents. */
-  content?: ContentRef;
+  content?: ContentRef | undefined;
   /**
    * Present logical blocks as sorted [start, count] pairs; undefined means
    * every block of the file is present (no holes).
@@ -66,7 +66,7 @@ export interface FsNode {
   /** Bytes the source file has allocated (st_blocks × 512), when known. */
   allocated?: number;
   /** Inode number, once planned. */
-  ino?: number;
+  ino?: number | undefined;
   /** Whether `children` is in byte order of names. */
   sorted?: boolean;
   /** Minimum directory blocks (lost+found is pre-sized as mke2fs does). */
