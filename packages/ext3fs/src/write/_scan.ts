@@ -35,6 +35,17 @@ export async function scanHoles(
   node: FsNode,
   buffer: Uint8Array = new Uint8Array(SCAN_CHUNK),
 ): Promise<void> {
+  try {
+    await scanOnce(node, buffer, true);
+  } catch (error) {
+    // O_DIRECT has alignment rules some files and filesystems break (EINVAL):
+    // read through the page cache instead.
+    if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
+    await scanOnce(node, buffer, false);
+  }
+}
+
+async function scanOnce(node: FsNode, buffer: Uint8Array, allowUncached: boolean): Promise<void> {
   const content = node.content;
   if (!content || node.size === 0) return;
   const runs: number[] = [];
@@ -42,7 +53,10 @@ export async function scanHoles(
   let unit = 0;
   // Big files mostly made of holes: read around the page cache.
   const uncached =
-    node.size >= UNCACHED_MIN && node.allocated !== undefined && node.allocated * 2 < node.size
+    allowUncached &&
+    node.size >= UNCACHED_MIN &&
+    node.allocated !== undefined &&
+    node.allocated * 2 < node.size
       ? content.openUncached?.()
       : undefined;
   if (uncached) buffer = uncached;
