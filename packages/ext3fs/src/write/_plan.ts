@@ -44,8 +44,6 @@ export interface Plan {
   d0: Float64Array;
   /** Blocks of each inode's run (data and map blocks). */
   runBlocks: Float64Array;
-  /** i_block of every inode, 15 words each. */
-  iblock: Uint32Array;
   /** Data blocks of each directory. */
   dirData: Float64Array;
   /** 1 for hash-indexed directories. */
@@ -258,7 +256,6 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   const dirData = new Float64Array(n);
   const indexed = new Uint8Array(n);
   const hashSeed = settings.hashSeed ?? new Uint32Array(4);
-  const iblock = new Uint32Array(n * 15);
   const links = new Uint32Array(n);
   const parent = new Uint32Array(n);
   const dirsPerGroup = new Uint32Array(geo.groupCount);
@@ -280,10 +277,6 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   const place = (ino: number, map: BlockMap) => {
     d0[ino] = cursor;
     runBlocks[ino] = map.totalBlocks;
-    iblock.set(
-      map.iBlock((p) => phys(cursor + p)),
-      ino * 15,
-    );
     cursor += map.totalBlocks;
   };
   const dirBlocks = (node: FsNode) =>
@@ -389,9 +382,7 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
       const target = node.target ?? new Uint8Array(0);
       if (target.length === 0)
         throw new MkfsPlanError(`Cannot store a symlink with an empty target`);
-      if (target.length < 60) {
-        new Uint8Array(iblock.buffer, ino * 60, 60).set(target);
-      } else {
+      if (target.length >= 60) {
         if (target.length >= bs) {
           throw new MkfsPlanError(
             `Cannot store a symlink target of ${target.length} bytes in ${bs}-byte blocks`,
@@ -399,11 +390,8 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
         }
         d0[ino] = cursor;
         runBlocks[ino] = 1;
-        iblock[ino * 15] = phys(cursor);
         cursor += 1;
       }
-    } else if (node.kind === "char" || node.kind === "block") {
-      encodeDevice(node.major ?? 0, node.minor ?? 0, iblock.subarray(ino * 15, ino * 15 + 15));
     }
   }
   if (cursor > dTotal) {
@@ -420,7 +408,6 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     dirData,
     indexed,
     hashSeed,
-    iblock,
     links,
     parent,
     special,
@@ -436,6 +423,31 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   };
   if (journalIBlock) plan.journalIBlock = journalIBlock;
   return plan;
+}
+
+/**
+ * Writes the 15 i_block words of inode `ino` into `block`: made again from the
+ * plan when the inode is written (15 words per inode kept for the whole run
+ * would be 60 bytes per entry).
+ */
+function fillIBlock(plan: Plan, ino: number, node: FsNode, block: Uint32Array): void {
+  block.fill(0);
+  const d0 = plan.d0[ino] as number;
+  const geo = plan.geo;
+  if (node.kind === "dir" || node.kind === "file") {
+    if (Number.isNaN(d0)) return;
+    const presence =
+      node.kind === "dir"
+        ? new BlockPresence(plan.dirData[ino] as number)
+        : presenceFor(node, geo.blockSize);
+    block.set(new BlockMap(geo.addrPerBlock, presence).iBlock((p) => plan.phys(d0 + p)));
+  } else if (node.kind === "symlink") {
+    const target = node.target ?? new Uint8Array(0);
+    if (target.length < 60) new Uint8Array(block.buffer, block.byteOffset, 60).set(target);
+    else block[0] = plan.phys(d0);
+  } else if (node.kind === "char" || node.kind === "block") {
+    encodeDevice(node.major ?? 0, node.minor ?? 0, block);
+  }
 }
 
 /** Fills `inode` with inode `ino` of a plan (false if the inode is unused). */
@@ -461,7 +473,7 @@ export function buildInode(plan: Plan, ino: number, inode: Inode): boolean {
   inode.blocks = (plan.runBlocks[ino] as number) * (bs / 512);
   inode.flags = plan.indexed[ino] ? InodeFlags.INDEX : 0;
   inode.dtime = 0;
-  block.set(plan.iblock.subarray(ino * 15, ino * 15 + 15));
+  fillIBlock(plan, ino, n, block);
   inode.atime = n.atime.seconds >>> 0;
   inode.mtime = n.mtime.seconds >>> 0;
   inode.ctime = n.ctime.seconds >>> 0;
