@@ -12,7 +12,6 @@ import {
   writeOutput,
 } from "@bigfile/blockdev/cli-kit";
 import type { Command } from "commander";
-import { writeImageFile } from "./_image_file_sink.ts";
 import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
 
 interface MkfsFlags {
@@ -194,9 +193,7 @@ Examples:
         }
         progress.finish();
       }
-      if (flags.output !== undefined && flags.output !== "-")
-        await writeImageFile(withProgress(), flags.output);
-      else await writeOutput(io, withProgress(), flags.output);
+      await writeOutput(io, withProgress(), flags.output);
       if (flags.json) io.stderr.write(jsonText(r));
       else if (!flags.quiet) {
         io.stderr.write(
