@@ -71,10 +71,12 @@ export async function writeToFile(
 /** Options for {@linkcode writeToFd}. */
 export interface FdSinkOptions extends SinkOptions {
   /**
-   * Write with positions from 0 and truncate to the final size (a regular
-   * file). @default decided from fstat: a regular file that is empty
+   * Write with positions from `offset` and truncate to the final size (a
+   * regular file). @default decided from fstat: a regular file that is empty
    */
   positional?: boolean;
+  /** With `positional`: where the first byte goes (appending to a spool file). @default 0 */
+  offset?: number;
 }
 
 /**
@@ -92,7 +94,8 @@ export async function writeToFd(
   const positional = options.positional ?? canWriteSparse(fd);
   const sparse = positional && (options.sparse ?? true);
   const block = options.holeBlockSize ?? 4096;
-  let position = 0;
+  const start = positional ? (options.offset ?? 0) : 0;
+  let position = start;
   let dataBytes = 0;
   for await (const chunk of source) {
     if (!positional) {
@@ -124,7 +127,7 @@ export async function writeToFd(
     position += chunk.length;
   }
   if (positional) ftruncateSync(fd, position);
-  return { bytes: position, dataBytes };
+  return { bytes: position - start, dataBytes };
 }
 
 /** Whether `fd` is an empty regular file, where positional sparse writes are safe. */

@@ -47,6 +47,30 @@ describe("writeToFile", () => {
     expect(statSync(path).blocks * 512).toBeGreaterThanOrEqual(256 * 1024);
   });
 
+  it("appends at an offset of a spool file, holes included", async () => {
+    const { closeSync, openSync } = await import("node:fs");
+    const { writeToFd } = await import("./file_sink.ts");
+    const path = join(dir, "spool.bin");
+    const fd = openSync(path, "wx+");
+    try {
+      const head = new Uint8Array(100).fill(1);
+      expect(await writeToFd([head], fd, { positional: true })).toEqual({
+        bytes: 100,
+        dataBytes: 100,
+      });
+      const body = [new Uint8Array(8192), new Uint8Array(10).fill(2)];
+      const r = await writeToFd(body, fd, { positional: true, offset: 4096 });
+      expect(r).toEqual({ bytes: 8202, dataBytes: 10 });
+    } finally {
+      closeSync(fd);
+    }
+    const bytes = new Uint8Array(readFileSync(path));
+    expect(bytes.length).toBe(4096 + 8202);
+    expect(bytes.subarray(0, 100).every((b) => b === 1)).toBe(true);
+    expect(bytes.subarray(100, 4096 + 8192).every((b) => b === 0)).toBe(true);
+    expect(bytes.subarray(4096 + 8192).every((b) => b === 2)).toBe(true);
+  });
+
   it("removes a new file when the source fails", async () => {
     const path = join(dir, "new-fails.img");
     async function* failing() {

@@ -125,6 +125,28 @@ export async function checkFilesystem(
     if (findings.length >= max) omitted++;
     else findings.push(offset === undefined ? { code, message } : { code, message, offset });
   };
+  /** Reports the bits of a bitmap that say free for used (`plus`) or used for free (`minus`). */
+  const bitmapMismatch = (
+    what: "block" | "inode",
+    g: number,
+    plus: number[],
+    minus: number[],
+    offset: number,
+  ) => {
+    const code = `${what}-bitmap`;
+    if (plus.length)
+      find(
+        code,
+        `Group ${g}'s ${what} bitmap marks used ${what}s as free: ${ranges(plus)}`,
+        offset,
+      );
+    if (minus.length)
+      find(
+        code,
+        `Group ${g}'s ${what} bitmap marks free ${what}s as used: ${ranges(minus)}`,
+        offset,
+      );
+  };
   const report = (): CheckReport => ({
     clean: findings.length === 0 && omitted === 0,
     findings,
@@ -599,18 +621,7 @@ export async function checkFilesystem(
         if (want && !bit) plus.push(b);
         if (!want && bit) minus.push(b);
       }
-      if (plus.length)
-        find(
-          "block-bitmap",
-          `Group ${g}'s block bitmap marks used blocks as free: ${ranges(plus)}`,
-          desc.blockBitmap * bs,
-        );
-      if (minus.length)
-        find(
-          "block-bitmap",
-          `Group ${g}'s block bitmap marks free blocks as used: ${ranges(minus)}`,
-          desc.blockBitmap * bs,
-        );
+      bitmapMismatch("block", g, plus, minus, desc.blockBitmap * bs);
       let padding = 0;
       for (let bit = end - start; bit < 8 * bs; bit++)
         if (!(((bitmap[bit >>> 3] ?? 0) >> (bit & 7)) & 1)) padding++;
@@ -661,18 +672,7 @@ export async function checkFilesystem(
         if (want && !bit) plus.push(ino);
         if (!want && bit) minus.push(ino);
       }
-      if (plus.length)
-        find(
-          "inode-bitmap",
-          `Group ${g}'s inode bitmap marks used inodes as free: ${ranges(plus)}`,
-          desc.inodeBitmap * bs,
-        );
-      if (minus.length)
-        find(
-          "inode-bitmap",
-          `Group ${g}'s inode bitmap marks free inodes as used: ${ranges(minus)}`,
-          desc.inodeBitmap * bs,
-        );
+      bitmapMismatch("inode", g, plus, minus, desc.inodeBitmap * bs);
     }
   }
   if (sb.freeBlocksCount !== freeBlocksTotal)

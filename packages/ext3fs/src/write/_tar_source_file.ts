@@ -1,5 +1,5 @@
-import { closeSync, ftruncateSync, openSync, writeSync } from "node:fs";
-import { isZero, readTar, type TarEntry } from "@bigfile/blockdev";
+import { closeSync, ftruncateSync, openSync } from "node:fs";
+import { readTar, type TarEntry, writeToFd } from "@bigfile/blockdev";
 import { FileContent } from "./_content_file.ts";
 import { applyMeta, type SourceOwnership } from "./_dir_source_file.ts";
 import {
@@ -17,7 +17,6 @@ export class Spool {
   readonly path: string;
   #fd: number;
   #end = 0;
-  readonly #stage = new Uint8Array(1 << 20);
 
   /** Creates the spool file at `path` (removed by the caller). */
   constructor(path: string) {
@@ -28,34 +27,10 @@ export class Spool {
   /** Copies a body into the spool; returns its offset (4 KiB aligned). Zero 4 KiB blocks stay holes. */
   async add(body: AsyncIterable<Uint8Array>, size: number): Promise<number> {
     const base = this.#end;
-    let position = base;
-    let staged = 0;
-    const flush = () => {
-      for (let at = 0; at < staged; at += 4096) {
-        const piece = this.#stage.subarray(at, Math.min(at + 4096, staged));
-        if (!isZero(piece)) {
-          let done = 0;
-          while (done < piece.length)
-            done += writeSync(this.#fd, piece, done, piece.length - done, position + at + done);
-        }
-      }
-      position += staged;
-      staged = 0;
-    };
-    for await (const chunk of body) {
-      let off = 0;
-      while (off < chunk.length) {
-        const n = Math.min(chunk.length - off, this.#stage.length - staged);
-        this.#stage.set(chunk.subarray(off, off + n), staged);
-        staged += n;
-        off += n;
-        if (staged === this.#stage.length) flush();
-      }
-    }
-    flush();
-    if (position - base !== size) {
+    const { bytes } = await writeToFd(body, this.#fd, { positional: true, offset: base });
+    if (bytes !== size) {
       throw new RangeError(
-        `Cannot read tar member: its body has ${position - base} bytes, expected ${size} (truncated tar?)`,
+        `Cannot read tar member: its body has ${bytes} bytes, expected ${size} (truncated tar?)`,
       );
     }
     this.#end = base + Math.ceil(size / 4096) * 4096;
