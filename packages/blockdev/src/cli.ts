@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
@@ -205,7 +205,6 @@ async function writeInPlace(
     const fd = openSync(file, "r+");
     try {
       let position = offset;
-      const { writeSync } = await import("node:fs");
       for await (const chunk of source) {
         let done = 0;
         while (done < chunk.length)
