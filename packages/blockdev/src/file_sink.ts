@@ -2,7 +2,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:f
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { ByteSource } from "./concat_streams.ts";
-import { ZERO_CHUNK_SIZE, zeros } from "./zeros.ts";
+import { isZero, zeros } from "./zeros.ts";
 
 const SHARED_ZEROS = zeros(0).buffer;
 
@@ -104,14 +104,14 @@ export async function writeToFd(
     } else if (!sparse) {
       writeAllSync(fd, chunk, position);
       dataBytes += chunk.length;
-    } else if (chunk.buffer === SHARED_ZEROS || isZeroFast(chunk)) {
+    } else if (chunk.buffer === SHARED_ZEROS || isZero(chunk)) {
       // A view of the shared zero buffer, or a whole chunk of zeros: a hole.
     } else {
       // Write maximal runs of non-zero blocks; skip zero blocks.
       let runStart = -1;
       for (let at = 0; at < chunk.length; at += block) {
         const end = Math.min(at + block, chunk.length);
-        const zero = isZeroFast(chunk.subarray(at, end));
+        const zero = isZero(chunk.subarray(at, end));
         if (!zero && runStart < 0) runStart = at;
         if (zero && runStart >= 0) {
           writeAllSync(fd, chunk.subarray(runStart, at), position + runStart);
@@ -159,13 +159,4 @@ function writeAllSync(fd: number, data: Uint8Array, position: number | null): vo
       Atomics.wait(waitCell, 0, 0, 0.2);
     }
   }
-}
-
-/** memcmp against the shared zero buffer: far faster than a JavaScript loop. */
-function isZeroFast(bytes: Uint8Array): boolean {
-  for (let at = 0; at < bytes.length; at += ZERO_CHUNK_SIZE) {
-    const part = bytes.subarray(at, Math.min(at + ZERO_CHUNK_SIZE, bytes.length));
-    if (Buffer.compare(part, zeros(part.length)) !== 0) return false;
-  }
-  return true;
 }

@@ -1,23 +1,4 @@
-import { isZero, zeros } from "@bigfile/blockdev";
-
-interface NodeBufferLike {
-  from(
-    buffer: ArrayBufferLike,
-    offset: number,
-    length: number,
-  ): { equals(other: Uint8Array): boolean };
-}
-const NodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
-
-/** Whether `bytes` is all zero: a native memcmp against the shared zero buffer where available. */
-export function allZero(bytes: Uint8Array): boolean {
-  if (NodeBuffer && bytes.length <= 1 << 20) {
-    return NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.length).equals(
-      zeros(bytes.length),
-    );
-  }
-  return isZero(bytes);
-}
+import { isZero } from "@bigfile/blockdev";
 
 import type { FsNode } from "./tree.ts";
 
@@ -85,7 +66,7 @@ async function scanOnce(node: FsNode, buffer: Uint8Array, allowUncached: boolean
         );
       }
       const chunkUnits = Math.ceil(got / 1024);
-      if (allZero(buffer.subarray(0, got))) {
+      if (isZero(buffer.subarray(0, got))) {
         if (runStart >= 0) {
           runs.push(runStart, unit - runStart);
           runStart = -1;
@@ -95,7 +76,7 @@ async function scanOnce(node: FsNode, buffer: Uint8Array, allowUncached: boolean
         continue;
       }
       for (let at = 0; at < got; at += 1024, unit++) {
-        const zero = allZero(buffer.subarray(at, Math.min(at + 1024, got)));
+        const zero = isZero(buffer.subarray(at, Math.min(at + 1024, got)));
         if (!zero && runStart < 0) runStart = unit;
         if (zero && runStart >= 0) {
           runs.push(runStart, unit - runStart);
