@@ -21,7 +21,9 @@ packages=(
   debootstrap     # the Debian root fixture
   bsdutils        # script (pygrub needs a pseudo-terminal)
   util-linux      # unshare (grub-bios-setup without a loop device)
-  python3         # sockets in test trees
+  python3         # sockets in test trees, xattrs in tar tests
+  tar             # GNU tar: the tar codec's interop tests
+  libcap2-bin     # setcap/getcap: ext3fs reader keeps file capabilities
   gzip
   xz-utils
   zstd            # kernel modules may be compressed
