@@ -4,7 +4,7 @@ const DIRECT_CHUNK = 1 << 20;
 const DIRECT_ALIGN = 4096;
 let directBuffer: Uint8Array | undefined;
 
-import type { ContentRef } from "./tree.ts";
+import type { ContentFactory, ContentRef } from "./tree.ts";
 
 /**
  * Opens `path` with O_DIRECT and finds a 4 KiB-aligned 1 MiB buffer for it
@@ -153,3 +153,9 @@ export class FileContent implements ContentRef {
     }
   }
 }
+
+/** Content readers for the tree's file rows: a path in a directory source, or a region of the tar spool. */
+export const fileContent: ContentFactory = (origin, path, offset, label) =>
+  origin.kind === "spool"
+    ? new FileContent(origin.path, label, offset)
+    : new FileContent(Buffer.from(path.buffer, path.byteOffset, path.length), label);

@@ -1,6 +1,5 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from "node:fs";
-import { FileContent } from "./_content_file.ts";
-import { type FsNode, type NodeKind, placeNode, type Timestamp } from "./tree.ts";
+import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
 
 /** How a source's metadata is mapped into the filesystem. */
 export interface SourceOwnership {
@@ -14,117 +13,84 @@ export interface SourceOwnership {
   mtimeOnly?: boolean;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is 0x00-0x7f
-const ASCII = /^[\x00-\x7f]*$/;
+const BILLION = 1_000_000_000n;
 
-// The last few timestamps made: equal times (files of one package, one
-// extraction) share one object. Timestamps are never changed in place.
-const recentNs: bigint[] = [-1n, -1n, -1n, -1n];
-const recentTs: Timestamp[] = [];
-let recentNext = 0;
-
-function ts(ns: bigint): Timestamp {
-  for (let i = 0; i < 4; i++) if (recentNs[i] === ns) return recentTs[i] as Timestamp;
-  const t = makeTs(ns);
-  recentNs[recentNext] = ns;
-  recentTs[recentNext] = t;
-  recentNext = (recentNext + 1) & 3;
-  return t;
-}
-
-function makeTs(ns: bigint): Timestamp {
-  const seconds = ns / 1_000_000_000n;
-  let rem = ns % 1_000_000_000n;
-  let s = seconds;
+function setTimeNs(tree: FsTree, n: number, field: TimeField, ns: bigint): void {
+  let seconds = ns / BILLION;
+  let rem = ns % BILLION;
   if (rem < 0n) {
-    rem += 1_000_000_000n;
-    s -= 1n;
+    rem += BILLION;
+    seconds -= 1n;
   }
-  return { seconds: Number(s), nanoseconds: Number(rem) };
+  tree.setTime(n, field, Number(seconds), Number(rem));
 }
 
 function kindOf(st: BigIntStats): NodeKind | undefined {
-  if (st.isFile()) return "file";
-  if (st.isDirectory()) return "dir";
-  if (st.isSymbolicLink()) return "symlink";
-  if (st.isCharacterDevice()) return "char";
-  if (st.isBlockDevice()) return "block";
-  if (st.isFIFO()) return "fifo";
-  if (st.isSocket()) return "socket";
+  if (st.isFile()) return NodeKind.FILE;
+  if (st.isDirectory()) return NodeKind.DIR;
+  if (st.isSymbolicLink()) return NodeKind.SYMLINK;
+  if (st.isCharacterDevice()) return NodeKind.CHAR;
+  if (st.isBlockDevice()) return NodeKind.BLOCK;
+  if (st.isFIFO()) return NodeKind.FIFO;
+  if (st.isSocket()) return NodeKind.SOCKET;
   return undefined;
 }
 
 /** Applies ownership and time options to a node's metadata. */
-export function applyMeta(node: FsNode, own: SourceOwnership): void {
+export function applyMeta(tree: FsTree, n: number, own: SourceOwnership): void {
   if (own.squashOwners) {
-    node.uid = 0;
-    node.gid = 0;
+    tree.uid[n] = 0;
+    tree.gid[n] = 0;
   }
+  const m = n * 3 + TimeField.MTIME;
   if (own.mtimeOnly) {
-    node.atime = node.mtime;
-    node.ctime = node.mtime;
+    for (const f of [TimeField.ATIME, TimeField.CTIME]) {
+      tree.seconds[n * 3 + f] = tree.seconds[m] as number;
+      tree.nanoseconds[n * 3 + f] = tree.nanoseconds[m] as number;
+    }
   }
   if (own.clampTime !== undefined) {
-    const clamp = (t: Timestamp) =>
-      t.seconds > (own.clampTime as number)
-        ? { seconds: own.clampTime as number, nanoseconds: 0 }
-        : t;
-    node.atime = clamp(node.atime);
-    node.mtime = clamp(node.mtime);
-    node.ctime = clamp(node.ctime);
+    for (let f = 0; f < 3; f++) {
+      if ((tree.seconds[n * 3 + f] as number) > own.clampTime) {
+        tree.seconds[n * 3 + f] = own.clampTime;
+        tree.nanoseconds[n * 3 + f] = 0;
+      }
+    }
   }
 }
 
-function nodeFromStat(st: BigIntStats, kind: NodeKind, own: SourceOwnership): FsNode {
-  // Equal times share one object (less memory for big trees).
-  const mtime = ts(st.mtimeNs);
-  const atime = st.atimeNs === st.mtimeNs ? mtime : ts(st.atimeNs);
-  const ctime =
-    st.ctimeNs === st.mtimeNs ? mtime : st.ctimeNs === st.atimeNs ? atime : ts(st.ctimeNs);
-  const node: FsNode = {
-    kind,
-    perm: Number(st.mode) & 0o7777,
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    atime,
-    mtime,
-    ctime,
-    size: kind === "file" ? Number(st.size) : 0,
-    // Fields set later, in the object itself (no separate property array).
-    content: undefined,
-    ino: undefined,
-  };
-  if (kind === "dir") node.children = new Map();
-  if (kind === "char" || kind === "block") {
+function nodeFromStat(tree: FsTree, st: BigIntStats, kind: NodeKind, own: SourceOwnership): number {
+  const n = tree.newNode(kind, Number(st.mode), Number(st.uid), Number(st.gid));
+  setTimeNs(tree, n, TimeField.ATIME, st.atimeNs);
+  setTimeNs(tree, n, TimeField.MTIME, st.mtimeNs);
+  setTimeNs(tree, n, TimeField.CTIME, st.ctimeNs);
+  if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK) {
     const rdev = Number(st.rdev);
-    node.major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-    node.minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
+    tree.setDevice(
+      n,
+      ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff),
+      (rdev & 0xff) | ((rdev >>> 12) & ~0xff),
+    );
   }
-  applyMeta(node, own);
-  return node;
+  applyMeta(tree, n, own);
+  return n;
 }
 
 /**
- * Walks a directory (without following symlinks) into `root`, overlaying what
+ * Walks a directory (without following symlinks) into `tree`, overlaying what
  * is there. The directory itself gives the root's metadata. Hard links inside
- * the source stay hard links. File contents are not read here.
+ * the source stay hard links. File contents are not read here: a file row
+ * points at the entry it was found at, its path in the source.
  */
-export function addDirectorySource(
-  root: FsNode,
-  dir: string,
-  own: SourceOwnership,
-  files: FsNode[],
-): void {
+export function addDirectorySource(tree: FsTree, dir: string, own: SourceOwnership): void {
   const top = lstatSync(dir, { bigint: true });
   if (!top.isDirectory())
     throw new TypeError(`Cannot use ${dir} as a directory source: not a directory`);
-  const rootMeta = nodeFromStat(top, "dir", own);
-  placeNode(root, [], rootMeta, () => rootMeta);
-  const links = new Map<string, FsNode>();
-  const makeDir = (): FsNode => {
-    throw new Error("unreachable");
-  };
-  const walk = (path: string | Buffer, target: FsNode) => {
+  const rootPath = dir.replace(/(.)\/+$/, "$1");
+  const origin = tree.addOrigin({ kind: "directory", root: Buffer.from(rootPath) });
+  tree.placePath([], nodeFromStat(tree, top, NodeKind.DIR, own));
+  const links = new Map<string, number>();
+  const walk = (path: string | Buffer, target: number) => {
     // Names as strings (cheap); as bytes when a name is not valid UTF-8 or the path is bytes.
     let names: (string | Buffer)[] | undefined;
     if (typeof path === "string") {
@@ -133,49 +99,34 @@ export function addDirectorySource(
     }
     names ??= readdirSync(path, { encoding: "buffer" }) as Buffer[];
     for (const name of names) {
-      let childPath: string | Buffer;
-      let key: string;
-      if (typeof name === "string") {
-        childPath = `${path as string}/${name}`;
-        // The key is the name's bytes as latin1: the same string for ASCII.
-        key = ASCII.test(name) ? name : Buffer.from(name).toString("latin1");
-      } else {
-        key = name.toString("latin1");
-        childPath = Buffer.concat([Buffer.from(path), Buffer.from("/"), name]);
-      }
+      const childPath =
+        typeof name === "string"
+          ? `${path as string}/${name}`
+          : Buffer.concat([Buffer.from(path), Buffer.from("/"), name]);
       const st = lstatSync(childPath, { bigint: true });
       const kind = kindOf(st);
-      if (!kind) continue;
-      if (kind !== "dir" && st.nlink > 1n) {
-        const id = `${st.dev}:${st.ino}`;
-        const seen = links.get(id);
-        if (seen) {
-          target.children?.set(key, seen);
-          continue;
-        }
-      }
-      const node = nodeFromStat(st, kind, own);
-      if (kind === "symlink")
-        node.target = new Uint8Array(readlinkSync(childPath, { encoding: "buffer" }));
-      if (kind === "file") {
-        node.content =
-          typeof name === "string"
-            ? FileContent.inDirectory(path as string, name)
-            : new FileContent(childPath);
+      if (kind === undefined) continue;
+      const linked = kind !== NodeKind.DIR && st.nlink > 1n;
+      const id = linked ? `${st.dev}:${st.ino}` : "";
+      const seen = linked ? links.get(id) : undefined;
+      const node = seen ?? nodeFromStat(tree, st, kind, own);
+      const placed =
+        typeof name === "string"
+          ? tree.placeText(target, name, node)
+          : tree.place(target, name, node);
+      if (seen !== undefined) continue;
+      if (linked) links.set(id, node);
+      if (kind === NodeKind.SYMLINK) {
+        tree.setTarget(node, readlinkSync(childPath, { encoding: "buffer" }));
+      } else if (kind === NodeKind.FILE) {
+        tree.setContent(node, Number(st.size), origin, tree.lastEntry);
         // No blocks at all for a file of 1 MiB or more: all holes (no inline
         // data is that big), no need to read it. Otherwise fewer allocated
         // bytes than the size: read it once to find its holes.
-        if (st.blocks === 0n && st.size >= 1n << 20n) node.dataRuns = [];
-        else if (st.blocks * 512n < st.size) {
-          node.maybeSparse = true;
-          node.allocated = Number(st.blocks) * 512;
-        }
-        files.push(node);
-      }
-      if (kind !== "dir" && st.nlink > 1n) links.set(`${st.dev}:${st.ino}`, node);
-      const placed = placeNode(target, [key], node, makeDir);
-      if (kind === "dir") walk(childPath, placed);
+        if (st.blocks === 0n && st.size >= 1n << 20n) tree.dataRuns.set(node, []);
+        else if (st.blocks * 512n < st.size) tree.setMaybeSparse(node, Number(st.blocks) * 512);
+      } else if (kind === NodeKind.DIR) walk(childPath, placed);
     }
   };
-  walk(dir.replace(/(.)\/+$/, "$1"), root);
+  walk(rootPath, FsTree.ROOT);
 }

@@ -19,12 +19,12 @@ import {
   buildInode,
   dirEntries,
   htreeLayoutOf,
-  KIND_TYPE,
   type Plan,
+  plannedEntry,
   presenceFor,
 } from "./_plan.ts";
 import { groupHasSuper, groupLayout } from "./geometry.ts";
-import { type FsNode, keyBytes } from "./tree.ts";
+import { type ContentFactory, NodeKind } from "./tree.ts";
 
 /** Identity and times of the filesystem being written. */
 export interface EmitSettings {
@@ -226,14 +226,17 @@ async function* dataArea(
   uuid: Uint8Array,
   maxChunkBlocks: number,
   reuse: boolean,
+  contentFactory: ContentFactory,
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
   const apb = geo.addrPerBlock;
   const packer = new Packer(reuse);
+  const tree = plan.tree;
   const order: number[] = [2];
-  const lf = plan.byIno[11];
-  if (lf?.kind === "dir") order.push(11);
+  const lf = plan.byIno[11] as number;
+  const lfIsDir = lf !== 0 && tree.kind[lf] === NodeKind.DIR;
+  if (lfIsDir) order.push(11);
   for (const ino of order) yield* dirBlocks(plan, ino, packer);
   yield* packer.out.splice(0);
   if (!Number.isNaN(plan.resizeD0)) {
@@ -249,12 +252,13 @@ async function* dataArea(
   }
   if (!Number.isNaN(plan.journalD0)) yield* journalBlocks(plan, uuid, packer);
   for (let ino = 11; ino <= plan.lastIno; ino++) {
-    if (ino === 11 && lf?.kind === "dir") continue;
+    if (ino === 11 && lfIsDir) continue;
     if (Number.isNaN(plan.d0[ino] as number)) continue;
-    const node = plan.byIno[ino] as FsNode;
-    if (node.kind === "dir") yield* dirBlocks(plan, ino, packer);
-    else if (node.kind === "symlink") packer.take(bs).set(node.target as Uint8Array);
-    else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer);
+    const node = plan.byIno[ino] as number;
+    const kind = tree.kind[node];
+    if (kind === NodeKind.DIR) yield* dirBlocks(plan, ino, packer);
+    else if (kind === NodeKind.SYMLINK) packer.take(bs).set(tree.target(node));
+    else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer, contentFactory);
     if (packer.out.length > 0) yield* packer.out.splice(0);
   }
   packer.flush();
@@ -318,15 +322,12 @@ function* dirBlocks(plan: Plan, ino: number, packer: Packer): Generator<Uint8Arr
   const map = new BlockMap(geo.addrPerBlock, new BlockPresence(plan.dirData[ino] as number));
   let blockAt: (logical: number, block: Uint8Array) => void;
   if (plan.indexed[ino]) {
-    const node = plan.byIno[ino] as FsNode;
-    const { keys, layout } = htreeLayoutOf(node, plan.hashSeed, bs) as NonNullable<
+    const node = plan.byIno[ino] as number;
+    const indexed = htreeLayoutOf(plan.tree, node, plan.hashSeed, bs) as NonNullable<
       ReturnType<typeof htreeLayoutOf>
     >;
-    const children = node.children as Map<string, FsNode>;
-    const entries: PlannedEntry[] = keys.map((key) => {
-      const child = children.get(key) as FsNode;
-      return { ino: child.ino as number, fileType: KIND_TYPE[child.kind], name: keyBytes(key) };
-    });
+    const layout = indexed.layout;
+    const entries: PlannedEntry[] = Array.from(indexed.entries, (e) => plannedEntry(plan, e));
     blockAt = (logical, block) => {
       if (logical === 0) writeHtreeRoot(layout, ino, plan.parent[ino] as number, block);
       else if (logical <= layout.nodes) writeHtreeNode(layout, logical - 1, block);
@@ -371,15 +372,16 @@ function* dirBlocks(plan: Plan, ino: number, packer: Packer): Generator<Uint8Arr
 async function* fileBlocks(
   plan: Plan,
   ino: number,
-  node: FsNode,
+  node: number,
   maxChunkBlocks: number,
   packer: Packer,
+  contentFactory: ContentFactory,
 ): AsyncGenerator<Uint8Array> {
   const bs = plan.geo.blockSize;
   const d0 = plan.d0[ino] as number;
-  const content = node.content;
-  if (!content) throw new TypeError("A regular file without content");
-  const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(node, bs));
+  const size = plan.tree.size[node] as number;
+  const content = plan.tree.content(node, contentFactory);
+  const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
   await content.open?.();
   try {
     for (const item of map.layout((p) => plan.phys(d0 + p))) {
@@ -394,7 +396,7 @@ async function* fileBlocks(
         const big = n * bs >= CHUNK / 4;
         const buf = big ? packer.takeBig(n * bs) : packer.take(n * bs);
         const position = (item.logical + done) * bs;
-        const want = Math.min(buf.length, node.size - position);
+        const want = Math.min(buf.length, size - position);
         let got = 0;
         while (got < want) {
           const r = await content.read(position + got, buf.subarray(got, want));
@@ -403,7 +405,7 @@ async function* fileBlocks(
         }
         if (got < want) {
           throw new RangeError(
-            `Cannot read ${content.label}: it ended at ${position + got} bytes, expected ${node.size} (changed while mkfs ran?)`,
+            `Cannot read ${content.label}: it ended at ${position + got} bytes, expected ${size} (changed while mkfs ran?)`,
           );
         }
         if (big) packer.push(buf);
@@ -433,6 +435,7 @@ function pointerBlock(pointers: Uint32Array, out: Uint8Array): void {
 export async function* emitFilesystem(
   plan: Plan,
   settings: EmitSettings,
+  contentFactory: ContentFactory,
   options: { reuseBuffers?: boolean } = {},
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
@@ -473,7 +476,7 @@ export async function* emitFilesystem(
   for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backupGroups.push(g);
   const maxChunkBlocks = Math.max(1, CHUNK / bs);
   const reuse = options.reuseBuffers ?? false;
-  const data = dataArea(plan, settings.uuid, maxChunkBlocks, reuse);
+  const data = dataArea(plan, settings.uuid, maxChunkBlocks, reuse, contentFactory);
   let pending: Uint8Array<ArrayBufferLike> | undefined;
   const packer = new Packer(reuse);
   const inodeBytes = new Uint8Array(geo.inodeSize);

@@ -13,7 +13,7 @@ import { BlockMap, BlockPresence, maxMappedBlocks } from "./_block_map.ts";
 import { type PlannedEntry, packDirectory } from "./_dir_pack.ts";
 import { type HtreeLayout, halfMd4Hash, htreeLayout } from "./_htree.ts";
 import { type Geometry, groupHasSuper, groupLayout } from "./geometry.ts";
-import { type FsNode, keyBytes, type Timestamp } from "./tree.ts";
+import { type FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
 
 /** A tree that does not fit, or cannot be represented. */
 export class MkfsPlanError extends RangeError {
@@ -36,21 +36,24 @@ export interface PlanSettings {
 /** The whole filesystem, planned: inode numbers and the block run of every object. */
 export interface Plan {
   geo: Geometry;
-  /** Nodes by inode number (2, 11 and up). */
-  byIno: (FsNode | undefined)[];
+  tree: FsTree;
+  /** Tree rows by inode number (2, 11 and up; 0: unused). */
+  byIno: Uint32Array;
+  /** Inode number of each tree row (0: not in the filesystem). */
+  inoOf: Uint32Array;
   /** Highest inode number in use. */
   lastIno: number;
   /** First D-space block of each inode's run (NaN: none). */
   d0: Float64Array;
   /** Blocks of each inode's run (data and map blocks). */
-  runBlocks: Float64Array;
+  runBlocks: Uint32Array;
   /** Data blocks of each directory. */
-  dirData: Float64Array;
+  dirData: Uint32Array;
   /** 1 for hash-indexed directories. */
   indexed: Uint8Array;
   hashSeed: Uint32Array;
   /** Link counts by inode. */
-  links: Uint32Array;
+  links: Uint16Array;
   /** Parent directory inode of each directory. */
   parent: Uint32Array;
   /** Inodes mkfs makes itself: 1 (bad blocks), 7 (resize), 8 (journal). */
@@ -72,13 +75,13 @@ export interface Plan {
   createTime: Timestamp;
 }
 
-/** Number of 1 KiB units present in a file, per block size: converts 1 KiB runs to block runs. */
-export function presenceFor(node: FsNode, blockSize: number): BlockPresence {
-  const logical = Math.ceil(node.size / blockSize);
-  if (!node.dataRuns) return new BlockPresence(logical);
+/** Which blocks of file `n` hold data at a block size: converts its 1 KiB runs to block runs. */
+export function presenceFor(tree: FsTree, n: number, blockSize: number): BlockPresence {
+  const logical = Math.ceil((tree.size[n] as number) / blockSize);
+  const r = tree.dataRuns.get(n);
+  if (!r) return new BlockPresence(logical);
   const k = blockSize / 1024;
   const runs: number[] = [];
-  const r = node.dataRuns;
   for (let i = 0; i < r.length; i += 2) {
     const s = Math.floor((r[i] as number) / k);
     const e = Math.ceil(((r[i] as number) + (r[i + 1] as number)) / k);
@@ -95,72 +98,66 @@ export function lostFoundBlocks(blockSize: number): number {
   return Math.min(12, Math.max(1, Math.floor(16384 / blockSize)));
 }
 
-function dirEntryNameLengths(node: FsNode): number[] {
+function dirEntryNameLengths(tree: FsTree, dir: number): number[] {
   const lengths = [1, 2];
-  for (const key of (node.children as Map<string, FsNode>).keys()) lengths.push(key.length);
+  for (let e = tree.head[dir] as number; e; e = tree.entryNext[e] as number)
+    lengths.push(tree.entryNameLength[e] as number);
   return lengths;
 }
 
+function dirBlocks(tree: FsTree, dir: number, blockSize: number): number {
+  return Math.max(
+    packDirectory(dirEntryNameLengths(tree, dir), blockSize).length,
+    tree.minBlocks.get(dir) ?? 0,
+  );
+}
+
 /** What a tree needs at a block size: data blocks (including map blocks) and inodes. */
-export function measureTree(root: FsNode, blockSize: number): { blocks: number; inodes: number } {
+export function measureTree(tree: FsTree, blockSize: number): { blocks: number; inodes: number } {
   const apb = blockSize / 4;
-  const seen = new Set<FsNode>();
   let blocks = 0;
   let inodes = 0;
-  const visit = (node: FsNode) => {
-    if (seen.has(node)) return;
-    seen.add(node);
+  tree.forEachReachable((n) => {
     inodes++;
-    if (node.kind === "dir") {
-      const n = Math.max(
-        packDirectory(dirEntryNameLengths(node), blockSize).length,
-        node.minBlocks ?? 0,
-      );
-      blocks += new BlockMap(apb, new BlockPresence(n)).totalBlocks;
-      for (const child of (node.children as Map<string, FsNode>).values()) visit(child);
-    } else if (node.kind === "file") {
-      blocks += new BlockMap(apb, presenceFor(node, blockSize)).totalBlocks;
-    } else if (node.kind === "symlink" && (node.target?.length ?? 0) >= 60) {
+    const kind = tree.kind[n];
+    if (kind === NodeKind.DIR) {
+      blocks += new BlockMap(apb, new BlockPresence(dirBlocks(tree, n, blockSize))).totalBlocks;
+    } else if (kind === NodeKind.FILE) {
+      blocks += new BlockMap(apb, presenceFor(tree, n, blockSize)).totalBlocks;
+    } else if (kind === NodeKind.SYMLINK && (tree.size[n] as number) >= 60) {
       blocks += 1;
     }
-  };
-  visit(root);
+  });
   return { blocks, inodes };
 }
 
-/** Re-inserts a directory's children in byte order of their names (Map order is then sorted). */
-function sortChildren(node: FsNode): Map<string, FsNode> {
-  const map = node.children as Map<string, FsNode>;
-  if (node.sorted) return map;
-  const entries = [...map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  map.clear();
-  for (const [k, v] of entries) map.set(k, v);
-  node.sorted = true;
-  return map;
-}
+/** The inode mode's type bits by {@linkcode NodeKind}. */
+const KIND_MODE: readonly number[] = [
+  0,
+  FileMode.IFREG,
+  FileMode.IFDIR,
+  FileMode.IFLNK,
+  FileMode.IFCHR,
+  FileMode.IFBLK,
+  FileMode.IFIFO,
+  FileMode.IFSOCK,
+];
 
-export const KIND_MODE = {
-  file: FileMode.IFREG,
-  dir: FileMode.IFDIR,
-  symlink: FileMode.IFLNK,
-  char: FileMode.IFCHR,
-  block: FileMode.IFBLK,
-  fifo: FileMode.IFIFO,
-  socket: FileMode.IFSOCK,
-} as const;
+/** The directory entry's file type by {@linkcode NodeKind}. */
+export const KIND_TYPE: readonly number[] = [
+  0,
+  DirFileType.REG_FILE,
+  DirFileType.DIR,
+  DirFileType.SYMLINK,
+  DirFileType.CHRDEV,
+  DirFileType.BLKDEV,
+  DirFileType.FIFO,
+  DirFileType.SOCK,
+];
 
-export const KIND_TYPE = {
-  file: DirFileType.REG_FILE,
-  dir: DirFileType.DIR,
-  symlink: DirFileType.SYMLINK,
-  char: DirFileType.CHRDEV,
-  block: DirFileType.BLKDEV,
-  fifo: DirFileType.FIFO,
-  socket: DirFileType.SOCK,
-} as const;
-
-function pathText(path: string[]): string {
-  return `/${new TextDecoder().decode(keyBytes(path.join("/")))}`;
+function entryPathText(tree: FsTree, dir: number, e: number): string {
+  const base = tree.dirPathText(dir);
+  return `${base === "/" ? "" : base}/${new TextDecoder().decode(tree.name(e))}`;
 }
 
 /**
@@ -172,7 +169,7 @@ function pathText(path: string[]): string {
  * directory blocks are built again when they are written. Throws
  * {@linkcode MkfsPlanError} with the numbers when the tree does not fit.
  */
-export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettings): Plan {
+export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettings): Plan {
   const bs = geo.blockSize;
   const apb = geo.addrPerBlock;
   const big = geo.inodeSize > 128;
@@ -200,50 +197,52 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   };
 
   // Inode numbers and link counts.
-  const byIno: (FsNode | undefined)[] = [];
-  const lostFound = root.children?.get("lost+found");
-  root.ino = 2;
+  const root = 1;
+  const byIno = new Uint32Array(tree.nodeCount + 12);
+  const inoOf = new Uint32Array(tree.nodeCount);
+  const lf = tree.child(root, "lost+found");
+  const lostFound = lf && tree.kind[lf] === NodeKind.DIR ? lf : 0;
+  inoOf[root] = 2;
   byIno[2] = root;
   let nextIno = 11;
-  if (lostFound?.kind === "dir") {
-    lostFound.ino = nextIno++;
-    byIno[lostFound.ino] = lostFound;
+  if (lostFound) {
+    inoOf[lostFound] = nextIno++;
+    byIno[inoOf[lostFound] as number] = lostFound;
   }
-  const parentOf: number[] = [];
-  const linkCount: number[] = [];
-  const stack: FsNode[] = [root];
-  const pathOf = new Map<FsNode, string[]>();
-  pathOf.set(root, []);
+  const linkCount = new Uint32Array(byIno.length);
+  const parentIno = new Uint32Array(byIno.length);
+  const stack: number[] = [root];
+  const dirs: number[] = [];
   while (stack.length) {
-    const dir = stack.pop() as FsNode;
-    const children = sortChildren(dir);
-    const dirs: FsNode[] = [];
-    for (const [key, child] of children) {
-      if (key.length > NAME_MAX) {
+    const dir = stack.pop() as number;
+    const entries = tree.sortedEntries(dir);
+    dirs.length = 0;
+    for (const e of entries) {
+      if ((tree.entryNameLength[e] as number) > NAME_MAX) {
         throw new MkfsPlanError(
-          `Cannot store ${pathText([...(pathOf.get(dir) ?? []), key])}: the name is ${key.length} bytes, at most 255`,
+          `Cannot store ${entryPathText(tree, dir, e)}: the name is ${tree.entryNameLength[e]} bytes, at most 255`,
         );
       }
-      if (child.ino === undefined) {
-        child.ino = nextIno++;
-        byIno[child.ino] = child;
+      const child = tree.entryNode[e] as number;
+      if (!inoOf[child]) {
+        inoOf[child] = nextIno++;
+        byIno[inoOf[child] as number] = child;
       }
-      linkCount[child.ino] = (linkCount[child.ino] ?? 0) + 1;
-      if (child.kind === "dir") {
-        if (parentOf[child.ino] !== undefined) {
+      const ino = inoOf[child] as number;
+      linkCount[ino] = (linkCount[ino] as number) + 1;
+      if (tree.kind[child] === NodeKind.DIR) {
+        if (parentIno[ino]) {
           throw new MkfsPlanError(
-            `Cannot store ${pathText([...(pathOf.get(dir) ?? []), key])}: a directory hard link`,
+            `Cannot store ${entryPathText(tree, dir, e)}: a directory hard link`,
           );
         }
-        parentOf[child.ino] = dir.ino as number;
-        pathOf.set(child, [...(pathOf.get(dir) ?? []), key]);
+        parentIno[ino] = inoOf[dir] as number;
         dirs.push(child);
       }
     }
-    for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as FsNode);
-    pathOf.delete(dir);
+    for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as number);
   }
-  parentOf[2] = 2;
+  parentIno[2] = 2;
   const lastIno = nextIno - 1;
   if (lastIno > geo.inodesCount) {
     throw new MkfsPlanError(
@@ -252,12 +251,12 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   }
   const n = lastIno + 1;
   const d0 = new Float64Array(n).fill(Number.NaN);
-  const runBlocks = new Float64Array(n);
-  const dirData = new Float64Array(n);
+  const runBlocks = new Uint32Array(n);
+  const dirData = new Uint32Array(n);
   const indexed = new Uint8Array(n);
   const hashSeed = settings.hashSeed ?? new Uint32Array(4);
-  const links = new Uint32Array(n);
-  const parent = new Uint32Array(n);
+  const links = new Uint16Array(n);
+  const parent = parentIno.subarray(0, n);
   const dirsPerGroup = new Uint32Array(geo.groupCount);
   const special = new Map<number, Inode>();
   let cursor = 0;
@@ -279,22 +278,19 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
     runBlocks[ino] = map.totalBlocks;
     cursor += map.totalBlocks;
   };
-  const dirBlocks = (node: FsNode) =>
-    Math.max(packDirectory(dirEntryNameLengths(node), bs).length, node.minBlocks ?? 0);
-  const planDir = (node: FsNode, ino: number) => {
+  const planDir = (node: number, ino: number) => {
     let subdirs = 0;
-    for (const child of (node.children as Map<string, FsNode>).values())
-      if (child.kind === "dir") subdirs++;
-    links[ino] = 2 + subdirs;
-    if (links[ino] > 65000) {
+    for (let e = tree.head[node] as number; e; e = tree.entryNext[e] as number)
+      if (tree.kind[tree.entryNode[e] as number] === NodeKind.DIR) subdirs++;
+    if (2 + subdirs > 65000) {
       throw new MkfsPlanError(
         `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`,
       );
     }
-    parent[ino] = parentOf[ino] as number;
-    dirData[ino] = dirBlocks(node);
+    links[ino] = 2 + subdirs;
+    dirData[ino] = dirBlocks(tree, node, bs);
     if ((dirData[ino] as number) >= 3 && node !== lostFound && settings.hashSeed) {
-      const layout = htreeLayoutOf(node, hashSeed, bs);
+      const layout = htreeLayoutOf(tree, node, hashSeed, bs);
       if (layout) {
         dirData[ino] = layout.layout.blocks;
         indexed[ino] = 1;
@@ -307,7 +303,7 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
 
   // Root and lost+found first, as mke2fs does.
   planDir(root, 2);
-  if (lostFound?.kind === "dir") planDir(lostFound, lostFound.ino as number);
+  if (lostFound) planDir(lostFound, inoOf[lostFound] as number);
 
   // Reserved inodes.
   const bad = emptyInode();
@@ -356,36 +352,37 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   // Everything else in inode order.
   const maxBlocks = maxMappedBlocks(apb);
   for (let ino = InodeNumber.FIRST; ino <= lastIno; ino++) {
-    const node = byIno[ino] as FsNode;
+    const node = byIno[ino] as number;
     if (node === lostFound) continue;
-    if (node.kind === "dir") {
+    const kind = tree.kind[node];
+    if (kind === NodeKind.DIR) {
       planDir(node, ino);
       continue;
     }
-    links[ino] = linkCount[ino] ?? 1;
-    if ((links[ino] as number) > 65000) {
+    if ((linkCount[ino] as number) > 65000) {
       throw new MkfsPlanError(
-        `Cannot store a file with ${links[ino]} hard links: ext3 allows 65000`,
+        `Cannot store a file with ${linkCount[ino]} hard links: ext3 allows 65000`,
       );
     }
-    if (node.kind === "file") {
-      const presence = presenceFor(node, bs);
+    links[ino] = linkCount[ino] as number;
+    if (kind === NodeKind.FILE) {
+      const presence = presenceFor(tree, node, bs);
+      const size = tree.size[node] as number;
       const limit = Math.min(maxBlocks * bs, 2 ** 41 - bs);
-      if (presence.logicalBlocks > maxBlocks || node.size > limit) {
+      if (presence.logicalBlocks > maxBlocks || size > limit) {
         throw new MkfsPlanError(
-          `Cannot store ${node.content?.label ?? "a file"}: ${node.size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
+          `Cannot store ${entryPathText(tree, tree.entryDir[tree.foundAt[node] as number] as number, tree.foundAt[node] as number)}: ${size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
         );
       }
       const map = new BlockMap(apb, presence);
       if (map.totalBlocks > 0) place(ino, map);
-    } else if (node.kind === "symlink") {
-      const target = node.target ?? new Uint8Array(0);
-      if (target.length === 0)
-        throw new MkfsPlanError(`Cannot store a symlink with an empty target`);
-      if (target.length >= 60) {
-        if (target.length >= bs) {
+    } else if (kind === NodeKind.SYMLINK) {
+      const length = tree.size[node] as number;
+      if (length === 0) throw new MkfsPlanError(`Cannot store a symlink with an empty target`);
+      if (length >= 60) {
+        if (length >= bs) {
           throw new MkfsPlanError(
-            `Cannot store a symlink target of ${target.length} bytes in ${bs}-byte blocks`,
+            `Cannot store a symlink target of ${length} bytes in ${bs}-byte blocks`,
           );
         }
         d0[ino] = cursor;
@@ -401,7 +398,9 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
   }
   const plan: Plan = {
     geo,
+    tree,
     byIno,
+    inoOf,
     lastIno,
     d0,
     runBlocks,
@@ -430,30 +429,32 @@ export function planFilesystem(root: FsNode, geo: Geometry, settings: PlanSettin
  * plan when the inode is written (15 words per inode kept for the whole run
  * would be 60 bytes per entry).
  */
-function fillIBlock(plan: Plan, ino: number, node: FsNode, block: Uint32Array): void {
+function fillIBlock(plan: Plan, ino: number, node: number, block: Uint32Array): void {
   block.fill(0);
   const d0 = plan.d0[ino] as number;
   const geo = plan.geo;
-  if (node.kind === "dir" || node.kind === "file") {
+  const tree = plan.tree;
+  const kind = tree.kind[node];
+  if (kind === NodeKind.DIR || kind === NodeKind.FILE) {
     if (Number.isNaN(d0)) return;
     const presence =
-      node.kind === "dir"
+      kind === NodeKind.DIR
         ? new BlockPresence(plan.dirData[ino] as number)
-        : presenceFor(node, geo.blockSize);
+        : presenceFor(tree, node, geo.blockSize);
     block.set(new BlockMap(geo.addrPerBlock, presence).iBlock((p) => plan.phys(d0 + p)));
-  } else if (node.kind === "symlink") {
-    const target = node.target ?? new Uint8Array(0);
+  } else if (kind === NodeKind.SYMLINK) {
+    const target = tree.target(node);
     if (target.length < 60) new Uint8Array(block.buffer, block.byteOffset, 60).set(target);
     else block[0] = plan.phys(d0);
-  } else if (node.kind === "char" || node.kind === "block") {
-    encodeDevice(node.major ?? 0, node.minor ?? 0, block);
+  } else if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK) {
+    encodeDevice(tree.major(node), tree.minor(node), block);
   }
 }
 
 /** Fills `inode` with inode `ino` of a plan (false if the inode is unused). */
 export function buildInode(plan: Plan, ino: number, inode: Inode): boolean {
   const sp = plan.special.get(ino);
-  const node = plan.byIno[ino];
+  const node = plan.byIno[ino] as number;
   if (!sp && !node) return false;
   const block = inode.block;
   if (sp) {
@@ -462,72 +463,93 @@ export function buildInode(plan: Plan, ino: number, inode: Inode): boolean {
     block.set(sp.block);
     return true;
   }
-  const n = node as FsNode;
+  const tree = plan.tree;
+  const kind = tree.kind[node] as number;
   const bs = plan.geo.blockSize;
-  inode.mode = KIND_MODE[n.kind] | (n.perm & 0o7777);
-  inode.uid = n.uid;
-  inode.gid = n.gid;
+  inode.mode = (KIND_MODE[kind] as number) | (tree.perm[node] as number);
+  inode.uid = tree.uid[node] as number;
+  inode.gid = tree.gid[node] as number;
   inode.linksCount = plan.links[ino] as number;
   inode.size =
-    n.kind === "dir" ? dirSize(plan, ino) : n.kind === "symlink" ? (n.target?.length ?? 0) : n.size;
+    kind === NodeKind.DIR
+      ? (plan.dirData[ino] as number) * bs
+      : kind === NodeKind.SYMLINK || kind === NodeKind.FILE
+        ? (tree.size[node] as number)
+        : 0;
   inode.blocks = (plan.runBlocks[ino] as number) * (bs / 512);
   inode.flags = plan.indexed[ino] ? InodeFlags.INDEX : 0;
   inode.dtime = 0;
-  fillIBlock(plan, ino, n, block);
-  inode.atime = n.atime.seconds >>> 0;
-  inode.mtime = n.mtime.seconds >>> 0;
-  inode.ctime = n.ctime.seconds >>> 0;
+  fillIBlock(plan, ino, node, block);
+  const sec = (f: TimeField) => tree.timeSeconds(node, f);
+  inode.atime = sec(TimeField.ATIME) >>> 0;
+  inode.mtime = sec(TimeField.MTIME) >>> 0;
+  inode.ctime = sec(TimeField.CTIME) >>> 0;
   if (plan.geo.inodeSize > 128) {
     const t = plan.createTime;
+    const extra = (f: TimeField) => encodeExtraTime(sec(f), tree.timeNanoseconds(node, f));
     inode.extraIsize = 32;
-    inode.atimeExtra = encodeExtraTime(n.atime.seconds, n.atime.nanoseconds);
-    inode.mtimeExtra = encodeExtraTime(n.mtime.seconds, n.mtime.nanoseconds);
-    inode.ctimeExtra = encodeExtraTime(n.ctime.seconds, n.ctime.nanoseconds);
+    inode.atimeExtra = extra(TimeField.ATIME);
+    inode.mtimeExtra = extra(TimeField.MTIME);
+    inode.ctimeExtra = extra(TimeField.CTIME);
     inode.crtime = t.seconds >>> 0;
     inode.crtimeExtra = encodeExtraTime(t.seconds, t.nanoseconds);
   } else inode.extraIsize = 0;
   return true;
 }
 
-function dirSize(plan: Plan, ino: number): number {
-  return (plan.dirData[ino] as number) * plan.geo.blockSize;
-}
-
 /** The entries of directory `ino` in order: ".", "..", then the children by name. */
 export function dirEntries(plan: Plan, ino: number): PlannedEntry[] {
-  const node = plan.byIno[ino] as FsNode;
+  const tree = plan.tree;
+  const node = plan.byIno[ino] as number;
   const entries: PlannedEntry[] = [
     { ino, fileType: DirFileType.DIR, name: DOT },
     { ino: plan.parent[ino] as number, fileType: DirFileType.DIR, name: DOTDOT },
   ];
-  for (const [key, child] of node.children as Map<string, FsNode>) {
-    entries.push({
-      ino: child.ino as number,
-      fileType: KIND_TYPE[child.kind],
-      name: keyBytes(key),
-    });
+  for (let e = tree.head[node] as number; e; e = tree.entryNext[e] as number) {
+    entries.push(plannedEntry(plan, e));
   }
   return entries;
+}
+
+/** The directory entry `e` (a tree entry row) as written. */
+export function plannedEntry(plan: Plan, e: number): PlannedEntry {
+  const tree = plan.tree;
+  const child = tree.entryNode[e] as number;
+  return {
+    ino: plan.inoOf[child] as number,
+    fileType: KIND_TYPE[tree.kind[child] as number] as number,
+    name: tree.name(e),
+  };
 }
 
 const DOT = new Uint8Array([0x2e]);
 const DOTDOT = new Uint8Array([0x2e, 0x2e]);
 
-/** The children of a directory in hash order (ties by name) and their htree layout. */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
+  return a.length - b.length;
+}
+
+/** The entries of a directory in hash order (ties by name) and their htree layout. */
 export function htreeLayoutOf(
-  node: FsNode,
+  tree: FsTree,
+  dir: number,
   seed: Uint32Array,
   blockSize: number,
-): { keys: string[]; layout: HtreeLayout } | undefined {
-  const items: { key: string; hash: number }[] = [];
-  for (const key of (node.children as Map<string, FsNode>).keys()) {
-    items.push({ key, hash: halfMd4Hash(keyBytes(key), seed) });
-  }
-  items.sort((a, b) => a.hash - b.hash || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+): { entries: Uint32Array; layout: HtreeLayout } | undefined {
+  const entries = tree.sortedEntries(dir);
+  const hashes = new Map<number, number>();
+  for (const e of entries) hashes.set(e, halfMd4Hash(tree.name(e), seed));
+  entries.sort(
+    (a, b) =>
+      (hashes.get(a) as number) - (hashes.get(b) as number) ||
+      compareBytes(tree.name(a), tree.name(b)),
+  );
   const layout = htreeLayout(
-    items.map((i) => i.hash),
-    items.map((i) => i.key.length),
+    Array.from(entries, (e) => hashes.get(e) as number),
+    Array.from(entries, (e) => tree.entryNameLength[e] as number),
     blockSize,
   );
-  return layout ? { keys: items.map((i) => i.key), layout } : undefined;
+  return layout ? { entries, layout } : undefined;
 }

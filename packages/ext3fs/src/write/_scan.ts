@@ -1,34 +1,46 @@
 import { isZero } from "@bigfile/blockdev";
 
-import type { FsNode } from "./tree.ts";
+import type { ContentRef } from "./tree.ts";
 
 const SCAN_CHUNK = 1 << 20;
 /** Sparse files from this size up are scanned without the page cache where possible. */
 const UNCACHED_MIN = 64 << 20;
 
+/** A file to scan: its content, size, and allocated bytes in its source when known. */
+export interface ScanTarget {
+  content: ContentRef;
+  size: number;
+  allocated?: number | undefined;
+}
+
 /**
  * Reads a regular file once to find its all-zero 1 KiB blocks, which become
- * holes (as mke2fs -d does for the holes it finds). Sets `node.dataRuns` (in
- * 1 KiB units) only when the file has holes. Called for files that are sparse
- * in their source (fewer allocated bytes than their size) and for tar bodies.
+ * holes (as mke2fs -d does for the holes it finds). Returns the present runs
+ * (in 1 KiB units, [start, count] pairs) only when the file has holes.
+ * Called for files that are sparse in their source (fewer allocated bytes
+ * than their size) and for tar bodies.
  */
 export async function scanHoles(
-  node: FsNode,
+  file: ScanTarget,
   buffer: Uint8Array = new Uint8Array(SCAN_CHUNK),
-): Promise<void> {
+): Promise<number[] | undefined> {
   try {
-    await scanOnce(node, buffer, true);
+    return await scanOnce(file, buffer, true);
   } catch (error) {
     // O_DIRECT has alignment rules some files and filesystems break (EINVAL):
     // read through the page cache instead.
     if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-    await scanOnce(node, buffer, false);
+    return await scanOnce(file, buffer, false);
   }
 }
 
-async function scanOnce(node: FsNode, buffer: Uint8Array, allowUncached: boolean): Promise<void> {
+async function scanOnce(
+  node: ScanTarget,
+  buffer: Uint8Array,
+  allowUncached: boolean,
+): Promise<number[] | undefined> {
   const content = node.content;
-  if (!content || node.size === 0) return;
+  if (node.size === 0) return undefined;
   const runs: number[] = [];
   let runStart = -1;
   let unit = 0;
@@ -90,6 +102,6 @@ async function scanOnce(node: FsNode, buffer: Uint8Array, allowUncached: boolean
   }
   if (runStart >= 0) runs.push(runStart, unit - runStart);
   const units = Math.ceil(node.size / 1024);
-  if (runs.length === 2 && runs[0] === 0 && runs[1] === units) return;
-  node.dataRuns = runs;
+  if (runs.length === 2 && runs[0] === 0 && runs[1] === units) return undefined;
+  return runs;
 }

@@ -1,16 +1,7 @@
 import { closeSync, ftruncateSync, openSync } from "node:fs";
 import { readTar, type TarEntry, writeToFd } from "@bigfile/blockdev";
-import { FileContent } from "./_content_file.ts";
 import { applyMeta, type SourceOwnership } from "./_dir_source_file.ts";
-import {
-  type FsNode,
-  lookupNode,
-  type NodeKind,
-  newDir,
-  placeNode,
-  splitPath,
-  type Timestamp,
-} from "./tree.ts";
+import { type FsTree, NodeKind, splitPath, TimeField, type Timestamp } from "./tree.ts";
 
 /** A temporary sparse file that holds tar bodies until their blocks are written. */
 export class Spool {
@@ -46,83 +37,83 @@ export class Spool {
 }
 
 const KIND: Record<string, NodeKind> = {
-  file: "file",
-  directory: "dir",
-  symlink: "symlink",
-  char: "char",
-  block: "block",
-  fifo: "fifo",
+  file: NodeKind.FILE,
+  directory: NodeKind.DIR,
+  symlink: NodeKind.SYMLINK,
+  char: NodeKind.CHAR,
+  block: NodeKind.BLOCK,
+  fifo: NodeKind.FIFO,
 };
 
-function time(seconds: number | undefined, fallback: Timestamp): Timestamp {
-  if (seconds === undefined || !Number.isFinite(seconds)) return fallback;
-  const s = Math.floor(seconds);
-  return { seconds: s, nanoseconds: Math.min(999_999_999, Math.round((seconds - s) * 1e9)) };
+function setTime(
+  tree: FsTree,
+  n: number,
+  field: TimeField,
+  seconds: number | undefined,
+  fallback: Timestamp,
+): Timestamp {
+  let t = fallback;
+  if (seconds !== undefined && Number.isFinite(seconds)) {
+    const s = Math.floor(seconds);
+    t = { seconds: s, nanoseconds: Math.min(999_999_999, Math.round((seconds - s) * 1e9)) };
+  }
+  tree.setTime(n, field, t.seconds, t.nanoseconds);
+  return t;
 }
 
 /**
- * Reads a tar stream into `root` (overlaying what is there), spooling file
+ * Reads a tar stream into `tree` (overlaying what is there), spooling file
  * bodies into `spool`. Parent directories the archive does not list are
  * created (0755, root-owned). Hard links point at the earlier member's node.
  */
 export async function addTarSource(
-  root: FsNode,
+  tree: FsTree,
   source: AsyncIterable<Uint8Array>,
   label: string,
   spool: Spool,
   own: SourceOwnership,
 ): Promise<void> {
   const encoder = new TextEncoder();
-  const makeDir = () => newDir(0o755, 0, 0, own.createTime);
+  // File rows point at their offset in the spool; messages name the tar and the path.
+  const origin = tree.addOrigin({ kind: "spool", path: spool.path, label });
   for await (const entry of readTar(source) as AsyncIterable<TarEntry>) {
     const path = splitPath(encoder.encode(entry.path));
     const where = `${label}:${entry.path}`;
     if (entry.type === "hardlink") {
-      const target = lookupNode(root, splitPath(encoder.encode(entry.linkname)));
+      const target = tree.lookupPath(splitPath(encoder.encode(entry.linkname)));
       if (!target)
         throw new RangeError(
           `Cannot link ${where}: ${entry.linkname} is not earlier in the archive`,
         );
-      if (target.kind === "dir")
+      if (tree.kind[target] === NodeKind.DIR)
         throw new RangeError(`Cannot link ${where}: ${entry.linkname} is a directory`);
       if (path.length === 0) continue;
-      placeNode(root, path, target, makeDir);
-      if (entry.size > 0 && target.kind === "file") {
+      tree.placePath(path, target);
+      if (entry.size > 0 && tree.kind[target] === NodeKind.FILE) {
         const offset = await spool.add(entry.body, entry.size);
-        target.size = entry.size;
-        target.content = new FileContent(spool.path, where, offset);
-        target.maybeSparse = true;
-        delete target.dataRuns;
+        tree.setContent(target, entry.size, origin, tree.foundAt[target] as number, offset);
+        tree.setMaybeSparse(target);
       }
       continue;
     }
     const kind = KIND[entry.type];
     if (!kind) continue;
-    const mtime = time(entry.mtime, own.createTime);
-    const node: FsNode = {
-      kind,
-      perm: entry.mode & 0o7777,
-      uid: entry.uid,
-      gid: entry.gid,
-      mtime,
-      atime: time(entry.atime, mtime),
-      ctime: time(entry.ctime, mtime),
-      size: kind === "file" ? entry.size : 0,
-    };
-    if (kind === "dir") node.children = new Map();
-    if (kind === "symlink") node.target = encoder.encode(entry.linkname);
-    if (kind === "char" || kind === "block") {
-      node.major = entry.devmajor;
-      node.minor = entry.devminor;
-    }
-    if (kind === "file") {
-      const offset = entry.size > 0 ? await spool.add(entry.body, entry.size) : 0;
-      node.content = new FileContent(spool.path, where, offset);
-      node.maybeSparse = true;
-    }
-    applyMeta(node, own);
-    if (path.length === 0 && kind !== "dir")
+    if (path.length === 0 && kind !== NodeKind.DIR)
       throw new RangeError(`Cannot use ${where}: the root is not a directory`);
-    placeNode(root, path, node, makeDir);
+    const node = tree.newNode(kind, entry.mode, entry.uid, entry.gid);
+    const mtime = setTime(tree, node, TimeField.MTIME, entry.mtime, own.createTime);
+    setTime(tree, node, TimeField.ATIME, entry.atime, mtime);
+    setTime(tree, node, TimeField.CTIME, entry.ctime, mtime);
+    if (kind === NodeKind.SYMLINK) tree.setTarget(node, encoder.encode(entry.linkname));
+    if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK)
+      tree.setDevice(node, entry.devmajor ?? 0, entry.devminor ?? 0);
+    const offset =
+      kind === NodeKind.FILE && entry.size > 0 ? await spool.add(entry.body, entry.size) : 0;
+    applyMeta(tree, node, own);
+    tree.placePath(path, node);
+    if (kind === NodeKind.FILE) {
+      tree.setContent(node, entry.size, origin, tree.lastEntry, offset);
+      tree.setMaybeSparse(node);
+    }
   }
 }

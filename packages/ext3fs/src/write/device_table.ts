@@ -1,12 +1,4 @@
-import {
-  type FsNode,
-  lookupNode,
-  type NodeKind,
-  newDir,
-  placeNode,
-  splitPath,
-  type Timestamp,
-} from "./tree.ts";
+import { type FsTree, NodeKind, splitPath, type Timestamp } from "./tree.ts";
 
 /** A line of a device table that cannot be used. */
 export class DeviceTableError extends SyntaxError {
@@ -20,7 +12,13 @@ export class DeviceTableError extends SyntaxError {
   }
 }
 
-const TYPES: Record<string, NodeKind> = { f: "file", d: "dir", c: "char", b: "block", p: "fifo" };
+const TYPES: Record<string, NodeKind> = {
+  f: NodeKind.FILE,
+  d: NodeKind.DIR,
+  c: NodeKind.CHAR,
+  b: NodeKind.BLOCK,
+  p: NodeKind.FIFO,
+};
 
 /**
  * Applies a genext2fs/makedevs device table to a tree, so device nodes and
@@ -33,10 +31,10 @@ const TYPES: Record<string, NodeKind> = { f: "file", d: "dir", c: "char", b: "bl
  *
  * @example Usage
  * ```ts
- * applyDeviceTable(root, "/dev d 755 0 0 - - - - -\n/dev/console c 600 0 0 5 1 - - -\n", now);
+ * applyDeviceTable(tree, "/dev d 755 0 0 - - - - -\n/dev/console c 600 0 0 5 1 - - -\n", now);
  * ```
  */
-export function applyDeviceTable(root: FsNode, text: string, time: Timestamp): void {
+export function applyDeviceTable(tree: FsTree, text: string, time: Timestamp): void {
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
@@ -59,7 +57,7 @@ export function applyDeviceTable(root: FsNode, text: string, time: Timestamp): v
         throw new DeviceTableError(`bad ${what} ${v}`, lineNo);
       return n;
     };
-    const perm = num(modeText, "mode", 8) ?? (kind === "dir" ? 0o755 : 0o644);
+    const perm = num(modeText, "mode", 8) ?? (kind === NodeKind.DIR ? 0o755 : 0o644);
     const uid = num(uidText, "uid") ?? 0;
     const gid = num(gidText, "gid") ?? 0;
     const major = num(f[5], "major") ?? 0;
@@ -68,38 +66,34 @@ export function applyDeviceTable(root: FsNode, text: string, time: Timestamp): v
     const inc = num(f[8], "inc") ?? 1;
     const count = num(f[9], "count");
     const encoder = new TextEncoder();
-    const makeDir = () => newDir(0o755, 0, 0, time);
+    const setOwner = (n: number) => {
+      tree.perm[n] = perm & 0o7777;
+      tree.uid[n] = uid;
+      tree.gid[n] = gid;
+    };
     const apply = (p: string, m: number) => {
       const parts = splitPath(encoder.encode(p));
-      if (kind === "file") {
-        const node = lookupNode(root, parts);
-        if (node?.kind !== "file")
+      if (kind === NodeKind.FILE) {
+        const node = tree.lookupPath(parts);
+        if (!node || tree.kind[node] !== NodeKind.FILE)
           throw new DeviceTableError(`${p} is not a regular file in the tree`, lineNo);
-        Object.assign(node, { perm: perm & 0o7777, uid, gid });
+        setOwner(node);
         return;
       }
-      if (kind === "dir") {
-        const existing = lookupNode(root, parts);
+      if (kind === NodeKind.DIR) {
+        const existing = tree.lookupPath(parts);
         const dir =
-          existing?.kind === "dir" ? existing : placeNode(root, parts, makeDir(), makeDir);
-        Object.assign(dir, { perm: perm & 0o7777, uid, gid });
+          existing && tree.kind[existing] === NodeKind.DIR
+            ? existing
+            : tree.placePath(parts, tree.newCreatedDir());
+        setOwner(dir);
         return;
       }
-      const node: FsNode = {
-        kind,
-        perm: perm & 0o7777,
-        uid,
-        gid,
-        atime: time,
-        mtime: time,
-        ctime: time,
-        size: 0,
-      };
-      if (kind === "char" || kind === "block") {
-        node.major = major;
-        node.minor = m;
-      }
-      placeNode(root, parts, node, makeDir);
+      const node = tree.newNode(kind, perm, uid, gid);
+      tree.setAllTimes(node, time);
+      tree.markCreated(node);
+      if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK) tree.setDevice(node, major, m);
+      tree.placePath(parts, node);
     };
     if (count !== undefined && count > 0) {
       for (let i = 0; i < count; i++) apply(`${path}${start + i}`, minor + i * inc);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/blockdev";
 import { parseUuid } from "../format/_bytes.ts";
+import { fileContent } from "./_content_file.ts";
 import { addDirectorySource, type SourceOwnership } from "./_dir_source_file.ts";
 import { emitFilesystem } from "./_emit.ts";
 import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
@@ -18,7 +19,7 @@ import {
   type GeometryOptions,
   groupHasSuper,
 } from "./geometry.ts";
-import { type FsNode, newDir, type Timestamp } from "./tree.ts";
+import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
 
 /** One input of {@linkcode mkfs}. */
 export type MkfsSource =
@@ -113,18 +114,6 @@ function formatUuidText(b: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-function walkNodes(root: FsNode, visit: (node: FsNode) => void): void {
-  const seen = new Set<FsNode>();
-  const stack = [root];
-  while (stack.length) {
-    const n = stack.pop() as FsNode;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    visit(n);
-    if (n.children) for (const c of n.children.values()) stack.push(c);
-  }
-}
-
 /**
  * Plans an ext2/ext3 filesystem from directories and tar archives laid over
  * each other in order, checking everything that can fail (sizes, names,
@@ -152,7 +141,7 @@ export async function mkfs(
   const own: SourceOwnership = { createTime, mtimeOnly: reproducible };
   if (sde !== undefined) own.clampTime = sde;
   if (options.squashOwners) own.squashOwners = true;
-  const root = newDir(0o755, 0, 0, createTime);
+  const tree = new FsTree();
   let spool: Spool | undefined;
   let spoolDir: string | undefined;
   const dispose = () => {
@@ -165,51 +154,59 @@ export async function mkfs(
     for (const source of sources) {
       const s = typeof source === "string" ? classify(source) : source;
       if (s.kind === "directory") {
-        addDirectorySource(root, s.path, own, []);
+        addDirectorySource(tree, s.path, own);
         continue;
       }
       if (!spool) {
         spoolDir = mkdtempSync(join(options.tempDir ?? tmpdir(), "ext3fs-spool-"));
         spool = new Spool(join(spoolDir, "spool"));
       }
-      if (s.kind === "tar") await addTarSource(root, readFile(s.path), s.path, spool, own);
-      else await addTarSource(root, s.stream, s.label ?? "-", spool, own);
+      if (s.kind === "tar") await addTarSource(tree, readFile(s.path), s.path, spool, own);
+      else await addTarSource(tree, s.stream, s.label ?? "-", spool, own);
     }
-    if (options.deviceTable !== undefined) applyDeviceTable(root, options.deviceTable, createTime);
+    if (options.deviceTable !== undefined) applyDeviceTable(tree, options.deviceTable, createTime);
     if (options.rootOwner) {
-      root.uid = options.rootOwner.uid;
-      root.gid = options.rootOwner.gid;
+      tree.uid[FsTree.ROOT] = options.rootOwner.uid;
+      tree.gid[FsTree.ROOT] = options.rootOwner.gid;
     }
     // Files that may have holes are read once: their zero blocks become holes.
-    // Every other file is opened, so an unreadable one fails before any output.
-    const files: FsNode[] = [];
+    // Every other file is checked, so an unreadable one fails before any output.
+    const files: number[] = [];
     let maxMtime = 0;
-    walkNodes(root, (n) => {
-      if (n.kind === "file") files.push(n);
-      // Objects mkfs created share the createTime object: they do not count.
-      // Future times are ignored, so the choice does not depend on the clock.
-      const m = n.mtime.seconds;
-      if (n.mtime !== createTime && m > maxMtime && m <= nowSeconds) maxMtime = m;
+    tree.forEachReachable((n) => {
+      if (tree.kind[n] === NodeKind.FILE) files.push(n);
+      // Objects mkfs created do not count. Future times are ignored, so the
+      // choice does not depend on the clock.
+      const m = tree.timeSeconds(n, TimeField.MTIME);
+      if (!tree.isCreated(n) && m > maxMtime && m <= nowSeconds) maxMtime = m;
     });
     const buffer = new Uint8Array(1 << 20);
     for (const f of files) {
-      if (f.maybeSparse) await scanHoles(f, buffer);
-      else if (f.content?.check) {
+      const content = tree.content(f, fileContent);
+      if (tree.maybeSparse(f)) {
+        const size = tree.size[f] as number;
+        const runs = await scanHoles({ content, size, allocated: tree.allocated.get(f) }, buffer);
+        if (runs) tree.dataRuns.set(f, runs);
+      } else if (content.check) {
         try {
-          f.content.check();
+          content.check();
         } catch (error) {
-          throw new TypeError(`Cannot read ${f.content.label}: ${(error as Error).message}`);
+          throw new TypeError(`Cannot read ${content.label}: ${(error as Error).message}`);
         }
       }
     }
+    files.length = 0;
     if (options.seed !== undefined && sde === undefined) createTime.seconds = maxMtime;
 
-    let lf = root.children?.get("lost+found");
-    if (lf?.kind !== "dir") {
-      lf = newDir(0o700, 0, 0, createTime);
-      root.children?.set("lost+found", lf);
+    let lostFound = tree.child(FsTree.ROOT, "lost+found");
+    if (!lostFound || tree.kind[lostFound] !== NodeKind.DIR) {
+      lostFound = tree.newCreatedDir(0o700);
+      tree.place(FsTree.ROOT, new TextEncoder().encode("lost+found"), lostFound);
     }
-    const lostFound = lf;
+    // Objects mkfs made get its creation time, now that it is known.
+    tree.forEachReachable((n) => {
+      if (tree.isCreated(n)) tree.setAllTimes(n, createTime);
+    });
     const journal = (options.type ?? "ext3") === "ext3";
     const geoOptions = (bytes: number, inodes?: number): GeometryOptions => {
       const o: GeometryOptions = { bytes, journal };
@@ -226,12 +223,11 @@ export async function mkfs(
     if (options.size !== undefined || options.blocks !== undefined) {
       const bytes = options.size ?? (options.blocks as number) * (options.blockSize ?? 1024);
       geo = computeGeometry(geoOptions(bytes));
-      lostFound.minBlocks = lostFoundBlocks(geo.blockSize);
     } else {
       autoSized = true;
-      geo = autoSize(root, lostFound, geoOptions, options, log);
+      geo = autoSize(tree, lostFound, geoOptions, options, log);
     }
-    lostFound.minBlocks = lostFoundBlocks(geo.blockSize);
+    tree.minBlocks.set(lostFound, lostFoundBlocks(geo.blockSize));
     const seedText = options.seed ?? (sde !== undefined ? `SOURCE_DATE_EPOCH=${sde}` : undefined);
     const uuid = options.uuid
       ? parseUuid(options.uuid)
@@ -248,7 +244,7 @@ export async function mkfs(
     const seedView = new DataView(hashSeed.buffer, hashSeed.byteOffset, 16);
     const seedWords = new Uint32Array(4);
     for (let i = 0; i < 4; i++) seedWords[i] = seedView.getUint32(i * 4, true);
-    const plan = planFilesystem(root, geo, { journal, createTime, hashSeed: seedWords });
+    const plan = planFilesystem(tree, geo, { journal, createTime, hashSeed: seedWords });
     if (journal && geo.journalBlocks === 0)
       log("Filesystem too small for a journal: writing it without one");
     const label = new TextEncoder().encode(options.label ?? "");
@@ -277,7 +273,7 @@ export async function mkfs(
       if (started) throw new TypeError("Cannot stream a filesystem image twice");
       started = true;
       try {
-        yield* emitFilesystem(plan, settings, chunkOptions);
+        yield* emitFilesystem(plan, settings, fileContent, chunkOptions);
       } finally {
         dispose();
       }
@@ -304,23 +300,23 @@ function classify(source: string): Exclude<MkfsSource, string> {
 }
 
 function autoSize(
-  root: FsNode,
-  lostFound: FsNode,
+  tree: FsTree,
+  lostFound: number,
   geoOptions: (bytes: number, inodes?: number) => GeometryOptions,
   options: MkfsOptions,
   log: (message: string) => void,
 ): Geometry {
   const MiB = 1024 * 1024;
   let bs = options.blockSize ?? 1024;
-  lostFound.minBlocks = lostFoundBlocks(bs);
-  let need = measureTree(root, bs);
+  tree.minBlocks.set(lostFound, lostFoundBlocks(bs));
+  let need = measureTree(tree, bs);
   let bytes = Math.max(MiB, Math.ceil((need.blocks * bs * 1.2) / MiB) * MiB);
   for (let i = 0; i < 200; i++) {
     const wantBs = options.blockSize ?? defaultBlockSize(bytes);
     if (wantBs !== bs) {
       bs = wantBs;
-      lostFound.minBlocks = lostFoundBlocks(bs);
-      need = measureTree(root, bs);
+      tree.minBlocks.set(lostFound, lostFoundBlocks(bs));
+      need = measureTree(tree, bs);
     }
     const wantInodes = Math.ceil(need.inodes * 1.1) + 16 + 10;
     let geo: Geometry;
