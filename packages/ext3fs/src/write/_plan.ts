@@ -371,7 +371,7 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
       const limit = Math.min(maxBlocks * bs, 2 ** 41 - bs);
       if (presence.logicalBlocks > maxBlocks || size > limit) {
         throw new MkfsPlanError(
-          `Cannot store ${entryPathText(tree, tree.entryDir[tree.foundAt[node] as number] as number, tree.foundAt[node] as number)}: ${size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
+          `Cannot store ${entryPathText(tree, tree.entryDir[tree.up[node] as number] as number, tree.up[node] as number)}: ${size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
         );
       }
       const map = new BlockMap(apb, presence);

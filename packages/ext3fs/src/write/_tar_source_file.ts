@@ -91,7 +91,7 @@ export async function addTarSource(
       tree.placePath(path, target);
       if (entry.size > 0 && tree.kind[target] === NodeKind.FILE) {
         const offset = await spool.add(entry.body, entry.size);
-        tree.setContent(target, entry.size, origin, tree.foundAt[target] as number, offset);
+        tree.setContent(target, entry.size, origin, tree.up[target] as number, offset);
         tree.setMaybeSparse(target);
       }
       continue;

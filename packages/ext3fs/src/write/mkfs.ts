@@ -203,6 +203,7 @@ export async function mkfs(
       lostFound = tree.newCreatedDir(0o700);
       tree.place(FsTree.ROOT, new TextEncoder().encode("lost+found"), lostFound);
     }
+    tree.compact();
     // Objects mkfs made get its creation time, now that it is known.
     tree.forEachReachable((n) => {
       if (tree.isCreated(n)) tree.setAllTimes(n, createTime);

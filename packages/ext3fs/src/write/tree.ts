@@ -75,12 +75,13 @@ const MAYBE_SPARSE = 4;
 const SLASH = 0x2f;
 const EMPTY = new Uint8Array(0);
 
+/** A copy of `array` with `length` elements (cut or zero-filled). */
 function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(
   array: T,
   length: number,
 ): T {
   const next = new (array.constructor as new (n: number) => T)(length);
-  next.set(array);
+  next.set(array.length > length ? array.subarray(0, length) : array);
   return next;
 }
 
@@ -113,11 +114,13 @@ export class FsTree {
   ref = new Float64Array(256);
   /** File: index of its origin in `origins`. */
   origin = new Uint32Array(256);
-  /** File: the entry it was found at (its path in its source, and in messages). */
-  foundAt = new Uint32Array(256);
   /** Directory: first entry of its list. */
   head = new Uint32Array(256);
-  /** Directory: the entry that names it (0 for the root). */
+  /**
+   * The entry that names it: for a directory its one entry (0 for the root),
+   * kept by {@linkcode FsTree.place}; for a file the entry it was found at
+   * (its path in its source), set by {@linkcode FsTree.setContent}.
+   */
   up = new Uint32Array(256);
   flags = new Uint8Array(256);
   nodeCount = 1;
@@ -126,9 +129,9 @@ export class FsTree {
   entryDir = new Uint32Array(256);
   entryNode = new Uint32Array(256);
   entryNext = new Uint32Array(256);
-  entryName = new Float64Array(256);
-  entryNameLength = new Uint32Array(256);
-  entryHash = new Uint32Array(256);
+  /** Pool offset of each entry's name. */
+  entryName = new Uint32Array(256);
+  entryNameLength = new Uint16Array(256);
   entryCount = 0;
 
   /** Names and symlink targets. */
@@ -138,7 +141,7 @@ export class FsTree {
   /** The entry the last {@linkcode FsTree.place} or {@linkcode FsTree.placeText} used. */
   lastEntry = 0;
 
-  /** Open addressing: entry + 1 per slot, 0 = free. */
+  /** Open addressing: entry + 1 per slot, 0 = free; empty after {@linkcode FsTree.compact} until needed. */
   #table = new Uint32Array(1024);
 
   /** Origins of file contents. */
@@ -179,8 +182,23 @@ export class FsTree {
     this.flags[n] = (this.flags[n] as number) | CREATED;
   }
 
+  /**
+   * Trims every column to its rows and drops the lookup table (made again if
+   * needed): call once the sources are read, before planning, so the slack
+   * of growth does not stay for the whole run.
+   */
+  compact(): void {
+    this.#resizeNodes(this.nodeCount);
+    this.#resizeEntries(this.entryCount + 1);
+    this.pool = this.pool.slice(0, this.poolUsed);
+    this.#table = new Uint32Array(0);
+  }
+
   #growNodes(): void {
-    const length = Math.ceil(this.kind.length * 1.5);
+    this.#resizeNodes(Math.ceil(this.kind.length * 1.5));
+  }
+
+  #resizeNodes(length: number): void {
     this.kind = grown(this.kind, length);
     this.perm = grown(this.perm, length);
     this.uid = grown(this.uid, length);
@@ -190,20 +208,21 @@ export class FsTree {
     this.size = grown(this.size, length);
     this.ref = grown(this.ref, length);
     this.origin = grown(this.origin, length);
-    this.foundAt = grown(this.foundAt, length);
     this.head = grown(this.head, length);
     this.up = grown(this.up, length);
     this.flags = grown(this.flags, length);
   }
 
   #growEntries(): void {
-    const length = Math.ceil(this.entryDir.length * 1.5);
+    this.#resizeEntries(Math.ceil(this.entryDir.length * 1.5));
+  }
+
+  #resizeEntries(length: number): void {
     this.entryDir = grown(this.entryDir, length);
     this.entryNode = grown(this.entryNode, length);
     this.entryNext = grown(this.entryNext, length);
     this.entryName = grown(this.entryName, length);
     this.entryNameLength = grown(this.entryNameLength, length);
-    this.entryHash = grown(this.entryHash, length);
   }
 
   /** Appends bytes to the pool; returns their offset. */
@@ -223,6 +242,7 @@ export class FsTree {
   }
 
   #reserve(n: number): number {
+    if (this.poolUsed + n > 0xffffffff) throw new RangeError("Cannot hold over 4 GiB of names");
     if (this.poolUsed + n > this.pool.length) {
       this.pool = grown(this.pool, Math.max(this.poolUsed + n, Math.ceil(this.pool.length * 1.5)));
     }
@@ -308,7 +328,7 @@ export class FsTree {
   setContent(n: number, size: number, origin: number, foundAt: number, offset = 0): void {
     this.size[n] = size;
     this.origin[n] = origin;
-    this.foundAt[n] = foundAt;
+    this.up[n] = foundAt;
     this.ref[n] = offset;
     this.flags[n] = (this.flags[n] as number) & ~MAYBE_SPARSE;
     this.dataRuns.delete(n);
@@ -323,12 +343,13 @@ export class FsTree {
 
   /** The entry named `name` in directory `dir`, or 0. */
   lookup(dir: number, name: Uint8Array): number {
+    if (this.#table.length === 0) this.#rehash(tableSize(this.entryCount));
     const h = nameHash(dir, name, 0, name.length);
     const mask = this.#table.length - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const e = (this.#table[slot] as number) - 1;
       if (e < 0) return 0;
-      if (this.entryHash[e] === h && this.entryDir[e] === dir && this.#nameIs(e, name)) return e;
+      if (this.entryDir[e] === dir && this.#nameIs(e, name)) return e;
     }
   }
 
@@ -348,6 +369,7 @@ export class FsTree {
    * `cp -a a/. b/. dest`). Returns the node now at that name.
    */
   place(dir: number, name: Uint8Array, node: number): number {
+    checkNameLength(name.length);
     const existing = this.lookup(dir, name);
     if (existing) return this.#replace(existing, node);
     const at = this.addBytes(name);
@@ -360,6 +382,7 @@ export class FsTree {
    */
   placeText(dir: number, name: string, node: number): number {
     const [at, length] = this.addText(name);
+    checkNameLength(length);
     const h = nameHash(dir, this.pool, at, at + length);
     const existing = this.lookup(dir, this.pool.subarray(at, at + length));
     if (existing) {
@@ -402,26 +425,29 @@ export class FsTree {
     this.entryNode[e] = node;
     this.entryName[e] = at;
     this.entryNameLength[e] = length;
-    this.entryHash[e] = h;
     this.entryNext[e] = this.head[dir] as number;
     this.head[dir] = e;
     this.flags[dir] = (this.flags[dir] as number) & ~SORTED;
     if (this.kind[node] === NodeKind.DIR) this.up[node] = e;
-    if (e * 2 > this.#table.length) this.#rehash(this.#table.length * 2);
-    else this.#insert(e);
+    if (e * 2 > this.#table.length) this.#rehash(tableSize(e));
+    else this.#insert(e, h);
     return node;
   }
 
-  #insert(e: number): void {
+  #insert(e: number, h: number): void {
     const mask = this.#table.length - 1;
-    let slot = (this.entryHash[e] as number) & mask;
+    let slot = h & mask;
     while (this.#table[slot] !== 0) slot = (slot + 1) & mask;
     this.#table[slot] = e + 1;
   }
 
   #rehash(size: number): void {
     this.#table = new Uint32Array(size);
-    for (let e = 1; e <= this.entryCount; e++) this.#insert(e);
+    for (let e = 1; e <= this.entryCount; e++) {
+      const at = this.entryName[e] as number;
+      const end = at + (this.entryNameLength[e] as number);
+      this.#insert(e, nameHash(this.entryDir[e] as number, this.pool, at, end));
+    }
   }
 
   /**
@@ -526,7 +552,7 @@ export class FsTree {
    */
   content(n: number, factory: ContentFactory): ContentRef {
     const origin = this.origins[this.origin[n] as number] as ContentOrigin;
-    const rel = this.entryPath(this.foundAt[n] as number);
+    const rel = this.entryPath(this.up[n] as number);
     if (origin.kind === "spool") {
       const label = `${origin.label}:${new TextDecoder().decode(rel)}`;
       return factory(origin, EMPTY, this.ref[n] as number, label);
@@ -552,6 +578,18 @@ export class FsTree {
           stack.push(this.entryNode[e] as number);
     }
   }
+}
+
+/** A power of two at least twice `entries` (a half-full table at most). */
+function tableSize(entries: number): number {
+  let size = 1024;
+  while (size < entries * 2 + 2) size *= 2;
+  return size;
+}
+
+/** Names over 255 bytes are refused when planned (with their path); the tree holds up to 65535. */
+function checkNameLength(length: number): void {
+  if (length > 0xffff) throw new RangeError(`Cannot store a name of ${length} bytes: at most 255`);
 }
 
 /** A string of one char per byte (so comparing strings compares the bytes). */
