@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// Bundles a package's command line (dist/cli.js, its workspace dependencies and
+// commander) into dist/<name>.bundle.js, which bin/<name>.js loads: one file to
+// read and compile instead of ~50 ES modules, which saves ~30 ms at every start
+// (Node's ESM loader reads each module asynchronously). Code that a command
+// loads on demand (`await import(...)`) stays in separate chunks.
+//
+//   node ../../scripts/bundle-cli.mjs <name> [cli-kit module]
+//     run in the package directory, after tsc; the CLI kit defaults to
+//     @bigfile/blockdev/cli-kit (blockdev itself passes its own dist path)
+import { build } from "esbuild";
+
+const [name, kit = "@bigfile/blockdev/cli-kit"] = process.argv.slice(2);
+if (!name) {
+  console.error("usage: bundle-cli.mjs <command name> [cli-kit module]");
+  process.exit(2);
+}
+await build({
+  stdin: {
+    contents: `import { runMain } from "${kit}";\nimport { main } from "./dist/cli.js";\nrunMain(main);\n`,
+    resolveDir: process.cwd(),
+    sourcefile: `${name}-entry.js`,
+  },
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  outdir: "dist",
+  entryNames: `${name}.bundle`,
+  chunkNames: `${name}.chunk-[hash]`,
+  // commander is CommonJS: give the bundle a `require` for its Node built-ins.
+  banner: {
+    js: 'import { createRequire as bundleRequire } from "node:module";\nconst require = bundleRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});
