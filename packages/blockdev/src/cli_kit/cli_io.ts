@@ -18,6 +18,8 @@ export interface CliIo {
   stderrIsTTY: boolean;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** The command is the whole process ({@linkcode processIo}): it may tune process-wide settings such as V8 flags. */
+  ownsProcess?: boolean;
 }
 
 /**
@@ -37,6 +39,7 @@ export function processIo(): CliIo {
     get stderr() {
       return process.stderr;
     },
+    ownsProcess: true,
     stdinFd: 0,
     stdoutFd: 1,
     stdinIsTTY: isatty(0),
