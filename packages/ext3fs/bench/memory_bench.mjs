@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Benchmark: peak RSS of `ext3fs mkfs` against the number of entries, up to a
-// tree that fills the seed's filesystem (`--blocks 4040316`, 252,544 inodes)
+// tree that fills the seed's filesystem (`--blocks 4040316`, 252,960 inodes)
 // to its last inode: for that filesystem no input can need more memory. Trees
 // are generated (small files of 0-3 KiB in 300 directories); mke2fs -d runs on
 // the same trees for reference. Not run by tests.
@@ -18,9 +18,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ext3fs = join(here, "..", "bin", "ext3fs.js");
 const work = mkdtempSync(join(process.env.BENCH_TMP ?? tmpdir(), "ext3fs-memory-bench-"));
 const SEED_BLOCKS = 4040316;
-// Files that fill the seed filesystem's 252,544 inodes: inodes 1-10 are reserved
+// Files that fill the seed filesystem's 252,960 inodes: inodes 1-10 are reserved
 // (the root is 2), lost+found is 11, and the tree has 300 directories.
-const SEED_FULL = 252544 - 11 - 300;
+const SEED_FULL = 252960 - 11 - 300;
 
 function makeTree(dir, files) {
   mkdirSync(dir);
