@@ -195,7 +195,7 @@ export class FsTree {
   }
 
   #growNodes(): void {
-    this.#resizeNodes(Math.ceil(this.kind.length * 1.5));
+    this.#resizeNodes(Math.ceil(this.kind.length * 2));
   }
 
   #resizeNodes(length: number): void {
@@ -214,7 +214,7 @@ export class FsTree {
   }
 
   #growEntries(): void {
-    this.#resizeEntries(Math.ceil(this.entryDir.length * 1.5));
+    this.#resizeEntries(Math.ceil(this.entryDir.length * 2));
   }
 
   #resizeEntries(length: number): void {
@@ -244,7 +244,7 @@ export class FsTree {
   #reserve(n: number): number {
     if (this.poolUsed + n > 0xffffffff) throw new RangeError("Cannot hold over 4 GiB of names");
     if (this.poolUsed + n > this.pool.length) {
-      this.pool = grown(this.pool, Math.max(this.poolUsed + n, Math.ceil(this.pool.length * 1.5)));
+      this.pool = grown(this.pool, Math.max(this.poolUsed + n, Math.ceil(this.pool.length * 2)));
     }
     return this.poolUsed;
   }
