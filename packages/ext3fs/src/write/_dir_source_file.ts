@@ -15,25 +15,46 @@ export interface SourceOwnership {
 
 const BILLION = 1_000_000_000n;
 
+// The last time converted: files of one package or one extraction share
+// times, and BigInt division is slow next to comparing.
+let lastNs = -1n;
+let lastSeconds = 0;
+let lastNanoseconds = 0;
+
 function setTimeNs(tree: FsTree, n: number, field: TimeField, ns: bigint): void {
-  let seconds = ns / BILLION;
-  let rem = ns % BILLION;
-  if (rem < 0n) {
-    rem += BILLION;
-    seconds -= 1n;
+  if (ns !== lastNs) {
+    let seconds = ns / BILLION;
+    let rem = ns - seconds * BILLION;
+    if (rem < 0n) {
+      rem += BILLION;
+      seconds -= 1n;
+    }
+    lastNs = ns;
+    lastSeconds = Number(seconds);
+    lastNanoseconds = Number(rem);
   }
-  tree.setTime(n, field, Number(seconds), Number(rem));
+  tree.setTime(n, field, lastSeconds, lastNanoseconds);
 }
 
-function kindOf(st: BigIntStats): NodeKind | undefined {
-  if (st.isFile()) return NodeKind.FILE;
-  if (st.isDirectory()) return NodeKind.DIR;
-  if (st.isSymbolicLink()) return NodeKind.SYMLINK;
-  if (st.isCharacterDevice()) return NodeKind.CHAR;
-  if (st.isBlockDevice()) return NodeKind.BLOCK;
-  if (st.isFIFO()) return NodeKind.FIFO;
-  if (st.isSocket()) return NodeKind.SOCKET;
-  return undefined;
+/** Kinds by the file type bits of st_mode (S_IFMT >> 12). */
+const KIND_BY_TYPE: readonly (NodeKind | undefined)[] = [
+  undefined,
+  NodeKind.FIFO,
+  NodeKind.CHAR,
+  undefined,
+  NodeKind.DIR,
+  undefined,
+  NodeKind.BLOCK,
+  undefined,
+  NodeKind.FILE,
+  undefined,
+  NodeKind.SYMLINK,
+  undefined,
+  NodeKind.SOCKET,
+];
+
+function kindOf(mode: number): NodeKind | undefined {
+  return KIND_BY_TYPE[(mode >>> 12) & 0xf];
 }
 
 /** Applies ownership and time options to a node's metadata. */
@@ -59,8 +80,14 @@ export function applyMeta(tree: FsTree, n: number, own: SourceOwnership): void {
   }
 }
 
-function nodeFromStat(tree: FsTree, st: BigIntStats, kind: NodeKind, own: SourceOwnership): number {
-  const n = tree.newNode(kind, Number(st.mode), Number(st.uid), Number(st.gid));
+function nodeFromStat(
+  tree: FsTree,
+  st: BigIntStats,
+  mode: number,
+  kind: NodeKind,
+  own: SourceOwnership,
+): number {
+  const n = tree.newNode(kind, mode, Number(st.uid), Number(st.gid));
   setTimeNs(tree, n, TimeField.ATIME, st.atimeNs);
   setTimeNs(tree, n, TimeField.MTIME, st.mtimeNs);
   setTimeNs(tree, n, TimeField.CTIME, st.ctimeNs);
@@ -88,7 +115,7 @@ export function addDirectorySource(tree: FsTree, dir: string, own: SourceOwnersh
     throw new TypeError(`Cannot use ${dir} as a directory source: not a directory`);
   const rootPath = dir.replace(/(.)\/+$/, "$1");
   const origin = tree.addOrigin({ kind: "directory", root: Buffer.from(rootPath) });
-  tree.placePath([], nodeFromStat(tree, top, NodeKind.DIR, own));
+  tree.placePath([], nodeFromStat(tree, top, Number(top.mode), NodeKind.DIR, own));
   const links = new Map<string, number>();
   const walk = (path: string | Buffer, target: number) => {
     // Names as strings (cheap); as bytes when a name is not valid UTF-8 or the path is bytes.
@@ -104,12 +131,13 @@ export function addDirectorySource(tree: FsTree, dir: string, own: SourceOwnersh
           ? `${path as string}/${name}`
           : Buffer.concat([Buffer.from(path), Buffer.from("/"), name]);
       const st = lstatSync(childPath, { bigint: true });
-      const kind = kindOf(st);
+      const mode = Number(st.mode);
+      const kind = kindOf(mode);
       if (kind === undefined) continue;
       const linked = kind !== NodeKind.DIR && st.nlink > 1n;
       const id = linked ? `${st.dev}:${st.ino}` : "";
       const seen = linked ? links.get(id) : undefined;
-      const node = seen ?? nodeFromStat(tree, st, kind, own);
+      const node = seen ?? nodeFromStat(tree, st, mode, kind, own);
       const placed =
         typeof name === "string"
           ? tree.placeText(target, name, node)

@@ -54,12 +54,15 @@ export type ContentOrigin =
   | { kind: "directory"; root: Uint8Array }
   | { kind: "spool"; path: string; label: string };
 
-/** Makes a {@linkcode ContentRef} for a path (bytes) or a spool region; supplied by the Node-side code. */
+/**
+ * Makes a {@linkcode ContentRef} for a path (bytes) or a spool region, named
+ * `label` in messages (undefined: the path); supplied by the Node-side code.
+ */
 export type ContentFactory = (
   origin: ContentOrigin,
   path: Uint8Array,
   offset: number,
-  label: string,
+  label: string | undefined,
 ) => ContentRef;
 
 /** Which of a node's three times. */
@@ -73,6 +76,8 @@ const CREATED = 2;
 const MAYBE_SPARSE = 4;
 
 const SLASH = 0x2f;
+const ENCODER = new TextEncoder();
+const DECODER = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 
 /** A copy of `array` with `length` elements (cut or zero-filled). */
@@ -236,9 +241,18 @@ export class FsTree {
   /** Appends a string's UTF-8 bytes to the pool; returns [offset, length]. */
   addText(text: string): [number, number] {
     const at = this.#reserve(text.length * 3);
-    const { written } = new TextEncoder().encodeInto(text, this.pool.subarray(at));
-    this.poolUsed += written;
-    return [at, written];
+    const pool = this.pool;
+    let i = 0;
+    // ASCII (most names) byte by byte; the rest through the encoder.
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      pool[at + i] = c;
+    }
+    let length = i;
+    if (i < text.length) length = ENCODER.encodeInto(text, pool.subarray(at)).written;
+    this.poolUsed += length;
+    return [at, length];
   }
 
   #reserve(n: number): number {
@@ -343,22 +357,26 @@ export class FsTree {
 
   /** The entry named `name` in directory `dir`, or 0. */
   lookup(dir: number, name: Uint8Array): number {
+    return this.#find(dir, name, 0, name.length, nameHash(dir, name, 0, name.length));
+  }
+
+  /** The entry of `dir` whose name is `bytes[from, to)` (hash `h`), or 0. */
+  #find(dir: number, bytes: Uint8Array, from: number, to: number, h: number): number {
     if (this.#table.length === 0) this.#rehash(tableSize(this.entryCount));
-    const h = nameHash(dir, name, 0, name.length);
     const mask = this.#table.length - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const e = (this.#table[slot] as number) - 1;
       if (e < 0) return 0;
-      if (this.entryDir[e] === dir && this.#nameIs(e, name)) return e;
+      if (this.entryDir[e] === dir && this.#nameIs(e, bytes, from, to)) return e;
     }
   }
 
-  #nameIs(e: number, name: Uint8Array): boolean {
+  #nameIs(e: number, bytes: Uint8Array, from: number, to: number): boolean {
     const len = this.entryNameLength[e] as number;
-    if (len !== name.length) return false;
+    if (len !== to - from) return false;
     const at = this.entryName[e] as number;
     const pool = this.pool;
-    for (let i = 0; i < len; i++) if (pool[at + i] !== name[i]) return false;
+    for (let i = 0; i < len; i++) if (pool[at + i] !== bytes[from + i]) return false;
     return true;
   }
 
@@ -384,7 +402,7 @@ export class FsTree {
     const [at, length] = this.addText(name);
     checkNameLength(length);
     const h = nameHash(dir, this.pool, at, at + length);
-    const existing = this.lookup(dir, this.pool.subarray(at, at + length));
+    const existing = this.#find(dir, this.pool, at, at + length, h);
     if (existing) {
       this.poolUsed = at;
       return this.#replace(existing, node);
@@ -489,7 +507,7 @@ export class FsTree {
 
   /** The node named `name` (text) in directory `dir`, or 0. */
   child(dir: number, name: string): number {
-    const e = this.lookup(dir, new TextEncoder().encode(name));
+    const e = this.lookup(dir, ENCODER.encode(name));
     return e ? (this.entryNode[e] as number) : 0;
   }
 
@@ -542,7 +560,7 @@ export class FsTree {
   /** Text of a directory's path for messages ("/" for the root). */
   dirPathText(dir: number): string {
     const e = this.up[dir] as number;
-    return `/${new TextDecoder().decode(e ? this.entryPath(e) : EMPTY)}`;
+    return `/${DECODER.decode(e ? this.entryPath(e) : EMPTY)}`;
   }
 
   /**
@@ -554,14 +572,14 @@ export class FsTree {
     const origin = this.origins[this.origin[n] as number] as ContentOrigin;
     const rel = this.entryPath(this.up[n] as number);
     if (origin.kind === "spool") {
-      const label = `${origin.label}:${new TextDecoder().decode(rel)}`;
+      const label = `${origin.label}:${DECODER.decode(rel)}`;
       return factory(origin, EMPTY, this.ref[n] as number, label);
     }
     const path = new Uint8Array(origin.root.length + 1 + rel.length);
     path.set(origin.root);
     path[origin.root.length] = SLASH;
     path.set(rel, origin.root.length + 1);
-    return factory(origin, path, 0, new TextDecoder().decode(path));
+    return factory(origin, path, 0, undefined);
   }
 
   /** Calls `visit` for every node reachable from the root, once each (hard links once). */

@@ -85,12 +85,12 @@ describe("FsTree", () => {
     const seen: string[] = [];
     const factory: ContentFactory = (origin, path, offset, label) => {
       seen.push(`${origin.kind} ${dec(path)} ${offset} ${label}`);
-      return { label, read: async () => 0 };
+      return { label: label ?? dec(path), read: async () => 0 };
     };
     tree.content(ls, factory);
     tree.content(grub, factory);
     expect(seen).toEqual([
-      "directory /src/root/usr/ls 0 /src/root/usr/ls",
+      "directory /src/root/usr/ls 0 undefined",
       "spool  8192 boot.tar:boot/grub/grub.cfg",
     ]);
     expect(tree.size[ls]).toBe(1234);
