@@ -412,6 +412,7 @@ export class FsTree {
 
   #replace(e: number, node: number): number {
     this.lastEntry = e;
+    this.#prefixDir = -1;
     const old = this.entryNode[e] as number;
     if (old !== node && this.kind[old] === NodeKind.DIR && this.kind[node] === NodeKind.DIR) {
       this.#mergeDir(old, node);
@@ -439,6 +440,7 @@ export class FsTree {
     const e = ++this.entryCount;
     if (e >= this.entryDir.length) this.#growEntries();
     this.lastEntry = e;
+    this.#prefixDir = -1;
     this.entryDir[e] = dir;
     this.entryNode[e] = node;
     this.entryName[e] = at;
@@ -569,18 +571,38 @@ export class FsTree {
    * found at; for a spool, its offset (named by the tar and that path).
    */
   content(n: number, factory: ContentFactory): ContentRef {
-    const origin = this.origins[this.origin[n] as number] as ContentOrigin;
-    const rel = this.entryPath(this.up[n] as number);
+    const originIndex = this.origin[n] as number;
+    const origin = this.origins[originIndex] as ContentOrigin;
+    const e = this.up[n] as number;
     if (origin.kind === "spool") {
-      const label = `${origin.label}:${DECODER.decode(rel)}`;
+      const label = `${origin.label}:${DECODER.decode(this.entryPath(e))}`;
       return factory(origin, EMPTY, this.ref[n] as number, label);
     }
-    const path = new Uint8Array(origin.root.length + 1 + rel.length);
-    path.set(origin.root);
-    path[origin.root.length] = SLASH;
-    path.set(rel, origin.root.length + 1);
+    // Files come in directory order: their directory's path is made once.
+    const dir = this.entryDir[e] as number;
+    if (dir !== this.#prefixDir || originIndex !== this.#prefixOrigin) {
+      const up = this.up[dir] as number;
+      const rel = up ? this.entryPath(up) : EMPTY;
+      const prefix = new Uint8Array(origin.root.length + rel.length + (rel.length ? 2 : 1));
+      prefix.set(origin.root);
+      prefix[origin.root.length] = SLASH;
+      prefix.set(rel, origin.root.length + 1);
+      if (rel.length) prefix[prefix.length - 1] = SLASH;
+      this.#prefix = prefix;
+      this.#prefixDir = dir;
+      this.#prefixOrigin = originIndex;
+    }
+    const name = this.name(e);
+    const path = new Uint8Array(this.#prefix.length + name.length);
+    path.set(this.#prefix);
+    path.set(name, this.#prefix.length);
     return factory(origin, path, 0, undefined);
   }
+
+  /** The source path of the last directory {@linkcode FsTree.content} used (cleared when the tree changes). */
+  #prefix = EMPTY;
+  #prefixDir = -1;
+  #prefixOrigin = -1;
 
   /** Calls `visit` for every node reachable from the root, once each (hard links once). */
   forEachReachable(visit: (n: number) => void): void {
