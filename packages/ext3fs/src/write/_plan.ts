@@ -480,17 +480,27 @@ export function buildInode(plan: Plan, ino: number, inode: Inode): boolean {
   inode.flags = plan.indexed[ino] ? InodeFlags.INDEX : 0;
   inode.dtime = 0;
   fillIBlock(plan, ino, node, block);
-  const sec = (f: TimeField) => tree.timeSeconds(node, f);
-  inode.atime = sec(TimeField.ATIME) >>> 0;
-  inode.mtime = sec(TimeField.MTIME) >>> 0;
-  inode.ctime = sec(TimeField.CTIME) >>> 0;
+  const seconds = tree.seconds;
+  const t3 = node * 3;
+  inode.atime = (seconds[t3 + TimeField.ATIME] as number) >>> 0;
+  inode.mtime = (seconds[t3 + TimeField.MTIME] as number) >>> 0;
+  inode.ctime = (seconds[t3 + TimeField.CTIME] as number) >>> 0;
   if (plan.geo.inodeSize > 128) {
     const t = plan.createTime;
-    const extra = (f: TimeField) => encodeExtraTime(sec(f), tree.timeNanoseconds(node, f));
+    const ns = tree.nanoseconds;
     inode.extraIsize = 32;
-    inode.atimeExtra = extra(TimeField.ATIME);
-    inode.mtimeExtra = extra(TimeField.MTIME);
-    inode.ctimeExtra = extra(TimeField.CTIME);
+    inode.atimeExtra = encodeExtraTime(
+      seconds[t3 + TimeField.ATIME] as number,
+      ns[t3 + TimeField.ATIME] as number,
+    );
+    inode.mtimeExtra = encodeExtraTime(
+      seconds[t3 + TimeField.MTIME] as number,
+      ns[t3 + TimeField.MTIME] as number,
+    );
+    inode.ctimeExtra = encodeExtraTime(
+      seconds[t3 + TimeField.CTIME] as number,
+      ns[t3 + TimeField.CTIME] as number,
+    );
     inode.crtime = t.seconds >>> 0;
     inode.crtimeExtra = encodeExtraTime(t.seconds, t.nanoseconds);
   } else inode.extraIsize = 0;
