@@ -35,59 +35,6 @@ function openDirect(path: string | Buffer): number | undefined {
   return fd;
 }
 
-/**
- * Content of the entry `name` in directory `dir` (a directory source's file):
- * three fields, as small as a per-file object gets.
- */
-class DirEntryContent implements ContentRef {
-  readonly dir: string;
-  readonly name: string;
-  fd = -1;
-
-  constructor(dir: string, name: string) {
-    this.dir = dir;
-    this.name = name;
-  }
-
-  /** The source path for messages. */
-  get label(): string {
-    return `${this.dir}/${this.name}`;
-  }
-
-  /** Throws if the file cannot be read (without opening it). */
-  check(): void {
-    accessSync(this.label, constants.R_OK);
-  }
-
-  /** Opens the file. */
-  async open(): Promise<void> {
-    if (this.fd < 0) this.fd = openSync(this.label, "r");
-  }
-
-  /** Opens with O_DIRECT; see {@linkcode FileContent.openUncached}. */
-  openUncached(): Uint8Array | undefined {
-    if (this.fd >= 0) return undefined;
-    const direct = openDirect(this.label);
-    if (direct === undefined) return undefined;
-    this.fd = direct;
-    return directBuffer;
-  }
-
-  /** Reads into `into` at `position`. */
-  async read(position: number, into: Uint8Array): Promise<number> {
-    if (this.fd < 0) await this.open();
-    return readSync(this.fd, into, 0, into.length, position);
-  }
-
-  /** Closes the file. */
-  async close(): Promise<void> {
-    if (this.fd >= 0) {
-      closeSync(this.fd);
-      this.fd = -1;
-    }
-  }
-}
-
 /** File content read from a path (or a region of a spool file), opened only when needed. */
 export class FileContent implements ContentRef {
   readonly #path: string | Buffer;
@@ -103,11 +50,6 @@ export class FileContent implements ContentRef {
     this.#path = path;
     this.#label = label;
     this.#base = base;
-  }
-
-  /** Content of the entry `name` in directory `dir`. */
-  static inDirectory(dir: string, name: string): ContentRef {
-    return new DirEntryContent(dir, name);
   }
 
   /** The source path (or label) for messages. */
