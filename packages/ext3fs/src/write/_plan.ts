@@ -155,8 +155,9 @@ export const KIND_TYPE: readonly number[] = [
   DirFileType.SOCK,
 ];
 
-function entryPathText(tree: FsTree, dir: number, e: number): string {
-  const base = tree.dirPathText(dir);
+/** The path of entry `e` in the image, for messages. */
+function entryPathText(tree: FsTree, e: number): string {
+  const base = tree.dirPathText(tree.entryDir[e] as number);
   return `${base === "/" ? "" : base}/${new TextDecoder().decode(tree.name(e))}`;
 }
 
@@ -220,7 +221,7 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
     for (const e of entries) {
       if ((tree.entryNameLength[e] as number) > NAME_MAX) {
         throw new MkfsPlanError(
-          `Cannot store ${entryPathText(tree, dir, e)}: the name is ${tree.entryNameLength[e]} bytes, at most 255`,
+          `Cannot store ${entryPathText(tree, e)}: the name is ${tree.entryNameLength[e]} bytes, at most 255`,
         );
       }
       const child = tree.entryNode[e] as number;
@@ -232,9 +233,7 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
       linkCount[ino] = (linkCount[ino] as number) + 1;
       if (tree.kind[child] === NodeKind.DIR) {
         if (parentIno[ino]) {
-          throw new MkfsPlanError(
-            `Cannot store ${entryPathText(tree, dir, e)}: a directory hard link`,
-          );
+          throw new MkfsPlanError(`Cannot store ${entryPathText(tree, e)}: a directory hard link`);
         }
         parentIno[ino] = inoOf[dir] as number;
         dirs.push(child);
@@ -371,7 +370,7 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
       const limit = Math.min(maxBlocks * bs, 2 ** 41 - bs);
       if (presence.logicalBlocks > maxBlocks || size > limit) {
         throw new MkfsPlanError(
-          `Cannot store ${entryPathText(tree, tree.entryDir[tree.up[node] as number] as number, tree.up[node] as number)}: ${size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
+          `Cannot store ${entryPathText(tree, tree.up[node] as number)}: ${size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
         );
       }
       const map = new BlockMap(apb, presence);
