@@ -2,6 +2,7 @@ import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:f
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { ByteSource } from "./concat_streams.ts";
+import type { CopyPool } from "./copy_pool.ts";
 import { isZero, zeros } from "./zeros.ts";
 
 const SHARED_ZEROS = zeros(0).buffer;
@@ -12,6 +13,14 @@ export interface SinkOptions {
   sparse?: boolean;
   /** Granularity of hole detection, in bytes. @default 4096 */
   holeBlockSize?: number;
+  /**
+   * Called before the first chunk is pulled when the sink writes by position
+   * and leaves zero blocks as holes: it never writes a block of `holeBlockSize`
+   * that is all zeros in the stream, so the source may fill such blocks itself
+   * (with a {@linkcode CopyPool} attached to `fd` at `offset`), provided it
+   * finishes before its stream ends.
+   */
+  onSparseTarget?: (target: { fd: number; offset: number; holeBlockSize: number }) => void;
 }
 
 /** What a sink wrote. */
@@ -97,6 +106,7 @@ export async function writeToFd(
   const start = positional ? (options.offset ?? 0) : 0;
   let position = start;
   let dataBytes = 0;
+  if (sparse) options.onSparseTarget?.({ fd, offset: start, holeBlockSize: block });
   for await (const chunk of source) {
     if (!positional) {
       writeAllSync(fd, chunk, null);

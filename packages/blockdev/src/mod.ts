@@ -19,6 +19,7 @@ export * from "./byte_count_stream.ts";
 export * from "./byte_range_stream.ts";
 export * from "./collect_bytes.ts";
 export * from "./concat_streams.ts";
+export * from "./copy_pool.ts";
 export * from "./exact_reader.ts";
 export * from "./file_device.ts";
 export * from "./file_sink.ts";

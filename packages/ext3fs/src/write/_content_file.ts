@@ -57,6 +57,11 @@ export class FileContent implements ContentRef {
     return this.#label ?? this.#path.toString();
   }
 
+  /** The file, the content's offset in it, and the label if it is not the path. */
+  get source(): { path: string | Buffer; offset: number; label: string | undefined } {
+    return { path: this.#path, offset: this.#base, label: this.#label };
+  }
+
   /** Throws if the file cannot be read (without opening it). */
   check(): void {
     accessSync(this.#path, constants.R_OK);

@@ -37,6 +37,40 @@ export interface EmitSettings {
 
 const CHUNK = 1 << 20;
 
+/**
+ * Copies file contents into the output by itself (a `CopyPool` of
+ * @bigfile/blockdev attached where the image starts): ranges of `path` to byte
+ * offsets of the image. It also checks that source files can be read.
+ */
+export interface RangeCopier {
+  copy(
+    path: string | Uint8Array,
+    srcOffset: number,
+    length: number,
+    dstOffset: number,
+    label?: string,
+  ): void;
+  /** Checks, now or later, that the file at `path` can be read. */
+  check(path: string | Uint8Array, label?: string): void;
+  /**
+   * Resolves when every range is in place and every check done (the stream
+   * ends only then); rejects on a failure.
+   */
+  finish(): Promise<void>;
+}
+
+/** How {@linkcode emitFilesystem} hands out its chunks. */
+export interface EmitOptions {
+  /** Chunks are views of a few reused buffers: consume each before pulling the next. */
+  reuseBuffers?: boolean;
+  /**
+   * File contents that the copier can read (files of directory sources and
+   * the tar spool) go through it; the stream holds zero blocks in their place.
+   * Only for a sink that never writes zero blocks of the image's block size.
+   */
+  copier?: RangeCopier;
+}
+
 /** Coalesces small pieces into ~1 MiB chunks; big pieces and zero runs pass through. */
 class Packer {
   readonly #reuse: boolean;
@@ -227,6 +261,7 @@ async function* dataArea(
   maxChunkBlocks: number,
   reuse: boolean,
   contentFactory: ContentFactory,
+  copied: Uint8Array | undefined,
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
@@ -258,7 +293,7 @@ async function* dataArea(
     const kind = tree.kind[node];
     if (kind === NodeKind.DIR) yield* dirBlocks(plan, ino, packer);
     else if (kind === NodeKind.SYMLINK) packer.take(bs).set(tree.target(node));
-    else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer, contentFactory);
+    else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer, contentFactory, copied);
     if (packer.out.length > 0) yield* packer.out.splice(0);
   }
   packer.flush();
@@ -376,12 +411,23 @@ async function* fileBlocks(
   maxChunkBlocks: number,
   packer: Packer,
   contentFactory: ContentFactory,
+  copied: Uint8Array | undefined,
 ): AsyncGenerator<Uint8Array> {
   const bs = plan.geo.blockSize;
   const d0 = plan.d0[ino] as number;
   const size = plan.tree.size[node] as number;
-  const content = plan.tree.content(node, contentFactory);
   const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
+  if (copied?.[ino]) {
+    // The copier writes the contents straight into the output; the stream
+    // carries zeros there, which the sink leaves alone.
+    for (const item of map.layout((p) => plan.phys(d0 + p))) {
+      if (item.kind === "map") pointerBlock(item.pointers, packer.take(bs));
+      else packer.zero(item.count * bs);
+      if (packer.out.length > 0) yield* packer.out.splice(0);
+    }
+    return;
+  }
+  const content = plan.tree.content(node, contentFactory);
   await content.open?.();
   try {
     for (const item of map.layout((p) => plan.phys(d0 + p))) {
@@ -418,6 +464,61 @@ async function* fileBlocks(
   }
 }
 
+/**
+ * Hands the copier every file's contents it can read (all but contents without
+ * a `source`), in image order; returns which inodes it took.
+ */
+function queueCopies(plan: Plan, copier: RangeCopier, contentFactory: ContentFactory): Uint8Array {
+  const tree = plan.tree;
+  const bs = plan.geo.blockSize;
+  const taken = new Uint8Array(plan.lastIno + 1);
+  for (let ino = 11; ino <= plan.lastIno; ino++) {
+    const d0 = plan.d0[ino] as number;
+    const node = plan.byIno[ino] as number;
+    if (Number.isNaN(d0) || tree.kind[node] !== NodeKind.FILE) continue;
+    const source = tree.content(node, contentFactory).source;
+    if (!source) continue;
+    taken[ino] = 1;
+    const size = tree.size[node] as number;
+    const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(tree, node, bs));
+    let d = d0;
+    for (const item of map.layout((p) => plan.phys(d0 + p))) {
+      if (item.kind === "map") {
+        d++;
+        continue;
+      }
+      // A run of blocks stays contiguous in the image up to its group's end.
+      for (let done = 0; done < item.count; ) {
+        const n = Math.min(item.count - done, blocksLeftInGroup(plan, d));
+        const position = (item.logical + done) * bs;
+        copier.copy(
+          source.path,
+          source.offset + position,
+          Math.min(n * bs, size - position),
+          plan.phys(d) * bs,
+          source.label,
+        );
+        d += n;
+        done += n;
+      }
+    }
+  }
+  return taken;
+}
+
+/** Data-area blocks from `d` to the end of its group: how far they stay physically contiguous. */
+function blocksLeftInGroup(plan: Plan, d: number): number {
+  const starts = plan.groupDataStart;
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if ((starts[mid] as number) <= d) lo = mid;
+    else hi = mid - 1;
+  }
+  return (starts[lo] as number) + (plan.groupDataCount[lo] as number) - d;
+}
+
 function pointerBlock(pointers: Uint32Array, out: Uint8Array): void {
   const view = new DataView(out.buffer, out.byteOffset, pointers.length * 4);
   for (let i = 0; i < pointers.length; i++) {
@@ -436,7 +537,7 @@ export async function* emitFilesystem(
   plan: Plan,
   settings: EmitSettings,
   contentFactory: ContentFactory,
-  options: { reuseBuffers?: boolean } = {},
+  options: EmitOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
@@ -476,7 +577,9 @@ export async function* emitFilesystem(
   for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backupGroups.push(g);
   const maxChunkBlocks = Math.max(1, CHUNK / bs);
   const reuse = options.reuseBuffers ?? false;
-  const data = dataArea(plan, settings.uuid, maxChunkBlocks, reuse, contentFactory);
+  // The copier starts on every file's contents now, while the metadata is written.
+  const copied = options.copier ? queueCopies(plan, options.copier, contentFactory) : undefined;
+  const data = dataArea(plan, settings.uuid, maxChunkBlocks, reuse, contentFactory, copied);
   let pending: Uint8Array<ArrayBufferLike> | undefined;
   const packer = new Packer(reuse);
   const inodeBytes = new Uint8Array(geo.inodeSize);
@@ -563,4 +666,5 @@ export async function* emitFilesystem(
   backupGroups = [];
   packer.flush();
   yield* packer.out.splice(0);
+  await options.copier?.finish();
 }

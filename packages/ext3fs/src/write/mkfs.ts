@@ -6,7 +6,7 @@ import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/bl
 import { parseUuid } from "../format/_bytes.ts";
 import { fileContent } from "./_content_file.ts";
 import { addDirectorySource, type SourceOwnership } from "./_dir_source_file.ts";
-import { emitFilesystem } from "./_emit.ts";
+import { type EmitOptions, emitFilesystem, type RangeCopier } from "./_emit.ts";
 import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
 import { addTarSource, Spool } from "./_tar_source_file.ts";
@@ -64,6 +64,12 @@ export interface MkfsOptions {
   tempDir?: string;
   /** Receives progress and decisions (e.g. how the size was chosen). */
   log?: (message: string) => void;
+  /**
+   * Threads that check source files can be read while the tree is planned
+   * (blockdev's `CopyPool`); the same copier can then write the contents,
+   * see {@linkcode MkfsImage.chunks}.
+   */
+  copier?: RangeCopier;
 }
 
 /** What {@linkcode mkfs} planned. */
@@ -88,9 +94,10 @@ export interface MkfsImage {
    * end. With `reuseBuffers`, chunks are views of a few reused buffers, each
    * valid only until the next chunk is requested (for sinks that write each
    * chunk before asking for the next, like blockdev's `writeToFd`): less
-   * memory churn.
+   * memory churn. With `copier`, file contents are copied by it, in parallel,
+   * and the stream holds zero blocks in their place (see {@linkcode EmitOptions}).
    */
-  chunks(options?: { reuseBuffers?: boolean }): AsyncGenerator<Uint8Array>;
+  chunks(options?: EmitOptions): AsyncGenerator<Uint8Array>;
   /** The image as a Web stream (iterate once). */
   stream(): ReadableStream<Uint8Array>;
   /** Removes temporary files without streaming. */
@@ -187,6 +194,9 @@ export async function mkfs(
         const size = tree.size[f] as number;
         const runs = await scanHoles({ content, size, allocated: tree.allocated.get(f) }, buffer);
         if (runs) tree.dataRuns.set(f, runs);
+      } else if (options.copier && content.source) {
+        // Checked on the copier's threads while the tree is planned.
+        options.copier.check(content.source.path, content.source.label);
       } else if (content.check) {
         try {
           content.check();
@@ -246,6 +256,13 @@ export async function mkfs(
     const seedWords = new Uint32Array(4);
     for (let i = 0; i < 4; i++) seedWords[i] = seedView.getUint32(i * 4, true);
     const plan = planFilesystem(tree, geo, { journal, createTime, hashSeed: seedWords });
+    if (options.copier) {
+      try {
+        await options.copier.finish();
+      } catch (error) {
+        throw new TypeError((error as Error).message);
+      }
+    }
     if (journal && geo.journalBlocks === 0)
       log("Filesystem too small for a journal: writing it without one");
     const label = new TextEncoder().encode(options.label ?? "");
@@ -268,9 +285,7 @@ export async function mkfs(
       autoSized,
     };
     let started = false;
-    const chunks = async function* (
-      chunkOptions: { reuseBuffers?: boolean } = {},
-    ): AsyncGenerator<Uint8Array> {
+    const chunks = async function* (chunkOptions: EmitOptions = {}): AsyncGenerator<Uint8Array> {
       if (started) throw new TypeError("Cannot stream a filesystem image twice");
       started = true;
       try {

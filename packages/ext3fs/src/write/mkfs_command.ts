@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
+import { CopyPool, canWriteSparse } from "@bigfile/blockdev";
 import {
   type CliIo,
   checkBinaryOutput,
@@ -13,6 +14,7 @@ import {
   writeOutput,
 } from "@bigfile/blockdev/cli-kit";
 import type { Command } from "commander";
+import type { EmitOptions, RangeCopier } from "./_emit.ts";
 import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
 
 /** Trees with fewer inodes are written without V8's optimizing compiler (see below). */
@@ -36,6 +38,7 @@ interface MkfsFlags {
   squashOwners?: boolean;
   json?: boolean;
   quiet?: boolean;
+  threads?: number;
 }
 
 function ownerOption(value: string): { uid: number; gid: number } {
@@ -104,6 +107,11 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
       "-o, --output <file>",
       "write the image to FILE (sparse, atomic) instead of standard output",
     )
+    .option(
+      "--threads <n>",
+      "threads that copy file contents when the output is a regular file (default: cores - 1, at most 4; 0: none)",
+      integerOption,
+    )
     .option("--json", "print the report as JSON on standard error")
     .option("-q, --quiet", "no report on standard error")
     .addHelpText(
@@ -169,47 +177,83 @@ Examples:
         options.sourceDateEpoch = Number(sde);
       }
       if (!flags.quiet && !flags.json) options.log = (m) => io.stderr.write(`ext3fs: ${m}\n`);
-      let image: Awaited<ReturnType<typeof mkfs>>;
+      // Into a regular file, worker threads copy file contents in parallel with
+      // the rest of the stream; they start now, booting while the tree is read.
+      const toFile =
+        (flags.output !== undefined && flags.output !== "-") ||
+        (io.stdoutFd !== undefined && canWriteSparse(io.stdoutFd));
+      const pool =
+        toFile && flags.threads !== 0
+          ? new CopyPool(flags.threads === undefined ? {} : { threads: flags.threads })
+          : undefined;
       try {
-        image = await mkfs(sources, options);
-      } catch (error) {
-        if (
-          error instanceof RangeError ||
-          error instanceof TypeError ||
-          (error as { code?: string }).code
-        ) {
-          throw new ExitError((error as Error).message, 1);
-        }
-        throw error;
-      }
-      const r = image.report;
-      const g = r.geometry;
-      // V8 finishes its background (TurboFan) compilations before a process
-      // exits: ~50 ms on a 2-core machine, more than optimized code saves while
-      // writing a small tree (under ~20k inodes). Such a tree is written with
-      // V8's baseline compilers only; big trees keep the optimizing compiler.
-      if (io.ownsProcess && r.inodesUsed < SMALL_TREE_INODES) setFlagsFromString("--max-opt=1");
-      const progress = createProgress(io, "ext3fs mkfs", image.size);
-      async function* withProgress(): AsyncGenerator<Uint8Array> {
-        let done = 0;
-        // blockdev's file and descriptor sinks write each chunk before pulling the next.
-        const reuseBuffers =
-          (flags.output !== undefined && flags.output !== "-") || io.stdoutFd !== undefined;
-        for await (const chunk of image.chunks({ reuseBuffers })) {
-          yield chunk;
-          done += chunk.length;
-          progress.update(done);
-        }
-        progress.finish();
-      }
-      await writeOutput(io, withProgress(), flags.output);
-      if (flags.json) io.stderr.write(jsonText(r));
-      else if (!flags.quiet) {
-        io.stderr.write(
-          `ext3fs: ${flags.type} ${g.blocksCount} blocks of ${g.blockSize} bytes (${r.bytes} bytes), ` +
-            `${g.groupCount} groups, ${g.inodesCount} inodes (${r.inodesUsed} used), ` +
-            `journal ${g.journalBlocks} blocks, UUID ${r.uuid}\n`,
-        );
+        await writeImage(io, sources, options, flags, pool);
+      } finally {
+        await pool?.close();
       }
     });
+}
+
+async function writeImage(
+  io: CliIo,
+  sources: MkfsSource[],
+  options: MkfsOptions,
+  flags: MkfsFlags,
+  pool: CopyPool | undefined,
+): Promise<void> {
+  let image: Awaited<ReturnType<typeof mkfs>>;
+  try {
+    image = await mkfs(sources, pool ? { ...options, copier: pool } : options);
+  } catch (error) {
+    if (
+      error instanceof RangeError ||
+      error instanceof TypeError ||
+      (error as { code?: string }).code
+    ) {
+      throw new ExitError((error as Error).message, 1);
+    }
+    throw error;
+  }
+  const r = image.report;
+  const g = r.geometry;
+  // V8 finishes its background (TurboFan) compilations before a process
+  // exits: ~50 ms on a 2-core machine, more than optimized code saves while
+  // writing a small tree (under ~20k inodes). Such a tree is written with
+  // V8's baseline compilers only; big trees keep the optimizing compiler.
+  if (io.ownsProcess && r.inodesUsed < SMALL_TREE_INODES) setFlagsFromString("--max-opt=1");
+  const progress = createProgress(io, "ext3fs mkfs", image.size);
+  const bs = g.blockSize;
+  let copier: RangeCopier | undefined;
+  async function* withProgress(): AsyncGenerator<Uint8Array> {
+    let done = 0;
+    // blockdev's file and descriptor sinks write each chunk before pulling the next.
+    const reuseBuffers =
+      (flags.output !== undefined && flags.output !== "-") || io.stdoutFd !== undefined;
+    const options: EmitOptions = { reuseBuffers };
+    if (copier) options.copier = copier;
+    for await (const chunk of image.chunks(options)) {
+      yield chunk;
+      done += chunk.length;
+      progress.update(done);
+    }
+    progress.finish();
+  }
+  await writeOutput(io, withProgress(), flags.output, {
+    // Zero blocks of the image's block size stay holes the copier fills.
+    holeBlockSize: bs,
+    onSparseTarget: (target) => {
+      if (pool && bs % target.holeBlockSize === 0) {
+        pool.attach(target.fd, target.offset);
+        copier = pool;
+      }
+    },
+  });
+  if (flags.json) io.stderr.write(jsonText(r));
+  else if (!flags.quiet) {
+    io.stderr.write(
+      `ext3fs: ${flags.type} ${g.blocksCount} blocks of ${g.blockSize} bytes (${r.bytes} bytes), ` +
+        `${g.groupCount} groups, ${g.inodesCount} inodes (${r.inodesUsed} used), ` +
+        `journal ${g.journalBlocks} blocks, UUID ${r.uuid}\n`,
+    );
+  }
 }

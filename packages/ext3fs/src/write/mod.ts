@@ -4,6 +4,7 @@
  * @module
  */
 
+export type { EmitOptions, RangeCopier } from "./_emit.ts";
 export { MkfsPlanError } from "./_plan.ts";
 export * from "./device_table.ts";
 export * from "./geometry.ts";

@@ -41,6 +41,11 @@ export interface ContentRef {
   openUncached?(): Uint8Array | undefined;
   /** Text for error messages: the source path. */
   readonly label: string;
+  /**
+   * Where the bytes are, for a copier that reads them itself: a file, the
+   * content's offset in it, and a label for messages when the path is not one.
+   */
+  readonly source?: { path: string | Uint8Array; offset: number; label?: string | undefined };
 }
 
 /** A time with nanoseconds. */

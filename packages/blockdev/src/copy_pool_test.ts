@@ -1,0 +1,99 @@
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CopyPool } from "./copy_pool.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "blockdev-copy-pool-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `n` bytes of a pattern that never has a zero byte at a block start. */
+function pattern(n: number, salt: number): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => ((i * 7 + salt) % 251) + 1);
+}
+
+async function withPool(
+  threads: number,
+  out: string,
+  run: (pool: CopyPool) => void,
+): Promise<void> {
+  const pool = new CopyPool({ threads, maxQueued: 4096 });
+  const fd = openSync(out, "wx");
+  try {
+    pool.attach(fd, 512);
+    run(pool);
+    await pool.finish();
+  } finally {
+    closeSync(fd);
+    await pool.close();
+  }
+}
+
+describe("CopyPool", () => {
+  for (const threads of [1, 2]) {
+    it(`copies thousands of ranges to their places with ${threads} worker(s), also when the queue is full`, async () => {
+      const sources: { path: string; bytes: Uint8Array }[] = [];
+      for (let i = 0; i < 40; i++) {
+        const path = join(dir, `src-${threads}-${i}`);
+        const bytes = pattern(20_000 + i * 3_000, i);
+        writeFileSync(path, bytes);
+        sources.push({ path, bytes });
+      }
+      const out = join(dir, `out-${threads}.img`);
+      const expected = new Uint8Array(512 + 80 * 2 ** 20);
+      let at = 0;
+      let ranges = 0;
+      // 12,000 ranges, three times what the queue may hold: the caller copies some.
+      await withPool(threads, out, (pool) => {
+        for (let round = 0; round < 300; round++) {
+          for (const [i, s] of sources.entries()) {
+            const from = (round * 131 + i * 17) % 10_000;
+            const length = 1 + ((round * 7919 + i * 104_729) % 8000);
+            pool.copy(s.path, from, length, at);
+            expected.set(s.bytes.subarray(from, from + length), 512 + at);
+            at += length + 1000;
+            ranges++;
+          }
+        }
+      });
+      expect(ranges).toBe(12_000);
+      const got = readFileSync(out);
+      expect(got.length).toBe(512 + at - 1000);
+      expect(Buffer.compare(got, expected.subarray(0, got.length))).toBe(0);
+    });
+  }
+
+  it("leaves zero blocks of a range as holes", async () => {
+    const src = join(dir, "mostly-zero");
+    const bytes = new Uint8Array(8 << 20);
+    bytes.set(pattern(4096, 3), 0);
+    bytes.set(pattern(10, 5), 5 << 20);
+    writeFileSync(src, bytes);
+    const out = join(dir, "holes.img");
+    await withPool(1, out, (pool) => pool.copy(src, 0, bytes.length, 0));
+    // The last data block ends the file: the caller sets the final size.
+    const got = readFileSync(out);
+    expect(got.length).toBe(512 + (5 << 20) + 4096);
+    expect(Buffer.compare(got.subarray(512), bytes.subarray(0, got.length - 512))).toBe(0);
+    expect(statSync(out).blocks * 512).toBeLessThanOrEqual(64 * 1024);
+  });
+
+  it("reports a source that ends early or is missing, naming it", async () => {
+    const src = join(dir, "short");
+    writeFileSync(src, pattern(1000, 1));
+    await expect(
+      withPool(1, join(dir, "short.img"), (pool) => pool.copy(src, 0, 5000, 0, "short-label")),
+    ).rejects.toThrow(/^Cannot read short-label: it ended at 1000 bytes, expected at least 5000/);
+    await expect(
+      withPool(2, join(dir, "missing.img"), (pool) => pool.copy(join(dir, "nope"), 0, 10, 0)),
+    ).rejects.toThrow(/^Cannot read .*nope: ENOENT/);
+  });
+});
