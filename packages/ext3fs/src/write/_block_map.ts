@@ -7,6 +7,9 @@
  * Positions below are indexes within the file's run (0 = first block).
  */
 
+/** The all-zero pointers of map blocks when a layout is asked without physical blocks. */
+const NO_POINTERS: Record<number, Uint32Array> = {};
+
 /** A step of a file's layout, in allocation order. */
 export type LayoutItem =
   | { kind: "data"; logical: number; count: number }
@@ -144,8 +147,11 @@ export class BlockMap {
     return out;
   }
 
-  /** The layout in allocation order; map blocks carry their pointers (physical, from `phys`). */
-  *layout(phys: (position: number) => number): Generator<LayoutItem> {
+  /**
+   * The layout in allocation order; map blocks carry their pointers (physical,
+   * from `phys`; all zero without it, for callers that need only the data runs).
+   */
+  *layout(phys?: (position: number) => number): Generator<LayoutItem> {
     let pos = 0;
     for (const [s, c] of this.presence.runsIn(0, 12)) {
       yield { kind: "data", logical: s, count: c };
@@ -163,14 +169,16 @@ export class BlockMap {
     level: number,
     start: number,
     pos: number,
-    phys: (position: number) => number,
+    phys: ((position: number) => number) | undefined,
   ): Generator<LayoutItem> {
     const apb = this.apb;
-    const pointers = new Uint32Array(apb);
+    const pointers = phys ? new Uint32Array(apb) : (NO_POINTERS[apb] ??= new Uint32Array(apb));
     if (level === 1) {
       let p = pos + 1;
       const runs = [...this.presence.runsIn(start, start + apb)];
-      for (const [s, c] of runs) for (let i = 0; i < c; i++) pointers[s - start + i] = phys(p++);
+      if (phys) {
+        for (const [s, c] of runs) for (let i = 0; i < c; i++) pointers[s - start + i] = phys(p++);
+      }
       yield { kind: "map", pointers };
       for (const [s, c] of runs) yield { kind: "data", logical: s, count: c };
       return;
@@ -181,7 +189,7 @@ export class BlockMap {
     for (let i = 0; i < apb; i++) {
       const size = this.subtreeSize(level - 1, start + i * childSpan);
       sizes[i] = size;
-      if (size > 0) pointers[i] = phys(p);
+      if (size > 0 && phys) pointers[i] = phys(p);
       p += size;
     }
     yield { kind: "map", pointers };

@@ -13,6 +13,7 @@ import { emptyInode, encodeInode } from "../format/inode.ts";
 import { encodeJournalSuperblock } from "../format/journal_superblock.ts";
 import { emptySuperblock, encodeSuperblock, type Superblock } from "../format/superblock.ts";
 import { BlockMap, BlockPresence } from "./_block_map.ts";
+import { fileContent } from "./_content_file.ts";
 import { type PlannedEntry, packDirectory, writeDirBlock } from "./_dir_pack.ts";
 import { writeHtreeNode, writeHtreeRoot } from "./_htree.ts";
 import {
@@ -476,13 +477,17 @@ function queueCopies(plan: Plan, copier: RangeCopier, contentFactory: ContentFac
     const d0 = plan.d0[ino] as number;
     const node = plan.byIno[ino] as number;
     if (Number.isNaN(d0) || tree.kind[node] !== NodeKind.FILE) continue;
-    const source = tree.content(node, contentFactory).source;
+    // Contents a factory makes without a source file are read by the stream.
+    const source =
+      contentFactory === fileContent
+        ? tree.source(node)
+        : tree.content(node, contentFactory).source;
     if (!source) continue;
     taken[ino] = 1;
     const size = tree.size[node] as number;
     const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(tree, node, bs));
     let d = d0;
-    for (const item of map.layout((p) => plan.phys(d0 + p))) {
+    for (const item of map.layout()) {
       if (item.kind === "map") {
         d++;
         continue;
@@ -519,7 +524,13 @@ function blocksLeftInGroup(plan: Plan, d: number): number {
   return (starts[lo] as number) + (plan.groupDataCount[lo] as number) - d;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 function pointerBlock(pointers: Uint32Array, out: Uint8Array): void {
+  if (LITTLE_ENDIAN && (out.byteOffset & 3) === 0) {
+    new Uint32Array(out.buffer, out.byteOffset, pointers.length).set(pointers);
+    return;
+  }
   const view = new DataView(out.buffer, out.byteOffset, pointers.length * 4);
   for (let i = 0; i < pointers.length; i++) {
     const p = pointers[i] as number;

@@ -186,15 +186,23 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
     groupPhysStart[g] = l.dataStart;
     dTotal += groupDataCount[g] as number;
   }
+  // Callers go through a file's blocks in order: the last group usually holds the next.
+  let lastGroup = 0;
   const phys = (d: number): number => {
-    let lo = 0;
-    let hi = geo.groupCount - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if ((groupDataStart[mid] as number) <= d) lo = mid;
-      else hi = mid - 1;
+    let g = lastGroup;
+    const start = groupDataStart[g] as number;
+    if (d < start || d >= start + (groupDataCount[g] as number)) {
+      let lo = 0;
+      let hi = geo.groupCount - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if ((groupDataStart[mid] as number) <= d) lo = mid;
+        else hi = mid - 1;
+      }
+      g = lo;
+      lastGroup = g;
     }
-    return (groupPhysStart[lo] as number) + d - (groupDataStart[lo] as number);
+    return (groupPhysStart[g] as number) + d - (groupDataStart[g] as number);
   };
 
   // Inode numbers and link counts.

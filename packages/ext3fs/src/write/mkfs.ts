@@ -189,14 +189,17 @@ export async function mkfs(
     });
     const buffer = new Uint8Array(1 << 20);
     for (const f of files) {
+      if (options.copier && !tree.maybeSparse(f)) {
+        // Checked on the copier's threads while the tree is planned.
+        const source = tree.source(f);
+        options.copier.check(source.path, source.label);
+        continue;
+      }
       const content = tree.content(f, fileContent);
       if (tree.maybeSparse(f)) {
         const size = tree.size[f] as number;
         const runs = await scanHoles({ content, size, allocated: tree.allocated.get(f) }, buffer);
         if (runs) tree.dataRuns.set(f, runs);
-      } else if (options.copier && content.source) {
-        // Checked on the copier's threads while the tree is planned.
-        options.copier.check(content.source.path, content.source.label);
       } else if (content.check) {
         try {
           content.check();

@@ -576,13 +576,38 @@ export class FsTree {
    * found at; for a spool, its offset (named by the tar and that path).
    */
   content(n: number, factory: ContentFactory): ContentRef {
-    const originIndex = this.origin[n] as number;
-    const origin = this.origins[originIndex] as ContentOrigin;
-    const e = this.up[n] as number;
+    const origin = this.origins[this.origin[n] as number] as ContentOrigin;
     if (origin.kind === "spool") {
-      const label = `${origin.label}:${DECODER.decode(this.entryPath(e))}`;
-      return factory(origin, EMPTY, this.ref[n] as number, label);
+      return factory(origin, EMPTY, this.ref[n] as number, this.#spoolLabel(n, origin));
     }
+    return factory(origin, this.#sourcePath(n, origin), 0, undefined);
+  }
+
+  /**
+   * Where the bytes of file `n` are, without a {@linkcode ContentRef}: the
+   * same file and offset as its content, and a label for messages when the
+   * path does not name it (a tar member in the spool).
+   */
+  source(n: number): { path: string | Uint8Array; offset: number; label: string | undefined } {
+    const origin = this.origins[this.origin[n] as number] as ContentOrigin;
+    if (origin.kind === "spool") {
+      return {
+        path: origin.path,
+        offset: this.ref[n] as number,
+        label: this.#spoolLabel(n, origin),
+      };
+    }
+    return { path: this.#sourcePath(n, origin), offset: 0, label: undefined };
+  }
+
+  #spoolLabel(n: number, origin: { label: string }): string {
+    return `${origin.label}:${DECODER.decode(this.entryPath(this.up[n] as number))}`;
+  }
+
+  /** A directory source's root joined with the path file `n` was found at. */
+  #sourcePath(n: number, origin: { root: Uint8Array }): Uint8Array {
+    const originIndex = this.origin[n] as number;
+    const e = this.up[n] as number;
     // Files come in directory order: their directory's path is made once.
     const dir = this.entryDir[e] as number;
     if (dir !== this.#prefixDir || originIndex !== this.#prefixOrigin) {
@@ -601,7 +626,7 @@ export class FsTree {
     const path = new Uint8Array(this.#prefix.length + name.length);
     path.set(this.#prefix);
     path.set(name, this.#prefix.length);
-    return factory(origin, path, 0, undefined);
+    return path;
   }
 
   /** The source path of the last directory {@linkcode FsTree.content} used (cleared when the tree changes). */
