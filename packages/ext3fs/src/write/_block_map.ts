@@ -8,7 +8,16 @@
  */
 
 /** The all-zero pointers of map blocks when a layout is asked without physical blocks. */
-const NO_POINTERS: Record<number, Uint32Array> = {};
+const NO_POINTERS = new Map<number, Uint32Array>();
+
+function noPointers(apb: number): Uint32Array {
+  let pointers = NO_POINTERS.get(apb);
+  if (!pointers) {
+    pointers = new Uint32Array(apb);
+    NO_POINTERS.set(apb, pointers);
+  }
+  return pointers;
+}
 
 /** A step of a file's layout, in allocation order. */
 export type LayoutItem =
@@ -172,7 +181,7 @@ export class BlockMap {
     phys: ((position: number) => number) | undefined,
   ): Generator<LayoutItem> {
     const apb = this.apb;
-    const pointers = phys ? new Uint32Array(apb) : (NO_POINTERS[apb] ??= new Uint32Array(apb));
+    const pointers = phys ? new Uint32Array(apb) : noPointers(apb);
     if (level === 1) {
       let p = pos + 1;
       const runs = [...this.presence.runsIn(start, start + apb)];
