@@ -6,8 +6,6 @@ import { Worker } from "node:worker_threads";
 export interface CopyPoolOptions {
   /** Worker threads. @default one less than the available cores, at least 1, at most 4 */
   threads?: number;
-  /** Zero runs of this size (from each range's start) are skipped, left as holes. @default 4096 */
-  holeBlockSize?: number;
   /**
    * Ranges waiting for a worker before the caller copies some itself (each
    * costs ~40 bytes plus its path): what bounds the queue's memory.
@@ -23,11 +21,16 @@ const BUFFER_SIZE = 1 << 20;
 
 /**
  * Slots of a segment's control words (takeRanges, which also runs in the
- * workers, spells them out): ranges claimed (0), filled (1), done (2), sealed (3).
+ * workers, spells them out): ranges claimed (0), filled (1), done (2), sealed
+ * (3), and workers waiting for more (4).
  */
+const CLAIMED = 0;
 const FILLED = 1;
 const DONE = 2;
 const SEALED = 3;
+const WAITING = 4;
+/** Ranges that wait before a sleeping worker is woken. */
+const WAKE_AFTER = 32;
 /**
  * Numbers per range: source offset, length, destination offset (-1: only
  * check that the source can be read), path offset, path length.
@@ -55,13 +58,16 @@ interface WorkerFailure {
   index: number;
   message: string;
   code?: string | undefined;
+  /** Writing the output failed, not reading the source. */
+  output?: boolean;
 }
 
 /**
  * Copies byte ranges of files into one output file on worker threads, so that
  * reading sources and writing the output overlap with the caller's own work
  * (`mkfs` on two cores). Zero blocks of a range are skipped, so the output must
- * read as zeros where nothing is written: a new file or a hole. Ranges wait in
+ * read as zeros where nothing is written: a new file or a hole. Ranges that
+ * follow each other closely are written with one call. Ranges wait in
  * shared memory, taken in order by whichever thread is free; while the caller
  * waits in {@linkcode CopyPool.finish} it copies too, and when the queue is
  * full it copies rather than queue more, so memory stays bounded. The same
@@ -86,7 +92,7 @@ interface WorkerFailure {
  */
 export class CopyPool {
   readonly #workers: Worker[] = [];
-  readonly #holeBlockSize: number;
+  #blockSize = 4096;
   readonly #maxSegments: number;
   /** Set (to 1) by the first thread that fails: all stop taking ranges. */
   readonly #failed = new Int32Array(new SharedArrayBuffer(4));
@@ -101,21 +107,24 @@ export class CopyPool {
   #buffer: Uint8Array | undefined;
   #closed = false;
 
-  /** Starts the workers (they boot while the caller prepares its first ranges). */
+  /** A pool whose workers start with the first queued range or check. */
   constructor(options: CopyPoolOptions = {}) {
-    this.#holeBlockSize = options.holeBlockSize ?? 4096;
     this.#maxSegments = Math.max(1, Math.ceil((options.maxQueued ?? 65536) / SEGMENT_RANGES));
     this.#reported = new Promise((resolve) => {
       this.#report = resolve;
     });
-    const threads = options.threads ?? Math.min(4, Math.max(1, availableParallelism() - 1));
-    const source = `${copyRange.toString()}\n${takeRanges.toString()}\n(${workerMain.toString()})(${copyRange.name}, ${takeRanges.name});`;
-    for (let i = 0; i < threads; i++) {
+    this.#threads = options.threads ?? Math.min(4, Math.max(1, availableParallelism() - 1));
+  }
+
+  readonly #threads: number;
+
+  #startWorkers(): void {
+    const source = workerSource();
+    for (let i = 0; i < this.#threads; i++) {
       const worker = new Worker(source, {
         eval: true,
         workerData: {
           bufferSize: BUFFER_SIZE,
-          holeBlockSize: this.#holeBlockSize,
           failed: this.#failed,
         },
       });
@@ -126,15 +135,22 @@ export class CopyPool {
         this.#report({ segment: -1, index: -1, message: error.message });
       });
       worker.unref();
+      if (this.#fd >= 0) worker.postMessage({ fd: this.#fd, blockSize: this.#blockSize });
       this.#workers.push(worker);
     }
   }
 
-  /** The output: a descriptor open for writing; positions are counted from `offset`. */
-  attach(fd: number, offset = 0): void {
+  /**
+   * The output: a descriptor open for writing; positions are counted from
+   * `offset`. Ranges start at multiples of `blockSize` (from `offset`), and a
+   * block that holds bytes of a range belongs to it: blocks that are all zeros
+   * are not written (they stay holes, or are someone else's).
+   */
+  attach(fd: number, offset = 0, blockSize = 4096): void {
     this.#fd = fd;
     this.#offset = offset;
-    for (const worker of this.#workers) worker.postMessage({ fd });
+    this.#blockSize = blockSize;
+    for (const worker of this.#workers) worker.postMessage({ fd, blockSize });
   }
 
   /**
@@ -208,7 +224,20 @@ export class CopyPool {
     segment.pathBytes += bytes.length;
     if (label !== undefined) segment.labels.set(filled, label);
     Atomics.store(segment.control, FILLED, filled + 1);
-    Atomics.notify(segment.control, FILLED);
+    // Wake a waiting worker once a few ranges wait for it (each wake-up costs a
+    // thread switch); flush() and finish() wake it for the rest.
+    if (
+      Atomics.load(segment.control, WAITING) > 0 &&
+      filled + 1 - Atomics.load(segment.control, CLAIMED) >= WAKE_AFTER
+    ) {
+      Atomics.notify(segment.control, FILLED);
+    }
+  }
+
+  /** Wakes the workers for every range queued so far (call after a burst of calls). */
+  flush(): void {
+    const last = this.#segments[this.#segments.length - 1];
+    if (last) Atomics.notify(last.control, FILLED);
   }
 
   /**
@@ -256,9 +285,10 @@ export class CopyPool {
   }
 
   #newSegment(pathBytes: number): Segment {
+    if (this.#workers.length === 0 && !this.#closed) this.#startWorkers();
     const segment: Segment = {
       id: this.#nextId++,
-      control: new Int32Array(new SharedArrayBuffer(16)),
+      control: new Int32Array(new SharedArrayBuffer(20)),
       numbers: new Float64Array(new SharedArrayBuffer(SEGMENT_RANGES * FIELDS * 8)),
       paths: new Uint8Array(new SharedArrayBuffer(pathBytes)),
       pathBytes: 0,
@@ -286,14 +316,14 @@ export class CopyPool {
   #help(segment: Segment): void {
     this.#buffer ??= new Uint8Array(BUFFER_SIZE);
     const failed = takeRanges(
-      copyRange,
+      LIB,
       fs,
       this.#fd,
       segment.control,
       segment.numbers,
       segment.paths,
       this.#buffer,
-      this.#holeBlockSize,
+      this.#blockSize,
       this.#failed,
       true,
     );
@@ -305,9 +335,10 @@ export class CopyPool {
     const f = await this.#reported;
     const segment = this.#segments.find((s) => s.id === f.segment);
     const label = segment?.labels.get(f.index) ?? pathText(segment, f.index);
-    this.#failure = Object.assign(new Error(`Cannot read ${label}: ${f.message}`), {
-      code: f.code,
-    });
+    const text = f.output
+      ? `Cannot write the output: ${f.message}`
+      : `Cannot read ${label}: ${f.message}`;
+    this.#failure = Object.assign(new Error(text), { code: f.code });
     return this.#failure;
   }
 }
@@ -333,132 +364,201 @@ function pathText(segment: Segment | undefined, index: number): string {
   ).toString();
 }
 
+/** The functions the workers run from their text; they reach each other through this object. */
+interface CopyLib {
+  takeRanges: typeof takeRanges;
+  readInto: typeof readInto;
+  writeData: typeof writeData;
+}
+
+const LIB: CopyLib = { takeRanges, readInto, writeData };
+
+/** The workers' source: the functions of {@linkcode LIB}, then the body that gets them. */
+function workerSource(): string {
+  const entries = Object.entries(LIB) as [string, (...args: never[]) => unknown][];
+  return `${entries.map(([, f]) => f.toString()).join("\n")}\n(${workerMain.toString()})({ ${entries
+    .map(([k, f]) => `${k}: ${f.name}`)
+    .join(", ")} });`;
+}
+
 /**
  * Takes ranges of a segment in order and copies them until none is left (or,
  * for a worker, until the segment is sealed and empty); returns the failure
- * that stopped it. Self-contained (its text also runs inside the workers).
+ * that stopped it. Ranges that follow each other in the output within a block
+ * are read into one buffer and written together. Self-contained (its text
+ * also runs inside the workers).
  */
 function takeRanges(
-  copy: typeof copyRange,
+  lib: CopyLib,
   nodeFs: typeof fs,
   out: number,
   control: Int32Array,
   numbers: Float64Array,
   paths: Uint8Array,
   buffer: Uint8Array,
-  holeBlockSize: number,
+  blockSize: number,
   failed: Int32Array,
   onlyFilled: boolean,
-): { index: number; message: string; code?: string | undefined } | undefined {
-  for (;;) {
-    if (Atomics.load(failed, 0)) return undefined;
-    let index: number;
-    if (onlyFilled) {
-      // The caller takes a range only if one is waiting: it never waits for more.
-      const claimed = Atomics.load(control, 0);
-      if (claimed >= Atomics.load(control, 1)) return undefined;
-      if (Atomics.compareExchange(control, 0, claimed, claimed + 1) !== claimed) continue;
-      index = claimed;
-    } else {
-      index = Atomics.add(control, 0, 1);
-      for (;;) {
-        const filled = Atomics.load(control, 1);
-        if (index < filled) break;
-        if (Atomics.load(control, 3)) return undefined;
-        Atomics.wait(control, 1, filled);
-      }
-    }
-    const at = index * 5;
-    const from = numbers[at + 3] as number;
-    const path = Buffer.from(paths.buffer, paths.byteOffset + from, numbers[at + 4] as number);
-    try {
-      const dstOffset = numbers[at + 2] as number;
-      if (dstOffset < 0) nodeFs.accessSync(path, nodeFs.constants.R_OK);
-      else {
-        copy(
-          nodeFs,
-          out,
-          path,
-          numbers[at] as number,
-          numbers[at + 1] as number,
-          dstOffset,
-          buffer,
-          holeBlockSize,
-        );
-      }
-    } catch (e) {
-      Atomics.store(failed, 0, 1);
-      Atomics.add(control, 2, 1);
-      Atomics.notify(control, 2);
-      return { index, message: (e as Error).message, code: (e as { code?: string }).code };
-    }
-    Atomics.add(control, 2, 1);
+): { index: number; message: string; code?: string | undefined; output: boolean } | undefined {
+  // Bytes read but not yet written: buffer[0, pendingLength) goes to pendingAt.
+  let pendingAt = -1;
+  let pendingLength = 0;
+  let pendingRanges = 0;
+  const settle = (ranges: number): void => {
+    Atomics.add(control, 2, ranges);
     Atomics.notify(control, 2);
+  };
+  const flush = (): void => {
+    if (pendingLength > 0) {
+      lib.writeData(nodeFs, out, buffer, pendingLength, pendingAt, blockSize);
+    }
+    if (pendingRanges > 0) settle(pendingRanges);
+    pendingAt = -1;
+    pendingLength = 0;
+    pendingRanges = 0;
+  };
+  let index = -1;
+  try {
+    for (;;) {
+      if (Atomics.load(failed, 0)) return undefined;
+      if (onlyFilled) {
+        // The caller takes a range only if one is waiting: it never waits for more.
+        const claimed = Atomics.load(control, 0);
+        if (claimed >= Atomics.load(control, 1)) break;
+        if (Atomics.compareExchange(control, 0, claimed, claimed + 1) !== claimed) continue;
+        index = claimed;
+      } else {
+        index = Atomics.add(control, 0, 1);
+        let sealed = false;
+        for (;;) {
+          const filled = Atomics.load(control, 1);
+          if (index < filled) break;
+          if (Atomics.load(control, 3)) {
+            sealed = true;
+            break;
+          }
+          // Nothing to do for now: write what is pending before sleeping.
+          flush();
+          Atomics.add(control, 4, 1);
+          Atomics.wait(control, 1, filled);
+          Atomics.sub(control, 4, 1);
+        }
+        if (sealed) break;
+      }
+      const at = index * 5;
+      const from = numbers[at + 3] as number;
+      const path = Buffer.from(paths.buffer, paths.byteOffset + from, numbers[at + 4] as number);
+      const srcOffset = numbers[at] as number;
+      const length = numbers[at + 1] as number;
+      const dstOffset = numbers[at + 2] as number;
+      if (dstOffset < 0) {
+        nodeFs.accessSync(path, nodeFs.constants.R_OK);
+        settle(1);
+        continue;
+      }
+      // Joins the pending bytes if it starts at most a block after them and fits.
+      const gap = dstOffset - (pendingAt + pendingLength);
+      const into = dstOffset - pendingAt;
+      if (pendingAt < 0 || gap < 0 || gap > blockSize || into + length > buffer.length) flush();
+      const fd = nodeFs.openSync(path, "r");
+      try {
+        if (length <= buffer.length) {
+          if (pendingAt < 0) pendingAt = dstOffset;
+          const start = dstOffset - pendingAt;
+          buffer.fill(0, pendingLength, start);
+          lib.readInto(nodeFs, fd, buffer, start, srcOffset, length);
+          pendingLength = start + length;
+          pendingRanges++;
+        } else {
+          for (let done = 0; done < length; done += buffer.length) {
+            const n = Math.min(buffer.length, length - done);
+            lib.readInto(nodeFs, fd, buffer, 0, srcOffset + done, n);
+            lib.writeData(nodeFs, out, buffer, n, dstOffset + done, blockSize);
+          }
+          settle(1);
+        }
+      } finally {
+        nodeFs.closeSync(fd);
+      }
+    }
+    flush();
+    return undefined;
+  } catch (e) {
+    Atomics.store(failed, 0, 1);
+    return {
+      index,
+      message: (e as Error).message,
+      code: (e as { code?: string }).code,
+      output: (e as { output?: boolean }).output === true,
+    };
+  }
+}
+
+/** Reads exactly `length` bytes at `srcOffset` of `fd` into `buffer` at `at`. Self-contained. */
+function readInto(
+  nodeFs: typeof fs,
+  fd: number,
+  buffer: Uint8Array,
+  at: number,
+  srcOffset: number,
+  length: number,
+): void {
+  for (let got = 0; got < length; ) {
+    const n = nodeFs.readSync(fd, buffer, at + got, length - got, srcOffset + got);
+    if (n <= 0) {
+      throw new Error(
+        `it ended at ${srcOffset + got} bytes, expected at least ${srcOffset + length} (changed while it was copied?)`,
+      );
+    }
+    got += n;
   }
 }
 
 /**
- * Copies one range, skipping zero blocks. Self-contained (its text also runs
- * inside the workers): everything it uses comes in as arguments or is global.
+ * Writes `buffer[0, length)` at `dstOffset`, block by block from its start,
+ * leaving out blocks that are all zeros (they stay holes, or belong to
+ * someone else). Self-contained.
  */
-function copyRange(
+function writeData(
   nodeFs: typeof fs,
   out: number,
-  path: Buffer,
-  srcOffset: number,
+  buffer: Uint8Array,
   length: number,
   dstOffset: number,
-  buffer: Uint8Array,
-  holeBlockSize: number,
+  blockSize: number,
 ): void {
-  const fd = nodeFs.openSync(path, "r");
-  try {
-    for (let done = 0; done < length; ) {
-      const want = Math.min(buffer.length, length - done);
-      let got = 0;
-      while (got < want) {
-        const n = nodeFs.readSync(fd, buffer, got, want - got, srcOffset + done + got);
-        if (n <= 0) {
-          throw new Error(
-            `it ended at ${srcOffset + done + got} bytes, expected at least ${srcOffset + length} (changed while it was copied?)`,
-          );
-        }
-        got += n;
-      }
-      // Write runs of blocks that hold data; a block whose first bytes are not
-      // all zero is data without a full comparison.
-      const write = (from: number, to: number): void => {
-        for (let w = from; w < to; ) {
-          w += nodeFs.writeSync(out, buffer, w, to - w, dstOffset + done + w);
-        }
-      };
-      let runStart = -1;
-      for (let at = 0; at < got; at += holeBlockSize) {
-        const end = Math.min(at + holeBlockSize, got);
-        let zero = true;
-        for (let i = at; i < end; i++) {
-          if (buffer[i] !== 0) {
-            zero = false;
-            break;
-          }
-        }
-        if (!zero) {
-          if (runStart < 0) runStart = at;
-        } else if (runStart >= 0) {
-          write(runStart, at);
-          runStart = -1;
-        }
-      }
-      if (runStart >= 0) write(runStart, got);
-      done += got;
+  const write = (from: number, to: number): void => {
+    try {
+      for (let w = from; w < to; ) w += nodeFs.writeSync(out, buffer, w, to - w, dstOffset + w);
+    } catch (e) {
+      // The output failed (a full disk, say), not the source: say so.
+      (e as { output?: boolean }).output = true;
+      throw e;
     }
-  } finally {
-    nodeFs.closeSync(fd);
+  };
+  let runStart = -1;
+  for (let at = 0; at < length; at += blockSize) {
+    const end = Math.min(at + blockSize, length);
+    // A block whose first bytes are not all zero is data: no full comparison.
+    let zero = true;
+    for (let i = at; i < end; i++) {
+      if (buffer[i] !== 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (!zero) {
+      if (runStart < 0) runStart = at;
+    } else if (runStart >= 0) {
+      write(runStart, at);
+      runStart = -1;
+    }
   }
+  if (runStart >= 0) write(runStart, length);
 }
 
 /** The worker's body (run from its text): takes ranges of each segment it is sent, in order. */
-function workerMain(copy: typeof copyRange, take: typeof takeRanges): void {
+function workerMain(lib: CopyLib): void {
   // The worker's text runs as a script, where Node puts `require` on the global
   // object (a bundler would rename a bare `require`).
   const load = (globalThis as unknown as { require: NodeJS.Require }).require;
@@ -466,10 +566,12 @@ function workerMain(copy: typeof copyRange, take: typeof takeRanges): void {
   const nodeFs = load("node:fs");
   const buffer = new Uint8Array(workerData.bufferSize);
   let out = -1;
+  let blockSize = 4096;
   parentPort.on(
     "message",
     (m: {
       fd?: number;
+      blockSize?: number;
       id: number;
       control: Int32Array;
       numbers: Float64Array;
@@ -477,17 +579,18 @@ function workerMain(copy: typeof copyRange, take: typeof takeRanges): void {
     }) => {
       if (m.fd !== undefined) {
         out = m.fd;
+        blockSize = m.blockSize ?? blockSize;
         return;
       }
-      const failed = take(
-        copy,
+      const failed = lib.takeRanges(
+        lib,
         nodeFs,
         out,
         m.control,
         m.numbers,
         m.paths,
         buffer,
-        workerData.holeBlockSize,
+        blockSize,
         workerData.failed,
         false,
       );

@@ -6,7 +6,9 @@ import {
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
+
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -23,13 +25,13 @@ function pattern(n: number, salt: number): Uint8Array {
 async function withPool(
   threads: number,
   out: string,
-  run: (pool: CopyPool) => void,
+  run: (pool: CopyPool, fd: number) => void,
 ): Promise<void> {
   const pool = new CopyPool({ threads, maxQueued: 4096 });
   const fd = openSync(out, "wx");
   try {
     pool.attach(fd, 512);
-    run(pool);
+    run(pool, fd);
     await pool.finish();
   } finally {
     closeSync(fd);
@@ -48,25 +50,33 @@ describe("CopyPool", () => {
         sources.push({ path, bytes });
       }
       const out = join(dir, `out-${threads}.img`);
-      const expected = new Uint8Array(512 + 80 * 2 ** 20);
+      const expected = new Uint8Array(512 + 128 * 2 ** 20);
       let at = 0;
       let ranges = 0;
-      // 12,000 ranges, three times what the queue may hold: the caller copies some.
-      await withPool(threads, out, (pool) => {
+      const marker = new Uint8Array(4096).fill(0xaa);
+      // 12,000 ranges, three times what the queue may hold: the caller copies
+      // some. Each starts on a block; some leave a block between them that
+      // someone else writes (the markers), which must survive.
+      await withPool(threads, out, (pool, fd) => {
         for (let round = 0; round < 300; round++) {
           for (const [i, s] of sources.entries()) {
             const from = (round * 131 + i * 17) % 10_000;
             const length = 1 + ((round * 7919 + i * 104_729) % 8000);
             pool.copy(s.path, from, length, at);
             expected.set(s.bytes.subarray(from, from + length), 512 + at);
-            at += length + 1000;
+            at = Math.ceil((at + length) / 4096) * 4096;
+            if ((round + i) % 3 === 0) {
+              writeSync(fd, marker, 0, 4096, 512 + at);
+              expected.set(marker, 512 + at);
+              at += 4096;
+            }
             ranges++;
           }
         }
       });
       expect(ranges).toBe(12_000);
       const got = readFileSync(out);
-      expect(got.length).toBe(512 + at - 1000);
+      expect(got.length).toBeGreaterThan(at - 8192);
       expect(Buffer.compare(got, expected.subarray(0, got.length))).toBe(0);
     });
   }
@@ -95,5 +105,22 @@ describe("CopyPool", () => {
     await expect(
       withPool(2, join(dir, "missing.img"), (pool) => pool.copy(join(dir, "nope"), 0, 10, 0)),
     ).rejects.toThrow(/^Cannot read .*nope: ENOENT/);
+  });
+
+  it("says when writing the output fails, not the source", async () => {
+    const src = join(dir, "fine");
+    writeFileSync(src, pattern(10_000, 4));
+    const out = join(dir, "read-only.img");
+    writeFileSync(out, "");
+    const pool = new CopyPool({ threads: 1 });
+    const fd = openSync(out, "r");
+    try {
+      pool.attach(fd);
+      pool.copy(src, 0, 10_000, 0);
+      await expect(pool.finish()).rejects.toThrow(/^Cannot write the output: EBADF/);
+    } finally {
+      closeSync(fd);
+      await pool.close();
+    }
   });
 });

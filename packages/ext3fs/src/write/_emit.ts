@@ -19,6 +19,7 @@ import { writeHtreeNode, writeHtreeRoot } from "./_htree.ts";
 import {
   buildInode,
   dirEntries,
+  directBlocks,
   htreeLayoutOf,
   type Plan,
   plannedEntry,
@@ -37,6 +38,8 @@ export interface EmitSettings {
 }
 
 const CHUNK = 1 << 20;
+/** The buffer behind blockdev's shared zero views, which sinks skip. */
+const SHARED_ZEROS = zeros(0).buffer;
 
 /**
  * Copies file contents into the output by itself (a `CopyPool` of
@@ -53,6 +56,8 @@ export interface RangeCopier {
   ): void;
   /** Checks, now or later, that the file at `path` can be read. */
   check(path: string | Uint8Array, label?: string): void;
+  /** Starts on everything queued so far (called after each burst of calls). */
+  flush?(): void;
   /**
    * Resolves when every range is in place and every check done (the stream
    * ends only then); rejects on a failure.
@@ -86,8 +91,13 @@ class Packer {
   #used = 0;
   readonly out: Uint8Array[] = [];
 
-  /** Adds bytes (copied if small). */
+  /** Adds bytes (copied if small; views of the shared zero buffer stay a hole). */
   push(bytes: Uint8Array): void {
+    if (bytes.buffer === SHARED_ZEROS) {
+      this.hole(bytes.length);
+      return;
+    }
+    this.#emitHole();
     if (bytes.length >= CHUNK / 4) {
       this.flush();
       this.out.push(bytes);
@@ -98,8 +108,28 @@ class Packer {
     this.#used += bytes.length;
   }
 
+  /**
+   * Adds `n` zero bytes as views of the shared zero buffer, never packed with
+   * other bytes: a sink skips them without looking (the copier's blocks).
+   */
+  hole(n: number): void {
+    this.flush();
+    this.#hole += n;
+  }
+  #hole = 0;
+
+  #emitHole(): void {
+    for (; this.#hole > 0; this.#hole -= Math.min(this.#hole, CHUNK)) {
+      this.out.push(zeros(Math.min(this.#hole, CHUNK)));
+    }
+  }
+
   /** Adds `n` zero bytes. */
   zero(n: number): void {
+    if (this.#hole > 0) {
+      this.#hole += n;
+      return;
+    }
     if (n >= CHUNK / 4) {
       this.flush();
       for (let left = n; left > 0; left -= CHUNK) this.out.push(zeros(Math.min(left, CHUNK)));
@@ -112,6 +142,7 @@ class Packer {
 
   /** A zeroed region of `n` bytes (less than a quarter chunk) in the pending chunk, to fill in place. */
   take(n: number): Uint8Array {
+    this.#emitHole();
     if (this.#used + n > CHUNK) this.flush();
     const region = this.#buf.subarray(this.#used, this.#used + n);
     if (this.#reuse) region.fill(0);
@@ -126,14 +157,16 @@ class Packer {
    */
   takeBig(n: number): Uint8Array {
     this.flush();
+    this.#emitHole();
     if (!this.#reuse) return new Uint8Array(n);
     this.#big ??= new Uint8Array(CHUNK);
     return this.#big.subarray(0, n).fill(0);
   }
   #big: Uint8Array | undefined;
 
-  /** Moves pending bytes to `out`. */
+  /** Moves pending bytes (or a pending hole) to `out`. */
   flush(): void {
+    this.#emitHole();
     if (this.#used > 0) {
       this.out.push(this.#buf.subarray(0, this.#used));
       if (this.#reuse) {
@@ -417,17 +450,24 @@ async function* fileBlocks(
   const bs = plan.geo.blockSize;
   const d0 = plan.d0[ino] as number;
   const size = plan.tree.size[node] as number;
-  const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
   if (copied?.[ino]) {
     // The copier writes the contents straight into the output; the stream
-    // carries zeros there, which the sink leaves alone.
-    for (const item of map.layout((p) => plan.phys(d0 + p))) {
-      if (item.kind === "map") pointerBlock(item.pointers, packer.take(bs));
-      else packer.zero(item.count * bs);
-      if (packer.out.length > 0) yield* packer.out.splice(0);
+    // carries a hole there, which the sink leaves alone.
+    const direct = directBlocks(plan, ino, node);
+    if (direct >= 0) {
+      packer.hole(direct * bs);
+    } else {
+      const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
+      for (const item of map.layout((p) => plan.phys(d0 + p))) {
+        if (item.kind === "map") pointerBlock(item.pointers, packer.take(bs));
+        else packer.hole(item.count * bs);
+        if (packer.out.length > 0) yield* packer.out.splice(0);
+      }
     }
+    if (packer.out.length > 0) yield* packer.out.splice(0);
     return;
   }
+  const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
   const content = plan.tree.content(node, contentFactory);
   await content.open?.();
   try {
@@ -485,9 +525,13 @@ function queueCopies(plan: Plan, copier: RangeCopier, contentFactory: ContentFac
     if (!source) continue;
     taken[ino] = 1;
     const size = tree.size[node] as number;
-    const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(tree, node, bs));
+    const direct = directBlocks(plan, ino, node);
+    const items =
+      direct >= 0
+        ? [{ kind: "data" as const, logical: 0, count: direct }]
+        : new BlockMap(plan.geo.addrPerBlock, presenceFor(tree, node, bs)).layout();
     let d = d0;
-    for (const item of map.layout()) {
+    for (const item of items) {
       if (item.kind === "map") {
         d++;
         continue;
@@ -508,6 +552,7 @@ function queueCopies(plan: Plan, copier: RangeCopier, contentFactory: ContentFac
       }
     }
   }
+  copier.flush?.();
   return taken;
 }
 

@@ -444,6 +444,12 @@ function fillIBlock(plan: Plan, ino: number, node: number, block: Uint32Array): 
   const kind = tree.kind[node];
   if (kind === NodeKind.DIR || kind === NodeKind.FILE) {
     if (Number.isNaN(d0)) return;
+    const direct = directBlocks(plan, ino, node);
+    if (direct >= 0) {
+      // Up to 12 blocks, no holes: all direct, one run.
+      for (let i = 0; i < direct; i++) block[i] = plan.phys(d0 + i);
+      return;
+    }
     const presence =
       kind === NodeKind.DIR
         ? new BlockPresence(plan.dirData[ino] as number)
@@ -456,6 +462,21 @@ function fillIBlock(plan: Plan, ino: number, node: number, block: Uint32Array): 
   } else if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK) {
     encodeDevice(tree.major(node), tree.minor(node), block);
   }
+}
+
+/**
+ * The block count of a directory or file whose blocks are all direct (at most
+ * 12, no holes), or -1: the common case, laid out without a {@linkcode BlockMap}.
+ */
+export function directBlocks(plan: Plan, ino: number, node: number): number {
+  const tree = plan.tree;
+  const blocks =
+    tree.kind[node] === NodeKind.DIR
+      ? (plan.dirData[ino] as number)
+      : tree.dataRuns.has(node)
+        ? -1
+        : Math.ceil((tree.size[node] as number) / plan.geo.blockSize);
+  return blocks <= 12 ? blocks : -1;
 }
 
 /** Fills `inode` with inode `ino` of a plan (false if the inode is unused). */

@@ -209,6 +209,7 @@ export async function mkfs(
       }
     }
     files.length = 0;
+    options.copier?.flush?.();
     if (options.seed !== undefined && sde === undefined) createTime.seconds = maxMtime;
 
     let lostFound = tree.child(FsTree.ROOT, "lost+found");

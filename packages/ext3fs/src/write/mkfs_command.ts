@@ -179,6 +179,8 @@ Examples:
       if (!flags.quiet && !flags.json) options.log = (m) => io.stderr.write(`ext3fs: ${m}\n`);
       // Into a regular file, worker threads copy file contents in parallel with
       // the rest of the stream; they start now, booting while the tree is read.
+      if (flags.threads !== undefined && flags.threads > 64)
+        throw new UsageError(`--threads wants 0 to 64, got ${flags.threads}`);
       const toFile =
         (flags.output !== undefined && flags.output !== "-") ||
         (io.stdoutFd !== undefined && canWriteSparse(io.stdoutFd));
@@ -243,7 +245,7 @@ async function writeImage(
     holeBlockSize: bs,
     onSparseTarget: (target) => {
       if (pool && bs % target.holeBlockSize === 0) {
-        pool.attach(target.fd, target.offset);
+        pool.attach(target.fd, target.offset, bs);
         copier = pool;
       }
     },

@@ -201,6 +201,11 @@ describe("ext3fs mkfs", () => {
     expect(await main(["mkfs", work, "--size", "8M", "--blocks", "8192"], io)).toBe(2);
     const io2 = memoryIo({ stdoutIsTTY: true });
     expect(await main(["mkfs", work, "--size", "8M"], io2)).toBe(2);
+    const io3 = memoryIo();
+    expect(await main(["mkfs", work, "--size", "8M", "--threads", "65"], io3)).toBe(2);
+    expect(io3.stderrText()).toMatch(/--threads wants 0 to 64, got 65/);
+    const io4 = memoryIo();
+    expect(await main(["mkfs", work, "--size", "8M", "--threads", "-1"], io4)).toBe(2);
   });
 
   it("writes the seed's 4040316-KiB filesystem as a sparse file of 4137283584 bytes", async () => {

@@ -83,7 +83,7 @@ describe("ext3fs mkfs with copy threads", () => {
       await expect(
         writeToFile(image.chunks({ reuseBuffers: true, copier: pool }), out, {
           holeBlockSize: 1024,
-          onSparseTarget: (t) => pool.attach(t.fd, t.offset),
+          onSparseTarget: (t) => pool.attach(t.fd, t.offset, 1024),
         }),
       ).rejects.toThrow(
         /^Cannot read .*\/shrinks\/b: it ended at 1000 bytes, expected at least 12288/,
