@@ -47,6 +47,8 @@ interface Segment {
   control: Int32Array;
   numbers: Float64Array;
   paths: Uint8Array;
+  /** `paths` as a Buffer, to write strings into. */
+  pathText: Buffer;
   pathBytes: number;
   /** Labels for messages, where a range's label is not its path. */
   labels: Map<number, string>;
@@ -190,14 +192,11 @@ export class CopyPool {
     if (Atomics.load(this.#failed, 0)) {
       throw this.#failure ?? new Error("a copy failed (CopyPool.finish tells which)");
     }
-    const bytes = typeof path === "string" ? new TextEncoder().encode(path) : path;
+    // A string goes straight into the segment as UTF-8: at most 3 bytes a UTF-16 unit.
+    const room = typeof path === "string" ? path.length * 3 : path.length;
     let segment = this.#segments[this.#segments.length - 1];
     let filled = segment ? Atomics.load(segment.control, FILLED) : 0;
-    if (
-      !segment ||
-      filled === SEGMENT_RANGES ||
-      segment.pathBytes + bytes.length > SEGMENT_PATH_BYTES
-    ) {
+    if (!segment || filled === SEGMENT_RANGES || segment.pathBytes + room > segment.paths.length) {
       if (segment) this.#seal(segment);
       this.#prune();
       // Too much queued: copy the oldest ranges here before queuing more.
@@ -211,7 +210,7 @@ export class CopyPool {
         if (Atomics.load(this.#failed, 0))
           throw new Error("a copy failed (CopyPool.finish tells which)");
       }
-      segment = this.#newSegment(Math.max(SEGMENT_PATH_BYTES, bytes.length));
+      segment = this.#newSegment(Math.max(SEGMENT_PATH_BYTES, room));
       filled = 0;
     }
     const at = filled * FIELDS;
@@ -219,9 +218,15 @@ export class CopyPool {
     segment.numbers[at + 1] = length;
     segment.numbers[at + 2] = dstOffset;
     segment.numbers[at + 3] = segment.pathBytes;
-    segment.numbers[at + 4] = bytes.length;
-    segment.paths.set(bytes, segment.pathBytes);
-    segment.pathBytes += bytes.length;
+    let pathLength: number;
+    if (typeof path === "string") {
+      pathLength = segment.pathText.write(path, segment.pathBytes, "utf8");
+    } else {
+      segment.paths.set(path, segment.pathBytes);
+      pathLength = path.length;
+    }
+    segment.numbers[at + 4] = pathLength;
+    segment.pathBytes += pathLength;
     if (label !== undefined) segment.labels.set(filled, label);
     Atomics.store(segment.control, FILLED, filled + 1);
     // Wake a waiting worker once a few ranges wait for it (each wake-up costs a
@@ -286,11 +291,13 @@ export class CopyPool {
 
   #newSegment(pathBytes: number): Segment {
     if (this.#workers.length === 0 && !this.#closed) this.#startWorkers();
+    const pathSpace = new SharedArrayBuffer(pathBytes);
     const segment: Segment = {
       id: this.#nextId++,
       control: new Int32Array(new SharedArrayBuffer(20)),
       numbers: new Float64Array(new SharedArrayBuffer(SEGMENT_RANGES * FIELDS * 8)),
-      paths: new Uint8Array(new SharedArrayBuffer(pathBytes)),
+      paths: new Uint8Array(pathSpace),
+      pathText: Buffer.from(pathSpace),
       pathBytes: 0,
       labels: new Map(),
     };

@@ -107,9 +107,16 @@ function nodeFromStat(
  * Walks a directory (without following symlinks) into `tree`, overlaying what
  * is there. The directory itself gives the root's metadata. Hard links inside
  * the source stay hard links. File contents are not read here: a file row
- * points at the entry it was found at, its path in the source.
+ * points at the entry it was found at, its path in the source. `check`, if
+ * given, gets the path of each file that mkfs does not read to find holes
+ * (those it reads anyway), to check that it can be read.
  */
-export function addDirectorySource(tree: FsTree, dir: string, own: SourceOwnership): void {
+export function addDirectorySource(
+  tree: FsTree,
+  dir: string,
+  own: SourceOwnership,
+  check?: (path: string | Buffer) => void,
+): void {
   const top = lstatSync(dir, { bigint: true });
   if (!top.isDirectory())
     throw new TypeError(`Cannot use ${dir} as a directory source: not a directory`);
@@ -153,6 +160,7 @@ export function addDirectorySource(tree: FsTree, dir: string, own: SourceOwnersh
         // bytes than the size: read it once to find its holes.
         if (st.blocks === 0n && st.size >= 1n << 20n) tree.dataRuns.set(node, []);
         else if (st.blocks * 512n < st.size) tree.setMaybeSparse(node, Number(st.blocks) * 512);
+        else check?.(childPath);
       } else if (kind === NodeKind.DIR) walk(childPath, placed);
     }
   };

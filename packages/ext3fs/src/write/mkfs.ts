@@ -161,7 +161,9 @@ export async function mkfs(
     for (const source of sources) {
       const s = typeof source === "string" ? classify(source) : source;
       if (s.kind === "directory") {
-        addDirectorySource(tree, s.path, own);
+        // With a copier, its threads check files are readable as they are found.
+        const copier = options.copier;
+        addDirectorySource(tree, s.path, own, copier && ((path) => copier.check(path)));
         continue;
       }
       if (!spool) {
@@ -189,12 +191,9 @@ export async function mkfs(
     });
     const buffer = new Uint8Array(1 << 20);
     for (const f of files) {
-      if (options.copier && !tree.maybeSparse(f)) {
-        // Checked on the copier's threads while the tree is planned.
-        const source = tree.source(f);
-        options.copier.check(source.path, source.label);
-        continue;
-      }
+      // With a copier, files of directory sources were handed to it as they
+      // were found, and a tar's contents are in our own spool.
+      if (options.copier && !tree.maybeSparse(f)) continue;
       const content = tree.content(f, fileContent);
       if (tree.maybeSparse(f)) {
         const size = tree.size[f] as number;
