@@ -123,4 +123,18 @@ describe("CopyPool", () => {
       await pool.close();
     }
   });
+
+  it("checks that files can be read, before any output is attached", async () => {
+    const pool = new CopyPool({ threads: 1 });
+    try {
+      const fine = join(dir, "readable");
+      writeFileSync(fine, "x");
+      for (let i = 0; i < 100; i++) pool.check(fine);
+      await pool.finish();
+      pool.check(join(dir, "vanished"), "the-label");
+      await expect(pool.finish()).rejects.toThrow(/^Cannot read the-label: ENOENT/);
+    } finally {
+      await pool.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, truncateSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CopyPool, writeToFile } from "@bigfile/blockdev";
@@ -92,5 +92,29 @@ describe("ext3fs mkfs with copy threads", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  it("hands the copier each file to check as the walk finds it (a hard link once)", async () => {
+    const dir = join(work, "checks");
+    await mkdir(join(dir, "sub"), { recursive: true });
+    await writeFile(join(dir, "a"), "a");
+    await link(join(dir, "a"), join(dir, "a-too"));
+    await writeFile(join(dir, "sub", "b"), "b");
+    await symlink("a", join(dir, "s"));
+    const checked: string[] = [];
+    const copier = {
+      copy(): void {
+        throw new Error("nothing is copied while planning");
+      },
+      check(path: string | Uint8Array): void {
+        checked.push(Buffer.from(path).toString().slice(dir.length));
+      },
+      finish: async (): Promise<void> => {},
+    };
+    await mkfs([dir], { blocks: 8192, copier });
+    checked.sort();
+    expect(checked).toHaveLength(2);
+    expect(["/a", "/a-too"]).toContain(checked[0]);
+    expect(checked[1]).toBe("/sub/b");
   });
 });
