@@ -8,12 +8,18 @@
 //   node ../../scripts/bundle-cli.mjs <name> [cli-kit module]
 //     run in the package directory, after tsc; the CLI kit defaults to
 //     @bigfile/blockdev/cli-kit (blockdev itself passes its own dist path)
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
 
 const [name, kit = "@bigfile/blockdev/cli-kit"] = process.argv.slice(2);
 if (!name) {
   console.error("usage: bundle-cli.mjs <command name> [cli-kit module]");
   process.exit(2);
+}
+// Chunks of earlier builds have other hashes: remove them, so dist holds only what the bundle loads.
+for (const file of readdirSync("dist")) {
+  if (file.startsWith(`${name}.chunk-`)) rmSync(join("dist", file));
 }
 await build({
   stdin: {
