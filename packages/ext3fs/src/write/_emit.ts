@@ -327,7 +327,10 @@ async function* dataArea(
     const kind = tree.kind[node];
     if (kind === NodeKind.DIR) yield* dirBlocks(plan, ino, packer);
     else if (kind === NodeKind.SYMLINK) packer.take(bs).set(tree.target(node));
-    else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer, contentFactory, copied);
+    else if (copied?.[ino] && directBlocks(plan, ino, node) >= 0) {
+      // The common case inline (no generator per file): a hole the copier fills.
+      packer.hole(directBlocks(plan, ino, node) * bs);
+    } else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer, contentFactory, copied);
     if (packer.out.length > 0) yield* packer.out.splice(0);
   }
   packer.flush();
