@@ -22,13 +22,15 @@ const BUFFER_SIZE = 1 << 20;
 /**
  * Slots of a segment's control words (takeRanges, which also runs in the
  * workers, spells them out): ranges claimed (0), filled (1), done (2), sealed
- * (3), and workers waiting for more (4).
+ * (3), workers waiting for more (4), and workers done with it (6).
  */
 const CLAIMED = 0;
 const FILLED = 1;
 const DONE = 2;
 const SEALED = 3;
 const WAITING = 4;
+/** Workers done with this use of the segment (then its memory can be used again). */
+const LEFT = 6;
 /** Ranges that wait before a sleeping worker is woken. */
 const WAKE_AFTER = 32;
 /**
@@ -43,7 +45,10 @@ const FIELDS = 5;
  * takes the next range by raising CLAIMED, and raises DONE when it is copied.
  */
 interface Segment {
+  /** Which use of shared memory this is (failures name it). */
   id: number;
+  /** Which shared memory: workers keep each slot's arrays from its first use. */
+  slot: number;
   control: Int32Array;
   numbers: Float64Array;
   paths: Uint8Array;
@@ -100,6 +105,13 @@ export class CopyPool {
   readonly #failed = new Int32Array(new SharedArrayBuffer(4));
   /** Segments not yet all copied, oldest first. */
   readonly #segments: Segment[] = [];
+  /**
+   * Copied segments, whose shared memory is used again once every worker has
+   * left them (memory from messages is freed only by each thread's garbage
+   * collector, which a worker that barely allocates may never run).
+   */
+  readonly #spent: Segment[] = [];
+  #slots = 0;
   #nextId = 0;
   #fd = -1;
   #offset = 0;
@@ -266,7 +278,7 @@ export class CopyPool {
       if (Atomics.load(this.#failed, 0)) break;
     }
     if (Atomics.load(this.#failed, 0)) throw await this.#failureError();
-    this.#segments.length = 0;
+    this.#spent.push(...this.#segments.splice(0));
     // Idle workers no longer keep the process alive.
     for (const worker of this.#workers) worker.unref();
   }
@@ -285,16 +297,34 @@ export class CopyPool {
     while (!Atomics.load(this.#failed, 0) && this.#segments.length > 0) {
       const c = (this.#segments[0] as Segment).control;
       if (!Atomics.load(c, SEALED) || Atomics.load(c, DONE) < Atomics.load(c, FILLED)) return;
-      this.#segments.shift();
+      this.#spent.push(this.#segments.shift() as Segment);
     }
   }
 
   #newSegment(pathBytes: number): Segment {
     if (this.#workers.length === 0 && !this.#closed) this.#startWorkers();
+    const id = this.#nextId++;
+    const reusable = this.#spent.findIndex(
+      (s) => Atomics.load(s.control, LEFT) === this.#workers.length && s.paths.length >= pathBytes,
+    );
+    if (reusable >= 0) {
+      const segment = this.#spent.splice(reusable, 1)[0] as Segment;
+      segment.control.fill(0);
+      segment.id = id;
+      segment.pathBytes = 0;
+      segment.labels.clear();
+      this.#segments.push(segment);
+      for (const worker of this.#workers) {
+        worker.ref();
+        worker.postMessage({ id, slot: segment.slot });
+      }
+      return segment;
+    }
     const pathSpace = new SharedArrayBuffer(pathBytes);
     const segment: Segment = {
-      id: this.#nextId++,
-      control: new Int32Array(new SharedArrayBuffer(20)),
+      id,
+      slot: this.#slots++,
+      control: new Int32Array(new SharedArrayBuffer(32)),
       numbers: new Float64Array(new SharedArrayBuffer(SEGMENT_RANGES * FIELDS * 8)),
       paths: new Uint8Array(pathSpace),
       pathText: Buffer.from(pathSpace),
@@ -305,7 +335,8 @@ export class CopyPool {
     for (const worker of this.#workers) {
       worker.ref();
       worker.postMessage({
-        id: segment.id,
+        id,
+        slot: segment.slot,
         control: segment.control,
         numbers: segment.numbers,
         paths: segment.paths,
@@ -340,7 +371,7 @@ export class CopyPool {
   async #failureError(): Promise<Error> {
     if (this.#failure) return this.#failure;
     const f = await this.#reported;
-    const segment = this.#segments.find((s) => s.id === f.segment);
+    const segment = [...this.#segments, ...this.#spent].find((s) => s.id === f.segment);
     const label = segment?.labels.get(f.index) ?? pathText(segment, f.index);
     const text = f.output
       ? `Cannot write the output: ${f.message}`
@@ -574,33 +605,42 @@ function workerMain(lib: CopyLib): void {
   const buffer = new Uint8Array(workerData.bufferSize);
   let out = -1;
   let blockSize = 4096;
+  // Shared memory by slot, kept from its first use.
+  const slots: { control: Int32Array; numbers: Float64Array; paths: Uint8Array }[] = [];
   parentPort.on(
     "message",
     (m: {
       fd?: number;
       blockSize?: number;
       id: number;
-      control: Int32Array;
-      numbers: Float64Array;
-      paths: Uint8Array;
+      slot: number;
+      control?: Int32Array;
+      numbers?: Float64Array;
+      paths?: Uint8Array;
     }) => {
       if (m.fd !== undefined) {
         out = m.fd;
         blockSize = m.blockSize ?? blockSize;
         return;
       }
+      if (m.control && m.numbers && m.paths) {
+        slots[m.slot] = { control: m.control, numbers: m.numbers, paths: m.paths };
+      }
+      const shared = slots[m.slot] as (typeof slots)[number];
       const failed = lib.takeRanges(
         lib,
         nodeFs,
         out,
-        m.control,
-        m.numbers,
-        m.paths,
+        shared.control,
+        shared.numbers,
+        shared.paths,
         buffer,
         blockSize,
         workerData.failed,
         false,
       );
+      // Done with this use of the slot: the pool may fill it again.
+      Atomics.add(shared.control, 6, 1);
       if (failed) parentPort.postMessage({ segment: m.id, ...failed });
     },
   );
