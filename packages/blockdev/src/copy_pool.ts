@@ -22,7 +22,7 @@ const BUFFER_SIZE = 1 << 20;
 /**
  * Slots of a segment's control words (takeRanges, which also runs in the
  * workers, spells them out): ranges claimed (0), filled (1), done (2), sealed
- * (3), workers waiting for more (4), and workers done with it (6).
+ * (3), workers waiting for more (4), and workers done with it (5).
  */
 const CLAIMED = 0;
 const FILLED = 1;
@@ -30,7 +30,7 @@ const DONE = 2;
 const SEALED = 3;
 const WAITING = 4;
 /** Workers done with this use of the segment (then its memory can be used again). */
-const LEFT = 6;
+const LEFT = 5;
 /** Ranges that wait before a sleeping worker is woken. */
 const WAKE_AFTER = 32;
 /**
@@ -99,6 +99,7 @@ interface WorkerFailure {
  */
 export class CopyPool {
   readonly #workers: Worker[] = [];
+  readonly #threads: number;
   #blockSize = 4096;
   readonly #maxSegments: number;
   /** Set (to 1) by the first thread that fails: all stop taking ranges. */
@@ -129,8 +130,6 @@ export class CopyPool {
     });
     this.#threads = options.threads ?? Math.min(4, Math.max(1, availableParallelism() - 1));
   }
-
-  readonly #threads: number;
 
   #startWorkers(): void {
     const source = workerSource();
@@ -324,7 +323,7 @@ export class CopyPool {
     const segment: Segment = {
       id,
       slot: this.#slots++,
-      control: new Int32Array(new SharedArrayBuffer(32)),
+      control: new Int32Array(new SharedArrayBuffer(24)),
       numbers: new Float64Array(new SharedArrayBuffer(SEGMENT_RANGES * FIELDS * 8)),
       paths: new Uint8Array(pathSpace),
       pathText: Buffer.from(pathSpace),
@@ -640,7 +639,7 @@ function workerMain(lib: CopyLib): void {
         false,
       );
       // Done with this use of the slot: the pool may fill it again.
-      Atomics.add(shared.control, 6, 1);
+      Atomics.add(shared.control, 5, 1);
       if (failed) parentPort.postMessage({ segment: m.id, ...failed });
     },
   );

@@ -559,6 +559,20 @@ function queueCopies(plan: Plan, copier: RangeCopier, contentFactory: ContentFac
   return taken;
 }
 
+/**
+ * Runs `queue` (calls to the copier); if the copier refuses a call because
+ * an earlier one failed, throws that failure, which the copier's `finish`
+ * tells.
+ */
+export async function queued<T>(copier: RangeCopier, queue: () => T): Promise<T> {
+  try {
+    return queue();
+  } catch (error) {
+    await copier.finish();
+    throw error;
+  }
+}
+
 /** Data-area blocks from `d` to the end of its group: how far they stay physically contiguous. */
 function blocksLeftInGroup(plan: Plan, d: number): number {
   const starts = plan.groupDataStart;
@@ -637,7 +651,11 @@ export async function* emitFilesystem(
   const maxChunkBlocks = Math.max(1, CHUNK / bs);
   const reuse = options.reuseBuffers ?? false;
   // The copier starts on every file's contents now, while the metadata is written.
-  const copied = options.copier ? queueCopies(plan, options.copier, contentFactory) : undefined;
+  const copied = options.copier
+    ? await queued(options.copier, () =>
+        queueCopies(plan, options.copier as RangeCopier, contentFactory),
+      )
+    : undefined;
   const data = dataArea(plan, settings.uuid, maxChunkBlocks, reuse, contentFactory, copied);
   let pending: Uint8Array<ArrayBufferLike> | undefined;
   const packer = new Packer(reuse);

@@ -6,7 +6,7 @@ import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/bl
 import { parseUuid } from "../format/_bytes.ts";
 import { fileContent } from "./_content_file.ts";
 import { addDirectorySource, type SourceOwnership } from "./_dir_source_file.ts";
-import { type EmitOptions, emitFilesystem, type RangeCopier } from "./_emit.ts";
+import { type EmitOptions, emitFilesystem, queued, type RangeCopier } from "./_emit.ts";
 import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
 import { addTarSource, Spool } from "./_tar_source_file.ts";
@@ -163,7 +163,18 @@ export async function mkfs(
       if (s.kind === "directory") {
         // With a copier, its threads check files are readable as they are found.
         const copier = options.copier;
-        addDirectorySource(tree, s.path, own, copier && ((path) => copier.check(path)));
+        if (!copier) addDirectorySource(tree, s.path, own);
+        else {
+          try {
+            await queued(copier, () =>
+              addDirectorySource(tree, s.path, own, (path) => copier.check(path)),
+            );
+          } catch (error) {
+            throw (error as { code?: string }).code
+              ? error
+              : new TypeError((error as Error).message);
+          }
+        }
         continue;
       }
       if (!spool) {

@@ -117,4 +117,24 @@ describe("ext3fs mkfs with copy threads", () => {
     expect(["/a", "/a-too"]).toContain(checked[0]);
     expect(checked[1]).toBe("/sub/b");
   });
+
+  it("reports the copier's own failure when it refuses further work", async () => {
+    const dir = join(work, "refused");
+    await mkdir(dir);
+    for (const name of ["a", "b", "c"]) await writeFile(join(dir, name), name);
+    let calls = 0;
+    const copier = {
+      copy(): void {},
+      check(): void {
+        // After a failure a pool refuses calls; finish() tells what failed.
+        if (++calls > 1) throw new Error("a copy failed (CopyPool.finish tells which)");
+      },
+      finish: async (): Promise<void> => {
+        throw new Error("Cannot read /x/a: EACCES: permission denied");
+      },
+    };
+    await expect(mkfs([dir], { blocks: 8192, copier })).rejects.toThrow(
+      /^Cannot read \/x\/a: EACCES/,
+    );
+  });
 });
