@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { CopyPool, canWriteSparse } from "@bigfile/blockdev";
 import {
@@ -184,10 +185,9 @@ Examples:
       const toFile =
         (flags.output !== undefined && flags.output !== "-") ||
         (io.stdoutFd !== undefined && canWriteSparse(io.stdoutFd));
-      const pool =
-        toFile && flags.threads !== 0
-          ? new CopyPool(flags.threads === undefined ? {} : { threads: flags.threads })
-          : undefined;
+      // One less than the cores, at most 4: none on a single core.
+      const threads = flags.threads ?? Math.min(4, availableParallelism() - 1);
+      const pool = toFile && threads > 0 ? new CopyPool({ threads }) : undefined;
       try {
         await writeImage(io, sources, options, flags, pool);
       } finally {
