@@ -185,7 +185,7 @@ export class CopyPool {
 
   /**
    * Checks, now or later, that the file at `path` can be read (access(2) for
-   * reading), as the caller plans; {@linkcode CopyPool.finish} throws if not,
+   * reading) while the caller goes on; {@linkcode CopyPool.finish} throws if not,
    * naming `label` (default: the path).
    */
   check(path: string | Uint8Array, label?: string): void {

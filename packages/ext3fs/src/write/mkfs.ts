@@ -65,9 +65,10 @@ export interface MkfsOptions {
   /** Receives progress and decisions (e.g. how the size was chosen). */
   log?: (message: string) => void;
   /**
-   * Threads that check source files can be read while the tree is planned
-   * (blockdev's `CopyPool`); the same copier can then write the contents,
-   * see {@linkcode MkfsImage.chunks}.
+   * Threads (blockdev's `CopyPool`) that check each file of a directory
+   * source can be read as the walk finds it (mkfs waits for them before it
+   * returns); the same copier can then write the contents, see
+   * {@linkcode MkfsImage.chunks}.
    */
   copier?: RangeCopier;
 }
