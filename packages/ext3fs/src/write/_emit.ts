@@ -541,7 +541,7 @@ function queueCopies(plan: Plan, copier: RangeCopier, contentFactory: ContentFac
       }
       // A run of blocks stays contiguous in the image up to its group's end.
       for (let done = 0; done < item.count; ) {
-        const n = Math.min(item.count - done, blocksLeftInGroup(plan, d));
+        const n = Math.min(item.count - done, plan.blocksLeftInGroup(d));
         const position = (item.logical + done) * bs;
         copier.copy(
           source.path,
@@ -571,19 +571,6 @@ export async function queued<T>(copier: RangeCopier, queue: () => T): Promise<T>
     await copier.finish();
     throw error;
   }
-}
-
-/** Data-area blocks from `d` to the end of its group: how far they stay physically contiguous. */
-function blocksLeftInGroup(plan: Plan, d: number): number {
-  const starts = plan.groupDataStart;
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if ((starts[mid] as number) <= d) lo = mid;
-    else hi = mid - 1;
-  }
-  return (starts[lo] as number) + (plan.groupDataCount[lo] as number) - d;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;

@@ -67,6 +67,8 @@ export interface Plan {
   groupDataCount: Float64Array;
   /** Physical block of D-space index `d`. */
   phys(d: number): number;
+  /** D-space blocks from `d` to the end of its group: how far they stay physically contiguous. */
+  blocksLeftInGroup(d: number): number;
   features: { compat: number; incompat: number; roCompat: number };
   journalIBlock?: Uint32Array;
   /** D-space start of the resize inode's DIND block and of the journal (NaN: none). */
@@ -188,10 +190,9 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
   }
   // Callers go through a file's blocks in order: the last group usually holds the next.
   let lastGroup = 0;
-  const phys = (d: number): number => {
-    let g = lastGroup;
-    const start = groupDataStart[g] as number;
-    if (d < start || d >= start + (groupDataCount[g] as number)) {
+  const groupOf = (d: number): number => {
+    const start = groupDataStart[lastGroup] as number;
+    if (d < start || d >= start + (groupDataCount[lastGroup] as number)) {
       let lo = 0;
       let hi = geo.groupCount - 1;
       while (lo < hi) {
@@ -199,10 +200,17 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
         if ((groupDataStart[mid] as number) <= d) lo = mid;
         else hi = mid - 1;
       }
-      g = lo;
-      lastGroup = g;
+      lastGroup = lo;
     }
+    return lastGroup;
+  };
+  const phys = (d: number): number => {
+    const g = groupOf(d);
     return (groupPhysStart[g] as number) + d - (groupDataStart[g] as number);
+  };
+  const blocksLeftInGroup = (d: number): number => {
+    const g = groupOf(d);
+    return (groupDataStart[g] as number) + (groupDataCount[g] as number) - d;
   };
 
   // Inode numbers and link counts.
@@ -422,6 +430,7 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
     groupDataStart,
     groupDataCount,
     phys,
+    blocksLeftInGroup,
     features,
     resizeD0,
     journalD0,

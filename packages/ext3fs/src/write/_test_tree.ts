@@ -9,6 +9,8 @@ import {
   writeFileSync,
   writeSync,
 } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeTar } from "@bigfile/blockdev";
 
@@ -175,4 +177,24 @@ export async function* tortureTar(): AsyncGenerator<Uint8Array> {
     },
     { path: "tar-link", type: "hardlink", linkname: "owned", mtime: 1_234_567_890 },
   ]);
+}
+
+/** A work directory holding the torture tree (`tree`) and its tar overlay (`tar`). */
+export interface TortureFixture {
+  work: string;
+  tree: string;
+  tarPath: string;
+}
+
+/** Makes a {@linkcode TortureFixture} in a new temporary directory (remove `work` after). */
+export async function makeTortureFixture(prefix: string, bigDir = 500): Promise<TortureFixture> {
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  const tree = join(work, "tree");
+  mkdirSync(tree);
+  makeTortureTree(tree, bigDir);
+  const chunks: Uint8Array[] = [];
+  for await (const c of tortureTar()) chunks.push(c.slice());
+  const tarPath = join(work, "overlay.tar");
+  writeFileSync(tarPath, Buffer.concat(chunks));
+  return { work, tree, tarPath };
 }

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync, truncateSync } from "node:fs";
-import { link, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { link, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CopyPool, writeToFile } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/blockdev/cli-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";
-import { makeTortureTree, patternBytes, tortureTar } from "./_test_tree.ts";
+import { makeTortureFixture, patternBytes } from "./_test_tree.ts";
 import { mkfs } from "./mkfs.ts";
 
 // With an output file, `ext3fs mkfs` lets worker threads (blockdev's
@@ -20,14 +19,7 @@ let tree = "";
 let tarPath = "";
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "ext3fs-copier-"));
-  tree = join(work, "tree");
-  await mkdir(tree);
-  makeTortureTree(tree, 500);
-  const chunks: Uint8Array[] = [];
-  for await (const c of tortureTar()) chunks.push(c.slice());
-  tarPath = join(work, "overlay.tar");
-  await writeFile(tarPath, Buffer.concat(chunks));
+  ({ work, tree, tarPath } = await makeTortureFixture("ext3fs-copier-"));
   // 20 MiB: at 1 KiB blocks its contents cross two block-group boundaries.
   await mkdir(join(work, "big"));
   await writeFile(join(work, "big", "twenty"), patternBytes(20 << 20, 7));

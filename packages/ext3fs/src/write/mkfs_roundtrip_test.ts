@@ -1,12 +1,11 @@
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeToFile } from "@bigfile/blockdev";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../../test/harness/tools.ts";
-import { makeTortureTree, tortureTar } from "./_test_tree.ts";
+import { makeTortureFixture } from "./_test_tree.ts";
 import { mkfs } from "./mkfs.ts";
 
 let work = "";
@@ -14,14 +13,7 @@ let tree = "";
 let tarPath = "";
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), "ext3fs-rt-"));
-  tree = join(work, "tree");
-  await mkdir(tree);
-  makeTortureTree(tree, 500);
-  const chunks: Uint8Array[] = [];
-  for await (const c of tortureTar()) chunks.push(c.slice());
-  tarPath = join(work, "overlay.tar");
-  await writeFile(tarPath, Buffer.concat(chunks));
+  ({ work, tree, tarPath } = await makeTortureFixture("ext3fs-rt-"));
 });
 
 afterAll(async () => {
