@@ -1,4 +1,4 @@
-import { zeros } from "@bigfile/blockdev";
+import { type CopyPool, zeros } from "@bigfile/blockdev";
 import {
   DefaultMount,
   ErrorsBehavior,
@@ -42,28 +42,13 @@ const CHUNK = 1 << 20;
 const SHARED_ZEROS = zeros(0).buffer;
 
 /**
- * Copies file contents into the output by itself (a `CopyPool` of
- * @bigfile/blockdev attached where the image starts): ranges of `path` to byte
- * offsets of the image. It also checks that source files can be read.
+ * Copies file contents into the output by itself, and checks that source
+ * files can be read: a blockdev `CopyPool` attached where the image starts
+ * (`copy` takes byte offsets of the image), or anything shaped like it.
+ * `finish` resolves when every range is in place (the stream ends only then).
  */
-export interface RangeCopier {
-  copy(
-    path: string | Uint8Array,
-    srcOffset: number,
-    length: number,
-    dstOffset: number,
-    label?: string,
-  ): void;
-  /** Checks, now or later, that the file at `path` can be read. */
-  check(path: string | Uint8Array, label?: string): void;
-  /** Starts on everything queued so far (called after each burst of calls). */
-  flush?(): void;
-  /**
-   * Resolves when every range is in place and every check done (the stream
-   * ends only then); rejects on a failure.
-   */
-  finish(): Promise<void>;
-}
+export type RangeCopier = Pick<CopyPool, "copy" | "check" | "finish"> &
+  Partial<Pick<CopyPool, "flush">>;
 
 /** How {@linkcode emitFilesystem} hands out its chunks. */
 export interface EmitOptions {
