@@ -48,7 +48,7 @@ const SHARED_ZEROS = zeros(0).buffer;
  * `finish` resolves when every range is in place (the stream ends only then).
  */
 export type RangeCopier = Pick<CopyPool, "copy" | "check" | "finish"> &
-  Partial<Pick<CopyPool, "flush">>;
+  Partial<Pick<CopyPool, "flush" | "close">>;
 
 /** How {@linkcode emitFilesystem} hands out its chunks. */
 export interface EmitOptions {
@@ -584,6 +584,29 @@ export async function* emitFilesystem(
   contentFactory: ContentFactory,
   options: EmitOptions = {},
 ): AsyncGenerator<Uint8Array> {
+  const copier = options.copier;
+  if (!copier) {
+    yield* emitStream(plan, settings, contentFactory, options);
+    return;
+  }
+  let finished = false;
+  try {
+    yield* emitStream(plan, settings, contentFactory, options);
+    await copier.finish();
+    finished = true;
+  } finally {
+    // Stopped early (a failure here or in the sink): stop the copier's threads
+    // (each finishes the write it is in) before the sink closes the output.
+    if (!finished) await copier.close?.();
+  }
+}
+
+async function* emitStream(
+  plan: Plan,
+  settings: EmitSettings,
+  contentFactory: ContentFactory,
+  options: EmitOptions = {},
+): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
   const counts: GroupCounts[] = [];
@@ -715,5 +738,4 @@ export async function* emitFilesystem(
   backupGroups = [];
   packer.flush();
   yield* packer.out.splice(0);
-  await options.copier?.finish();
 }

@@ -129,4 +129,31 @@ describe("ext3fs mkfs with copy threads", () => {
       /^Cannot read \/x\/a: EACCES/,
     );
   });
+
+  it("stops the copier's threads when the sink fails, before it closes the output", async () => {
+    const dir = join(work, "sink-fails");
+    await mkdir(dir);
+    await writeFile(join(dir, "a"), patternBytes(100_000, 3));
+    const calls: string[] = [];
+    const copier = {
+      copy(): void {
+        calls.push("copy");
+      },
+      check(): void {},
+      finish: async (): Promise<void> => {
+        calls.push("finish");
+      },
+      close: async (): Promise<void> => {
+        calls.push("close");
+      },
+    };
+    const image = await mkfs([dir], { blocks: 8192, copier });
+    calls.length = 0;
+    const sink = async (): Promise<void> => {
+      for await (const _ of image.chunks({ copier })) throw new Error("disk full");
+    };
+    await expect(sink()).rejects.toThrow("disk full");
+    // The file's two runs (around its indirect block) were queued, then the copier closed.
+    expect(calls).toEqual(["copy", "copy", "close"]);
+  });
 });
