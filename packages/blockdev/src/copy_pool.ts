@@ -282,7 +282,11 @@ export class CopyPool {
     for (const worker of this.#workers) worker.unref();
   }
 
-  /** Stops the workers; ranges not yet copied are dropped. */
+  /**
+   * Stops the workers; ranges not yet copied are dropped. Resolves once no
+   * worker writes any more (a write under way ends first), so the caller may
+   * then close the output.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
