@@ -379,7 +379,9 @@ export class CopyPool {
     const text = f.output
       ? `Cannot write the output: ${f.message}`
       : `Cannot read ${label}: ${f.message}`;
-    this.#failure = Object.assign(new Error(text), { code: f.code });
+    // The errno code goes in `cause`: as `code` it would make a CLI print the
+    // bare errno text instead of this sentence.
+    this.#failure = new Error(text, { cause: { code: f.code } });
     return this.#failure;
   }
 }

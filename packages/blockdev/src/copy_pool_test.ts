@@ -12,6 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { describeError } from "./cli_kit/describe_error.ts";
 import { CopyPool } from "./copy_pool.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "blockdev-copy-pool-"));
@@ -102,9 +103,12 @@ describe("CopyPool", () => {
     await expect(
       withPool(1, join(dir, "short.img"), (pool) => pool.copy(src, 0, 5000, 0, "short-label")),
     ).rejects.toThrow(/^Cannot read short-label: it ended at 1000 bytes, expected at least 5000/);
-    await expect(
-      withPool(2, join(dir, "missing.img"), (pool) => pool.copy(join(dir, "nope"), 0, 10, 0)),
-    ).rejects.toThrow(/^Cannot read .*nope: ENOENT/);
+    const missing = await withPool(2, join(dir, "missing.img"), (pool) =>
+      pool.copy(join(dir, "nope"), 0, 10, 0),
+    ).catch((error: unknown) => error);
+    expect(String(missing)).toMatch(/^Error: Cannot read .*nope: ENOENT/);
+    // A command line prints the sentence, not the bare errno text.
+    expect(describeError(missing)).toMatch(/^Cannot read .*nope: ENOENT/);
   });
 
   it("says when writing the output fails, not the source", async () => {

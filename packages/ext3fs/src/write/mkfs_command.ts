@@ -178,8 +178,8 @@ Examples:
         options.sourceDateEpoch = Number(sde);
       }
       if (!flags.quiet && !flags.json) options.log = (m) => io.stderr.write(`ext3fs: ${m}\n`);
-      // Into a regular file, worker threads copy file contents in parallel with
-      // the rest of the stream; they start now, booting while the tree is read.
+      // Into a regular file, worker threads check the source files as the walk
+      // finds them and copy their contents beside the rest of the stream.
       if (flags.threads !== undefined && flags.threads > 64)
         throw new UsageError(`--threads wants 0 to 64, got ${flags.threads}`);
       const toFile =
