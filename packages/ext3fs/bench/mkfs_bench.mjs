@@ -10,6 +10,7 @@
 //                                   BIGFILE_DEBIAN_ROOT overrides)
 //   BENCH_FILES=100000 pnpm bench   more small files
 //   BENCH_TREE=/some/root pnpm bench
+//   BENCH_THREADS=0 pnpm bench      ext3fs mkfs --threads 0 (default: its own choice)
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -114,7 +115,18 @@ function bench(name, tree, blocks) {
   const tools = [
     [
       "ext3fs mkfs -t ext3",
-      ["node", ext3fs, "mkfs", "-q", tree, "--blocks", String(blocks), "-o", ours],
+      [
+        "node",
+        ext3fs,
+        "mkfs",
+        "-q",
+        tree,
+        "--blocks",
+        String(blocks),
+        ...(process.env.BENCH_THREADS ? ["--threads", process.env.BENCH_THREADS] : []),
+        "-o",
+        ours,
+      ],
       ours,
     ],
   ];
