@@ -1,39 +1,6 @@
 import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
 
-const DIRECT_CHUNK = 1 << 20;
-const DIRECT_ALIGN = 4096;
-let directBuffer: Uint8Array | undefined;
-
 import type { ContentFactory, ContentRef } from "./tree.ts";
-
-/**
- * Opens `path` with O_DIRECT and finds a 4 KiB-aligned 1 MiB buffer for it
- * (kept in `directBuffer`): the descriptor, or undefined when not possible.
- */
-function openDirect(path: string | Buffer): number | undefined {
-  if (constants.O_DIRECT === undefined) return undefined;
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_DIRECT);
-  } catch {
-    return undefined;
-  }
-  if (!directBuffer) {
-    const space = new Uint8Array(DIRECT_CHUNK + DIRECT_ALIGN);
-    for (let at = 0; at < DIRECT_ALIGN && !directBuffer; at += 8) {
-      const candidate = space.subarray(at, at + DIRECT_CHUNK);
-      try {
-        readSync(fd, candidate, 0, DIRECT_ALIGN, 0);
-        directBuffer = candidate;
-      } catch {}
-    }
-  }
-  if (!directBuffer) {
-    closeSync(fd);
-    return undefined;
-  }
-  return fd;
-}
 
 /** File content read from a path (or a region of a spool file), opened only when needed. */
 export class FileContent implements ContentRef {
@@ -70,20 +37,6 @@ export class FileContent implements ContentRef {
   /** Opens the file. */
   async open(): Promise<void> {
     if (this.#fd < 0) this.#fd = openSync(this.#path, "r");
-  }
-
-  /**
-   * Opens with O_DIRECT (reads of holes then cost no page cache) and returns
-   * a 1 MiB buffer whose memory is 4 KiB-aligned, found by trying reads at
-   * offsets inside a slightly bigger allocation. Undefined where the
-   * filesystem refuses O_DIRECT, or for spool regions.
-   */
-  openUncached(): Uint8Array | undefined {
-    if (this.#base !== 0 || this.#fd >= 0) return undefined;
-    const direct = openDirect(this.#path);
-    if (direct === undefined) return undefined;
-    this.#fd = direct;
-    return directBuffer;
   }
 
   /** Reads into `into` at `position`. */

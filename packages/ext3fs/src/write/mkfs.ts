@@ -201,7 +201,6 @@ export async function mkfs(
       const m = tree.timeSeconds(n, TimeField.MTIME);
       if (!tree.isCreated(n) && m > maxMtime && m <= nowSeconds) maxMtime = m;
     });
-    const buffer = new Uint8Array(1 << 20);
     for (const f of files) {
       // With a copier, files of directory sources were handed to it as they
       // were found, and a tar's contents are in our own spool.
@@ -209,7 +208,7 @@ export async function mkfs(
       const content = tree.content(f, fileContent);
       if (tree.maybeSparse(f)) {
         const size = tree.size[f] as number;
-        const runs = await scanHoles({ content, size, allocated: tree.allocated.get(f) }, buffer);
+        const runs = scanHoles({ content, size, allocated: tree.allocated.get(f) });
         if (runs) tree.dataRuns.set(f, runs);
       } else if (content.check) {
         try {

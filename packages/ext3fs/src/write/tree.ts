@@ -31,14 +31,6 @@ export interface ContentRef {
   check?(): void;
   /** Releases the content. */
   close?(): Promise<void>;
-  /**
-   * Opens the content for one sequential scan that bypasses the page cache
-   * (so reading a big file's holes does not fill memory with zero pages).
-   * Returns a buffer to read into, at positions that are multiples of its
-   * length, asking for its whole length each time; undefined when not
-   * possible (then use `open`).
-   */
-  openUncached?(): Uint8Array | undefined;
   /** Text for error messages: the source path. */
   readonly label: string;
   /**

@@ -1,0 +1,174 @@
+import * as fs from "node:fs";
+
+/** Where a file region's bytes are, for {@linkcode findDataRuns}. */
+export interface DataRunsRegion {
+  /** First byte of the region in the file. @default 0 */
+  offset?: number;
+  /** Length of the region in bytes. */
+  size: number;
+  /**
+   * Bytes the file has allocated, if known: a big region mostly unallocated
+   * is read around the page cache (O_DIRECT), so its holes cost no memory.
+   */
+  allocated?: number | undefined;
+}
+
+/** Buffers kept between scans (one per thread). */
+export interface DataRunsScratch {
+  cached?: Uint8Array;
+  /** A 1 MiB buffer whose memory O_DIRECT accepts, once found. */
+  direct?: Uint8Array;
+  zeros?: Buffer;
+}
+
+const scratch: DataRunsScratch = {};
+
+/**
+ * Reads a file region once and finds its 1 KiB units that are not all zeros:
+ * [start, count] pairs in units, or undefined when every unit holds data.
+ * (Node has no SEEK_DATA: the region is read, around the page cache when it
+ * is big and mostly holes.) Throws if the file is shorter than the region.
+ *
+ * @example Usage
+ * ```ts
+ * import { findDataRuns } from "@bigfile/blockdev";
+ * const runs = findDataRuns("disk.raw", { size: 2 ** 31, allocated: 8192 });
+ * // e.g. [0, 4, 2097148, 4]: data in the first and the last 4 KiB
+ * ```
+ */
+export function findDataRuns(
+  path: string | Uint8Array,
+  region: DataRunsRegion,
+): number[] | undefined {
+  return findDataRunsWith(
+    fs,
+    path,
+    region.offset ?? 0,
+    region.size,
+    region.allocated ?? -1,
+    scratch,
+  );
+}
+
+/**
+ * {@linkcode findDataRuns} with everything it uses given: self-contained, so
+ * its text also runs on `CopyPool`'s workers. `allocated` is -1 when unknown.
+ */
+export function findDataRunsWith(
+  nodeFs: typeof fs,
+  path: string | Uint8Array,
+  offset: number,
+  size: number,
+  allocated: number,
+  scratch: DataRunsScratch,
+): number[] | undefined {
+  const chunk = 1 << 20;
+  const unit = 1024;
+  const bufferPath =
+    typeof path === "string" ? path : Buffer.from(path.buffer, path.byteOffset, path.length);
+  if (size === 0) return undefined;
+  // Opens with O_DIRECT and finds (once) where in memory a buffer must sit
+  // for the kernel to take it; undefined where that is not possible.
+  const openDirect = (): number | undefined => {
+    if (nodeFs.constants.O_DIRECT === undefined) return undefined;
+    let fd: number;
+    try {
+      fd = nodeFs.openSync(bufferPath, nodeFs.constants.O_RDONLY | nodeFs.constants.O_DIRECT);
+    } catch {
+      return undefined;
+    }
+    if (!scratch.direct) {
+      const space = new Uint8Array(chunk + 4096);
+      for (let at = 0; at < 4096 && !scratch.direct; at += 8) {
+        const candidate = space.subarray(at, at + chunk);
+        try {
+          nodeFs.readSync(fd, candidate, 0, 4096, 0);
+          scratch.direct = candidate;
+        } catch {}
+      }
+    }
+    if (!scratch.direct) {
+      nodeFs.closeSync(fd);
+      return undefined;
+    }
+    return fd;
+  };
+  const scan = (uncached: boolean): number[] | undefined => {
+    const direct = uncached ? openDirect() : undefined;
+    const fd = direct ?? nodeFs.openSync(bufferPath, "r");
+    scratch.cached ??= new Uint8Array(chunk);
+    const buffer = direct !== undefined ? (scratch.direct as Uint8Array) : scratch.cached;
+    const runs: number[] = [];
+    let runStart = -1;
+    let u = 0;
+    try {
+      for (let position = 0; position < size; ) {
+        const want = Math.min(buffer.length, size - position);
+        let got = 0;
+        if (direct !== undefined) {
+          // Whole-buffer reads at aligned positions; the end of the file makes one short.
+          while (got < want && got % 4096 === 0) {
+            const r = nodeFs.readSync(
+              fd,
+              buffer,
+              got,
+              buffer.length - got,
+              offset + position + got,
+            );
+            if (r <= 0) break;
+            got = Math.min(got + r, want);
+          }
+        } else {
+          while (got < want) {
+            const r = nodeFs.readSync(fd, buffer, got, want - got, offset + position + got);
+            if (r <= 0) break;
+            got += r;
+          }
+        }
+        if (got < want) {
+          throw new Error(`it ended at ${position + got} bytes, expected ${size}`);
+        }
+        // Buffer's equals is a memcmp: far faster than a loop over the bytes.
+        const view = Buffer.from(buffer.buffer, buffer.byteOffset, got);
+        const zeros = (scratch.zeros ??= Buffer.alloc(chunk));
+        if (view.equals(zeros.subarray(0, got))) {
+          if (runStart >= 0) {
+            runs.push(runStart, u - runStart);
+            runStart = -1;
+          }
+          u += Math.ceil(got / unit);
+          position += got;
+          continue;
+        }
+        for (let at = 0; at < got; at += unit, u++) {
+          const end = Math.min(at + unit, got);
+          const zero = view[at] === 0 && view.subarray(at, end).equals(zeros.subarray(0, end - at));
+          if (!zero && runStart < 0) runStart = u;
+          if (zero && runStart >= 0) {
+            runs.push(runStart, u - runStart);
+            runStart = -1;
+          }
+        }
+        position += got;
+      }
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+    if (runStart >= 0) runs.push(runStart, u - runStart);
+    const units = Math.ceil(size / unit);
+    if (runs.length === 2 && runs[0] === 0 && runs[1] === units) return undefined;
+    return runs;
+  };
+  // Big and mostly unallocated: read around the page cache (holes would
+  // fill it with zero pages).
+  const uncached = offset === 0 && size >= 64 << 20 && allocated >= 0 && allocated * 2 < size;
+  if (!uncached) return scan(false);
+  try {
+    return scan(true);
+  } catch (error) {
+    // O_DIRECT has alignment rules some files and filesystems break (EINVAL):
+    // read through the page cache instead.
+    if ((error as { code?: string }).code !== "EINVAL") throw error;
+    return scan(false);
+  }
+}
