@@ -130,7 +130,8 @@ export function findDataRunsWith(
         }
         // Buffer's equals is a memcmp: far faster than a loop over the bytes.
         const view = Buffer.from(buffer.buffer, buffer.byteOffset, got);
-        const zeros = (scratch.zeros ??= Buffer.alloc(chunk));
+        if (!scratch.zeros) scratch.zeros = Buffer.alloc(chunk);
+        const zeros = scratch.zeros;
         if (view.equals(zeros.subarray(0, got))) {
           if (runStart >= 0) {
             runs.push(runStart, u - runStart);
