@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { type DataRunsRegion, type DataRunsScratch, findDataRunsWith } from "./data_runs.ts";
 
 /** Options for {@linkcode CopyPool}. */
 export interface CopyPoolOptions {
@@ -35,9 +36,12 @@ const LEFT = 5;
 const WAKE_AFTER = 32;
 /**
  * Numbers per range: source offset, length, destination offset (-1: only
- * check that the source can be read), path offset, path length.
+ * check that the source can be read; -2: find its data runs), path offset,
+ * path length, and for -2 the bytes the file has allocated (-1: unknown).
  */
-const FIELDS = 5;
+const FIELDS = 6;
+const CHECK = -1;
+const DATA_RUNS = -2;
 
 /**
  * A block of queued ranges in shared memory. The caller appends ranges and
@@ -57,6 +61,13 @@ interface Segment {
   pathBytes: number;
   /** Labels for messages, where a range's label is not its path. */
   labels: Map<number, string>;
+}
+
+/** A worker's answer to a dataRuns() range. */
+interface RunsMessage {
+  segment: number;
+  index: number;
+  runs: number[] | null;
 }
 
 /** What a worker reports of a failed range. */
@@ -120,6 +131,7 @@ export class CopyPool {
   #reported: Promise<WorkerFailure>;
   #report: (failure: WorkerFailure) => void = () => {};
   #buffer: Uint8Array | undefined;
+  readonly #scratch: DataRunsScratch = {};
   #closed = false;
 
   /** A pool whose workers start with the first queued range or check. */
@@ -141,11 +153,14 @@ export class CopyPool {
           failed: this.#failed,
         },
       });
-      worker.on("message", (failure: WorkerFailure) => this.#report(failure));
+      worker.on("message", (m: WorkerFailure | RunsMessage) => {
+        if ("runs" in m) this.#settleRuns(m.segment, m.index, m.runs ?? undefined);
+        else this.#onFailure(m);
+      });
       worker.on("error", (error) => {
         Atomics.store(this.#failed, 0, 1);
         this.#failure ??= error;
-        this.#report({ segment: -1, index: -1, message: error.message });
+        this.#onFailure({ segment: -1, index: -1, message: error.message });
       });
       worker.unref();
       if (this.#fd >= 0) worker.postMessage({ fd: this.#fd, blockSize: this.#blockSize });
@@ -189,17 +204,68 @@ export class CopyPool {
    * naming `label` (default: the path).
    */
   check(path: string | Uint8Array, label?: string): void {
-    this.#queue(path, 0, 0, -1, label);
+    this.#queue(path, 0, 0, CHECK, label);
   }
 
-  /** Queues a range (or, with `dstOffset` -1, a check). */
+  /**
+   * Finds the data runs of a file region on the workers (blockdev's
+   * `findDataRuns`, see there): resolves with them, or rejects with the
+   * pool's failure.
+   */
+  dataRuns(
+    path: string | Uint8Array,
+    region: DataRunsRegion,
+    label?: string,
+  ): Promise<number[] | undefined> {
+    const promise = new Promise<number[] | undefined>((resolve, reject) => {
+      const segment = this.#queue(
+        path,
+        region.offset ?? 0,
+        region.size,
+        DATA_RUNS,
+        label,
+        region.allocated ?? -1,
+      );
+      this.#waitingRuns.set(`${segment.id}:${Atomics.load(segment.control, FILLED) - 1}`, {
+        resolve,
+        reject,
+      });
+    });
+    // Awaited later, perhaps never (finish() reports the failure): not an unhandled rejection.
+    promise.catch(() => {});
+    return promise;
+  }
+
+  /** Callers of dataRuns() waiting, by segment id and range. */
+  readonly #waitingRuns = new Map<
+    string,
+    { resolve: (runs: number[] | undefined) => void; reject: (error: Error) => void }
+  >();
+
+  /** The first failure: reported to finish(), and to every dataRuns() still waiting. */
+  #onFailure(failure: WorkerFailure): void {
+    this.#report(failure);
+    void this.#failureError().then((error) => {
+      for (const waiting of this.#waitingRuns.values()) waiting.reject(error);
+      this.#waitingRuns.clear();
+    });
+  }
+
+  #settleRuns(segment: number, index: number, runs: number[] | undefined): void {
+    const key = `${segment}:${index}`;
+    this.#waitingRuns.get(key)?.resolve(runs);
+    this.#waitingRuns.delete(key);
+  }
+
+  /** Queues a range (or, with `dstOffset` CHECK or DATA_RUNS, another job); returns its segment. */
   #queue(
     path: string | Uint8Array,
     srcOffset: number,
     length: number,
     dstOffset: number,
     label: string | undefined,
-  ): void {
+    extra = 0,
+  ): Segment {
     if (Atomics.load(this.#failed, 0)) {
       throw this.#failure ?? new Error("a copy failed (CopyPool.finish tells which)");
     }
@@ -237,6 +303,7 @@ export class CopyPool {
       pathLength = path.length;
     }
     segment.numbers[at + 4] = pathLength;
+    segment.numbers[at + 5] = extra;
     segment.pathBytes += pathLength;
     if (label !== undefined) segment.labels.set(filled, label);
     Atomics.store(segment.control, FILLED, filled + 1);
@@ -248,6 +315,7 @@ export class CopyPool {
     ) {
       Atomics.notify(segment.control, FILLED);
     }
+    return segment;
   }
 
   /** Wakes the workers for every range queued so far (call after a burst of calls). */
@@ -364,11 +432,13 @@ export class CopyPool {
       segment.numbers,
       segment.paths,
       this.#buffer,
+      this.#scratch,
       this.#blockSize,
       this.#failed,
       true,
+      (index, runs) => this.#settleRuns(segment.id, index, runs),
     );
-    if (failed) this.#report({ segment: segment.id, ...failed });
+    if (failed) this.#onFailure({ segment: segment.id, ...failed });
   }
 
   async #failureError(): Promise<Error> {
@@ -412,9 +482,10 @@ interface CopyLib {
   takeRanges: typeof takeRanges;
   readInto: typeof readInto;
   writeData: typeof writeData;
+  findDataRunsWith: typeof findDataRunsWith;
 }
 
-const LIB: CopyLib = { takeRanges, readInto, writeData };
+const LIB: CopyLib = { takeRanges, readInto, writeData, findDataRunsWith };
 
 /** The workers' source: the functions of {@linkcode LIB}, then the body that gets them. */
 function workerSource(): string {
@@ -439,9 +510,11 @@ function takeRanges(
   numbers: Float64Array,
   paths: Uint8Array,
   buffer: Uint8Array,
+  scratch: DataRunsScratch,
   blockSize: number,
   failed: Int32Array,
   onlyFilled: boolean,
+  reportRuns: (index: number, runs: number[] | undefined) => void,
 ): { index: number; message: string; code?: string | undefined; output: boolean } | undefined {
   // Bytes read but not yet written: buffer[0, pendingLength) goes to pendingAt.
   let pendingAt = -1;
@@ -488,12 +561,21 @@ function takeRanges(
         }
         if (sealed) break;
       }
-      const at = index * 5;
+      const at = index * 6;
       const from = numbers[at + 3] as number;
       const path = Buffer.from(paths.buffer, paths.byteOffset + from, numbers[at + 4] as number);
       const srcOffset = numbers[at] as number;
       const length = numbers[at + 1] as number;
       const dstOffset = numbers[at + 2] as number;
+      if (dstOffset === -2) {
+        const allocated = numbers[at + 5] as number;
+        reportRuns(
+          index,
+          lib.findDataRunsWith(nodeFs, path, srcOffset, length, allocated, scratch),
+        );
+        settle(1);
+        continue;
+      }
       if (dstOffset < 0) {
         nodeFs.accessSync(path, nodeFs.constants.R_OK);
         settle(1);
@@ -608,6 +690,7 @@ function workerMain(lib: CopyLib): void {
   const { parentPort, workerData } = load("node:worker_threads");
   const nodeFs = load("node:fs");
   const buffer = new Uint8Array(workerData.bufferSize);
+  const scratch = {};
   let out = -1;
   let blockSize = 4096;
   // Shared memory by slot, kept from its first use.
@@ -640,9 +723,12 @@ function workerMain(lib: CopyLib): void {
         shared.numbers,
         shared.paths,
         buffer,
+        scratch,
         blockSize,
         workerData.failed,
         false,
+        (index: number, runs: number[] | undefined) =>
+          parentPort.postMessage({ segment: m.id, index, runs: runs ?? null }),
       );
       // Done with this use of the slot: the pool may fill it again.
       Atomics.add(shared.control, 5, 1);

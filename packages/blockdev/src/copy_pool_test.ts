@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeError } from "./cli_kit/describe_error.ts";
 import { CopyPool } from "./copy_pool.ts";
+import { findDataRuns } from "./data_runs.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "blockdev-copy-pool-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -137,6 +138,33 @@ describe("CopyPool", () => {
       await pool.finish();
       pool.check(join(dir, "vanished"), "the-label");
       await expect(pool.finish()).rejects.toThrow(/^Cannot read the-label: ENOENT/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("finds data runs on the workers, as findDataRuns does here", async () => {
+    const pool = new CopyPool({ threads: 1 });
+    try {
+      const paths: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const path = join(dir, `runs-${i}`);
+        const bytes = new Uint8Array(20 * 1024 + i);
+        bytes.set(pattern(100, i), (i % 20) * 1024);
+        writeFileSync(path, bytes);
+        paths.push(path);
+      }
+      const found = paths.map((path, i) => pool.dataRuns(path, { size: 20 * 1024 + i }));
+      pool.flush();
+      await pool.finish();
+      for (const [i, promise] of found.entries()) {
+        expect(await promise).toEqual(findDataRuns(paths[i] as string, { size: 20 * 1024 + i }));
+      }
+      const short = pool.dataRuns(paths[0] as string, { size: 10 ** 6 }, "short-one");
+      await expect(pool.finish()).rejects.toThrow(
+        /^Cannot read short-one: it ended at 20480 bytes/,
+      );
+      await expect(short).rejects.toThrow(/^Cannot read short-one/);
     } finally {
       await pool.close();
     }

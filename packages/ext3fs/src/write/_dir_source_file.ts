@@ -103,19 +103,27 @@ function nodeFromStat(
   return n;
 }
 
+/** What a directory walk tells as it goes (see {@linkcode addDirectorySource}). */
+export interface WalkHooks {
+  /** A file mkfs will not read before its contents are written: check it can be read. */
+  check?(path: string | Buffer): void;
+  /** A file with fewer bytes allocated than its size: mkfs reads it to find its holes. */
+  sparse?(node: number, path: string | Buffer, size: number, allocated: number): void;
+}
+
 /**
  * Walks a directory (without following symlinks) into `tree`, overlaying what
  * is there. The directory itself gives the root's metadata. Hard links inside
  * the source stay hard links. File contents are not read here: a file row
- * points at the entry it was found at, its path in the source. `check`, if
- * given, gets the path of each file that mkfs does not read to find holes
- * (those it reads anyway), to check that it can be read.
+ * points at the entry it was found at, its path in the source. `hooks` hear
+ * of files as they are found (to check them, or scan them for holes, on
+ * other threads).
  */
 export function addDirectorySource(
   tree: FsTree,
   dir: string,
   own: SourceOwnership,
-  check?: (path: string | Buffer) => void,
+  hooks: WalkHooks = {},
 ): void {
   const top = lstatSync(dir, { bigint: true });
   if (!top.isDirectory())
@@ -159,8 +167,10 @@ export function addDirectorySource(
         // data is that big), no need to read it. Otherwise fewer allocated
         // bytes than the size: read it once to find its holes.
         if (st.blocks === 0n && st.size >= 1n << 20n) tree.dataRuns.set(node, []);
-        else if (st.blocks * 512n < st.size) tree.setMaybeSparse(node, Number(st.blocks) * 512);
-        else check?.(childPath);
+        else if (st.blocks * 512n < st.size) {
+          tree.setMaybeSparse(node, Number(st.blocks) * 512);
+          hooks.sparse?.(node, childPath, Number(st.size), Number(st.blocks) * 512);
+        } else hooks.check?.(childPath);
       } else if (kind === NodeKind.DIR) walk(childPath, placed);
     }
   };

@@ -48,7 +48,7 @@ const SHARED_ZEROS = zeros(0).buffer;
  * `finish` resolves when every range is in place (the stream ends only then).
  */
 export type RangeCopier = Pick<CopyPool, "copy" | "check" | "finish"> &
-  Partial<Pick<CopyPool, "flush" | "close">>;
+  Partial<Pick<CopyPool, "flush" | "close" | "dataRuns">>;
 
 /** How {@linkcode emitFilesystem} hands out its chunks. */
 export interface EmitOptions {

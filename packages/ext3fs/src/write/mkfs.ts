@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/blockdev";
 import { parseUuid } from "../format/_bytes.ts";
 import { fileContent } from "./_content_file.ts";
-import { addDirectorySource, type SourceOwnership } from "./_dir_source_file.ts";
+import { addDirectorySource, type SourceOwnership, type WalkHooks } from "./_dir_source_file.ts";
 import { type EmitOptions, emitFilesystem, queued, type RangeCopier } from "./_emit.ts";
 import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
@@ -158,23 +158,29 @@ export async function mkfs(
     spool = undefined;
     spoolDir = undefined;
   };
+  // Hole scans under way on the copier's threads, by file, with the content they scan.
+  const pendingRuns = new Map<
+    number,
+    { found: Promise<number[] | undefined>; origin: number | undefined; up: number | undefined }
+  >();
   try {
     for (const source of sources) {
       const s = typeof source === "string" ? classify(source) : source;
       if (s.kind === "directory") {
-        // With a copier, its threads check files are readable as they are found.
+        // With a copier, its threads check files as the walk finds them, and
+        // read the ones that may have holes to find them.
         const copier = options.copier;
         if (!copier) addDirectorySource(tree, s.path, own);
         else {
-          try {
-            await queued(copier, () =>
-              addDirectorySource(tree, s.path, own, (path) => copier.check(path)),
-            );
-          } catch (error) {
-            throw (error as { code?: string }).code
-              ? error
-              : new TypeError((error as Error).message);
+          const hooks: WalkHooks = { check: (path) => copier.check(path) };
+          const dataRuns = copier.dataRuns?.bind(copier);
+          if (dataRuns) {
+            hooks.sparse = (node, path, size, allocated) => {
+              const found = dataRuns(path, { size, allocated });
+              pendingRuns.set(node, { found, origin: tree.origin[node], up: tree.up[node] });
+            };
           }
+          await queued(copier, () => addDirectorySource(tree, s.path, own, hooks));
         }
         continue;
       }
@@ -208,7 +214,15 @@ export async function mkfs(
       const content = tree.content(f, fileContent);
       if (tree.maybeSparse(f)) {
         const size = tree.size[f] as number;
-        const runs = scanHoles({ content, size, allocated: tree.allocated.get(f) });
+        // Found on the copier's threads while the walk went on, unless a later
+        // source gave this file other contents since.
+        const pending = pendingRuns.get(f);
+        const runs =
+          pending && pending.origin === tree.origin[f] && pending.up === tree.up[f]
+            ? await pending.found.catch((error: Error) => {
+                throw new RangeError(error.message);
+              })
+            : scanHoles({ content, size, allocated: tree.allocated.get(f) });
         if (runs) tree.dataRuns.set(f, runs);
       } else if (content.check) {
         try {
@@ -219,6 +233,7 @@ export async function mkfs(
       }
     }
     files.length = 0;
+    pendingRuns.clear();
     options.copier?.flush?.();
     if (options.seed !== undefined && sde === undefined) createTime.seconds = maxMtime;
 
