@@ -312,10 +312,12 @@ async function* dataArea(
     const kind = tree.kind[node];
     if (kind === NodeKind.DIR) yield* dirBlocks(plan, ino, packer);
     else if (kind === NodeKind.SYMLINK) packer.take(bs).set(tree.target(node));
-    else if (copied?.[ino] && directBlocks(plan, ino, node) >= 0) {
+    else {
       // The common case inline (no generator per file): a hole the copier fills.
-      packer.hole(directBlocks(plan, ino, node) * bs);
-    } else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer, contentFactory, copied);
+      const direct = copied?.[ino] ? directBlocks(plan, ino, node) : -1;
+      if (direct >= 0) packer.hole(direct * bs);
+      else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer, contentFactory, copied);
+    }
     if (packer.out.length > 0) yield* packer.out.splice(0);
   }
   packer.flush();
@@ -438,24 +440,17 @@ async function* fileBlocks(
   const bs = plan.geo.blockSize;
   const d0 = plan.d0[ino] as number;
   const size = plan.tree.size[node] as number;
+  const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
   if (copied?.[ino]) {
     // The copier writes the contents straight into the output; the stream
-    // carries a hole there, which the sink leaves alone.
-    const direct = directBlocks(plan, ino, node);
-    if (direct >= 0) {
-      packer.hole(direct * bs);
-    } else {
-      const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
-      for (const item of map.layout((p) => plan.phys(d0 + p))) {
-        if (item.kind === "map") pointerBlock(item.pointers, packer.take(bs));
-        else packer.hole(item.count * bs);
-        if (packer.out.length > 0) yield* packer.out.splice(0);
-      }
+    // carries its map blocks, and holes where the data goes.
+    for (const item of map.layout((p) => plan.phys(d0 + p))) {
+      if (item.kind === "map") pointerBlock(item.pointers, packer.take(bs));
+      else packer.hole(item.count * bs);
+      if (packer.out.length > 0) yield* packer.out.splice(0);
     }
-    if (packer.out.length > 0) yield* packer.out.splice(0);
     return;
   }
-  const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
   const content = plan.tree.content(node, contentFactory);
   await content.open?.();
   try {
