@@ -21,6 +21,7 @@ import {
   dirEntries,
   directBlocks,
   htreeLayoutOf,
+  type NodePlan,
   type Plan,
   plannedEntry,
   presenceFor,
@@ -63,7 +64,7 @@ export interface EmitOptions {
 }
 
 /** Coalesces small pieces into ~1 MiB chunks; big pieces and zero runs pass through. */
-class Packer {
+export class Packer {
   readonly #reuse: boolean;
   readonly #spare: Uint8Array[] = [];
   #buf: Uint8Array = new Uint8Array(CHUNK);
@@ -287,11 +288,11 @@ async function* dataArea(
   const apb = geo.addrPerBlock;
   const packer = new Packer(reuse);
   const tree = plan.tree;
-  const order: number[] = [2];
+  const order: number[] = [plan.byIno[2] as number];
   const lf = plan.byIno[11] as number;
   const lfIsDir = lf !== 0 && tree.kind[lf] === NodeKind.DIR;
-  if (lfIsDir) order.push(11);
-  for (const ino of order) yield* dirBlocks(plan, ino, packer);
+  if (lfIsDir) order.push(lf);
+  for (const node of order) yield* dirBlocks(plan, node, packer);
   yield* packer.out.splice(0);
   if (!Number.isNaN(plan.resizeD0)) {
     const block = packer.take(bs);
@@ -307,16 +308,17 @@ async function* dataArea(
   if (!Number.isNaN(plan.journalD0)) yield* journalBlocks(plan, uuid, packer);
   for (let ino = 11; ino <= plan.lastIno; ino++) {
     if (ino === 11 && lfIsDir) continue;
-    if (Number.isNaN(plan.d0[ino] as number)) continue;
     const node = plan.byIno[ino] as number;
+    if (Number.isNaN(plan.d0[node] as number)) continue;
     const kind = tree.kind[node];
-    if (kind === NodeKind.DIR) yield* dirBlocks(plan, ino, packer);
+    if (kind === NodeKind.DIR) yield* dirBlocks(plan, node, packer);
     else if (kind === NodeKind.SYMLINK) packer.take(bs).set(tree.target(node));
     else {
       // The common case inline (no generator per file): a hole the copier fills.
-      const direct = copied?.[ino] ? directBlocks(plan, ino, node) : -1;
+      const direct = copied?.[ino] ? directBlocks(plan, node) : -1;
       if (direct >= 0) packer.hole(direct * bs);
-      else yield* fileBlocks(plan, ino, node, maxChunkBlocks, packer, contentFactory, copied);
+      else
+        yield* fileBlocks(plan, node, maxChunkBlocks, packer, contentFactory, copied?.[ino] === 1);
     }
     if (packer.out.length > 0) yield* packer.out.splice(0);
   }
@@ -374,21 +376,22 @@ function* journalBlocks(plan: Plan, uuid: Uint8Array, packer: Packer): Generator
   yield* packer.out.splice(0);
 }
 
-function* dirBlocks(plan: Plan, ino: number, packer: Packer): Generator<Uint8Array> {
+/** The blocks of directory row `node` (data and map blocks, in D-space order). */
+export function* dirBlocks(plan: NodePlan, node: number, packer: Packer): Generator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
-  const d0 = plan.d0[ino] as number;
-  const map = new BlockMap(geo.addrPerBlock, new BlockPresence(plan.dirData[ino] as number));
+  const ino = plan.inoOf[node] as number;
+  const d0 = plan.d0[node] as number;
+  const map = new BlockMap(geo.addrPerBlock, new BlockPresence(plan.dirData[node] as number));
   let blockAt: (logical: number, block: Uint8Array) => void;
-  if (plan.indexed[ino]) {
-    const node = plan.byIno[ino] as number;
+  if (plan.indexed[node]) {
     const indexed = htreeLayoutOf(plan.tree, node, plan.hashSeed, bs) as NonNullable<
       ReturnType<typeof htreeLayoutOf>
     >;
     const layout = indexed.layout;
     const entries: PlannedEntry[] = Array.from(indexed.entries, (e) => plannedEntry(plan, e));
     blockAt = (logical, block) => {
-      if (logical === 0) writeHtreeRoot(layout, ino, plan.parent[ino] as number, block);
+      if (logical === 0) writeHtreeRoot(layout, ino, plan.parent[node] as number, block);
       else if (logical <= layout.nodes) writeHtreeNode(layout, logical - 1, block);
       else {
         const leaf = logical - 1 - layout.nodes;
@@ -401,7 +404,7 @@ function* dirBlocks(plan: Plan, ino: number, packer: Packer): Generator<Uint8Arr
       }
     };
   } else {
-    const entries = dirEntries(plan, ino);
+    const entries = dirEntries(plan, node);
     const starts = packDirectory(
       entries.map((e) => e.name.length),
       bs,
@@ -428,20 +431,24 @@ function* dirBlocks(plan: Plan, ino: number, packer: Packer): Generator<Uint8Arr
   }
 }
 
-async function* fileBlocks(
-  plan: Plan,
-  ino: number,
+/**
+ * The blocks of file row `node` in D-space order: its map blocks, and its
+ * contents read with `contentFactory` (or holes, when `copied` says the
+ * copier writes them).
+ */
+export async function* fileBlocks(
+  plan: NodePlan,
   node: number,
   maxChunkBlocks: number,
   packer: Packer,
   contentFactory: ContentFactory,
-  copied: Uint8Array | undefined,
+  copied: boolean,
 ): AsyncGenerator<Uint8Array> {
   const bs = plan.geo.blockSize;
-  const d0 = plan.d0[ino] as number;
+  const d0 = plan.d0[node] as number;
   const size = plan.tree.size[node] as number;
   const map = new BlockMap(plan.geo.addrPerBlock, presenceFor(plan.tree, node, bs));
-  if (copied?.[ino]) {
+  if (copied) {
     // The copier writes the contents straight into the output; the stream
     // carries its map blocks, and holes where the data goes.
     for (const item of map.layout((p) => plan.phys(d0 + p))) {
@@ -493,50 +500,59 @@ async function* fileBlocks(
  * a `source`), in image order; returns which inodes it took.
  */
 function queueCopies(plan: Plan, copier: RangeCopier, contentFactory: ContentFactory): Uint8Array {
-  const tree = plan.tree;
-  const bs = plan.geo.blockSize;
   const taken = new Uint8Array(plan.lastIno + 1);
   for (let ino = 11; ino <= plan.lastIno; ino++) {
-    const d0 = plan.d0[ino] as number;
-    const node = plan.byIno[ino] as number;
-    if (Number.isNaN(d0) || tree.kind[node] !== NodeKind.FILE) continue;
-    // Contents a factory makes without a source file are read by the stream.
-    const source =
-      contentFactory === fileContent
-        ? tree.source(node)
-        : tree.content(node, contentFactory).source;
-    if (!source) continue;
-    taken[ino] = 1;
-    const size = tree.size[node] as number;
-    const direct = directBlocks(plan, ino, node);
-    const items =
-      direct >= 0
-        ? [{ kind: "data" as const, logical: 0, count: direct }]
-        : new BlockMap(plan.geo.addrPerBlock, presenceFor(tree, node, bs)).layout();
-    let d = d0;
-    for (const item of items) {
-      if (item.kind === "map") {
-        d++;
-        continue;
-      }
-      // A run of blocks stays contiguous in the image up to its group's end.
-      for (let done = 0; done < item.count; ) {
-        const n = Math.min(item.count - done, plan.blocksLeftInGroup(d));
-        const position = (item.logical + done) * bs;
-        copier.copy(
-          source.path,
-          source.offset + position,
-          Math.min(n * bs, size - position),
-          plan.phys(d) * bs,
-          source.label,
-        );
-        d += n;
-        done += n;
-      }
-    }
+    if (queueFileCopy(plan, plan.byIno[ino] as number, copier, contentFactory)) taken[ino] = 1;
   }
   copier.flush?.();
   return taken;
+}
+
+/**
+ * Hands the copier the contents of file row `node` (false: not a file with
+ * blocks, or contents without a `source` file, which the stream reads).
+ */
+export function queueFileCopy(
+  plan: NodePlan,
+  node: number,
+  copier: RangeCopier,
+  contentFactory: ContentFactory,
+): boolean {
+  const tree = plan.tree;
+  const bs = plan.geo.blockSize;
+  const d0 = plan.d0[node] as number;
+  if (Number.isNaN(d0) || tree.kind[node] !== NodeKind.FILE) return false;
+  const source =
+    contentFactory === fileContent ? tree.source(node) : tree.content(node, contentFactory).source;
+  if (!source) return false;
+  const size = tree.size[node] as number;
+  const direct = directBlocks(plan, node);
+  const items =
+    direct >= 0
+      ? [{ kind: "data" as const, logical: 0, count: direct }]
+      : new BlockMap(plan.geo.addrPerBlock, presenceFor(tree, node, bs)).layout();
+  let d = d0;
+  for (const item of items) {
+    if (item.kind === "map") {
+      d++;
+      continue;
+    }
+    // A run of blocks stays contiguous in the image up to its group's end.
+    for (let done = 0; done < item.count; ) {
+      const n = Math.min(item.count - done, plan.blocksLeftInGroup(d));
+      const position = (item.logical + done) * bs;
+      copier.copy(
+        source.path,
+        source.offset + position,
+        Math.min(n * bs, size - position),
+        plan.phys(d) * bs,
+        source.label,
+      );
+      d += n;
+      done += n;
+    }
+  }
+  return true;
 }
 
 /**

@@ -43,18 +43,18 @@ export interface Plan {
   inoOf: Uint32Array;
   /** Highest inode number in use. */
   lastIno: number;
-  /** First D-space block of each inode's run (NaN: none). */
+  /** First D-space block of each row's run (NaN: none). */
   d0: Float64Array;
-  /** Blocks of each inode's run (data and map blocks). */
+  /** Blocks of each row's run (data and map blocks). */
   runBlocks: Uint32Array;
-  /** Data blocks of each directory. */
+  /** Data blocks of each directory row. */
   dirData: Uint32Array;
   /** 1 for hash-indexed directories. */
   indexed: Uint8Array;
   hashSeed: Uint32Array;
-  /** Link counts by inode. */
+  /** Link counts by row. */
   links: Uint16Array;
-  /** Parent directory inode of each directory. */
+  /** Parent directory's inode number of each directory row. */
   parent: Uint32Array;
   /** Inodes mkfs makes itself: 1 (bad blocks), 7 (resize), 8 (journal). */
   special: Map<number, Inode>;
@@ -163,30 +163,31 @@ function entryPathText(tree: FsTree, e: number): string {
   return `${base === "/" ? "" : base}/${new TextDecoder().decode(tree.name(e))}`;
 }
 
-/**
- * Plans a filesystem: assigns inode numbers (root 2, lost+found 11, the rest
- * from 12: a directory numbers its children in byte order of their names, then
- * recurses), allocates blocks in one forward sweep (root, lost+found, the
- * resize inode's map, the journal, then every object in inode order) and
- * builds the special inodes. Per-inode facts live in typed arrays; inodes and
- * directory blocks are built again when they are written. Throws
- * {@linkcode MkfsPlanError} with the numbers when the tree does not fit.
- */
-export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettings): Plan {
-  const bs = geo.blockSize;
-  const apb = geo.addrPerBlock;
-  const big = geo.inodeSize > 128;
-  // D-space: the data regions of all groups, concatenated.
+/** D-space: the data regions of all groups, concatenated, and where each index lies. */
+export interface DataSpace {
+  /** First D-space index of each group, and its count. */
+  groupDataStart: Float64Array;
+  groupDataCount: Float64Array;
+  /** D-space blocks in all. */
+  total: number;
+  /** Physical block of D-space index `d`. */
+  phys(d: number): number;
+  /** D-space blocks from `d` to the end of its group: how far they stay physically contiguous. */
+  blocksLeftInGroup(d: number): number;
+}
+
+/** The D-space of a geometry. */
+export function dataSpace(geo: Geometry): DataSpace {
   const groupDataStart = new Float64Array(geo.groupCount);
   const groupDataCount = new Float64Array(geo.groupCount);
   const groupPhysStart = new Float64Array(geo.groupCount);
-  let dTotal = 0;
+  let total = 0;
   for (let g = 0; g < geo.groupCount; g++) {
     const l = groupLayout(geo, g);
-    groupDataStart[g] = dTotal;
+    groupDataStart[g] = total;
     groupDataCount[g] = Math.max(0, l.end - l.dataStart);
     groupPhysStart[g] = l.dataStart;
-    dTotal += groupDataCount[g] as number;
+    total += groupDataCount[g] as number;
   }
   // Callers go through a file's blocks in order: the last group usually holds the next.
   let lastGroup = 0;
@@ -204,19 +205,224 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
     }
     return lastGroup;
   };
-  const phys = (d: number): number => {
-    const g = groupOf(d);
-    return (groupPhysStart[g] as number) + d - (groupDataStart[g] as number);
+  return {
+    groupDataStart,
+    groupDataCount,
+    total,
+    phys: (d) => {
+      const g = groupOf(d);
+      return (groupPhysStart[g] as number) + d - (groupDataStart[g] as number);
+    },
+    blocksLeftInGroup: (d) => {
+      const g = groupOf(d);
+      return (groupDataStart[g] as number) + (groupDataCount[g] as number) - d;
+    },
   };
-  const blocksLeftInGroup = (d: number): number => {
-    const g = groupOf(d);
-    return (groupDataStart[g] as number) + (groupDataCount[g] as number) - d;
-  };
+}
 
+/** What mkfs itself puts first in D-space, after the root and lost+found directories. */
+export interface ReservedPlan {
+  special: Map<number, Inode>;
+  features: { compat: number; incompat: number; roCompat: number };
+  journalIBlock?: Uint32Array;
+  resizeD0: number;
+  journalD0: number;
+  /** The D-space cursor after them. */
+  cursor: number;
+}
+
+function timesOfCreated(inode: Inode, t: Timestamp, big: boolean): void {
+  inode.atime = inode.mtime = inode.ctime = t.seconds >>> 0;
+  if (big) {
+    inode.extraIsize = 32;
+    inode.atimeExtra =
+      inode.mtimeExtra =
+      inode.ctimeExtra =
+        encodeExtraTime(t.seconds, t.nanoseconds);
+    inode.crtime = t.seconds >>> 0;
+    inode.crtimeExtra = encodeExtraTime(t.seconds, t.nanoseconds);
+  }
+}
+
+/**
+ * The reserved inodes (1: bad blocks, 7: the resize inode and its DIND block,
+ * 8: the journal) and the features they bring, with blocks from `cursor` on.
+ */
+export function planReserved(
+  geo: Geometry,
+  space: DataSpace,
+  settings: PlanSettings,
+  cursor: number,
+): ReservedPlan {
+  const t = settings.createTime;
+  const bs = geo.blockSize;
+  const apb = geo.addrPerBlock;
+  const big = geo.inodeSize > 128;
+  const special = new Map<number, Inode>();
+  const bad = emptyInode();
+  bad.atime = bad.mtime = bad.ctime = t.seconds >>> 0;
+  special.set(1, bad);
+  const features = {
+    compat: FeatureCompat.EXT_ATTR | FeatureCompat.DIR_INDEX,
+    incompat: FeatureIncompat.FILETYPE,
+    roCompat: FeatureRoCompat.SPARSE_SUPER | FeatureRoCompat.LARGE_FILE,
+  };
+  const reserved: ReservedPlan = {
+    special,
+    features,
+    resizeD0: Number.NaN,
+    journalD0: Number.NaN,
+    cursor,
+  };
+  if (geo.reservedGdtBlocks > 0) {
+    features.compat |= FeatureCompat.RESIZE_INODE;
+    const inode = emptyInode();
+    inode.mode = FileMode.IFREG | 0o600;
+    inode.linksCount = 1;
+    timesOfCreated(inode, t, big);
+    let backups = 0;
+    for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backups++;
+    inode.size = (apb * apb + apb + 12) * bs;
+    inode.blocks = (1 + geo.reservedGdtBlocks * (1 + backups)) * (bs / 512);
+    inode.block[13] = space.phys(reserved.cursor);
+    reserved.resizeD0 = reserved.cursor;
+    reserved.cursor += 1;
+    special.set(InodeNumber.RESIZE, inode);
+  }
+  if (settings.journal && geo.journalBlocks > 0) {
+    features.compat |= FeatureCompat.HAS_JOURNAL;
+    const map = new BlockMap(apb, new BlockPresence(geo.journalBlocks));
+    const inode = emptyInode();
+    inode.mode = FileMode.IFREG | 0o600;
+    inode.linksCount = 1;
+    timesOfCreated(inode, t, big);
+    inode.size = geo.journalBlocks * bs;
+    inode.blocks = map.totalBlocks * (bs / 512);
+    const start = reserved.cursor;
+    inode.block = map.iBlock((p) => space.phys(start + p));
+    reserved.journalIBlock = inode.block;
+    reserved.journalD0 = reserved.cursor;
+    reserved.cursor += map.totalBlocks;
+    special.set(InodeNumber.JOURNAL, inode);
+  }
+  return reserved;
+}
+
+/** Per-node planning arrays of {@linkcode Plan}, sized for `nodes` rows. */
+export function nodeColumns(
+  nodes: number,
+): Pick<Plan, "inoOf" | "d0" | "runBlocks" | "dirData" | "indexed" | "links" | "parent"> {
+  return {
+    inoOf: new Uint32Array(nodes),
+    d0: new Float64Array(nodes).fill(Number.NaN),
+    runBlocks: new Uint32Array(nodes),
+    dirData: new Uint32Array(nodes),
+    indexed: new Uint8Array(nodes),
+    links: new Uint16Array(nodes),
+    parent: new Uint32Array(nodes),
+  };
+}
+
+/**
+ * Sizes directory `node`: its link count (2 + subdirectories), data blocks,
+ * and whether it is hash-indexed (3 or more blocks, not lost+found, with a
+ * hash seed). `lostFound`: the node is lost+found.
+ */
+export function sizeDirectory(
+  plan: Pick<Plan, "tree" | "links" | "dirData" | "indexed" | "hashSeed" | "geo">,
+  node: number,
+  lostFound: boolean,
+  indexed: boolean,
+): void {
+  const tree = plan.tree;
+  let subdirs = 0;
+  for (let e = tree.head[node] as number; e; e = tree.entryNext[e] as number)
+    if (tree.kind[tree.entryNode[e] as number] === NodeKind.DIR) subdirs++;
+  if (2 + subdirs > 65000) {
+    throw new MkfsPlanError(
+      `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`,
+    );
+  }
+  plan.links[node] = 2 + subdirs;
+  const bs = plan.geo.blockSize;
+  plan.dirData[node] = dirBlocks(tree, node, bs);
+  if ((plan.dirData[node] as number) >= 3 && !lostFound && indexed) {
+    const layout = htreeLayoutOf(tree, node, plan.hashSeed, bs);
+    if (layout) {
+      plan.dirData[node] = layout.layout.blocks;
+      plan.indexed[node] = 1;
+    }
+  }
+}
+
+/**
+ * The blocks (data and map) a non-directory `node` takes, after the checks
+ * mkfs makes (size a block map can address, symlink target length).
+ */
+export function nodeBlocks(tree: FsTree, node: number, geo: Geometry, path: () => string): number {
+  const kind = tree.kind[node];
+  const bs = geo.blockSize;
+  if (kind === NodeKind.FILE) {
+    const presence = presenceFor(tree, node, bs);
+    const size = tree.size[node] as number;
+    const maxBlocks = maxMappedBlocks(geo.addrPerBlock);
+    const limit = Math.min(maxBlocks * bs, 2 ** 41 - bs);
+    if (presence.logicalBlocks > maxBlocks || size > limit) {
+      throw new MkfsPlanError(
+        `Cannot store ${path()}: ${size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
+      );
+    }
+    return new BlockMap(geo.addrPerBlock, presence).totalBlocks;
+  }
+  if (kind === NodeKind.SYMLINK) {
+    const length = tree.size[node] as number;
+    if (length === 0) throw new MkfsPlanError(`Cannot store a symlink with an empty target`);
+    if (length < 60) return 0;
+    if (length >= bs) {
+      throw new MkfsPlanError(
+        `Cannot store a symlink target of ${length} bytes in ${bs}-byte blocks`,
+      );
+    }
+    return 1;
+  }
+  return 0;
+}
+
+/** The error for a tree that needs more data blocks than the filesystem has. */
+export function blocksError(need: number, geo: Geometry, have: number): MkfsPlanError {
+  return new MkfsPlanError(
+    `Cannot fit the tree: it needs ${need} data blocks of ${geo.blockSize} bytes (with the journal and block maps), the filesystem has ${have} after its metadata`,
+  );
+}
+
+/** The error for a tree that needs more inodes than the filesystem has. */
+export function inodesError(lastIno: number, geo: Geometry): MkfsPlanError {
+  return new MkfsPlanError(
+    `Cannot fit the tree: it needs ${lastIno - 10} inodes (plus 10 reserved), the filesystem has ${geo.inodesCount}`,
+  );
+}
+
+/** The error for an entry name over 255 bytes. */
+export function nameError(path: string, length: number): MkfsPlanError {
+  return new MkfsPlanError(`Cannot store ${path}: the name is ${length} bytes, at most 255`);
+}
+
+/**
+ * Plans a filesystem: assigns inode numbers (root 2, lost+found 11, the rest
+ * from 12: a directory numbers its children in byte order of their names, then
+ * recurses), allocates blocks in one forward sweep (root, lost+found, the
+ * resize inode's map, the journal, then every object in inode order) and
+ * builds the special inodes. Per-inode facts live in typed arrays by tree row;
+ * inodes and directory blocks are built again when they are written. Throws
+ * {@linkcode MkfsPlanError} with the numbers when the tree does not fit.
+ */
+export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettings): Plan {
+  const space = dataSpace(geo);
   // Inode numbers and link counts.
   const root = 1;
   const byIno = new Uint32Array(tree.nodeCount + 12);
-  const inoOf = new Uint32Array(tree.nodeCount);
+  const columns = nodeColumns(tree.nodeCount);
+  const { inoOf, links, parent } = columns;
   const lf = tree.child(root, "lost+found");
   const lostFound = lf && tree.kind[lf] === NodeKind.DIR ? lf : 0;
   inoOf[root] = 2;
@@ -226,8 +432,7 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
     inoOf[lostFound] = nextIno++;
     byIno[inoOf[lostFound] as number] = lostFound;
   }
-  const linkCount = new Uint32Array(byIno.length);
-  const parentIno = new Uint32Array(byIno.length);
+  const linkCount = new Uint32Array(tree.nodeCount);
   const stack: number[] = [root];
   const dirs: number[] = [];
   while (stack.length) {
@@ -235,209 +440,94 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
     const entries = tree.sortedEntries(dir);
     dirs.length = 0;
     for (const e of entries) {
-      if ((tree.entryNameLength[e] as number) > NAME_MAX) {
-        throw new MkfsPlanError(
-          `Cannot store ${entryPathText(tree, e)}: the name is ${tree.entryNameLength[e]} bytes, at most 255`,
-        );
-      }
+      if ((tree.entryNameLength[e] as number) > NAME_MAX)
+        throw nameError(entryPathText(tree, e), tree.entryNameLength[e] as number);
       const child = tree.entryNode[e] as number;
       if (!inoOf[child]) {
         inoOf[child] = nextIno++;
         byIno[inoOf[child] as number] = child;
       }
-      const ino = inoOf[child] as number;
-      linkCount[ino] = (linkCount[ino] as number) + 1;
+      linkCount[child] = (linkCount[child] as number) + 1;
       if (tree.kind[child] === NodeKind.DIR) {
-        if (parentIno[ino]) {
+        if (parent[child]) {
           throw new MkfsPlanError(`Cannot store ${entryPathText(tree, e)}: a directory hard link`);
         }
-        parentIno[ino] = inoOf[dir] as number;
+        parent[child] = inoOf[dir] as number;
         dirs.push(child);
       }
     }
     for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as number);
   }
-  parentIno[2] = 2;
+  parent[root] = 2;
   const lastIno = nextIno - 1;
-  if (lastIno > geo.inodesCount) {
-    throw new MkfsPlanError(
-      `Cannot fit the tree: it needs ${lastIno - 10} inodes (plus 10 reserved), the filesystem has ${geo.inodesCount}`,
-    );
-  }
-  const n = lastIno + 1;
-  const d0 = new Float64Array(n).fill(Number.NaN);
-  const runBlocks = new Uint32Array(n);
-  const dirData = new Uint32Array(n);
-  const indexed = new Uint8Array(n);
+  if (lastIno > geo.inodesCount) throw inodesError(lastIno, geo);
   const hashSeed = settings.hashSeed ?? new Uint32Array(4);
-  const links = new Uint16Array(n);
-  const parent = parentIno.subarray(0, n);
   const dirsPerGroup = new Uint32Array(geo.groupCount);
-  const special = new Map<number, Inode>();
+  const sizing = { tree, geo, hashSeed, ...columns };
   let cursor = 0;
-  const t = settings.createTime;
-  const setTimes = (inode: Inode) => {
-    inode.atime = inode.mtime = inode.ctime = t.seconds >>> 0;
-    if (big) {
-      inode.extraIsize = 32;
-      inode.atimeExtra =
-        inode.mtimeExtra =
-        inode.ctimeExtra =
-          encodeExtraTime(t.seconds, t.nanoseconds);
-      inode.crtime = t.seconds >>> 0;
-      inode.crtimeExtra = encodeExtraTime(t.seconds, t.nanoseconds);
-    }
+  const place = (node: number, blocks: number) => {
+    columns.d0[node] = cursor;
+    columns.runBlocks[node] = blocks;
+    cursor += blocks;
   };
-  const place = (ino: number, map: BlockMap) => {
-    d0[ino] = cursor;
-    runBlocks[ino] = map.totalBlocks;
-    cursor += map.totalBlocks;
-  };
-  const planDir = (node: number, ino: number) => {
-    let subdirs = 0;
-    for (let e = tree.head[node] as number; e; e = tree.entryNext[e] as number)
-      if (tree.kind[tree.entryNode[e] as number] === NodeKind.DIR) subdirs++;
-    if (2 + subdirs > 65000) {
-      throw new MkfsPlanError(
-        `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`,
-      );
-    }
-    links[ino] = 2 + subdirs;
-    dirData[ino] = dirBlocks(tree, node, bs);
-    if ((dirData[ino] as number) >= 3 && node !== lostFound && settings.hashSeed) {
-      const layout = htreeLayoutOf(tree, node, hashSeed, bs);
-      if (layout) {
-        dirData[ino] = layout.layout.blocks;
-        indexed[ino] = 1;
-      }
-    }
-    place(ino, new BlockMap(apb, new BlockPresence(dirData[ino] as number)));
-    const dg = Math.floor((ino - 1) / geo.inodesPerGroup);
+  const planDir = (node: number) => {
+    sizeDirectory(sizing, node, node === lostFound, settings.hashSeed !== undefined);
+    place(node, dirMapBlocks(geo, columns.dirData[node] as number));
+    const dg = Math.floor(((inoOf[node] as number) - 1) / geo.inodesPerGroup);
     dirsPerGroup[dg] = (dirsPerGroup[dg] as number) + 1;
   };
 
   // Root and lost+found first, as mke2fs does.
-  planDir(root, 2);
-  if (lostFound) planDir(lostFound, inoOf[lostFound] as number);
-
-  // Reserved inodes.
-  const bad = emptyInode();
-  bad.atime = bad.mtime = bad.ctime = t.seconds >>> 0;
-  special.set(1, bad);
-  const features = {
-    compat: FeatureCompat.EXT_ATTR | FeatureCompat.DIR_INDEX,
-    incompat: FeatureIncompat.FILETYPE,
-    roCompat: FeatureRoCompat.SPARSE_SUPER | FeatureRoCompat.LARGE_FILE,
-  };
-  let resizeD0 = Number.NaN;
-  if (geo.reservedGdtBlocks > 0) {
-    features.compat |= FeatureCompat.RESIZE_INODE;
-    const inode = emptyInode();
-    inode.mode = FileMode.IFREG | 0o600;
-    inode.linksCount = 1;
-    setTimes(inode);
-    let backups = 0;
-    for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backups++;
-    inode.size = (apb * apb + apb + 12) * bs;
-    inode.blocks = (1 + geo.reservedGdtBlocks * (1 + backups)) * (bs / 512);
-    inode.block[13] = phys(cursor);
-    resizeD0 = cursor;
-    cursor += 1;
-    special.set(InodeNumber.RESIZE, inode);
-  }
-  let journalIBlock: Uint32Array | undefined;
-  let journalD0 = Number.NaN;
-  if (settings.journal && geo.journalBlocks > 0) {
-    features.compat |= FeatureCompat.HAS_JOURNAL;
-    const map = new BlockMap(apb, new BlockPresence(geo.journalBlocks));
-    const inode = emptyInode();
-    inode.mode = FileMode.IFREG | 0o600;
-    inode.linksCount = 1;
-    setTimes(inode);
-    inode.size = geo.journalBlocks * bs;
-    inode.blocks = map.totalBlocks * (bs / 512);
-    const start = cursor;
-    inode.block = map.iBlock((p) => phys(start + p));
-    journalIBlock = inode.block;
-    journalD0 = cursor;
-    cursor += map.totalBlocks;
-    special.set(InodeNumber.JOURNAL, inode);
-  }
+  planDir(root);
+  if (lostFound) planDir(lostFound);
+  const reserved = planReserved(geo, space, settings, cursor);
+  cursor = reserved.cursor;
 
   // Everything else in inode order.
-  const maxBlocks = maxMappedBlocks(apb);
   for (let ino = InodeNumber.FIRST; ino <= lastIno; ino++) {
     const node = byIno[ino] as number;
     if (node === lostFound) continue;
-    const kind = tree.kind[node];
-    if (kind === NodeKind.DIR) {
-      planDir(node, ino);
+    if (tree.kind[node] === NodeKind.DIR) {
+      planDir(node);
       continue;
     }
-    if ((linkCount[ino] as number) > 65000) {
-      throw new MkfsPlanError(
-        `Cannot store a file with ${linkCount[ino]} hard links: ext3 allows 65000`,
-      );
-    }
-    links[ino] = linkCount[ino] as number;
-    if (kind === NodeKind.FILE) {
-      const presence = presenceFor(tree, node, bs);
-      const size = tree.size[node] as number;
-      const limit = Math.min(maxBlocks * bs, 2 ** 41 - bs);
-      if (presence.logicalBlocks > maxBlocks || size > limit) {
-        throw new MkfsPlanError(
-          `Cannot store ${entryPathText(tree, tree.up[node] as number)}: ${size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
-        );
-      }
-      const map = new BlockMap(apb, presence);
-      if (map.totalBlocks > 0) place(ino, map);
-    } else if (kind === NodeKind.SYMLINK) {
-      const length = tree.size[node] as number;
-      if (length === 0) throw new MkfsPlanError(`Cannot store a symlink with an empty target`);
-      if (length >= 60) {
-        if (length >= bs) {
-          throw new MkfsPlanError(
-            `Cannot store a symlink target of ${length} bytes in ${bs}-byte blocks`,
-          );
-        }
-        d0[ino] = cursor;
-        runBlocks[ino] = 1;
-        cursor += 1;
-      }
-    }
+    if ((linkCount[node] as number) > 65000) throw linksError(linkCount[node] as number);
+    links[node] = linkCount[node] as number;
+    const blocks = nodeBlocks(tree, node, geo, () => entryPathText(tree, tree.up[node] as number));
+    if (blocks > 0) place(node, blocks);
   }
-  if (cursor > dTotal) {
-    throw new MkfsPlanError(
-      `Cannot fit the tree: it needs ${cursor} data blocks of ${bs} bytes (with the journal and block maps), the filesystem has ${dTotal} after its metadata`,
-    );
-  }
+  if (cursor > space.total) throw blocksError(cursor, geo, space.total);
   const plan: Plan = {
     geo,
     tree,
     byIno,
-    inoOf,
     lastIno,
-    d0,
-    runBlocks,
-    dirData,
-    indexed,
+    ...columns,
     hashSeed,
-    links,
-    parent,
-    special,
+    special: reserved.special,
     dirsPerGroup,
     usedData: cursor,
-    groupDataStart,
-    groupDataCount,
-    phys,
-    blocksLeftInGroup,
-    features,
-    resizeD0,
-    journalD0,
-    createTime: t,
+    groupDataStart: space.groupDataStart,
+    groupDataCount: space.groupDataCount,
+    phys: space.phys,
+    blocksLeftInGroup: space.blocksLeftInGroup,
+    features: reserved.features,
+    resizeD0: reserved.resizeD0,
+    journalD0: reserved.journalD0,
+    createTime: settings.createTime,
   };
-  if (journalIBlock) plan.journalIBlock = journalIBlock;
+  if (reserved.journalIBlock) plan.journalIBlock = reserved.journalIBlock;
   return plan;
+}
+
+/** The error for a file with too many hard links. */
+export function linksError(count: number): MkfsPlanError {
+  return new MkfsPlanError(`Cannot store a file with ${count} hard links: ext3 allows 65000`);
+}
+
+/** Blocks (data and map) of a directory of `data` blocks. */
+export function dirMapBlocks(geo: Geometry, data: number): number {
+  return new BlockMap(geo.addrPerBlock, new BlockPresence(data)).totalBlocks;
 }
 
 /**
@@ -445,15 +535,15 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
  * plan when the inode is written (15 words per inode kept for the whole run
  * would be 60 bytes per entry).
  */
-function fillIBlock(plan: Plan, ino: number, node: number, block: Uint32Array): void {
+function fillIBlock(plan: NodePlan, node: number, block: Uint32Array): void {
   block.fill(0);
-  const d0 = plan.d0[ino] as number;
+  const d0 = plan.d0[node] as number;
   const geo = plan.geo;
   const tree = plan.tree;
   const kind = tree.kind[node];
   if (kind === NodeKind.DIR || kind === NodeKind.FILE) {
     if (Number.isNaN(d0)) return;
-    const direct = directBlocks(plan, ino, node);
+    const direct = directBlocks(plan, node);
     if (direct >= 0) {
       // Up to 12 blocks, no holes: all direct, one run.
       for (let i = 0; i < direct; i++) block[i] = plan.phys(d0 + i);
@@ -461,7 +551,7 @@ function fillIBlock(plan: Plan, ino: number, node: number, block: Uint32Array): 
     }
     const presence =
       kind === NodeKind.DIR
-        ? new BlockPresence(plan.dirData[ino] as number)
+        ? new BlockPresence(plan.dirData[node] as number)
         : presenceFor(tree, node, geo.blockSize);
     block.set(new BlockMap(geo.addrPerBlock, presence).iBlock((p) => plan.phys(d0 + p)));
   } else if (kind === NodeKind.SYMLINK) {
@@ -477,11 +567,11 @@ function fillIBlock(plan: Plan, ino: number, node: number, block: Uint32Array): 
  * The block count of a directory or file whose blocks are all direct (at most
  * 12, no holes), or -1: the common case, laid out without a {@linkcode BlockMap}.
  */
-export function directBlocks(plan: Plan, ino: number, node: number): number {
+export function directBlocks(plan: NodePlan, node: number): number {
   const tree = plan.tree;
   const blocks =
     tree.kind[node] === NodeKind.DIR
-      ? (plan.dirData[ino] as number)
+      ? (plan.dirData[node] as number)
       : tree.dataRuns.has(node)
         ? -1
         : Math.ceil((tree.size[node] as number) / plan.geo.blockSize);
@@ -493,30 +583,55 @@ export function buildInode(plan: Plan, ino: number, inode: Inode): boolean {
   const sp = plan.special.get(ino);
   const node = plan.byIno[ino] as number;
   if (!sp && !node) return false;
-  const block = inode.block;
   if (sp) {
+    const block = inode.block;
     Object.assign(inode, sp);
     inode.block = block;
     block.set(sp.block);
     return true;
   }
+  buildNodeInode(plan, node, inode);
+  return true;
+}
+
+/** What building a tree row's inode and blocks needs: a whole plan, or one directory's. */
+export type NodePlan = Pick<
+  Plan,
+  | "geo"
+  | "tree"
+  | "inoOf"
+  | "d0"
+  | "runBlocks"
+  | "dirData"
+  | "indexed"
+  | "links"
+  | "parent"
+  | "hashSeed"
+  | "phys"
+  | "blocksLeftInGroup"
+  | "createTime"
+>;
+
+/** Fills `inode` with tree row `node`'s inode. */
+export function buildNodeInode(plan: NodePlan, node: number, inode: Inode): void {
+  const block = inode.block;
   const tree = plan.tree;
   const kind = tree.kind[node] as number;
   const bs = plan.geo.blockSize;
   inode.mode = (KIND_MODE[kind] as number) | (tree.perm[node] as number);
   inode.uid = tree.uid[node] as number;
   inode.gid = tree.gid[node] as number;
-  inode.linksCount = plan.links[ino] as number;
+  inode.linksCount = plan.links[node] as number;
   inode.size =
     kind === NodeKind.DIR
-      ? (plan.dirData[ino] as number) * bs
+      ? (plan.dirData[node] as number) * bs
       : kind === NodeKind.SYMLINK || kind === NodeKind.FILE
         ? (tree.size[node] as number)
         : 0;
-  inode.blocks = (plan.runBlocks[ino] as number) * (bs / 512);
-  inode.flags = plan.indexed[ino] ? InodeFlags.INDEX : 0;
+  inode.blocks = (plan.runBlocks[node] as number) * (bs / 512);
+  inode.flags = plan.indexed[node] ? InodeFlags.INDEX : 0;
   inode.dtime = 0;
-  fillIBlock(plan, ino, node, block);
+  fillIBlock(plan, node, block);
   const seconds = tree.seconds;
   const t3 = node * 3;
   inode.atime = (seconds[t3 + TimeField.ATIME] as number) >>> 0;
@@ -541,16 +656,14 @@ export function buildInode(plan: Plan, ino: number, inode: Inode): boolean {
     inode.crtime = t.seconds >>> 0;
     inode.crtimeExtra = encodeExtraTime(t.seconds, t.nanoseconds);
   } else inode.extraIsize = 0;
-  return true;
 }
 
-/** The entries of directory `ino` in order: ".", "..", then the children by name. */
-export function dirEntries(plan: Plan, ino: number): PlannedEntry[] {
+/** The entries of directory row `node` in order: ".", "..", then the children by name. */
+export function dirEntries(plan: NodePlan, node: number): PlannedEntry[] {
   const tree = plan.tree;
-  const node = plan.byIno[ino] as number;
   const entries: PlannedEntry[] = [
-    { ino, fileType: DirFileType.DIR, name: DOT },
-    { ino: plan.parent[ino] as number, fileType: DirFileType.DIR, name: DOTDOT },
+    { ino: plan.inoOf[node] as number, fileType: DirFileType.DIR, name: DOT },
+    { ino: plan.parent[node] as number, fileType: DirFileType.DIR, name: DOTDOT },
   ];
   for (let e = tree.head[node] as number; e; e = tree.entryNext[e] as number) {
     entries.push(plannedEntry(plan, e));
@@ -559,7 +672,7 @@ export function dirEntries(plan: Plan, ino: number): PlannedEntry[] {
 }
 
 /** The directory entry `e` (a tree entry row) as written. */
-export function plannedEntry(plan: Plan, e: number): PlannedEntry {
+export function plannedEntry(plan: NodePlan, e: number): PlannedEntry {
   const tree = plan.tree;
   const child = tree.entryNode[e] as number;
   return {
