@@ -165,9 +165,22 @@ export class Packer {
   }
 }
 
+/** What the superblock, descriptors and bitmaps are made from: a plan's totals. */
+export type PlanSummary = Pick<
+  Plan,
+  | "geo"
+  | "features"
+  | "journalIBlock"
+  | "usedData"
+  | "lastIno"
+  | "dirsPerGroup"
+  | "groupDataStart"
+  | "groupDataCount"
+>;
+
 /** Builds the primary superblock of a plan. */
 export function buildSuperblock(
-  plan: Plan,
+  plan: PlanSummary,
   settings: EmitSettings,
   freeBlocks: number,
   freeInodes: number,
@@ -228,14 +241,14 @@ export function buildSuperblock(
 }
 
 /** Per-group counts. */
-interface GroupCounts {
+export interface GroupCounts {
   freeBlocks: number;
   freeInodes: number;
   usedData: number;
   usedInodes: number;
 }
 
-function groupCounts(plan: Plan, g: number): GroupCounts {
+function groupCounts(plan: PlanSummary, g: number): GroupCounts {
   const geo = plan.geo;
   const l = groupLayout(geo, g);
   const dataCount = plan.groupDataCount[g] as number;
@@ -285,7 +298,6 @@ async function* dataArea(
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
-  const apb = geo.addrPerBlock;
   const packer = new Packer(reuse);
   const tree = plan.tree;
   const order: number[] = [plan.byIno[2] as number];
@@ -295,15 +307,7 @@ async function* dataArea(
   for (const node of order) yield* dirBlocks(plan, node, packer);
   yield* packer.out.splice(0);
   if (!Number.isNaN(plan.resizeD0)) {
-    const block = packer.take(bs);
-    const v = new DataView(block.buffer, block.byteOffset, bs);
-    for (let k = 0; k < geo.reservedGdtBlocks; k++) {
-      v.setUint32(
-        ((geo.descBlocks + k) % apb) * 4,
-        geo.firstDataBlock + 1 + geo.descBlocks + k,
-        true,
-      );
-    }
+    fillResizeBlock(geo, packer.take(bs));
   }
   if (!Number.isNaN(plan.journalD0)) yield* journalBlocks(plan, uuid, packer);
   for (let ino = 11; ino <= plan.lastIno; ino++) {
@@ -326,7 +330,24 @@ async function* dataArea(
   yield* packer.out.splice(0);
 }
 
-function* journalBlocks(plan: Plan, uuid: Uint8Array, packer: Packer): Generator<Uint8Array> {
+/** The resize inode's double-indirect block: it points at the reserved GDT blocks. */
+export function fillResizeBlock(geo: Plan["geo"], block: Uint8Array): void {
+  const v = new DataView(block.buffer, block.byteOffset, geo.blockSize);
+  for (let k = 0; k < geo.reservedGdtBlocks; k++) {
+    v.setUint32(
+      ((geo.descBlocks + k) % geo.addrPerBlock) * 4,
+      geo.firstDataBlock + 1 + geo.descBlocks + k,
+      true,
+    );
+  }
+}
+
+/** The journal's blocks (map blocks, its superblock, zeros) in D-space order. */
+export function* journalBlocks(
+  plan: Pick<Plan, "geo" | "journalD0" | "phys">,
+  uuid: Uint8Array,
+  packer: Packer,
+): Generator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
   const d0 = plan.journalD0;
@@ -583,6 +604,91 @@ function pointerBlock(pointers: Uint32Array, out: Uint8Array): void {
   }
 }
 
+/** The superblock, the group descriptor table and each group's counts. */
+export function groupMetadata(
+  plan: PlanSummary,
+  settings: EmitSettings,
+): { sb: Superblock; gdt: Uint8Array; counts: GroupCounts[] } {
+  const geo = plan.geo;
+  const counts: GroupCounts[] = [];
+  let freeBlocks = 0;
+  let freeInodes = 0;
+  for (let g = 0; g < geo.groupCount; g++) {
+    const c = groupCounts(plan, g);
+    counts.push(c);
+    freeBlocks += c.freeBlocks;
+    freeInodes += c.freeInodes;
+  }
+  const sb = buildSuperblock(plan, settings, freeBlocks, freeInodes);
+  const gdt = new Uint8Array(geo.descBlocks * geo.blockSize);
+  for (let g = 0; g < geo.groupCount; g++) {
+    const l = groupLayout(geo, g);
+    const c = counts[g] as GroupCounts;
+    encodeGroupDescriptor(
+      {
+        blockBitmap: l.blockBitmap,
+        inodeBitmap: l.inodeBitmap,
+        inodeTable: l.inodeTable,
+        freeBlocksCount: c.freeBlocks,
+        freeInodesCount: c.freeInodes,
+        usedDirsCount: plan.dirsPerGroup[g] as number,
+        flags: 0,
+        excludeBitmap: 0,
+        blockBitmapCsum: 0,
+        inodeBitmapCsum: 0,
+        itableUnused: 0,
+        checksum: 0,
+      },
+      gdt.subarray(g * 32, g * 32 + 32),
+    );
+  }
+  return { sb, gdt, counts };
+}
+
+/** The groups that hold superblock backups. */
+export function backupGroupsOf(geo: Plan["geo"]): number[] {
+  const groups: number[] = [];
+  for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) groups.push(g);
+  return groups;
+}
+
+/** Group `g`'s first block: the superblock (a copy numbered `g`). */
+export function superblockBlock(sb: Superblock, geo: Plan["geo"], g: number): Uint8Array {
+  const block = new Uint8Array(geo.blockSize);
+  sb.blockGroupNr = g;
+  if (g === 0 && geo.blockSize > 1024) encodeSuperblock(sb, block.subarray(1024, 2048));
+  else encodeSuperblock(sb, block.subarray(0, 1024));
+  return block;
+}
+
+/** Reserved GDT block `k` of group 0: the resize inode's list of its backups. */
+export function reservedGdtBlock(geo: Plan["geo"], k: number, backupGroups: number[]): Uint8Array {
+  const block = new Uint8Array(geo.blockSize);
+  const v = new DataView(block.buffer);
+  const pblk = geo.firstDataBlock + 1 + geo.descBlocks + k;
+  backupGroups.forEach((bg, j) => {
+    if (j < geo.addrPerBlock) v.setUint32(j * 4, pblk + bg * geo.blocksPerGroup, true);
+  });
+  return block;
+}
+
+/** Group `g`'s block and inode bitmaps: allocation is a prefix of each group. */
+export function groupBitmaps(
+  geo: Plan["geo"],
+  g: number,
+  c: GroupCounts,
+): [Uint8Array, Uint8Array] {
+  const bs = geo.blockSize;
+  const l = groupLayout(geo, g);
+  const bb = new Uint8Array(bs);
+  setBits(bb, 0, l.dataStart - l.start + c.usedData);
+  setBits(bb, l.end - l.start, bs * 8);
+  const ib = new Uint8Array(bs);
+  setBits(ib, 0, c.usedInodes);
+  setBits(ib, geo.inodesPerGroup, bs * 8);
+  return [bb, ib];
+}
+
 /**
  * Emits the planned filesystem as a byte stream, blocks in increasing order:
  * every group's superblock backup, descriptors, reserved GDT blocks, bitmaps
@@ -620,40 +726,8 @@ async function* emitStream(
 ): AsyncGenerator<Uint8Array> {
   const geo = plan.geo;
   const bs = geo.blockSize;
-  const counts: GroupCounts[] = [];
-  let freeBlocks = 0;
-  let freeInodes = 0;
-  for (let g = 0; g < geo.groupCount; g++) {
-    const c = groupCounts(plan, g);
-    counts.push(c);
-    freeBlocks += c.freeBlocks;
-    freeInodes += c.freeInodes;
-  }
-  const sb = buildSuperblock(plan, settings, freeBlocks, freeInodes);
-  const gdt = new Uint8Array(geo.descBlocks * bs);
-  for (let g = 0; g < geo.groupCount; g++) {
-    const l = groupLayout(geo, g);
-    const c = counts[g] as GroupCounts;
-    encodeGroupDescriptor(
-      {
-        blockBitmap: l.blockBitmap,
-        inodeBitmap: l.inodeBitmap,
-        inodeTable: l.inodeTable,
-        freeBlocksCount: c.freeBlocks,
-        freeInodesCount: c.freeInodes,
-        usedDirsCount: plan.dirsPerGroup[g] as number,
-        flags: 0,
-        excludeBitmap: 0,
-        blockBitmapCsum: 0,
-        inodeBitmapCsum: 0,
-        itableUnused: 0,
-        checksum: 0,
-      },
-      gdt.subarray(g * 32, g * 32 + 32),
-    );
-  }
-  let backupGroups: number[] = [];
-  for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backupGroups.push(g);
+  const { sb, gdt, counts } = groupMetadata(plan, settings);
+  let backupGroups = backupGroupsOf(geo);
   const maxChunkBlocks = Math.max(1, CHUNK / bs);
   const reuse = options.reuseBuffers ?? false;
   // The copier starts on every file's contents now, while the metadata is written.
@@ -673,38 +747,21 @@ async function* emitStream(
     const l = groupLayout(geo, g);
     const c = counts[g] as GroupCounts;
     if (l.hasSuper) {
-      sb.blockGroupNr = g;
-      const block = new Uint8Array(bs);
-      if (g === 0 && bs > 1024) encodeSuperblock(sb, block.subarray(1024, 2048));
-      else encodeSuperblock(sb, block.subarray(0, 1024));
-      packer.push(block);
+      packer.push(superblockBlock(sb, geo, g));
       yield* packer.out.splice(0);
       packer.push(gdt);
       yield* packer.out.splice(0);
       if (g === 0) {
         for (let k = 0; k < geo.reservedGdtBlocks; k++) {
-          const block = new Uint8Array(bs);
-          const v = new DataView(block.buffer);
-          const pblk = geo.firstDataBlock + 1 + geo.descBlocks + k;
-          backupGroups.forEach((bg, j) => {
-            if (j < geo.addrPerBlock) v.setUint32(j * 4, pblk + bg * geo.blocksPerGroup, true);
-          });
-          packer.push(block);
+          packer.push(reservedGdtBlock(geo, k, backupGroups));
           yield* packer.out.splice(0);
         }
       } else packer.zero(geo.reservedGdtBlocks * bs);
       yield* packer.out.splice(0);
     }
-    // Block bitmap.
-    const bb = new Uint8Array(bs);
-    setBits(bb, 0, l.dataStart - l.start + c.usedData);
-    setBits(bb, l.end - l.start, bs * 8);
+    const [bb, ib] = groupBitmaps(geo, g, c);
     packer.push(bb);
     yield* packer.out.splice(0);
-    // Inode bitmap.
-    const ib = new Uint8Array(bs);
-    setBits(ib, 0, c.usedInodes);
-    setBits(ib, geo.inodesPerGroup, bs * 8);
     packer.push(ib);
     yield* packer.out.splice(0);
     // Inode table.
