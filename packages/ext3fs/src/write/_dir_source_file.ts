@@ -53,7 +53,7 @@ const KIND_BY_TYPE: readonly (NodeKind | undefined)[] = [
   NodeKind.SOCKET,
 ];
 
-function kindOf(mode: number): NodeKind | undefined {
+export function kindOf(mode: number): NodeKind | undefined {
   return KIND_BY_TYPE[(mode >>> 12) & 0xf];
 }
 
@@ -80,7 +80,7 @@ export function applyMeta(tree: FsTree, n: number, own: SourceOwnership): void {
   }
 }
 
-function nodeFromStat(
+export function nodeFromStat(
   tree: FsTree,
   st: BigIntStats,
   mode: number,
@@ -103,12 +103,42 @@ function nodeFromStat(
   return n;
 }
 
+/**
+ * A directory's names: as strings (cheap), or as bytes when a name is not
+ * valid UTF-8 or the path is bytes.
+ */
+export function readNames(path: string | Buffer): (string | Buffer)[] {
+  if (typeof path === "string") {
+    const texts = readdirSync(path);
+    if (!texts.some((t) => t.includes("\ufffd"))) return texts;
+  }
+  return readdirSync(path, { encoding: "buffer" }) as Buffer[];
+}
+
+/** `dir/name`, as a string when both are. */
+export function joinPath(dir: string | Buffer, name: string | Buffer): string | Buffer {
+  return typeof name === "string" && typeof dir === "string"
+    ? `${dir}/${name}`
+    : Buffer.concat([Buffer.from(dir), Buffer.from("/"), Buffer.from(name)]);
+}
+
 /** What a directory walk tells as it goes (see {@linkcode addDirectorySource}). */
 export interface WalkHooks {
   /** A file mkfs will not read before its contents are written: check it can be read. */
   check?(path: string | Buffer): void;
   /** A file with fewer bytes allocated than its size: mkfs reads it to find its holes. */
   sparse?(node: number, path: string | Buffer, size: number, allocated: number): void;
+  /** Stop with {@linkcode TreeLimitError} once the tree holds more entries than this (0: no limit). */
+  limit?: number;
+}
+
+/** The tree passed {@linkcode WalkHooks.limit} entries. */
+export class TreeLimitError extends Error {
+  /** Creates the error. */
+  constructor(limit: number) {
+    super(`The tree holds more than ${limit} entries`);
+    this.name = "TreeLimitError";
+  }
 }
 
 /**
@@ -132,19 +162,10 @@ export function addDirectorySource(
   const origin = tree.addOrigin({ kind: "directory", root: Buffer.from(rootPath) });
   tree.placePath([], nodeFromStat(tree, top, Number(top.mode), NodeKind.DIR, own));
   const links = new Map<string, number>();
+  const limit = hooks.limit ?? 0;
   const walk = (path: string | Buffer, target: number) => {
-    // Names as strings (cheap); as bytes when a name is not valid UTF-8 or the path is bytes.
-    let names: (string | Buffer)[] | undefined;
-    if (typeof path === "string") {
-      const texts = readdirSync(path);
-      if (!texts.some((t) => t.includes("\ufffd"))) names = texts;
-    }
-    names ??= readdirSync(path, { encoding: "buffer" }) as Buffer[];
-    for (const name of names) {
-      const childPath =
-        typeof name === "string"
-          ? `${path as string}/${name}`
-          : Buffer.concat([Buffer.from(path), Buffer.from("/"), name]);
+    for (const name of readNames(path)) {
+      const childPath = joinPath(path, name);
       const st = lstatSync(childPath, { bigint: true });
       const mode = Number(st.mode);
       const kind = kindOf(mode);
@@ -157,6 +178,7 @@ export function addDirectorySource(
         typeof name === "string"
           ? tree.placeText(target, name, node)
           : tree.place(target, name, node);
+      if (limit && tree.entryCount > limit) throw new TreeLimitError(limit);
       if (seen !== undefined) continue;
       if (linked) links.set(id, node);
       if (kind === NodeKind.SYMLINK) {

@@ -61,6 +61,12 @@ export interface EmitOptions {
    * Only for a sink that never writes zero blocks of the image's block size.
    */
   copier?: RangeCopier;
+  /**
+   * The file the sink writes into, empty, and where the image starts in it
+   * (a sink's `onSparseTarget`): mkfs's walk writer writes there by position
+   * and the stream only holds holes. The tree writer does not use it.
+   */
+  target?: { fd: number; offset: number };
 }
 
 /** Coalesces small pieces into ~1 MiB chunks; big pieces and zero runs pass through. */

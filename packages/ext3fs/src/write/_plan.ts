@@ -107,7 +107,7 @@ function dirEntryNameLengths(tree: FsTree, dir: number): number[] {
   return lengths;
 }
 
-function dirBlocks(tree: FsTree, dir: number, blockSize: number): number {
+export function dirBlocks(tree: FsTree, dir: number, blockSize: number): number {
   return Math.max(
     packDirectory(dirEntryNameLengths(tree, dir), blockSize).length,
     tree.minBlocks.get(dir) ?? 0,
@@ -329,8 +329,9 @@ export function nodeColumns(
  * hash seed). `lostFound`: the node is lost+found.
  */
 export function sizeDirectory(
-  plan: Pick<Plan, "tree" | "links" | "dirData" | "indexed" | "hashSeed" | "geo">,
+  plan: Pick<Plan, "tree" | "links" | "dirData" | "indexed" | "hashSeed">,
   node: number,
+  blockSize: number,
   lostFound: boolean,
   indexed: boolean,
 ): void {
@@ -344,7 +345,7 @@ export function sizeDirectory(
     );
   }
   plan.links[node] = 2 + subdirs;
-  const bs = plan.geo.blockSize;
+  const bs = blockSize;
   plan.dirData[node] = dirBlocks(tree, node, bs);
   if ((plan.dirData[node] as number) >= 3 && !lostFound && indexed) {
     const layout = htreeLayoutOf(tree, node, plan.hashSeed, bs);
@@ -365,27 +366,48 @@ export function nodeBlocks(tree: FsTree, node: number, geo: Geometry, path: () =
   if (kind === NodeKind.FILE) {
     const presence = presenceFor(tree, node, bs);
     const size = tree.size[node] as number;
-    const maxBlocks = maxMappedBlocks(geo.addrPerBlock);
-    const limit = Math.min(maxBlocks * bs, 2 ** 41 - bs);
-    if (presence.logicalBlocks > maxBlocks || size > limit) {
-      throw new MkfsPlanError(
-        `Cannot store ${path()}: ${size} bytes is over the ${limit} bytes a block map of ${bs}-byte blocks can address`,
-      );
-    }
+    if (presence.logicalBlocks > maxMappedBlocks(geo.addrPerBlock))
+      throw fileSizeError(path(), size, bs);
+    const error = fileSizeCheck(size, bs, path);
+    if (error) throw error;
     return new BlockMap(geo.addrPerBlock, presence).totalBlocks;
   }
   if (kind === NodeKind.SYMLINK) {
     const length = tree.size[node] as number;
-    if (length === 0) throw new MkfsPlanError(`Cannot store a symlink with an empty target`);
-    if (length < 60) return 0;
-    if (length >= bs) {
-      throw new MkfsPlanError(
-        `Cannot store a symlink target of ${length} bytes in ${bs}-byte blocks`,
-      );
-    }
-    return 1;
+    const error = symlinkCheck(length, bs);
+    if (error) throw error;
+    return length < 60 ? 0 : 1;
   }
   return 0;
+}
+
+function fileSizeLimit(bs: number): number {
+  return Math.min(maxMappedBlocks(bs / 4) * bs, 2 ** 41 - bs);
+}
+
+function fileSizeError(path: string, size: number, bs: number): MkfsPlanError {
+  return new MkfsPlanError(
+    `Cannot store ${path}: ${size} bytes is over the ${fileSizeLimit(bs)} bytes a block map of ${bs}-byte blocks can address`,
+  );
+}
+
+/** The error for a file of `size` bytes at a block size, if it is too big. */
+export function fileSizeCheck(
+  size: number,
+  bs: number,
+  path: () => string,
+): MkfsPlanError | undefined {
+  return size > fileSizeLimit(bs) ? fileSizeError(path(), size, bs) : undefined;
+}
+
+/** The error for a symlink target of `length` bytes at a block size, if it cannot be stored. */
+export function symlinkCheck(length: number, bs: number): MkfsPlanError | undefined {
+  if (length === 0) return new MkfsPlanError(`Cannot store a symlink with an empty target`);
+  if (length >= 60 && length >= bs)
+    return new MkfsPlanError(
+      `Cannot store a symlink target of ${length} bytes in ${bs}-byte blocks`,
+    );
+  return undefined;
 }
 
 /** The error for a tree that needs more data blocks than the filesystem has. */
@@ -471,8 +493,8 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
     cursor += blocks;
   };
   const planDir = (node: number) => {
-    sizeDirectory(sizing, node, node === lostFound, settings.hashSeed !== undefined);
-    place(node, dirMapBlocks(geo, columns.dirData[node] as number));
+    sizeDirectory(sizing, node, geo.blockSize, node === lostFound, settings.hashSeed !== undefined);
+    place(node, dirMapBlocks(geo.addrPerBlock, columns.dirData[node] as number));
     const dg = Math.floor(((inoOf[node] as number) - 1) / geo.inodesPerGroup);
     dirsPerGroup[dg] = (dirsPerGroup[dg] as number) + 1;
   };
@@ -525,9 +547,9 @@ export function linksError(count: number): MkfsPlanError {
   return new MkfsPlanError(`Cannot store a file with ${count} hard links: ext3 allows 65000`);
 }
 
-/** Blocks (data and map) of a directory of `data` blocks. */
-export function dirMapBlocks(geo: Geometry, data: number): number {
-  return new BlockMap(geo.addrPerBlock, new BlockPresence(data)).totalBlocks;
+/** Blocks (data and map) of a directory of `data` blocks, with `apb` addresses per block. */
+export function dirMapBlocks(apb: number, data: number): number {
+  return new BlockMap(apb, new BlockPresence(data)).totalBlocks;
 }
 
 /**

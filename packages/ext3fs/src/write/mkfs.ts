@@ -1,24 +1,22 @@
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/blockdev";
-import { parseUuid } from "../format/_bytes.ts";
 import { fileContent } from "./_content_file.ts";
-import { addDirectorySource, type SourceOwnership, type WalkHooks } from "./_dir_source_file.ts";
+import {
+  addDirectorySource,
+  type SourceOwnership,
+  TreeLimitError,
+  type WalkHooks,
+} from "./_dir_source_file.ts";
 import { type EmitOptions, emitFilesystem, queued, type RangeCopier } from "./_emit.ts";
+import { chooseGeometry, formatUuidText, identity, labelBytes } from "./_mkfs_common.ts";
 import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
 import { addTarSource, Spool } from "./_tar_source_file.ts";
+import { walkImage } from "./_walk_image.ts";
 import { applyDeviceTable } from "./device_table.ts";
-import {
-  computeGeometry,
-  defaultBlockSize,
-  type Geometry,
-  GeometryError,
-  type GeometryOptions,
-  groupHasSuper,
-} from "./geometry.ts";
+import type { Geometry } from "./geometry.ts";
 import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
 
 /** One input of {@linkcode mkfs}. */
@@ -71,7 +69,27 @@ export interface MkfsOptions {
    * {@linkcode MkfsImage.chunks}.
    */
   copier?: RangeCopier;
+  /**
+   * How the filesystem is made. `tree`: the sources' metadata is read into
+   * memory (about 200 bytes per entry), planned, then streamed in block order.
+   * `walk` (directory sources only, no device table): the directories are
+   * walked twice, to measure and then to write by position, one directory in
+   * memory at a time, so memory stays bounded whatever the tree; it writes
+   * into the file a sink offers (`EmitOptions.target`), else into a temporary
+   * file it then streams. Both give the same bytes. `auto`: `tree`, switching
+   * to `walk` when directory sources hold more than `walkAbove` entries.
+   * @default "auto"
+   */
+  writer?: "auto" | "tree" | "walk";
+  /** Entries past which `auto` switches to the walk writer. @default 262144 */
+  walkAbove?: number;
 }
+
+/**
+ * Entries past which mkfs walks instead of keeping the tree: just above the
+ * seed's filesystem's 252,960 inodes, which the tree holds in about 170 MB.
+ */
+export const WALK_ABOVE_ENTRIES = 262_144;
 
 /** What {@linkcode mkfs} planned. */
 export interface MkfsReport {
@@ -103,23 +121,6 @@ export interface MkfsImage {
   stream(): ReadableStream<Uint8Array>;
   /** Removes temporary files without streaming. */
   dispose(): void;
-}
-
-/** SHA-256, synchronous (WebCrypto's digest waits a thread-pool round trip). */
-function digest(text: string): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(text).digest());
-}
-
-function v4(bytes: Uint8Array): Uint8Array {
-  const out = bytes.slice(0, 16);
-  out[6] = ((out[6] as number) & 0x0f) | 0x40;
-  out[8] = ((out[8] as number) & 0x3f) | 0x80;
-  return out;
-}
-
-function formatUuidText(b: Uint8Array): string {
-  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /**
@@ -163,16 +164,29 @@ export async function mkfs(
     number,
     { found: Promise<number[] | undefined>; origin: number | undefined; up: number | undefined }
   >();
+  const classified = sources.map((s) => (typeof s === "string" ? classify(s) : s));
+  const roots = classified.flatMap((s) => (s.kind === "directory" ? [s.path] : []));
+  const walkable =
+    roots.length > 0 && roots.length === classified.length && options.deviceTable === undefined;
+  const writer = options.writer ?? "auto";
+  const walk = () => walkImage(roots, options, { own, createTime, nowSeconds, log });
+  if (writer === "walk") {
+    if (!walkable)
+      throw new TypeError(
+        "Cannot use the walk writer here: it takes directory sources only, without a device table",
+      );
+    return walk();
+  }
+  const limit = writer === "auto" && walkable ? (options.walkAbove ?? WALK_ABOVE_ENTRIES) : 0;
   try {
-    for (const source of sources) {
-      const s = typeof source === "string" ? classify(source) : source;
+    for (const s of classified) {
       if (s.kind === "directory") {
         // With a copier, its threads check files as the walk finds them, and
         // read the ones that may have holes to find them.
         const copier = options.copier;
-        if (!copier) addDirectorySource(tree, s.path, own);
+        if (!copier) addDirectorySource(tree, s.path, own, { limit });
         else {
-          const hooks: WalkHooks = { check: (path) => copier.check(path) };
+          const hooks: WalkHooks = { check: (path) => copier.check(path), limit };
           const dataRuns = copier.dataRuns?.bind(copier);
           if (dataRuns) {
             hooks.sparse = (node, path, size, allocated) => {
@@ -248,42 +262,13 @@ export async function mkfs(
       if (tree.isCreated(n)) tree.setAllTimes(n, createTime);
     });
     const journal = (options.type ?? "ext3") === "ext3";
-    const geoOptions = (bytes: number, inodes?: number): GeometryOptions => {
-      const o: GeometryOptions = { bytes, journal };
-      if (options.blockSize !== undefined) o.blockSize = options.blockSize;
-      if (options.inodeSize !== undefined) o.inodeSize = options.inodeSize;
-      if (options.bytesPerInode !== undefined) o.inodeRatio = options.bytesPerInode;
-      const n = options.inodes ?? inodes;
-      if (n !== undefined) o.inodes = n;
-      if (options.reservedPercent !== undefined) o.reservedPercent = options.reservedPercent;
-      return o;
-    };
-    let geo: Geometry;
-    let autoSized = false;
-    if (options.size !== undefined || options.blocks !== undefined) {
-      const bytes = options.size ?? (options.blocks as number) * (options.blockSize ?? 1024);
-      geo = computeGeometry(geoOptions(bytes));
-    } else {
-      autoSized = true;
-      geo = autoSize(tree, lostFound, geoOptions, options, log);
-    }
+    const lf = lostFound;
+    const { geo, autoSized } = chooseGeometry(options, journal, log, (bs) => {
+      tree.minBlocks.set(lf, lostFoundBlocks(bs));
+      return measureTree(tree, bs);
+    });
     tree.minBlocks.set(lostFound, lostFoundBlocks(geo.blockSize));
-    const seedText = options.seed ?? (sde !== undefined ? `SOURCE_DATE_EPOCH=${sde}` : undefined);
-    const uuid = options.uuid
-      ? parseUuid(options.uuid)
-      : v4(
-          seedText !== undefined
-            ? digest(`ext3fs uuid\0${seedText}`)
-            : crypto.getRandomValues(new Uint8Array(16)),
-        );
-    const hashSeed = v4(
-      seedText !== undefined
-        ? digest(`ext3fs hash seed\0${seedText}`)
-        : crypto.getRandomValues(new Uint8Array(16)),
-    );
-    const seedView = new DataView(hashSeed.buffer, hashSeed.byteOffset, 16);
-    const seedWords = new Uint32Array(4);
-    for (let i = 0; i < 4; i++) seedWords[i] = seedView.getUint32(i * 4, true);
+    const { uuid, hashSeed, seedWords } = identity(options);
     const plan = planFilesystem(tree, geo, { journal, createTime, hashSeed: seedWords });
     if (options.copier) {
       try {
@@ -294,11 +279,7 @@ export async function mkfs(
     }
     if (journal && geo.journalBlocks === 0)
       log("Filesystem too small for a journal: writing it without one");
-    const label = new TextEncoder().encode(options.label ?? "");
-    if (label.length > 16)
-      throw new RangeError(
-        `Cannot use label ${JSON.stringify(options.label)}: ${label.length} bytes, at most 16`,
-      );
+    const label = labelBytes(options);
     const settings = { uuid, hashSeed, label, time: Math.min(createTime.seconds, nowSeconds) };
     const size = geo.blocksCount * geo.blockSize;
     let freeData = 0;
@@ -326,7 +307,13 @@ export async function mkfs(
     return { size, report, chunks, stream: () => iterableToStream(chunks()), dispose };
   } catch (error) {
     dispose();
-    throw error;
+    if (!(error instanceof TreeLimitError)) throw error;
+    // Too many entries to keep: walk instead (scans under way are not needed).
+    for (const pending of pendingRuns.values()) pending.found.catch(() => {});
+    log(
+      `The sources hold over ${limit} entries: walking them one directory at a time instead of keeping the tree in memory`,
+    );
+    return walk();
   }
 }
 
@@ -342,67 +329,6 @@ function classify(source: string): Exclude<MkfsSource, string> {
     throw new TypeError(`Cannot read source ${source}: ${(error as Error).message}`);
   }
   return st?.isDirectory() ? { kind: "directory", path: source } : { kind: "tar", path: source };
-}
-
-function autoSize(
-  tree: FsTree,
-  lostFound: number,
-  geoOptions: (bytes: number, inodes?: number) => GeometryOptions,
-  options: MkfsOptions,
-  log: (message: string) => void,
-): Geometry {
-  const MiB = 1024 * 1024;
-  let bs = options.blockSize ?? 1024;
-  tree.minBlocks.set(lostFound, lostFoundBlocks(bs));
-  let need = measureTree(tree, bs);
-  let bytes = Math.max(MiB, Math.ceil((need.blocks * bs * 1.2) / MiB) * MiB);
-  for (let i = 0; i < 200; i++) {
-    const wantBs = options.blockSize ?? defaultBlockSize(bytes);
-    if (wantBs !== bs) {
-      bs = wantBs;
-      tree.minBlocks.set(lostFound, lostFoundBlocks(bs));
-      need = measureTree(tree, bs);
-    }
-    const wantInodes = Math.ceil(need.inodes * 1.1) + 16 + 10;
-    let geo: Geometry;
-    try {
-      geo = computeGeometry(geoOptions(bytes));
-      if (
-        options.inodes === undefined &&
-        options.bytesPerInode === undefined &&
-        geo.inodesCount < wantInodes
-      ) {
-        geo = computeGeometry(geoOptions(bytes, wantInodes));
-      }
-    } catch (error) {
-      if (!(error instanceof GeometryError)) throw error;
-      bytes = Math.ceil((bytes * 1.25) / MiB) * MiB;
-      continue;
-    }
-    let data = 0;
-    for (let g = 0; g < geo.groupCount; g++) {
-      const start = geo.firstDataBlock + g * geo.blocksPerGroup;
-      const end = Math.min(start + geo.blocksPerGroup, geo.blocksCount);
-      data += end - start - 2 - geo.inodeTableBlocks;
-    }
-    data -= geo.descBlocks + geo.reservedGdtBlocks; // a lower bound on backups is enough for the estimate below
-    let backups = 0;
-    for (let g = 0; g < geo.groupCount; g++) if (groupHasSuper(g)) backups++;
-    data -= (backups - 1) * (1 + geo.descBlocks + geo.reservedGdtBlocks) + 1;
-    const journalAll = geo.journalBlocks + Math.ceil(geo.journalBlocks / geo.addrPerBlock) + 2;
-    const headroom = Math.max(Math.ceil(need.blocks * 0.1), Math.ceil(MiB / bs));
-    const fits =
-      data - journalAll - 1 >= need.blocks + headroom && geo.inodesCount - 10 >= need.inodes;
-    if (fits) {
-      log(
-        `Sized the filesystem to fit: the tree needs ${need.blocks} blocks of ${bs} bytes and ${need.inodes} inodes; ` +
-          `${geo.blocksCount} blocks (${geo.blocksCount * bs} bytes) with ${geo.inodesCount} inodes leave about 10% free (give --size or --blocks to choose)`,
-      );
-      return geo;
-    }
-    bytes = Math.ceil((bytes * 1.1) / MiB) * MiB;
-  }
-  throw new RangeError("Cannot find a filesystem size that fits the tree");
 }
 
 /** Options of {@linkcode writeImageToDevice}. */

@@ -40,6 +40,7 @@ interface MkfsFlags {
   json?: boolean;
   quiet?: boolean;
   threads?: number;
+  writer: string;
 }
 
 function ownerOption(value: string): { uid: number; gid: number } {
@@ -113,6 +114,11 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
       "threads that copy file contents when the output is a regular file (default: cores - 1, at most 4; 0: none)",
       integerOption,
     )
+    .option(
+      "--writer <mode>",
+      "tree (metadata in memory, then streamed), walk (directories only: walked twice, one directory in memory; memory bounded whatever the tree) or auto: tree, or walk past 262144 entries",
+      "auto",
+    )
     .option("--json", "print the report as JSON on standard error")
     .option("-q, --quiet", "no report on standard error")
     .addHelpText(
@@ -148,7 +154,9 @@ Examples:
             }
           : s,
       );
-      const options: MkfsOptions = { type: flags.type };
+      if (flags.writer !== "auto" && flags.writer !== "tree" && flags.writer !== "walk")
+        throw new UsageError(`--writer wants auto, tree or walk, got ${flags.writer}`);
+      const options: MkfsOptions = { type: flags.type, writer: flags.writer };
       if (flags.size !== undefined) options.size = flags.size;
       if (flags.blocks !== undefined) options.blocks = flags.blocks;
       if (flags.blockSize !== undefined) options.blockSize = flags.blockSize;
@@ -226,6 +234,7 @@ async function writeImage(
   const progress = createProgress(io, "ext3fs mkfs", image.size);
   const bs = g.blockSize;
   let copier: RangeCopier | undefined;
+  let target: EmitOptions["target"];
   async function* withProgress(): AsyncGenerator<Uint8Array> {
     let done = 0;
     // blockdev's file and descriptor sinks write each chunk before pulling the next.
@@ -233,6 +242,7 @@ async function writeImage(
       (flags.output !== undefined && flags.output !== "-") || io.stdoutFd !== undefined;
     const options: EmitOptions = { reuseBuffers };
     if (copier) options.copier = copier;
+    if (target) options.target = target;
     for await (const chunk of image.chunks(options)) {
       yield chunk;
       done += chunk.length;
@@ -243,9 +253,11 @@ async function writeImage(
   await writeOutput(io, withProgress(), flags.output, {
     // Zero blocks of the image's block size stay holes the copier fills.
     holeBlockSize: bs,
-    onSparseTarget: (target) => {
-      if (pool && bs % target.holeBlockSize === 0) {
-        pool.attach(target.fd, target.offset, bs);
+    onSparseTarget: (file) => {
+      // The walk writer writes straight into the file.
+      target = { fd: file.fd, offset: file.offset };
+      if (pool && bs % file.holeBlockSize === 0) {
+        pool.attach(file.fd, file.offset, bs);
         copier = pool;
       }
     },

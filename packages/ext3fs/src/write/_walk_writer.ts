@@ -1,0 +1,619 @@
+/**
+ * The walk writer: mkfs for directory sources with memory bounded by the
+ * biggest directory, not by the tree. It walks the sources twice, one
+ * directory at a time ({@linkcode listDirectory}): once to measure (inodes
+ * and blocks, checks, hole scans) and once to write by position into a file,
+ * numbering inodes and allocating blocks exactly as {@linkcode
+ * planFilesystem} does, so both writers give the same bytes. Each directory
+ * is written when it is visited; bitmaps, descriptors and superblocks last
+ * (allocation is sequential, so they need only counts).
+ */
+import { writeSync } from "node:fs";
+import { zeros } from "@bigfile/blockdev";
+import { NAME_MAX } from "../format/constants.ts";
+import { emptyInode, encodeInode, type Inode } from "../format/inode.ts";
+import { BlockMap } from "./_block_map.ts";
+import { fileContent } from "./_content_file.ts";
+import type { SourceOwnership } from "./_dir_source_file.ts";
+import {
+  backupGroupsOf,
+  dirBlocks as directoryBlocks,
+  type EmitSettings,
+  fileBlocks,
+  fillResizeBlock,
+  groupBitmaps,
+  groupMetadata,
+  journalBlocks,
+  Packer,
+  type PlanSummary,
+  queued,
+  queueFileCopy,
+  type RangeCopier,
+  reservedGdtBlock,
+  superblockBlock,
+} from "./_emit.ts";
+import {
+  blocksError,
+  buildNodeInode,
+  dataSpace,
+  dirBlocks,
+  directBlocks,
+  dirMapBlocks,
+  inodesError,
+  linksError,
+  lostFoundBlocks,
+  MkfsPlanError,
+  type NodePlan,
+  nameError,
+  nodeBlocks,
+  nodeColumns,
+  planReserved,
+  presenceFor,
+  sizeDirectory,
+} from "./_plan.ts";
+import { scanHoles } from "./_scan.ts";
+import { type DirPlace, type Listing, listDirectory, listNames } from "./_walk_listing.ts";
+import { type Geometry, groupLayout } from "./geometry.ts";
+import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
+
+/** The block sizes a measure covers. */
+export const BLOCK_SIZES = [1024, 2048, 4096] as const;
+
+/** What the walk needs besides the sources. */
+export interface WalkSettings {
+  /** Directory sources, in order (later wins). */
+  roots: readonly string[];
+  own: SourceOwnership;
+  rootOwner?: { uid: number; gid: number } | undefined;
+  /** Time of the objects mkfs creates (lost+found). */
+  createTime: Timestamp;
+  hashSeed: Uint32Array;
+  /** Checks files can be read (measure) and copies contents (write). */
+  copier?: RangeCopier | undefined;
+}
+
+/** What the first walk found. */
+export interface WalkMeasure {
+  /** Objects, the root and lost+found included. */
+  inodes: number;
+  /** Data and map blocks by block size, as {@linkcode measureTree} counts them. */
+  plain: Map<number, number>;
+  /** The same as the plan allocates them (hash-indexed directories are bigger). */
+  exact: Map<number, number>;
+  /** The newest mtime of a source object not in the future. */
+  maxMtime: number;
+  /** The biggest file, and the longest and an empty symlink target, for checks by block size. */
+  largestFile: { size: number; path: string };
+  longestSymlink: number;
+  emptySymlink: boolean;
+  /** Present 1 KiB runs of sparse source files, by path (undefined: no holes). */
+  runs: Map<string, number[] | undefined>;
+}
+
+/** What the second walk allocated. */
+export interface WalkResult {
+  lastIno: number;
+  usedData: number;
+}
+
+interface Pending {
+  places: DirPlace[];
+  /** Path in the image ("" for the root). */
+  path: string;
+  lostFound: boolean;
+  ino: number;
+  parentIno: number;
+  d0: number;
+  dirData: number;
+}
+
+const DECODER = new TextDecoder();
+
+function runsKey(path: string | Buffer): string {
+  return typeof path === "string" ? path : `\0${path.toString("hex")}`;
+}
+
+function nameText(tree: FsTree, e: number): string {
+  return DECODER.decode(tree.name(e));
+}
+
+/**
+ * Lists directory `dir` (the root when `root`): mkfs's own changes come in
+ * here as in the tree writer (root owner, a created lost+found, times of
+ * created objects).
+ */
+function visitListing(dir: Pending, settings: WalkSettings, root: boolean): Listing {
+  const listing = listDirectory(dir.places, settings.own, dir.places.length ? 0o755 : 0o700);
+  const tree = listing.tree;
+  if (root) {
+    if (settings.rootOwner) {
+      tree.uid[FsTree.ROOT] = settings.rootOwner.uid;
+      tree.gid[FsTree.ROOT] = settings.rootOwner.gid;
+    }
+    const lf = tree.child(FsTree.ROOT, "lost+found");
+    if (!lf || tree.kind[lf] !== NodeKind.DIR)
+      tree.place(FsTree.ROOT, new TextEncoder().encode("lost+found"), tree.newCreatedDir(0o700));
+  }
+  if (tree.isCreated(FsTree.ROOT)) tree.setAllTimes(FsTree.ROOT, settings.createTime);
+  for (let e = tree.head[FsTree.ROOT] as number; e; e = tree.entryNext[e] as number) {
+    const child = tree.entryNode[e] as number;
+    if (tree.isCreated(child)) tree.setAllTimes(child, settings.createTime);
+  }
+  return listing;
+}
+
+function rootPending(roots: readonly string[]): Pending {
+  return {
+    places: roots.map((path, source) => ({ source, path: path.replace(/(.)\/+$/, "$1") })),
+    path: "",
+    lostFound: false,
+    ino: 2,
+    parentIno: 2,
+    d0: Number.NaN,
+    dirData: -1,
+  };
+}
+
+/** The child directories of a listing as pending visits, in name order. */
+function childDirs(listing: Listing, parent: Pending, root: boolean): Pending[] {
+  const tree = listing.tree;
+  const out: Pending[] = [];
+  for (const e of tree.sortedEntries(FsTree.ROOT)) {
+    const child = tree.entryNode[e] as number;
+    if (tree.kind[child] !== NodeKind.DIR) continue;
+    const name = nameText(tree, e);
+    out.push({
+      places: listing.places.get(child) ?? [],
+      path: `${parent.path}/${name}`,
+      lostFound: root && name === "lost+found",
+      ino: 0,
+      parentIno: parent.ino,
+      d0: Number.NaN,
+      dirData: 0,
+    });
+  }
+  return out;
+}
+
+function checkNames(tree: FsTree, dir: Pending): void {
+  for (let e = tree.head[FsTree.ROOT] as number; e; e = tree.entryNext[e] as number) {
+    const length = tree.entryNameLength[e] as number;
+    if (length > NAME_MAX) throw nameError(`${dir.path}/${nameText(tree, e)}`, length);
+  }
+}
+
+/** Reads sparse files for holes (measure) or takes the runs found then (write). */
+function setRuns(listing: Listing, runs: Map<string, number[] | undefined>, scan: boolean): void {
+  const tree = listing.tree;
+  for (const [node, path] of listing.maybeSparse) {
+    const key = runsKey(path);
+    let found = runs.get(key);
+    if (scan || !runs.has(key)) {
+      found = scanHoles({
+        content: tree.content(node, fileContent),
+        size: tree.size[node] as number,
+        allocated: tree.allocated.get(node),
+      });
+      runs.set(key, found);
+    }
+    if (found) tree.dataRuns.set(node, found);
+  }
+}
+
+/** The first walk: counts, checks and hole scans, nothing written. */
+export function measureWalk(settings: WalkSettings, nowSeconds: number): WalkMeasure {
+  const measure: WalkMeasure = {
+    inodes: 1,
+    plain: new Map(BLOCK_SIZES.map((bs) => [bs, 0])),
+    exact: new Map(BLOCK_SIZES.map((bs) => [bs, 0])),
+    maxMtime: 0,
+    largestFile: { size: 0, path: "" },
+    longestSymlink: 0,
+    emptySymlink: false,
+    runs: new Map(),
+  };
+  const add = (map: Map<number, number>, bs: number, n: number) =>
+    map.set(bs, (map.get(bs) as number) + n);
+  const seenLinks = new Set<string>();
+  const mtime = (tree: FsTree, n: number) => {
+    const m = tree.timeSeconds(n, TimeField.MTIME);
+    if (!tree.isCreated(n) && m > measure.maxMtime && m <= nowSeconds) measure.maxMtime = m;
+  };
+  const stack: Pending[] = [rootPending(settings.roots)];
+  while (stack.length) {
+    const dir = stack.pop() as Pending;
+    const root = dir.path === "";
+    const listing = visitListing(dir, settings, root);
+    const tree = listing.tree;
+    checkNames(tree, dir);
+    mtime(tree, FsTree.ROOT);
+    const columns = nodeColumns(2);
+    for (const bs of BLOCK_SIZES) {
+      if (dir.lostFound) tree.minBlocks.set(FsTree.ROOT, lostFoundBlocks(bs));
+      add(measure.plain, bs, dirMapBlocks(bs / 4, dirBlocks(tree, FsTree.ROOT, bs)));
+      sizeDirectory(
+        { tree, ...columns, hashSeed: settings.hashSeed },
+        FsTree.ROOT,
+        bs,
+        dir.lostFound,
+        true,
+      );
+      add(measure.exact, bs, dirMapBlocks(bs / 4, columns.dirData[FsTree.ROOT] as number));
+      columns.indexed[FsTree.ROOT] = 0;
+    }
+    setRuns(listing, measure.runs, true);
+    const counted = new Uint8Array(tree.nodeCount);
+    for (let e = tree.head[FsTree.ROOT] as number; e; e = tree.entryNext[e] as number) {
+      const child = tree.entryNode[e] as number;
+      if (counted[child]) continue;
+      counted[child] = 1;
+      const key = listing.linkKeys.get(child);
+      if (key) {
+        if (seenLinks.has(key)) continue;
+        seenLinks.add(key);
+      }
+      measure.inodes++;
+      const kind = tree.kind[child];
+      if (kind === NodeKind.DIR) continue;
+      mtime(tree, child);
+      if (kind === NodeKind.FILE) {
+        const size = tree.size[child] as number;
+        if (size > measure.largestFile.size)
+          measure.largestFile = { size, path: `${dir.path}/${nameText(tree, e)}` };
+        for (const bs of BLOCK_SIZES) {
+          const blocks = new BlockMap(bs / 4, presenceFor(tree, child, bs)).totalBlocks;
+          add(measure.plain, bs, blocks);
+          add(measure.exact, bs, blocks);
+        }
+        const path = listing.files.get(child);
+        if (path !== undefined) checkReadable(tree, child, path, settings.copier);
+      } else if (kind === NodeKind.SYMLINK) {
+        const length = tree.size[child] as number;
+        if (length === 0) measure.emptySymlink = true;
+        measure.longestSymlink = Math.max(measure.longestSymlink, length);
+        if (length >= 60) {
+          for (const bs of BLOCK_SIZES) {
+            add(measure.plain, bs, 1);
+            add(measure.exact, bs, 1);
+          }
+        }
+      }
+    }
+    const dirs = childDirs(listing, dir, root);
+    for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as Pending);
+  }
+  return measure;
+}
+
+function checkReadable(
+  tree: FsTree,
+  node: number,
+  path: string | Buffer,
+  copier: RangeCopier | undefined,
+): void {
+  if (copier) {
+    copier.check(path);
+    return;
+  }
+  const content = tree.content(node, fileContent);
+  try {
+    content.check?.();
+  } catch (error) {
+    throw new TypeError(`Cannot read ${content.label}: ${(error as Error).message}`);
+  }
+}
+
+/** Where the image goes: an open file (empty where the image goes) and the image's offset in it. */
+export interface WalkTarget {
+  fd: number;
+  offset: number;
+}
+
+/** The buffer behind blockdev's shared zero views: holes, never written. */
+const SHARED_ZEROS = zeros(0).buffer;
+
+function changed(what: string): RangeError {
+  return new RangeError(
+    `Cannot write the filesystem: ${what} (did the sources change while mkfs ran?)`,
+  );
+}
+
+/** Positional writes into the target; whole zero blocks stay holes (the file starts empty). */
+class TargetWriter {
+  readonly #target: WalkTarget;
+  readonly #bs: number;
+
+  constructor(target: WalkTarget, bs: number) {
+    this.#target = target;
+    this.#bs = bs;
+  }
+
+  /** Writes `bytes` at image offset `position`. */
+  write(position: number, bytes: Uint8Array): void {
+    const bs = this.#bs;
+    if (position % bs !== 0 || bytes.length % bs !== 0) {
+      this.#put(position, bytes);
+      return;
+    }
+    let from = 0;
+    while (from < bytes.length) {
+      while (from < bytes.length && isZero(bytes, from, from + bs)) from += bs;
+      let to = from;
+      while (to < bytes.length && !isZero(bytes, to, to + bs)) to += bs;
+      if (to > from) this.#put(position + from, bytes.subarray(from, to));
+      from = to;
+    }
+  }
+
+  #put(position: number, bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) {
+      done += writeSync(
+        this.#target.fd,
+        bytes,
+        done,
+        bytes.length - done,
+        this.#target.offset + position + done,
+      );
+    }
+  }
+}
+
+function isZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * The second walk: numbers, allocates and writes every directory as it is
+ * visited, then the reserved inodes, the journal, bitmaps, descriptors and
+ * superblocks; hard-linked files get their final link counts last. File
+ * contents go through `settings.copier` when there is one (attached to the
+ * same file), else are read and written here.
+ */
+export async function writeWalk(
+  settings: WalkSettings,
+  geo: Geometry,
+  journal: boolean,
+  emit: EmitSettings,
+  target: WalkTarget,
+  runs: Map<string, number[] | undefined>,
+): Promise<WalkResult> {
+  const bs = geo.blockSize;
+  const apb = geo.addrPerBlock;
+  const space = dataSpace(geo);
+  const out = new TargetWriter(target, bs);
+  const copier = settings.copier;
+  const packer = new Packer(true);
+  const maxChunkBlocks = Math.max(1, (1 << 20) / bs);
+  const inode = emptyInode();
+  const inodeTables = Float64Array.from(
+    { length: geo.groupCount },
+    (_, g) => groupLayout(geo, g).inodeTable,
+  );
+  const inodeOffset = (ino: number) =>
+    (inodeTables[Math.floor((ino - 1) / geo.inodesPerGroup)] as number) * bs +
+    ((ino - 1) % geo.inodesPerGroup) * geo.inodeSize;
+  const writeInode = (ino: number, built: Inode) =>
+    out.write(inodeOffset(ino), encodeInode(built, geo.inodeSize, new Uint8Array(geo.inodeSize)));
+  const dirsPerGroup = new Uint32Array(geo.groupCount);
+  // Hard-linked files: their inodes wait here until their link counts are known.
+  const links = new Map<string, { ino: number; count: number; bytes?: Uint8Array }>();
+  const planSettings = { journal, createTime: settings.createTime, hashSeed: settings.hashSeed };
+  let reserved = planReserved(geo, space, planSettings, 0);
+  let cursor = 0;
+  let nextIno = 11;
+
+  const writeRun = async (d0: number, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) => {
+    let d = d0;
+    const put = (chunk: Uint8Array) => {
+      if (chunk.buffer === SHARED_ZEROS) {
+        d += chunk.length / bs;
+        return;
+      }
+      for (let at = 0; at < chunk.length; ) {
+        const n = Math.min((chunk.length - at) / bs, space.blocksLeftInGroup(d));
+        out.write(space.phys(d) * bs, chunk.subarray(at, at + n * bs));
+        at += n * bs;
+        d += n;
+      }
+    };
+    for await (const chunk of chunks) put(chunk);
+    packer.flush();
+    for (const chunk of packer.out.splice(0)) put(chunk);
+  };
+  const allocateDir = (pending: Pending, ino: number) => {
+    const names = listNames(pending.places);
+    if (pending.lostFound) names.minBlocks.set(FsTree.ROOT, lostFoundBlocks(bs));
+    const columns = nodeColumns(2);
+    sizeDirectory(
+      { tree: names, ...columns, hashSeed: settings.hashSeed },
+      FsTree.ROOT,
+      bs,
+      pending.lostFound,
+      true,
+    );
+    pending.ino = ino;
+    pending.dirData = columns.dirData[FsTree.ROOT] as number;
+    pending.d0 = cursor;
+    cursor += dirMapBlocks(apb, pending.dirData);
+    const g = Math.floor((ino - 1) / geo.inodesPerGroup);
+    dirsPerGroup[g] = (dirsPerGroup[g] as number) + 1;
+  };
+
+  const stack: Pending[] = [rootPending(settings.roots)];
+  while (stack.length) {
+    const dir = stack.pop() as Pending;
+    const root = dir.path === "";
+    const listing = visitListing(dir, settings, root);
+    const tree = listing.tree;
+    checkNames(tree, dir);
+    setRuns(listing, runs, false);
+    const columns = nodeColumns(tree.nodeCount);
+    const plan: NodePlan = {
+      geo,
+      tree,
+      ...columns,
+      hashSeed: settings.hashSeed,
+      phys: space.phys,
+      blocksLeftInGroup: space.blocksLeftInGroup,
+      createTime: settings.createTime,
+    };
+    const { inoOf, parent, d0 } = columns;
+    inoOf[FsTree.ROOT] = dir.ino;
+    parent[FsTree.ROOT] = dir.parentIno;
+    if (dir.lostFound) tree.minBlocks.set(FsTree.ROOT, lostFoundBlocks(bs));
+    sizeDirectory(plan, FsTree.ROOT, bs, dir.lostFound, true);
+    if (root) allocateDir(dir, 2);
+    else if (columns.dirData[FsTree.ROOT] !== dir.dirData)
+      throw changed(`directory ${dir.path} has other entries than a moment ago`);
+    d0[FsTree.ROOT] = dir.d0;
+    columns.runBlocks[FsTree.ROOT] = dirMapBlocks(apb, dir.dirData);
+
+    // Inode numbers: children in name order (lost+found is 11).
+    const entries = tree.sortedEntries(FsTree.ROOT);
+    const pendings = new Map<number, Pending>();
+    const fresh: number[] = [];
+    for (const e of entries) {
+      const child = tree.entryNode[e] as number;
+      const key = listing.linkKeys.get(child);
+      const known = key ? links.get(key) : undefined;
+      if (inoOf[child] || known) {
+        if (known) {
+          known.count++;
+          inoOf[child] ||= known.ino;
+        }
+        continue;
+      }
+      const ino = root && child === tree.child(FsTree.ROOT, "lost+found") ? 11 : ++nextIno;
+      inoOf[child] = ino;
+      if (key) links.set(key, { ino, count: 1 });
+      if (ino !== 11) fresh.push(child);
+      if (tree.kind[child] === NodeKind.DIR) {
+        parent[child] = dir.ino;
+        pendings.set(child, {
+          places: listing.places.get(child) ?? [],
+          path: `${dir.path}/${nameText(tree, e)}`,
+          lostFound: ino === 11,
+          ino,
+          parentIno: dir.ino,
+          d0: Number.NaN,
+          dirData: 0,
+        });
+      }
+    }
+    if (nextIno > geo.inodesCount) throw changed(`more than ${geo.inodesCount} inodes`);
+
+    // Blocks in inode order: the root, lost+found and mkfs's own before the rest.
+    if (root) {
+      for (const [child, pending] of pendings)
+        if (pending.lostFound) allocateDir(pending, inoOf[child] as number);
+      reserved = planReserved(geo, space, planSettings, cursor);
+      cursor = reserved.cursor;
+    }
+    for (const child of fresh) {
+      if (tree.kind[child] === NodeKind.DIR) {
+        allocateDir(pendings.get(child) as Pending, inoOf[child] as number);
+        continue;
+      }
+      columns.links[child] = 1;
+      const blocks = nodeBlocks(
+        tree,
+        child,
+        geo,
+        () => `${dir.path}/${nameText(tree, tree.up[child] as number)}`,
+      );
+      if (blocks > 0) {
+        d0[child] = cursor;
+        columns.runBlocks[child] = blocks;
+        cursor += blocks;
+      }
+    }
+    if (cursor > space.total) throw changed(`more than ${space.total} data blocks`);
+
+    // The directory's inode and blocks, its children's inodes, their contents.
+    buildNodeInode(plan, FsTree.ROOT, inode);
+    writeInode(dir.ino, inode);
+    await writeRun(dir.d0, directoryBlocks(plan, FsTree.ROOT, packer));
+    for (const child of fresh) {
+      if (tree.kind[child] === NodeKind.DIR) continue;
+      buildNodeInode(plan, child, inode);
+      const key = listing.linkKeys.get(child);
+      const linked = key ? links.get(key) : undefined;
+      if (linked) linked.bytes = encodeInode(inode, geo.inodeSize, new Uint8Array(geo.inodeSize));
+      else writeInode(inoOf[child] as number, inode);
+    }
+    if (copier) {
+      await queued(copier, () => {
+        for (const child of fresh) queueFileCopy(plan, child, copier, fileContent);
+      });
+    }
+    for (const child of fresh) {
+      const at = d0[child] as number;
+      if (Number.isNaN(at) || tree.kind[child] === NodeKind.DIR) continue;
+      if (tree.kind[child] === NodeKind.SYMLINK) {
+        const block = new Uint8Array(bs);
+        block.set(tree.target(child));
+        out.write(space.phys(at) * bs, block);
+      } else if (!copier || directBlocks(plan, child) < 0) {
+        await writeRun(at, fileBlocks(plan, child, maxChunkBlocks, packer, fileContent, !!copier));
+      }
+    }
+    copier?.flush?.();
+    const dirs: Pending[] = [];
+    for (const e of entries) {
+      const pending = pendings.get(tree.entryNode[e] as number);
+      if (pending) dirs.push(pending);
+    }
+    for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as Pending);
+  }
+
+  // What mkfs makes itself, then the group metadata from the totals.
+  for (const [ino, special] of reserved.special) writeInode(ino, special);
+  if (!Number.isNaN(reserved.resizeD0)) {
+    const block = new Uint8Array(bs);
+    fillResizeBlock(geo, block);
+    out.write(space.phys(reserved.resizeD0) * bs, block);
+  }
+  if (!Number.isNaN(reserved.journalD0)) {
+    await writeRun(
+      reserved.journalD0,
+      journalBlocks({ geo, journalD0: reserved.journalD0, phys: space.phys }, emit.uuid, packer),
+    );
+  }
+  const summary: PlanSummary = {
+    geo,
+    features: reserved.features,
+    usedData: cursor,
+    lastIno: nextIno,
+    dirsPerGroup,
+    groupDataStart: space.groupDataStart,
+    groupDataCount: space.groupDataCount,
+  };
+  if (reserved.journalIBlock) summary.journalIBlock = reserved.journalIBlock;
+  const { sb, gdt, counts } = groupMetadata(summary, emit);
+  const backups = backupGroupsOf(geo);
+  for (let g = 0; g < geo.groupCount; g++) {
+    const l = groupLayout(geo, g);
+    if (l.hasSuper) {
+      out.write(l.start * bs, superblockBlock(sb, geo, g));
+      out.write((l.start + 1) * bs, gdt);
+      if (g === 0) {
+        for (let k = 0; k < geo.reservedGdtBlocks; k++)
+          out.write((l.start + 1 + geo.descBlocks + k) * bs, reservedGdtBlock(geo, k, backups));
+      }
+    }
+    const [bb, ib] = groupBitmaps(geo, g, counts[g] as NonNullable<(typeof counts)[number]>);
+    out.write(l.blockBitmap * bs, bb);
+    out.write(l.inodeBitmap * bs, ib);
+  }
+  // Hard-linked files, with their link counts (i_links_count is at byte 26).
+  for (const { ino, count, bytes } of links.values()) {
+    if (count > 65000) throw linksError(count);
+    const inodeBytes = bytes as Uint8Array;
+    inodeBytes[26] = count & 0xff;
+    inodeBytes[27] = count >>> 8;
+    out.write(inodeOffset(ino), inodeBytes);
+  }
+  return { lastIno: nextIno, usedData: cursor };
+}
