@@ -33,16 +33,13 @@ import {
   superblockBlock,
 } from "./_emit.ts";
 import {
-  blocksError,
   buildNodeInode,
   dataSpace,
   dirBlocks,
   directBlocks,
   dirMapBlocks,
-  inodesError,
   linksError,
   lostFoundBlocks,
-  MkfsPlanError,
   type NodePlan,
   nameError,
   nodeBlocks,
