@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Benchmark: peak RSS of `ext3fs mkfs` against the number of entries, up to a
 // tree that fills the seed's filesystem (`--blocks 4040316`, 252,960 inodes)
-// to its last inode: for that filesystem no input can need more memory. Trees
+// to its last inode, with the default writer (the tree, or the walk past
+// 262,144 entries) and with `--writer walk` (one directory in memory). Trees
 // are generated (small files of 0-3 KiB in 300 directories); mke2fs -d runs on
 // the same trees for reference. Not run by tests.
 //
@@ -53,30 +54,40 @@ if (process.env.BENCH_BIG) {
 }
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 console.log(`# ext3fs mkfs peak RSS by entries (${new Date().toISOString()}, median of ${rounds})`);
-console.log("entries    filesystem       ext3fs mkfs             mke2fs -t ext3 -d");
+console.log(
+  "entries    filesystem       ext3fs mkfs (auto)      ext3fs mkfs --writer walk  mke2fs -t ext3 -d",
+);
 try {
   for (const c of cases) {
     const tree = join(work, `tree-${c.files}`);
     makeTree(tree, c.files);
     const image = join(work, "image");
     const ours = [];
+    const walked = [];
     const theirs = [];
     for (let round = 0; round < rounds; round++) {
-      rmSync(image, { force: true });
-      ours.push(
-        run([
-          "node",
-          ext3fs,
-          "mkfs",
-          "-q",
-          ...c.args,
-          tree,
-          "--blocks",
-          String(c.blocks),
-          "-o",
-          image,
-        ]),
-      );
+      for (const [list, writer] of [
+        [ours, "auto"],
+        [walked, "walk"],
+      ]) {
+        rmSync(image, { force: true });
+        list.push(
+          run([
+            "node",
+            ext3fs,
+            "mkfs",
+            "-q",
+            ...c.args,
+            tree,
+            "--blocks",
+            String(c.blocks),
+            "--writer",
+            writer,
+            "-o",
+            image,
+          ]),
+        );
+      }
       rmSync(image, { force: true });
       const bs = c.args.includes("-b") ? 4096 : 1024;
       theirs.push(
@@ -101,7 +112,7 @@ try {
     const entries = c.files + 302;
     const size = `${((c.blocks * (c.args.includes("-b") ? 4096 : 1024)) / 2 ** 30).toFixed(1)} GiB`;
     console.log(
-      `${String(entries).padEnd(10)} ${size.padEnd(16)} ${show(ours).padEnd(23)} ${show(theirs)}`,
+      `${String(entries).padEnd(10)} ${size.padEnd(16)} ${show(ours).padEnd(23)} ${show(walked).padEnd(26)} ${show(theirs)}`,
     );
   }
 } finally {

@@ -131,6 +131,12 @@ first byte. Without --size/--blocks the smallest filesystem that fits the input
 plus about 10% is made. SOURCE_DATE_EPOCH clamps times and makes the output
 reproducible, like --seed.
 
+Directory sources with more than 262144 entries are not kept in memory: mkfs
+walks them twice instead, one directory at a time (first to measure and check,
+then to write by position), so memory stays bounded whatever the tree; into a
+pipe the image is built in a temporary file first (--writer walk forces this,
+--writer tree keeps the tree; the bytes are the same).
+
 Examples:
   ext3fs mkfs rootfs/ --blocks 4040316 -o part.img     the seed's 4040316-KiB ext3
   ext3fs mkfs rootfs/ boot.tar -L root --seed v1 > part.img
