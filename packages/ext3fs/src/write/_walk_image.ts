@@ -4,7 +4,7 @@
  * is streamed, into the sink's file when it offers one (`EmitOptions.target`)
  * or into a temporary file that is then streamed.
  */
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { closeSync, ftruncateSync, lstatSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iterableToStream, readFile, zeros } from "@bigfile/blockdev";
@@ -41,6 +41,11 @@ export async function walkImage(
   context: WalkContext,
 ): Promise<MkfsImage> {
   const { createTime, nowSeconds, log } = context;
+  for (const root of roots) {
+    // As the tree writer: a source is the directory itself, not a symlink to one.
+    if (!lstatSync(root).isDirectory())
+      throw new TypeError(`Cannot use ${root} as a directory source: not a directory`);
+  }
   const { uuid, hashSeed, seedWords } = identity(options);
   const label = labelBytes(options);
   const settings: WalkSettings = {

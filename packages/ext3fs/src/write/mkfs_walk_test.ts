@@ -171,6 +171,12 @@ describe("ext3fs mkfs --writer walk", () => {
     expect(r.stderr).toBe(
       "ext3fs: Cannot use the walk writer here: it takes directory sources only, without a device table\n",
     );
+    const link = join(work, "tree-link");
+    await symlink(tree, link);
+    const linked = await cli([link, "--writer", "walk", "-o", join(work, "l.img")]);
+    expect(linked.stderr).toBe(
+      `ext3fs: Cannot use ${link} as a directory source: not a directory\n`,
+    );
     const bad = await cli([tree, "--writer", "fast"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--writer wants auto, tree or walk, got fast/);
