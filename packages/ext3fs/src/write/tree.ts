@@ -103,48 +103,48 @@ export class FsTree {
   static readonly ROOT = 1;
 
   // Node columns.
-  kind = new Uint8Array(256);
-  perm = new Uint16Array(256);
-  uid = new Uint32Array(256);
-  gid = new Uint32Array(256);
+  kind = new Uint8Array(32);
+  perm = new Uint16Array(32);
+  uid = new Uint32Array(32);
+  gid = new Uint32Array(32);
   /** Seconds of atime, mtime, ctime: three per node. */
-  seconds = new Float64Array(768);
-  nanoseconds = new Uint32Array(768);
+  seconds = new Float64Array(96);
+  nanoseconds = new Uint32Array(96);
   /** File: bytes. Symlink: target length. Device: major number. */
-  size = new Float64Array(256);
+  size = new Float64Array(32);
   /** File: offset of its bytes in a spool origin. Symlink: pool offset of the target. Device: minor number. */
-  ref = new Float64Array(256);
+  ref = new Float64Array(32);
   /** File: index of its origin in `origins`. */
-  origin = new Uint32Array(256);
+  origin = new Uint32Array(32);
   /** Directory: first entry of its list. */
-  head = new Uint32Array(256);
+  head = new Uint32Array(32);
   /**
    * The entry that names it: for a directory its one entry (0 for the root),
    * kept by {@linkcode FsTree.place}; for a file the entry it was found at
    * (its path in its source), set by {@linkcode FsTree.setContent}.
    */
-  up = new Uint32Array(256);
-  flags = new Uint8Array(256);
+  up = new Uint32Array(32);
+  flags = new Uint8Array(32);
   nodeCount = 1;
 
   // Entry columns.
-  entryDir = new Uint32Array(256);
-  entryNode = new Uint32Array(256);
-  entryNext = new Uint32Array(256);
+  entryDir = new Uint32Array(32);
+  entryNode = new Uint32Array(32);
+  entryNext = new Uint32Array(32);
   /** Pool offset of each entry's name. */
-  entryName = new Uint32Array(256);
-  entryNameLength = new Uint16Array(256);
+  entryName = new Uint32Array(32);
+  entryNameLength = new Uint16Array(32);
   entryCount = 0;
 
   /** Names and symlink targets. */
-  pool = new Uint8Array(1 << 16);
+  pool = new Uint8Array(1 << 12);
   poolUsed = 0;
 
   /** The entry the last {@linkcode FsTree.place} or {@linkcode FsTree.placeText} used. */
   lastEntry = 0;
 
   /** Open addressing: entry + 1 per slot, 0 = free; empty after {@linkcode FsTree.compact} until needed. */
-  #table = new Uint32Array(1024);
+  #table = new Uint32Array(64);
 
   /** Origins of file contents. */
   readonly origins: ContentOrigin[] = [];
