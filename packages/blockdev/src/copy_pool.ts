@@ -231,6 +231,8 @@ export class CopyPool {
         reject,
       });
     });
+    // The caller will wait for it: wake a worker now (queue() waits for a few ranges).
+    this.flush();
     // Awaited later, perhaps never (finish() reports the failure): not an unhandled rejection.
     promise.catch(() => {});
     return promise;
@@ -556,7 +558,9 @@ function takeRanges(
           // Nothing to do for now: write what is pending before sleeping.
           flush();
           Atomics.add(control, 4, 1);
-          Atomics.wait(control, 1, filled);
+          // Woken when ranges come or the segment is sealed; the timeout
+          // only covers a wake-up sent between the checks above and this wait.
+          Atomics.wait(control, 1, filled, 50);
           Atomics.sub(control, 4, 1);
         }
         if (sealed) break;

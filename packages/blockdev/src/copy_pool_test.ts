@@ -143,6 +143,25 @@ describe("CopyPool", () => {
     }
   });
 
+  it("answers a data-runs question while a worker sleeps, with no flush or finish", async () => {
+    // A worker that ran out of work sleeps holding the next range's index;
+    // mkfs then awaits a hole scan with nothing else queued. It hung once.
+    const pool = new CopyPool({ threads: 1 });
+    try {
+      const path = join(dir, "asleep");
+      writeFileSync(path, pattern(3000, 5));
+      pool.check(path);
+      pool.flush();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const runs = pool.dataRuns(path, { size: 3000 });
+      const late = new Promise((resolve) => setTimeout(resolve, 5000, "no answer"));
+      expect(await Promise.race([runs, late])).toEqual(findDataRuns(path, { size: 3000 }));
+      await pool.finish();
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("finds data runs on the workers, as findDataRuns does here", async () => {
     const pool = new CopyPool({ threads: 1 });
     try {

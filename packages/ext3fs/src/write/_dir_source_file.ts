@@ -141,6 +141,66 @@ export class TreeLimitError extends Error {
   }
 }
 
+/** What {@linkcode placeFromSource} placed. */
+export interface PlacedEntry {
+  /** The object made for the name (or the one a hard link shares). */
+  node: number;
+  /** The object now at the name: `node`, or the directory it merged into. */
+  placed: number;
+  kind: NodeKind;
+  /** Its (source, device, inode) key when the source has it hard-linked, else "". */
+  key: string;
+  /** False for a hard link to an object placed before. */
+  fresh: boolean;
+  /** A file to read for holes, to check, or nothing to do (symlinks, devices, all holes). */
+  read: "sparse" | "check" | "none";
+}
+
+/**
+ * Names the object at `path` (a source's `dir/name`) `name` in directory row
+ * `dir`, overlaying what is there: its metadata, symlink target, or where a
+ * file's bytes are (origin `origin`). Hard links within the source (the same
+ * key prefix, device and inode in `links`) share one object. Undefined for
+ * objects ext3 cannot hold.
+ */
+export function placeFromSource(
+  tree: FsTree,
+  dir: number,
+  name: string | Buffer,
+  path: string | Buffer,
+  origin: number,
+  own: SourceOwnership,
+  links: Map<string, number>,
+  keyPrefix: string,
+): PlacedEntry | undefined {
+  const st = lstatSync(path, { bigint: true });
+  const mode = Number(st.mode);
+  const kind = kindOf(mode);
+  if (kind === undefined) return undefined;
+  const key = kind !== NodeKind.DIR && st.nlink > 1n ? `${keyPrefix}${st.dev}:${st.ino}` : "";
+  const seen = key ? links.get(key) : undefined;
+  const node = seen ?? nodeFromStat(tree, st, mode, kind, own);
+  const placed =
+    typeof name === "string" ? tree.placeText(dir, name, node) : tree.place(dir, name, node);
+  const found: PlacedEntry = { node, placed, kind, key, fresh: seen === undefined, read: "none" };
+  if (!found.fresh) return found;
+  if (key) links.set(key, node);
+  if (kind === NodeKind.SYMLINK) {
+    tree.setTarget(node, readlinkSync(path, { encoding: "buffer" }));
+  } else if (kind === NodeKind.FILE) {
+    tree.setContent(node, Number(st.size), origin, tree.lastEntry);
+    // No blocks at all for a file of 1 MiB or more: all holes (no inline
+    // data is that big), no need to read it. Otherwise fewer allocated
+    // bytes than the size: read it once to find its holes.
+    if (st.blocks === 0n && st.size >= 1n << 20n) tree.dataRuns.set(node, []);
+    else if (st.blocks * 512n < st.size) {
+      tree.setMaybeSparse(node, Number(st.blocks) * 512);
+      found.read = "sparse";
+    } else found.read = "check";
+  }
+  return found;
+}
+
 /**
  * Walks a directory (without following symlinks) into `tree`, overlaying what
  * is there. The directory itself gives the root's metadata. Hard links inside
@@ -166,34 +226,15 @@ export function addDirectorySource(
   const walk = (path: string | Buffer, target: number) => {
     for (const name of readNames(path)) {
       const childPath = joinPath(path, name);
-      const st = lstatSync(childPath, { bigint: true });
-      const mode = Number(st.mode);
-      const kind = kindOf(mode);
-      if (kind === undefined) continue;
-      const linked = kind !== NodeKind.DIR && st.nlink > 1n;
-      const id = linked ? `${st.dev}:${st.ino}` : "";
-      const seen = linked ? links.get(id) : undefined;
-      const node = seen ?? nodeFromStat(tree, st, mode, kind, own);
-      const placed =
-        typeof name === "string"
-          ? tree.placeText(target, name, node)
-          : tree.place(target, name, node);
+      const found = placeFromSource(tree, target, name, childPath, origin, own, links, "");
       if (limit && tree.entryCount > limit) throw new TreeLimitError(limit);
-      if (seen !== undefined) continue;
-      if (linked) links.set(id, node);
-      if (kind === NodeKind.SYMLINK) {
-        tree.setTarget(node, readlinkSync(childPath, { encoding: "buffer" }));
-      } else if (kind === NodeKind.FILE) {
-        tree.setContent(node, Number(st.size), origin, tree.lastEntry);
-        // No blocks at all for a file of 1 MiB or more: all holes (no inline
-        // data is that big), no need to read it. Otherwise fewer allocated
-        // bytes than the size: read it once to find its holes.
-        if (st.blocks === 0n && st.size >= 1n << 20n) tree.dataRuns.set(node, []);
-        else if (st.blocks * 512n < st.size) {
-          tree.setMaybeSparse(node, Number(st.blocks) * 512);
-          hooks.sparse?.(node, childPath, Number(st.size), Number(st.blocks) * 512);
-        } else hooks.check?.(childPath);
-      } else if (kind === NodeKind.DIR) walk(childPath, placed);
+      if (!found?.fresh) continue;
+      const { node, kind, placed } = found;
+      if (found.read === "sparse") {
+        const size = tree.size[node] as number;
+        hooks.sparse?.(node, childPath, size, tree.allocated.get(node) as number);
+      } else if (found.read === "check") hooks.check?.(childPath);
+      if (kind === NodeKind.DIR) walk(childPath, placed);
     }
   };
   walk(rootPath, FsTree.ROOT);

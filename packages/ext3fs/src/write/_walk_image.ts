@@ -56,7 +56,7 @@ export async function walkImage(
     hashSeed: seedWords,
     copier: options.copier,
   };
-  const measure = measureWalk(settings, nowSeconds);
+  const measure = await measureWalk(settings, nowSeconds);
   if (options.copier) {
     try {
       await options.copier.finish();

@@ -5,11 +5,11 @@
  * {@linkcode FsTree.place}: a later object replaces an earlier one of the
  * same name, two directories merge (the later one's metadata wins).
  */
-import { lstatSync, readlinkSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import {
   joinPath,
-  kindOf,
   nodeFromStat,
+  placeFromSource,
   readNames,
   type SourceOwnership,
 } from "./_dir_source_file.ts";
@@ -66,35 +66,22 @@ export function listDirectory(
     tree.placePath([], nodeFromStat(tree, top, Number(top.mode), NodeKind.DIR, own));
     for (const name of readNames(place.path)) {
       const childPath = joinPath(place.path, name);
-      const st = lstatSync(childPath, { bigint: true });
-      const mode = Number(st.mode);
-      const kind = kindOf(mode);
-      if (kind === undefined) continue;
-      const key =
-        kind !== NodeKind.DIR && st.nlink > 1n ? `${place.source}:${st.dev}:${st.ino}` : "";
-      const seen = key ? linked.get(key) : undefined;
-      const node = seen ?? nodeFromStat(tree, st, mode, kind, own);
-      const placed =
-        typeof name === "string"
-          ? tree.placeText(FsTree.ROOT, name, node)
-          : tree.place(FsTree.ROOT, name, node);
-      if (seen !== undefined) continue;
-      if (key) {
-        linked.set(key, node);
-        listing.linkKeys.set(node, key);
-      }
-      if (kind === NodeKind.SYMLINK) {
-        tree.setTarget(node, readlinkSync(childPath, { encoding: "buffer" }));
-      } else if (kind === NodeKind.FILE) {
-        tree.setContent(node, Number(st.size), origin, tree.lastEntry);
-        // As the tree walk does: no blocks and 1 MiB or more is all holes;
-        // fewer allocated bytes than the size is read for its holes.
-        if (st.blocks === 0n && st.size >= 1n << 20n) tree.dataRuns.set(node, []);
-        else if (st.blocks * 512n < st.size) {
-          tree.setMaybeSparse(node, Number(st.blocks) * 512);
-          listing.maybeSparse.set(node, childPath);
-        } else listing.files.set(node, childPath);
-      } else if (kind === NodeKind.DIR) {
+      const found = placeFromSource(
+        tree,
+        FsTree.ROOT,
+        name,
+        childPath,
+        origin,
+        own,
+        linked,
+        `${place.source}:`,
+      );
+      if (!found?.fresh) continue;
+      const { node, placed } = found;
+      if (found.key) listing.linkKeys.set(node, found.key);
+      if (found.read === "sparse") listing.maybeSparse.set(node, childPath);
+      else if (found.read === "check") listing.files.set(node, childPath);
+      else if (found.kind === NodeKind.DIR) {
         const dirPlace = { source: place.source, path: childPath };
         if (placed === node) listing.places.set(node, [dirPlace]);
         else listing.places.get(placed)?.push(dirPlace);

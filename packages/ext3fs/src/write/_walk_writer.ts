@@ -197,8 +197,31 @@ function setRuns(listing: Listing, runs: Map<string, number[] | undefined>, scan
   }
 }
 
+/**
+ * Visits the directories of the sources depth first, each with its listing
+ * (names checked); `visit` returns the child directories to visit next, in
+ * name order. The order inode numbers follow, as in {@linkcode planFilesystem}.
+ */
+async function walkDirectories(
+  settings: WalkSettings,
+  visit: (dir: Pending, listing: Listing, root: boolean) => Pending[] | Promise<Pending[]>,
+): Promise<void> {
+  const stack: Pending[] = [rootPending(settings.roots)];
+  while (stack.length) {
+    const dir = stack.pop() as Pending;
+    const root = dir.path === "";
+    const listing = visitListing(dir, settings, root);
+    checkNames(listing.tree, dir);
+    const dirs = await visit(dir, listing, root);
+    for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as Pending);
+  }
+}
+
 /** The first walk: counts, checks and hole scans, nothing written. */
-export function measureWalk(settings: WalkSettings, nowSeconds: number): WalkMeasure {
+export async function measureWalk(
+  settings: WalkSettings,
+  nowSeconds: number,
+): Promise<WalkMeasure> {
   const measure: WalkMeasure = {
     inodes: 1,
     plain: new Map(BLOCK_SIZES.map((bs) => [bs, 0])),
@@ -216,13 +239,8 @@ export function measureWalk(settings: WalkSettings, nowSeconds: number): WalkMea
     const m = tree.timeSeconds(n, TimeField.MTIME);
     if (!tree.isCreated(n) && m > measure.maxMtime && m <= nowSeconds) measure.maxMtime = m;
   };
-  const stack: Pending[] = [rootPending(settings.roots)];
-  while (stack.length) {
-    const dir = stack.pop() as Pending;
-    const root = dir.path === "";
-    const listing = visitListing(dir, settings, root);
+  await walkDirectories(settings, (dir, listing, root) => {
     const tree = listing.tree;
-    checkNames(tree, dir);
     mtime(tree, FsTree.ROOT);
     const columns = nodeColumns(2);
     for (const bs of BLOCK_SIZES) {
@@ -276,9 +294,8 @@ export function measureWalk(settings: WalkSettings, nowSeconds: number): WalkMea
         }
       }
     }
-    const dirs = childDirs(listing, dir, root);
-    for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as Pending);
-  }
+    return childDirs(listing, dir, root);
+  });
   return measure;
 }
 
@@ -438,13 +455,8 @@ export async function writeWalk(
     dirsPerGroup[g] = (dirsPerGroup[g] as number) + 1;
   };
 
-  const stack: Pending[] = [rootPending(settings.roots)];
-  while (stack.length) {
-    const dir = stack.pop() as Pending;
-    const root = dir.path === "";
-    const listing = visitListing(dir, settings, root);
+  await walkDirectories(settings, async (dir, listing, root) => {
     const tree = listing.tree;
-    checkNames(tree, dir);
     setRuns(listing, runs, false);
     const columns = nodeColumns(tree.nodeCount);
     const plan: NodePlan = {
@@ -562,8 +574,8 @@ export async function writeWalk(
       const pending = pendings.get(tree.entryNode[e] as number);
       if (pending) dirs.push(pending);
     }
-    for (let i = dirs.length - 1; i >= 0; i--) stack.push(dirs[i] as Pending);
-  }
+    return dirs;
+  });
 
   // What mkfs makes itself, then the group metadata from the totals.
   for (const [ino, special] of reserved.special) writeInode(ino, special);

@@ -212,6 +212,8 @@ export async function mkfs(
     }
     // Files that may have holes are read once: their zero blocks become holes.
     // Every other file is checked, so an unreadable one fails before any output.
+    // Every check and scan queued so far: wake the copier's threads for them.
+    options.copier?.flush?.();
     const files: number[] = [];
     let maxMtime = 0;
     tree.forEachReachable((n) => {
