@@ -1,6 +1,6 @@
 import { closeSync, ftruncateSync, openSync } from "node:fs";
 import { readTar, type TarEntry, writeToFd } from "@bigfile/blockdev";
-import { applyMeta, type SourceOwnership } from "./_dir_source_file.ts";
+import { applyMeta, type SourceOwnership, TreeLimitError } from "./_dir_source_file.ts";
 import { type FsTree, NodeKind, splitPath, TimeField, type Timestamp } from "./tree.ts";
 
 /** A temporary sparse file that holds tar bodies until their blocks are written. */
@@ -61,6 +61,31 @@ function setTime(
   return t;
 }
 
+/** The kind of a tar member's object (undefined: none ext3 stores). */
+export function tarKind(entry: TarEntry): NodeKind | undefined {
+  return KIND[entry.type];
+}
+
+/** A node for a tar member (not a hard link): metadata, symlink target, device numbers. */
+export function nodeFromTarEntry(
+  tree: FsTree,
+  entry: TarEntry,
+  kind: NodeKind,
+  own: SourceOwnership,
+): number {
+  const node = tree.newNode(kind, entry.mode, entry.uid, entry.gid);
+  const mtime = setTime(tree, node, TimeField.MTIME, entry.mtime, own.createTime);
+  setTime(tree, node, TimeField.ATIME, entry.atime, mtime);
+  setTime(tree, node, TimeField.CTIME, entry.ctime, mtime);
+  if (kind === NodeKind.SYMLINK) tree.setTarget(node, ENCODER.encode(entry.linkname));
+  if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK)
+    tree.setDevice(node, entry.devmajor ?? 0, entry.devminor ?? 0);
+  applyMeta(tree, node, own);
+  return node;
+}
+
+const ENCODER = new TextEncoder();
+
 /**
  * Reads a tar stream into `tree` (overlaying what is there), spooling file
  * bodies into `spool`. Parent directories the archive does not list are
@@ -72,8 +97,9 @@ export async function addTarSource(
   label: string,
   spool: Spool,
   own: SourceOwnership,
+  limit = 0,
 ): Promise<void> {
-  const encoder = new TextEncoder();
+  const encoder = ENCODER;
   // File rows point at their offset in the spool; messages name the tar and the path.
   const origin = tree.addOrigin({ kind: "spool", path: spool.path, label });
   for await (const entry of readTar(source) as AsyncIterable<TarEntry>) {
@@ -96,21 +122,15 @@ export async function addTarSource(
       }
       continue;
     }
-    const kind = KIND[entry.type];
+    const kind = tarKind(entry);
     if (!kind) continue;
     if (path.length === 0 && kind !== NodeKind.DIR)
       throw new RangeError(`Cannot use ${where}: the root is not a directory`);
-    const node = tree.newNode(kind, entry.mode, entry.uid, entry.gid);
-    const mtime = setTime(tree, node, TimeField.MTIME, entry.mtime, own.createTime);
-    setTime(tree, node, TimeField.ATIME, entry.atime, mtime);
-    setTime(tree, node, TimeField.CTIME, entry.ctime, mtime);
-    if (kind === NodeKind.SYMLINK) tree.setTarget(node, encoder.encode(entry.linkname));
-    if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK)
-      tree.setDevice(node, entry.devmajor ?? 0, entry.devminor ?? 0);
+    const node = nodeFromTarEntry(tree, entry, kind, own);
     const offset =
       kind === NodeKind.FILE && entry.size > 0 ? await spool.add(entry.body, entry.size) : 0;
-    applyMeta(tree, node, own);
     tree.placePath(path, node);
+    if (limit && tree.entryCount > limit) throw new TreeLimitError(limit);
     if (kind === NodeKind.FILE) {
       tree.setContent(node, entry.size, origin, tree.lastEntry, offset);
       tree.setMaybeSparse(node);

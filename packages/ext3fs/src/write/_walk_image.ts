@@ -4,7 +4,15 @@
  * is streamed, into the sink's file when it offers one (`EmitOptions.target`)
  * or into a temporary file that is then streamed.
  */
-import { closeSync, ftruncateSync, lstatSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iterableToStream, readFile, zeros } from "@bigfile/blockdev";
@@ -19,8 +27,10 @@ import {
   planReserved,
   symlinkCheck,
 } from "./_plan.ts";
+import { TarShadow } from "./_tar_shadow.ts";
+import { Spool } from "./_tar_source_file.ts";
 import { measureWalk, type WalkSettings, type WalkTarget, writeWalk } from "./_walk_writer.ts";
-import type { MkfsImage, MkfsOptions, MkfsReport } from "./mkfs.ts";
+import type { MkfsImage, MkfsOptions, MkfsReport, MkfsSource } from "./mkfs.ts";
 import type { Timestamp } from "./tree.ts";
 
 /** What mkfs decided before choosing the writer. */
@@ -36,16 +46,60 @@ const CHUNK = 1 << 20;
 
 /** Measures and checks the directory sources `roots`; the image writes them when streamed. */
 export async function walkImage(
-  roots: readonly string[],
+  sources: readonly Exclude<MkfsSource, string>[],
   options: MkfsOptions,
   context: WalkContext,
 ): Promise<MkfsImage> {
-  const { createTime, nowSeconds, log } = context;
-  for (const root of roots) {
-    // As the tree writer: a source is the directory itself, not a symlink to one.
-    if (!lstatSync(root).isDirectory())
-      throw new TypeError(`Cannot use ${root} as a directory source: not a directory`);
+  // Tar archives are laid out on disk first (their bodies in a spool).
+  let work: string | undefined;
+  let spool: Spool | undefined;
+  const shadows: TarShadow[] = [];
+  const removeWork = () => {
+    for (const shadow of shadows.splice(0)) shadow.close();
+    spool?.close();
+    spool = undefined;
+    if (work) rmSync(work, { recursive: true, force: true });
+    work = undefined;
+  };
+  const layOut = async (): Promise<(string | TarShadow)[]> => {
+    const roots: (string | TarShadow)[] = [];
+    for (const source of sources) {
+      if (source.kind === "directory") {
+        // As the tree writer: a source is the directory itself, not a symlink to one.
+        if (!lstatSync(source.path).isDirectory())
+          throw new TypeError(`Cannot use ${source.path} as a directory source: not a directory`);
+        roots.push(source.path);
+        continue;
+      }
+      work ??= mkdtempSync(join(options.tempDir ?? tmpdir(), "ext3fs-walk-"));
+      spool ??= new Spool(join(work, "spool"));
+      const dir = join(work, `tar-${shadows.length}`);
+      mkdirSync(dir);
+      const shadow =
+        source.kind === "tar"
+          ? await TarShadow.build(readFile(source.path), source.path, spool, context.own, dir)
+          : await TarShadow.build(source.stream, source.label ?? "-", spool, context.own, dir);
+      shadows.push(shadow);
+      roots.push(shadow);
+    }
+    return roots;
+  };
+  try {
+    return await walkSources(await layOut(), options, context, removeWork);
+  } catch (error) {
+    removeWork();
+    throw error;
   }
+}
+
+/** {@linkcode walkImage} once the tar sources are on disk; `removeWork` removes them. */
+async function walkSources(
+  roots: readonly (string | TarShadow)[],
+  options: MkfsOptions,
+  context: WalkContext,
+  removeWork: () => void,
+): Promise<MkfsImage> {
+  const { createTime, nowSeconds, log } = context;
   const { uuid, hashSeed, seedWords } = identity(options);
   const label = labelBytes(options);
   const settings: WalkSettings = {
@@ -120,6 +174,7 @@ export async function walkImage(
   const dispose = () => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     tempDir = undefined;
+    removeWork();
   };
   const chunks = async function* (chunkOptions: EmitOptions = {}): AsyncGenerator<Uint8Array> {
     if (started) throw new TypeError("Cannot stream a filesystem image twice");

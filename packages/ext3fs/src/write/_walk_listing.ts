@@ -13,13 +13,16 @@ import {
   readNames,
   type SourceOwnership,
 } from "./_dir_source_file.ts";
-import { FsTree, NodeKind } from "./tree.ts";
+import { ShadowMode, type ShadowNode, type TarShadow } from "./_tar_shadow.ts";
+import { FsTree, NodeKind, type TimeField } from "./tree.ts";
 
 /** Where a directory is in one source. */
 export interface DirPlace {
   /** Index of the source (hard links are links within one source). */
   source: number;
   path: string | Buffer;
+  /** For a tar source: its shadow, where `path` is. */
+  shadow?: TarShadow;
 }
 
 /** A directory and its children, merged. */
@@ -56,6 +59,10 @@ export function listDirectory(
   };
   const linked = new Map<string, number>();
   for (const place of places) {
+    if (place.shadow) {
+      listShadow(listing, place, place.shadow, linked);
+      continue;
+    }
     const top = lstatSync(place.path, { bigint: true });
     if (!top.isDirectory()) {
       throw new TypeError(
@@ -91,6 +98,73 @@ export function listDirectory(
   return listing;
 }
 
+/** A node for object `id` of a tar shadow. */
+function nodeFromShadow(tree: FsTree, record: ShadowNode): number {
+  const node = tree.newNode(record.kind, record.perm, record.uid, record.gid);
+  for (let f = 0; f < 3; f++)
+    tree.setTime(
+      node,
+      f as TimeField,
+      record.times[f * 2] as number,
+      record.times[f * 2 + 1] as number,
+    );
+  if (record.kind === NodeKind.SYMLINK) tree.setTarget(node, record.target);
+  if (record.kind === NodeKind.CHAR || record.kind === NodeKind.BLOCK)
+    tree.setDevice(node, record.major, record.minor);
+  if (record.created) tree.markCreated(node);
+  return node;
+}
+
+/** Adds the shadow directory at `place` to a listing, as the tree writer lays a tar over the tree. */
+function listShadow(
+  listing: Listing,
+  place: DirPlace,
+  shadow: TarShadow,
+  linked: Map<string, number>,
+): void {
+  const tree = listing.tree;
+  const dir = place.path as Buffer;
+  const meta = shadow.readDir(dir);
+  if (meta.mode !== ShadowMode.THROUGH && meta.id !== 0)
+    tree.placePath([], nodeFromShadow(tree, shadow.read(meta.id)));
+  const origin = tree.addOrigin({ kind: "spool", path: shadow.spool.path, label: shadow.label });
+  for (const child of shadow.children(dir)) {
+    if (child.dir) {
+      const e = tree.lookup(FsTree.ROOT, child.name);
+      const existing = e ? (tree.entryNode[e] as number) : 0;
+      const dirPlace: DirPlace = { source: place.source, path: child.path, shadow };
+      if (child.mode === ShadowMode.THROUGH && existing && tree.kind[existing] === NodeKind.DIR) {
+        listing.places.get(existing)?.push(dirPlace);
+        continue;
+      }
+      const node =
+        child.id === 0 ? tree.newCreatedDir() : nodeFromShadow(tree, shadow.read(child.id));
+      // Replaced in the archive: what earlier sources had there goes first.
+      if (child.mode === ShadowMode.REPLACE && existing)
+        tree.place(FsTree.ROOT, child.name, tree.newNode(NodeKind.FIFO, 0, 0, 0));
+      const placed = tree.place(FsTree.ROOT, child.name, node);
+      if (placed === node) listing.places.set(node, [dirPlace]);
+      else listing.places.get(placed)?.push(dirPlace);
+      continue;
+    }
+    const record = shadow.read(child.id);
+    const key = record.names > 1 ? `${place.source}:${child.id}` : "";
+    const seen = key ? linked.get(key) : undefined;
+    const node = seen ?? nodeFromShadow(tree, record);
+    tree.place(FsTree.ROOT, child.name, node);
+    if (seen !== undefined) continue;
+    if (key) {
+      linked.set(key, node);
+      listing.linkKeys.set(node, key);
+    }
+    if (record.kind === NodeKind.FILE) {
+      tree.setContent(node, record.size, origin, tree.lastEntry, record.offset);
+      tree.setMaybeSparse(node);
+      listing.maybeSparse.set(node, `${shadow.spool.path}\0${record.offset}\0${record.size}`);
+    }
+  }
+}
+
 /**
  * The names of the directory at `places`, merged (each once), in a tree of
  * their own: enough to size the directory. Kinds are not looked up.
@@ -98,6 +172,11 @@ export function listDirectory(
 export function listNames(places: readonly DirPlace[]): FsTree {
   const tree = new FsTree();
   for (const place of places) {
+    if (place.shadow) {
+      for (const child of place.shadow.children(place.path as Buffer))
+        tree.place(FsTree.ROOT, child.name, tree.newNode(NodeKind.FILE, 0, 0, 0));
+      continue;
+    }
     for (const name of readNames(place.path)) {
       const node = tree.newNode(NodeKind.FILE, 0, 0, 0);
       if (typeof name === "string") tree.placeText(FsTree.ROOT, name, node);

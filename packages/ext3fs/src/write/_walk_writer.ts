@@ -49,6 +49,7 @@ import {
   sizeDirectory,
 } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
+import type { TarShadow } from "./_tar_shadow.ts";
 import { type DirPlace, type Listing, listDirectory, listNames } from "./_walk_listing.ts";
 import { type Geometry, groupLayout } from "./geometry.ts";
 import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
@@ -58,8 +59,8 @@ export const BLOCK_SIZES = [1024, 2048, 4096] as const;
 
 /** What the walk needs besides the sources. */
 export interface WalkSettings {
-  /** Directory sources, in order (later wins). */
-  roots: readonly string[];
+  /** Sources, in order (later wins): directories, and tar archives laid out on disk. */
+  roots: readonly (string | TarShadow)[];
   own: SourceOwnership;
   rootOwner?: { uid: number; gid: number } | undefined;
   /** Time of the objects mkfs creates (lost+found). */
@@ -139,9 +140,13 @@ function visitListing(dir: Pending, settings: WalkSettings, root: boolean): List
   return listing;
 }
 
-function rootPending(roots: readonly string[]): Pending {
+function rootPending(roots: readonly (string | TarShadow)[]): Pending {
   return {
-    places: roots.map((path, source) => ({ source, path: path.replace(/(.)\/+$/, "$1") })),
+    places: roots.map((root, source) =>
+      typeof root === "string"
+        ? { source, path: root.replace(/(.)\/+$/, "$1") }
+        : { source, path: root.root, shadow: root },
+    ),
     path: "",
     lostFound: false,
     ino: 2,

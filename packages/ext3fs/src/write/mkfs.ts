@@ -165,19 +165,20 @@ export async function mkfs(
     { found: Promise<number[] | undefined>; origin: number | undefined; up: number | undefined }
   >();
   const classified = sources.map((s) => (typeof s === "string" ? classify(s) : s));
-  const roots = classified.flatMap((s) => (s.kind === "directory" ? [s.path] : []));
-  const walkable =
-    roots.length > 0 && roots.length === classified.length && options.deviceTable === undefined;
+  const walkable = classified.length > 0 && options.deviceTable === undefined;
   const writer = options.writer ?? "auto";
-  const walk = () => walkImage(roots, options, { own, createTime, nowSeconds, log });
+  const walk = () => walkImage(classified, options, { own, createTime, nowSeconds, log });
   if (writer === "walk") {
     if (!walkable)
       throw new TypeError(
-        "Cannot use the walk writer here: it takes directory sources only, without a device table",
+        "Cannot use the walk writer here: it needs at least one source, and no device table",
       );
     return walk();
   }
-  const limit = writer === "auto" && walkable ? (options.walkAbove ?? WALK_ABOVE_ENTRIES) : 0;
+  // The switch reads the sources again: not possible for a stream.
+  const again = classified.every((s) => s.kind !== "tar-stream");
+  const limit =
+    writer === "auto" && walkable && again ? (options.walkAbove ?? WALK_ABOVE_ENTRIES) : 0;
   try {
     for (const s of classified) {
       if (s.kind === "directory") {
@@ -202,8 +203,8 @@ export async function mkfs(
         spoolDir = mkdtempSync(join(options.tempDir ?? tmpdir(), "ext3fs-spool-"));
         spool = new Spool(join(spoolDir, "spool"));
       }
-      if (s.kind === "tar") await addTarSource(tree, readFile(s.path), s.path, spool, own);
-      else await addTarSource(tree, s.stream, s.label ?? "-", spool, own);
+      if (s.kind === "tar") await addTarSource(tree, readFile(s.path), s.path, spool, own, limit);
+      else await addTarSource(tree, s.stream, s.label ?? "-", spool, own, limit);
     }
     if (options.deviceTable !== undefined) applyDeviceTable(tree, options.deviceTable, createTime);
     if (options.rootOwner) {

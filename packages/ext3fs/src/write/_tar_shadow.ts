@@ -1,0 +1,360 @@
+/**
+ * A tar archive laid out on disk for the walk writer, so that it can be
+ * listed one directory at a time like a directory source without holding
+ * the archive's entries in memory: a shadow directory tree (a directory per
+ * directory, a small file per other name) and a table of objects (fixed-size
+ * records; hard links share one). Members are applied in archive order with
+ * the tree writer's rules ({@linkcode addTarSource}): a later member replaces
+ * an earlier one, directories merge, missing parents are created. What a
+ * shadow directory did to the directory of the same path in earlier sources
+ * is kept in its mode: `THROUGH` (only named as a parent: it merges without
+ * changing it), `MERGE` (a directory member: its metadata wins), `REPLACE`
+ * (the path held another object first in this archive: what earlier sources
+ * had there is dropped).
+ */
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import { readTar, type TarEntry } from "@bigfile/blockdev";
+import type { SourceOwnership } from "./_dir_source_file.ts";
+import { nodeFromTarEntry, type Spool, tarKind } from "./_tar_source_file.ts";
+import { FsTree, NodeKind, splitPath, type TimeField } from "./tree.ts";
+
+/** How a shadow directory acts on earlier sources' directory at its path. */
+export const ShadowMode = { THROUGH: 0, MERGE: 1, REPLACE: 2 } as const;
+
+/** Object 0: the directories mkfs creates for missing parents. */
+const CREATED_DIR = 0;
+const FIELDS = 20;
+const RECORD = FIELDS * 8;
+const META = "m";
+const ENCODER = new TextEncoder();
+
+/** One object of the archive, as its record holds it. */
+export interface ShadowNode {
+  kind: NodeKind;
+  perm: number;
+  uid: number;
+  gid: number;
+  /** atime, mtime, ctime: seconds and nanoseconds. */
+  times: number[];
+  size: number;
+  /** File: its body's offset in the spool. */
+  offset: number;
+  major: number;
+  minor: number;
+  target: Uint8Array;
+  /** Names it has had (more than 1: a hard link). */
+  names: number;
+  created: boolean;
+}
+
+/** A shadow directory's own record: its object, mode and name. */
+export interface ShadowDir {
+  id: number;
+  mode: number;
+  name: Uint8Array;
+}
+
+/** A child of a shadow directory. */
+export type ShadowChild =
+  | { dir: true; path: Buffer; id: number; mode: number; name: Uint8Array }
+  | { dir: false; path: Buffer; id: number; name: Uint8Array };
+
+/** The shadow name of `name`: a prefix keeps "m" free; long names are hashed (the record has the name). */
+function shadowName(name: Uint8Array): Buffer {
+  if (name.length <= 254) return Buffer.concat([Buffer.from("e"), name]);
+  return Buffer.from(`h${createHash("sha256").update(name).digest("hex")}`);
+}
+
+/** A tar archive on disk: see the module. Remove `dir` when done. */
+export class TarShadow {
+  /** The shadow tree's root. */
+  readonly root: Buffer;
+  readonly spool: Spool;
+  readonly label: string;
+  readonly #table: number;
+  readonly #targets: number;
+  #count = 0;
+  #targetsEnd = 0;
+  readonly #record = new Float64Array(FIELDS);
+  readonly #bytes = new Uint8Array(this.#record.buffer);
+
+  private constructor(dir: string, spool: Spool, label: string) {
+    this.root = Buffer.from(join(dir, "tree"));
+    this.spool = spool;
+    this.label = label;
+    mkdirSync(this.root);
+    this.#table = openSync(join(dir, "objects"), "w+", 0o600);
+    this.#targets = openSync(join(dir, "targets"), "w+", 0o600);
+    // Object 0: the created directory (root-owned, 0755; mkfs gives it its time).
+    const r = this.#record;
+    r.fill(0);
+    r[0] = NodeKind.DIR;
+    r[1] = 1;
+    r[2] = 0o755;
+    r[17] = 1;
+    this.#store(this.#count++, this.#bytes);
+  }
+
+  /** Reads a tar stream into a shadow in `dir` (which must exist, empty), bodies into `spool`. */
+  static async build(
+    source: AsyncIterable<Uint8Array>,
+    label: string,
+    spool: Spool,
+    own: SourceOwnership,
+    dir: string,
+  ): Promise<TarShadow> {
+    const shadow = new TarShadow(dir, spool, label);
+    writeFileSync(
+      shadow.#meta(shadow.root),
+      metaBytes(CREATED_DIR, ShadowMode.THROUGH, new Uint8Array(0)),
+    );
+    let scratch = new FsTree();
+    for await (const entry of readTar(source) as AsyncIterable<TarEntry>) {
+      if (scratch.nodeCount > 4096) scratch = new FsTree();
+      await shadow.#apply(entry, label, spool, own, scratch);
+    }
+    return shadow;
+  }
+
+  /** Releases the files (the caller removes the directory). */
+  close(): void {
+    closeSync(this.#table);
+    closeSync(this.#targets);
+  }
+
+  async #apply(
+    entry: TarEntry,
+    label: string,
+    spool: Spool,
+    own: SourceOwnership,
+    scratch: FsTree,
+  ): Promise<void> {
+    const parts = splitPath(ENCODER.encode(entry.path));
+    const where = `${label}:${entry.path}`;
+    if (entry.type === "hardlink") {
+      const target = this.#find(splitPath(ENCODER.encode(entry.linkname)));
+      if (target === undefined)
+        throw new RangeError(
+          `Cannot link ${where}: ${entry.linkname} is not earlier in the archive`,
+        );
+      if (target.dir)
+        throw new RangeError(`Cannot link ${where}: ${entry.linkname} is a directory`);
+      if (parts.length === 0) return;
+      const node = this.read(target.id);
+      this.#placeFile(parts, target.id);
+      const bump = this.#load(target.id);
+      this.#record[17] = node.names + 1;
+      if (entry.size > 0 && node.kind === NodeKind.FILE) {
+        this.#record[11] = entry.size;
+        this.#record[12] = await spool.add(entry.body, entry.size);
+      }
+      this.#store(target.id, bump);
+      return;
+    }
+    const kind = tarKind(entry);
+    if (!kind) return;
+    if (parts.length === 0 && kind !== NodeKind.DIR)
+      throw new RangeError(`Cannot use ${where}: the root is not a directory`);
+    const row = nodeFromTarEntry(scratch, entry, kind, own);
+    const offset =
+      kind === NodeKind.FILE && entry.size > 0 ? await spool.add(entry.body, entry.size) : 0;
+    const id = this.#add(scratch, row, kind === NodeKind.FILE ? entry.size : 0, offset);
+    if (kind === NodeKind.DIR) this.#placeDir(parts, id);
+    else this.#placeFile(parts, id);
+  }
+
+  /** The shadow path of `parts`, creating missing parents as the tree writer's placePath does. */
+  #parent(parts: readonly Uint8Array[]): Buffer {
+    let at = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const part = parts[i] as Uint8Array;
+      const next = Buffer.concat([at, Buffer.from("/"), shadowName(part)]);
+      const st = lstatSync(next, { throwIfNoEntry: false });
+      if (!st?.isDirectory()) {
+        // Missing: a created directory that merges into what is there; a
+        // non-directory in the way is replaced.
+        if (st) unlinkSync(next);
+        mkdirSync(next);
+        writeFileSync(
+          this.#meta(next),
+          metaBytes(CREATED_DIR, st ? ShadowMode.REPLACE : ShadowMode.THROUGH, part),
+        );
+      }
+      at = next;
+    }
+    return at;
+  }
+
+  #placeDir(parts: readonly Uint8Array[], id: number): void {
+    if (parts.length === 0) {
+      const meta = this.readDir(this.root);
+      writeFileSync(
+        this.#meta(this.root),
+        metaBytes(id, Math.max(meta.mode, ShadowMode.MERGE), meta.name),
+      );
+      return;
+    }
+    const name = parts[parts.length - 1] as Uint8Array;
+    const path = Buffer.concat([this.#parent(parts), Buffer.from("/"), shadowName(name)]);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    let mode: number = ShadowMode.MERGE;
+    if (st?.isDirectory()) mode = Math.max(this.readDir(path).mode, ShadowMode.MERGE);
+    else {
+      if (st) {
+        unlinkSync(path);
+        mode = ShadowMode.REPLACE;
+      }
+      mkdirSync(path);
+    }
+    writeFileSync(this.#meta(path), metaBytes(id, mode, name));
+  }
+
+  #placeFile(parts: readonly Uint8Array[], id: number): void {
+    const name = parts[parts.length - 1] as Uint8Array;
+    const path = Buffer.concat([this.#parent(parts), Buffer.from("/"), shadowName(name)]);
+    if (existsSync(path) && lstatSync(path).isDirectory()) rmSync(path, { recursive: true });
+    const bytes = new Uint8Array(8 + name.length);
+    new DataView(bytes.buffer).setFloat64(0, id, true);
+    bytes.set(name, 8);
+    writeFileSync(path, bytes);
+  }
+
+  /** The entry at `parts`: its object, and whether it is a directory. */
+  #find(parts: readonly Uint8Array[]): { id: number; dir: boolean } | undefined {
+    let at = this.root;
+    for (const part of parts) at = Buffer.concat([at, Buffer.from("/"), shadowName(part)]);
+    const st = lstatSync(at, { throwIfNoEntry: false });
+    if (!st) return undefined;
+    if (st.isDirectory()) return { id: this.readDir(at).id, dir: true };
+    return { id: readChildFile(at).id, dir: false };
+  }
+
+  #meta(dir: Buffer): Buffer {
+    return Buffer.concat([dir, Buffer.from(`/${META}`)]);
+  }
+
+  /** Appends a record for scratch row `row`; returns its id. */
+  #add(scratch: FsTree, row: number, size: number, offset: number): number {
+    const r = this.#record;
+    r.fill(0);
+    r[0] = scratch.kind[row] as number;
+    r[1] = scratch.isCreated(row) ? 1 : 0;
+    r[2] = scratch.perm[row] as number;
+    r[3] = scratch.uid[row] as number;
+    r[4] = scratch.gid[row] as number;
+    for (let f = 0; f < 3; f++) {
+      r[5 + f * 2] = scratch.timeSeconds(row, f as TimeField);
+      r[6 + f * 2] = scratch.timeNanoseconds(row, f as TimeField);
+    }
+    r[11] = size;
+    r[12] = offset;
+    const kind = scratch.kind[row];
+    if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK) {
+      r[13] = scratch.major(row);
+      r[14] = scratch.minor(row);
+    }
+    if (kind === NodeKind.SYMLINK) {
+      const target = scratch.target(row);
+      r[15] = this.#targetsEnd;
+      r[16] = target.length;
+      for (let done = 0; done < target.length; )
+        done += writeSync(
+          this.#targets,
+          target,
+          done,
+          target.length - done,
+          this.#targetsEnd + done,
+        );
+      this.#targetsEnd += target.length;
+    }
+    r[17] = 1;
+    const id = this.#count++;
+    this.#store(id, this.#bytes);
+    return id;
+  }
+
+  #load(id: number): Uint8Array {
+    readSync(this.#table, this.#bytes, 0, RECORD, id * RECORD);
+    return this.#bytes;
+  }
+
+  #store(id: number, bytes: Uint8Array): void {
+    for (let done = 0; done < RECORD; )
+      done += writeSync(this.#table, bytes, done, RECORD - done, id * RECORD + done);
+  }
+
+  /** Object `id`. */
+  read(id: number): ShadowNode {
+    const r = this.#record;
+    this.#load(id);
+    const target = new Uint8Array(r[16] as number);
+    if (target.length) readSync(this.#targets, target, 0, target.length, r[15] as number);
+    return {
+      kind: r[0] as NodeKind,
+      created: r[1] === 1,
+      perm: r[2] as number,
+      uid: r[3] as number,
+      gid: r[4] as number,
+      times: Array.from(r.subarray(5, 11)),
+      size: r[11] as number,
+      offset: r[12] as number,
+      major: r[13] as number,
+      minor: r[14] as number,
+      target,
+      names: r[17] as number,
+    };
+  }
+
+  /** The record of shadow directory `dir`. */
+  readDir(dir: Buffer): ShadowDir {
+    const bytes = readFileSync(this.#meta(dir));
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    return { id: view.getFloat64(0, true), mode: bytes[8] as number, name: bytes.subarray(9) };
+  }
+
+  /** The children of shadow directory `dir`. */
+  children(dir: Buffer): ShadowChild[] {
+    const out: ShadowChild[] = [];
+    for (const entry of readdirSync(dir, { encoding: "buffer", withFileTypes: true })) {
+      const name = entry.name;
+      if (name.length === 1 && name[0] === 0x6d) continue;
+      const path = Buffer.concat([dir, Buffer.from("/"), name]);
+      if (entry.isDirectory()) {
+        const meta = this.readDir(path);
+        out.push({ dir: true, path, id: meta.id, mode: meta.mode, name: meta.name });
+      } else out.push({ dir: false, path, ...readChildFile(path) });
+    }
+    return out;
+  }
+}
+
+function readChildFile(path: Buffer): { id: number; name: Uint8Array } {
+  const bytes = readFileSync(path);
+  return {
+    id: new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true),
+    name: bytes.subarray(8),
+  };
+}
+
+function metaBytes(id: number, mode: number, name: Uint8Array): Uint8Array {
+  const bytes = new Uint8Array(9 + name.length);
+  new DataView(bytes.buffer).setFloat64(0, id, true);
+  bytes[8] = mode;
+  bytes.set(name, 9);
+  return bytes;
+}
