@@ -9,6 +9,7 @@
 //   pnpm bench                                   (as part of the package's benches)
 //   BENCH_ENTRIES=10000,100000 node bench/memory_bench.mjs
 //   BENCH_BIG=1000000 node bench/memory_bench.mjs  also a 1M-entry tree on a 16 GiB filesystem
+//   BENCH_TAR=1 ...                               also each tree as a tar archive
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -98,6 +99,30 @@ try {
         ]),
       );
     }
+    // The same tree as a tar archive (BENCH_TAR=1): the default writer.
+    const tarred = [];
+    if (process.env.BENCH_TAR) {
+      const tar = join(work, "tree.tar");
+      spawnSync("tar", ["-C", tree, "-cf", tar, "."]);
+      for (let round = 0; round < rounds; round++) {
+        rmSync(image, { force: true });
+        tarred.push(
+          run([
+            "node",
+            ext3fs,
+            "mkfs",
+            "-q",
+            ...c.args,
+            tar,
+            "--blocks",
+            String(c.blocks),
+            "-o",
+            image,
+          ]),
+        );
+      }
+      rmSync(tar, { force: true });
+    }
     rmSync(image, { force: true });
     rmSync(tree, { recursive: true, force: true });
     const show = (list) => {
@@ -114,6 +139,7 @@ try {
     console.log(
       `${String(entries).padEnd(10)} ${size.padEnd(16)} ${show(ours).padEnd(23)} ${show(walked).padEnd(26)} ${show(theirs)}`,
     );
+    if (tarred.length) console.log(`${"".padEnd(10)} ${"(as a tar)".padEnd(16)} ${show(tarred)}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

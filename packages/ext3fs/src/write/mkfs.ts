@@ -72,12 +72,14 @@ export interface MkfsOptions {
   /**
    * How the filesystem is made. `tree`: the sources' metadata is read into
    * memory (about 200 bytes per entry), planned, then streamed in block order.
-   * `walk` (directory sources only, no device table): the directories are
-   * walked twice, to measure and then to write by position, one directory in
-   * memory at a time, so memory stays bounded whatever the tree; it writes
-   * into the file a sink offers (`EmitOptions.target`), else into a temporary
-   * file it then streams. Both give the same bytes. `auto`: `tree`, switching
-   * to `walk` when directory sources hold more than `walkAbove` entries.
+   * `walk` (no device table): the sources are walked twice, to measure and
+   * then to write by position, one directory in memory at a time (a tar is
+   * first laid out on disk, in `tempDir`), so memory stays bounded whatever
+   * the tree; it writes into the file a sink offers (`EmitOptions.target`),
+   * else into a temporary file it then streams. Both give the same bytes.
+   * `auto`: `tree`, switching to `walk` when the sources hold more than
+   * `walkAbove` entries (unless a tar comes from a stream, which cannot be
+   * read again).
    * @default "auto"
    */
   writer?: "auto" | "tree" | "walk";

@@ -116,7 +116,7 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
     )
     .option(
       "--writer <mode>",
-      "tree (metadata in memory, then streamed), walk (directories only: walked twice, one directory in memory; memory bounded whatever the tree) or auto: tree, or walk past 262144 entries",
+      "tree (metadata in memory, then streamed), walk (walked twice, one directory in memory: memory bounded whatever the tree; no device table) or auto: tree, or walk past 262144 entries",
       "auto",
     )
     .option("--json", "print the report as JSON on standard error")
@@ -131,11 +131,12 @@ first byte. Without --size/--blocks the smallest filesystem that fits the input
 plus about 10% is made. SOURCE_DATE_EPOCH clamps times and makes the output
 reproducible, like --seed.
 
-Directory sources with more than 262144 entries are not kept in memory: mkfs
-walks them twice instead, one directory at a time (first to measure and check,
-then to write by position), so memory stays bounded whatever the tree; into a
-pipe the image is built in a temporary file first (--writer walk forces this,
---writer tree keeps the tree; the bytes are the same).
+Sources with more than 262144 entries are not kept in memory: mkfs walks them
+twice instead, one directory at a time (first to measure and check, then to
+write by position; a tar is laid out in $TMPDIR first), so memory stays bounded
+whatever the tree; into a pipe the image is built in a temporary file first.
+--writer walk forces this (needed for a tar on standard input, which cannot be
+read twice), --writer tree keeps the tree; the bytes are the same.
 
 Examples:
   ext3fs mkfs rootfs/ --blocks 4040316 -o part.img     the seed's 4040316-KiB ext3
