@@ -84,8 +84,8 @@ export interface WalkMeasure {
   largestFile: { size: number; path: string };
   longestSymlink: number;
   emptySymlink: boolean;
-  /** Present 1 KiB runs of sparse source files, by path (undefined: no holes). */
-  runs: Map<string, number[] | undefined>;
+  /** Present 1 KiB runs of source files with holes, by path. */
+  runs: Map<string, number[]>;
 }
 
 /** What the second walk allocated. */
@@ -184,19 +184,24 @@ function checkNames(tree: FsTree, dir: Pending): void {
   }
 }
 
-/** Reads sparse files for holes (measure) or takes the runs found then (write). */
-function setRuns(listing: Listing, runs: Map<string, number[] | undefined>, scan: boolean): void {
+/**
+ * Reads sparse files for holes (measure) or takes the runs found then
+ * (write). Only files that have holes are remembered (every tar member is
+ * scanned, and most have none): one the first walk did not see is taken as
+ * without holes, and a changed source is caught by the block count.
+ */
+function setRuns(listing: Listing, runs: Map<string, number[]>, scan: boolean): void {
   const tree = listing.tree;
   for (const [node, path] of listing.maybeSparse) {
     const key = runsKey(path);
     let found = runs.get(key);
-    if (scan || !runs.has(key)) {
+    if (scan) {
       found = scanHoles({
         content: tree.content(node, fileContent),
         size: tree.size[node] as number,
         allocated: tree.allocated.get(node),
       });
-      runs.set(key, found);
+      if (found) runs.set(key, found);
     }
     if (found) tree.dataRuns.set(node, found);
   }
@@ -396,7 +401,7 @@ export async function writeWalk(
   journal: boolean,
   emit: EmitSettings,
   target: WalkTarget,
-  runs: Map<string, number[] | undefined>,
+  runs: Map<string, number[]>,
 ): Promise<WalkResult> {
   const bs = geo.blockSize;
   const apb = geo.addrPerBlock;

@@ -83,7 +83,7 @@ export interface MkfsOptions {
    * @default "auto"
    */
   writer?: "auto" | "tree" | "walk";
-  /** Entries past which `auto` switches to the walk writer. @default 262144 */
+  /** Entries past which `auto` switches to the walk writer (a quarter of it with a tar source). @default 262144 */
   walkAbove?: number;
 }
 
@@ -177,10 +177,12 @@ export async function mkfs(
       );
     return walk();
   }
-  // The switch reads the sources again: not possible for a stream.
+  // The switch reads the sources again: not possible for a stream. A tar
+  // read into the tree costs about four times a directory's memory per entry.
   const again = classified.every((s) => s.kind !== "tar-stream");
-  const limit =
-    writer === "auto" && walkable && again ? (options.walkAbove ?? WALK_ABOVE_ENTRIES) : 0;
+  const tars = classified.some((s) => s.kind === "tar");
+  const above = options.walkAbove ?? WALK_ABOVE_ENTRIES;
+  const limit = writer === "auto" && walkable && again ? (tars ? Math.ceil(above / 4) : above) : 0;
   try {
     for (const s of classified) {
       if (s.kind === "directory") {
