@@ -5,8 +5,10 @@ export async function fsckProblems(
   image: string,
   fix = false,
 ): Promise<{ exitCode: number; problems: string[]; output: string }> {
-  const r = await execa("e2fsck", [fix ? "-fy" : "-fn", image], { reject: false, all: true });
-  const output = r.all ?? "";
+  const r = await execa("e2fsck", [fix ? "-fy" : "-fn", image], { reject: false });
+  // Each stream on its own: interleaved, e2fsck's version line (stderr) can
+  // land inside a pass header (stdout) on a loaded machine.
+  const output = `${r.stderr}\n${r.stdout}`;
   const problems = output
     .split("\n")
     .filter(
