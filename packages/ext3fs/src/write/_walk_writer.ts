@@ -421,8 +421,8 @@ export async function writeWalk(
   const writeInode = (ino: number, built: Inode) =>
     out.write(inodeOffset(ino), encodeInode(built, geo.inodeSize, new Uint8Array(geo.inodeSize)));
   const dirsPerGroup = new Uint32Array(geo.groupCount);
-  // Hard-linked files: their inodes wait here until their link counts are known.
-  const links = new Map<string, { ino: number; count: number; bytes?: Uint8Array }>();
+  // Hard-linked files: their inode numbers and names so far (link counts are set last).
+  const links = new Map<string, { ino: number; count: number }>();
   const planSettings = { journal, createTime: settings.createTime, hashSeed: settings.hashSeed };
   let reserved = planReserved(geo, space, planSettings, 0);
   let cursor = 0;
@@ -557,10 +557,7 @@ export async function writeWalk(
     for (const child of fresh) {
       if (tree.kind[child] === NodeKind.DIR) continue;
       buildNodeInode(plan, child, inode);
-      const key = listing.linkKeys.get(child);
-      const linked = key ? links.get(key) : undefined;
-      if (linked) linked.bytes = encodeInode(inode, geo.inodeSize, new Uint8Array(geo.inodeSize));
-      else writeInode(inoOf[child] as number, inode);
+      writeInode(inoOf[child] as number, inode);
     }
     if (copier) {
       await queued(copier, () => {
@@ -626,13 +623,15 @@ export async function writeWalk(
     out.write(l.blockBitmap * bs, bb);
     out.write(l.inodeBitmap * bs, ib);
   }
-  // Hard-linked files, with their link counts (i_links_count is at byte 26).
-  for (const { ino, count, bytes } of links.values()) {
+  // Link counts of hard-linked files, known now (written as 1): i_links_count
+  // is the 16-bit word at byte 26 of the inode.
+  const linkCount = new Uint8Array(2);
+  for (const { ino, count } of links.values()) {
     if (count > 65000) throw linksError(count);
-    const inodeBytes = bytes as Uint8Array;
-    inodeBytes[26] = count & 0xff;
-    inodeBytes[27] = count >>> 8;
-    out.write(inodeOffset(ino), inodeBytes);
+    if (count === 1) continue;
+    linkCount[0] = count & 0xff;
+    linkCount[1] = count >>> 8;
+    out.write(inodeOffset(ino) + 26, linkCount);
   }
   return { lastIno: nextIno, usedData: cursor };
 }
