@@ -15,16 +15,15 @@
 import { createHash } from "node:crypto";
 import {
   closeSync,
-  existsSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
+  readlinkSync,
   readSync,
   rmSync,
+  symlinkSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -40,7 +39,6 @@ export const ShadowMode = { THROUGH: 0, MERGE: 1, REPLACE: 2 } as const;
 const CREATED_DIR = 0;
 const FIELDS = 20;
 const RECORD = FIELDS * 8;
-const META = "m";
 const ENCODER = new TextEncoder();
 
 /** One object of the archive, as its record holds it. */
@@ -119,10 +117,7 @@ export class TarShadow {
     dir: string,
   ): Promise<TarShadow> {
     const shadow = new TarShadow(dir, spool, label);
-    writeFileSync(
-      shadow.#meta(shadow.root),
-      metaBytes(CREATED_DIR, ShadowMode.THROUGH, new Uint8Array(0)),
-    );
+    writeMeta(shadow.root, CREATED_DIR, ShadowMode.THROUGH, new Uint8Array(0));
     let scratch = new FsTree();
     for await (const entry of readTar(source) as AsyncIterable<TarEntry>) {
       if (scratch.nodeCount > 4096) scratch = new FsTree();
@@ -190,10 +185,7 @@ export class TarShadow {
         // non-directory in the way is replaced.
         if (st) unlinkSync(next);
         mkdirSync(next);
-        writeFileSync(
-          this.#meta(next),
-          metaBytes(CREATED_DIR, st ? ShadowMode.REPLACE : ShadowMode.THROUGH, part),
-        );
+        writeMeta(next, CREATED_DIR, st ? ShadowMode.REPLACE : ShadowMode.THROUGH, part);
       }
       at = next;
     }
@@ -203,10 +195,7 @@ export class TarShadow {
   #placeDir(parts: readonly Uint8Array[], id: number): void {
     if (parts.length === 0) {
       const meta = this.readDir(this.root);
-      writeFileSync(
-        this.#meta(this.root),
-        metaBytes(id, Math.max(meta.mode, ShadowMode.MERGE), meta.name),
-      );
+      writeMeta(this.root, id, Math.max(meta.mode, ShadowMode.MERGE), meta.name, true);
       return;
     }
     const name = parts[parts.length - 1] as Uint8Array;
@@ -221,17 +210,16 @@ export class TarShadow {
       }
       mkdirSync(path);
     }
-    writeFileSync(this.#meta(path), metaBytes(id, mode, name));
+    writeMeta(path, id, mode, name, st?.isDirectory());
   }
 
   #placeFile(parts: readonly Uint8Array[], id: number): void {
     const name = parts[parts.length - 1] as Uint8Array;
     const path = Buffer.concat([this.#parent(parts), Buffer.from("/"), shadowName(name)]);
-    if (existsSync(path) && lstatSync(path).isDirectory()) rmSync(path, { recursive: true });
-    const bytes = new Uint8Array(8 + name.length);
-    new DataView(bytes.buffer).setFloat64(0, id, true);
-    bytes.set(name, 8);
-    writeFileSync(path, bytes);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st?.isDirectory()) rmSync(path, { recursive: true });
+    else if (st) unlinkSync(path);
+    symlinkSync(linkText(id, name), path);
   }
 
   /** The entry at `parts`: its object, and whether it is a directory. */
@@ -241,11 +229,7 @@ export class TarShadow {
     const st = lstatSync(at, { throwIfNoEntry: false });
     if (!st) return undefined;
     if (st.isDirectory()) return { id: this.readDir(at).id, dir: true };
-    return { id: readChildFile(at).id, dir: false };
-  }
-
-  #meta(dir: Buffer): Buffer {
-    return Buffer.concat([dir, Buffer.from(`/${META}`)]);
+    return { id: readLink(at).id, dir: false };
   }
 
   /** Appends a record for scratch row `row`; returns its id. */
@@ -322,9 +306,8 @@ export class TarShadow {
 
   /** The record of shadow directory `dir`. */
   readDir(dir: Buffer): ShadowDir {
-    const bytes = readFileSync(this.#meta(dir));
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
-    return { id: view.getFloat64(0, true), mode: bytes[8] as number, name: bytes.subarray(9) };
+    const link = readLink(Buffer.concat([dir, META]), dir);
+    return { id: link.id, mode: link.mode, name: link.name };
   }
 
   /** The children of shadow directory `dir`. */
@@ -337,24 +320,63 @@ export class TarShadow {
       if (entry.isDirectory()) {
         const meta = this.readDir(path);
         out.push({ dir: true, path, id: meta.id, mode: meta.mode, name: meta.name });
-      } else out.push({ dir: false, path, ...readChildFile(path) });
+      } else out.push({ dir: false, path, ...readLink(path) });
     }
     return out;
   }
+
+  /** The names of shadow directory `dir`'s children (read only when hashed). */
+  names(dir: Buffer): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const name of readdirSync(dir, { encoding: "buffer" })) {
+      if (name.length === 1 && name[0] === 0x6d) continue;
+      if (name[0] === 0x65) out.push(name.subarray(1));
+      else out.push(this.#find1(Buffer.concat([dir, Buffer.from("/"), name])));
+    }
+    return out;
+  }
+
+  #find1(path: Buffer): Uint8Array {
+    const st = lstatSync(path);
+    return st.isDirectory() ? this.readDir(path).name : readLink(path).name;
+  }
 }
 
-function readChildFile(path: Buffer): { id: number; name: Uint8Array } {
-  const bytes = readFileSync(path);
-  return {
-    id: new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true),
-    name: bytes.subarray(8),
-  };
+const META = Buffer.from(`/${"m"}`);
+
+/**
+ * What a shadow entry's symlink says: the object's id, for a directory's own
+ * record its mode, and the name in hex when the shadow name is a hash of it.
+ */
+function linkText(id: number, name: Uint8Array, mode?: number): string {
+  const parts = [String(id)];
+  if (mode !== undefined) parts.push(String(mode));
+  if (name.length > 254) parts.push(Buffer.from(name).toString("hex"));
+  return parts.join("/");
 }
 
-function metaBytes(id: number, mode: number, name: Uint8Array): Uint8Array {
-  const bytes = new Uint8Array(9 + name.length);
-  new DataView(bytes.buffer).setFloat64(0, id, true);
-  bytes[8] = mode;
-  bytes.set(name, 9);
-  return bytes;
+/** Reads a shadow symlink: `named` is the shadow path whose name it is (itself, or a directory). */
+function readLink(
+  path: Buffer,
+  named: Buffer = path,
+): { id: number; mode: number; name: Uint8Array } {
+  const parts = readlinkSync(path, "utf8").split("/");
+  const dir = named !== path;
+  const id = Number(parts[0]);
+  const mode = dir ? Number(parts[1]) : 0;
+  const hex = parts[dir ? 2 : 1];
+  let name: Uint8Array;
+  if (hex !== undefined) name = Buffer.from(hex, "hex");
+  else {
+    const base = named.subarray(named.lastIndexOf(0x2f) + 1);
+    name = base[0] === 0x65 ? base.subarray(1) : new Uint8Array(0);
+  }
+  return { id, mode, name };
+}
+
+/** Writes directory `dir`'s own record (`replace`: one is there). */
+function writeMeta(dir: Buffer, id: number, mode: number, name: Uint8Array, replace = false): void {
+  const path = Buffer.concat([dir, META]);
+  if (replace) unlinkSync(path);
+  symlinkSync(linkText(id, name, mode), path);
 }

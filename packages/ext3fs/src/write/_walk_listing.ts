@@ -173,8 +173,8 @@ export function listNames(places: readonly DirPlace[]): FsTree {
   const tree = new FsTree();
   for (const place of places) {
     if (place.shadow) {
-      for (const child of place.shadow.children(place.path as Buffer))
-        tree.place(FsTree.ROOT, child.name, tree.newNode(NodeKind.FILE, 0, 0, 0));
+      for (const name of place.shadow.names(place.path as Buffer))
+        tree.place(FsTree.ROOT, name, tree.newNode(NodeKind.FILE, 0, 0, 0));
       continue;
     }
     for (const name of readNames(place.path)) {
