@@ -2,8 +2,8 @@
  * A tar archive laid out on disk for the walk writer, so that it can be
  * listed one directory at a time like a directory source without holding
  * the archive's entries in memory: a shadow directory tree (a directory per
- * directory, a small file per other name) and a table of objects (fixed-size
- * records; hard links share one). Members are applied in archive order with
+ * directory, a symlink per other name whose target is its object's id) and a
+ * table of objects (fixed-size records; hard links share one). Members are applied in archive order with
  * the tree writer's rules ({@linkcode addTarSource}): a later member replaces
  * an earlier one, directories merge, missing parents are created. What a
  * shadow directory did to the directory of the same path in earlier sources
