@@ -131,8 +131,8 @@ first byte. Without --size/--blocks the smallest filesystem that fits the input
 plus about 10% is made. SOURCE_DATE_EPOCH clamps times and makes the output
 reproducible, like --seed.
 
-Sources with more than 262144 entries are not kept in memory: mkfs walks them
-twice instead, one directory at a time (first to measure and check, then to
+Sources with more than 262144 entries (65536 with a tar) are not kept in
+memory: mkfs walks them twice instead, one directory at a time (first to measure and check, then to
 write by position; a tar is laid out in $TMPDIR first), so memory stays bounded
 whatever the tree; into a pipe the image is built in a temporary file first.
 --writer walk forces this (needed for a tar on standard input, which cannot be
