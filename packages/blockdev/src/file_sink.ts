@@ -116,28 +116,42 @@ export async function writeToFd(
       dataBytes += chunk.length;
     } else if (chunk.buffer === SHARED_ZEROS || isZero(chunk)) {
       // A view of the shared zero buffer, or a whole chunk of zeros: a hole.
-    } else {
-      // Write maximal runs of non-zero blocks; skip zero blocks.
-      let runStart = -1;
-      for (let at = 0; at < chunk.length; at += block) {
-        const end = Math.min(at + block, chunk.length);
-        const zero = isZero(chunk.subarray(at, end));
-        if (!zero && runStart < 0) runStart = at;
-        if (zero && runStart >= 0) {
-          writeAllSync(fd, chunk.subarray(runStart, at), position + runStart);
-          dataBytes += at - runStart;
-          runStart = -1;
-        }
-      }
-      if (runStart >= 0) {
-        writeAllSync(fd, chunk.subarray(runStart), position + runStart);
-        dataBytes += chunk.length - runStart;
-      }
-    }
+    } else dataBytes += writeNonZeroBlocks(fd, chunk, position, block);
     position += chunk.length;
   }
   if (positional) ftruncateSync(fd, position);
   return { bytes: position - start, dataBytes };
+}
+
+/**
+ * Writes `bytes` at `position` of `fd` except its blocks of zeros (counted
+ * from the start of `bytes`, `blockSize` each; the last may be shorter),
+ * which keep what the file has there: holes in a file that starts empty.
+ * Runs of data blocks go in one write each. Returns the bytes written.
+ */
+export function writeNonZeroBlocks(
+  fd: number,
+  bytes: Uint8Array,
+  position: number,
+  blockSize: number,
+): number {
+  let written = 0;
+  let runStart = -1;
+  for (let at = 0; at < bytes.length; at += blockSize) {
+    const end = Math.min(at + blockSize, bytes.length);
+    const zero = isZero(bytes.subarray(at, end));
+    if (!zero && runStart < 0) runStart = at;
+    if (zero && runStart >= 0) {
+      writeAllSync(fd, bytes.subarray(runStart, at), position + runStart);
+      written += at - runStart;
+      runStart = -1;
+    }
+  }
+  if (runStart >= 0) {
+    writeAllSync(fd, bytes.subarray(runStart), position + runStart);
+    written += bytes.length - runStart;
+  }
+  return written;
 }
 
 /** Whether `fd` is an empty regular file, where positional sparse writes are safe. */

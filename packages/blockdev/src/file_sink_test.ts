@@ -1,9 +1,18 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeToFile } from "./file_sink.ts";
+import { writeNonZeroBlocks, writeToFile } from "./file_sink.ts";
 import { readFile } from "./file_source.ts";
 import { zeroChunks } from "./zeros.ts";
 
@@ -93,5 +102,30 @@ describe("writeToFile", () => {
     expect(existsSync(path) && readFileSync(path).length).toBe(8);
     const { readdirSync } = await import("node:fs");
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("writeNonZeroBlocks", () => {
+  it("writes data blocks only, counted from the buffer's start, a short last one too", () => {
+    const path = join(dir, "non-zero");
+    const fd = openSync(path, "w+");
+    try {
+      writeFileSync(fd, new Uint8Array(8192).fill(7));
+      // Blocks of 1024 from byte 1000: data, zeros (keeps the 7s), data, a short data block.
+      const bytes = new Uint8Array(3500);
+      bytes.fill(1, 0, 1024);
+      bytes.fill(2, 2048, 3072);
+      bytes[3400] = 3;
+      expect(writeNonZeroBlocks(fd, bytes, 1000, 1024)).toBe(1024 + 1024 + 428);
+    } finally {
+      closeSync(fd);
+    }
+    const back = readFileSync(path);
+    expect(back.subarray(1000, 2024).every((b) => b === 1)).toBe(true);
+    expect(back.subarray(2024, 3048).every((b) => b === 7)).toBe(true);
+    expect(back.subarray(3048, 4072).every((b) => b === 2)).toBe(true);
+    expect(back[4400]).toBe(3);
+    expect(back[4401]).toBe(0);
+    expect(back[999]).toBe(7);
   });
 });

@@ -66,29 +66,26 @@ try {
     const ours = [];
     const walked = [];
     const theirs = [];
+    // ext3fs mkfs of `source` into a fresh image.
+    const mkfs = (source, ...extra) => {
+      rmSync(image, { force: true });
+      return run([
+        "node",
+        ext3fs,
+        "mkfs",
+        "-q",
+        ...c.args,
+        source,
+        "--blocks",
+        String(c.blocks),
+        ...extra,
+        "-o",
+        image,
+      ]);
+    };
     for (let round = 0; round < rounds; round++) {
-      for (const [list, writer] of [
-        [ours, "auto"],
-        [walked, "walk"],
-      ]) {
-        rmSync(image, { force: true });
-        list.push(
-          run([
-            "node",
-            ext3fs,
-            "mkfs",
-            "-q",
-            ...c.args,
-            tree,
-            "--blocks",
-            String(c.blocks),
-            "--writer",
-            writer,
-            "-o",
-            image,
-          ]),
-        );
-      }
+      ours.push(mkfs(tree));
+      walked.push(mkfs(tree, "--writer", "walk"));
       rmSync(image, { force: true });
       const bs = c.args.includes("-b") ? 4096 : 1024;
       theirs.push(
@@ -104,23 +101,7 @@ try {
     if (process.env.BENCH_TAR) {
       const tar = join(work, "tree.tar");
       spawnSync("tar", ["-C", tree, "-cf", tar, "."]);
-      for (let round = 0; round < rounds; round++) {
-        rmSync(image, { force: true });
-        tarred.push(
-          run([
-            "node",
-            ext3fs,
-            "mkfs",
-            "-q",
-            ...c.args,
-            tar,
-            "--blocks",
-            String(c.blocks),
-            "-o",
-            image,
-          ]),
-        );
-      }
+      for (let round = 0; round < rounds; round++) tarred.push(mkfs(tar));
       rmSync(tar, { force: true });
     }
     rmSync(image, { force: true });

@@ -707,20 +707,38 @@ export async function* emitFilesystem(
   contentFactory: ContentFactory,
   options: EmitOptions = {},
 ): AsyncGenerator<Uint8Array> {
-  const copier = options.copier;
-  if (!copier) {
-    yield* emitStream(plan, settings, contentFactory, options);
-    return;
-  }
+  yield* withCopier(options.copier, emitStream(plan, settings, contentFactory, options));
+}
+
+/**
+ * Passes `chunks` on, then waits for the copier's copies: the stream ends
+ * only when the image is complete. Stopped early (a failure here or in the
+ * sink), it stops the copier's threads (each finishes the write it is in)
+ * before the sink closes the output.
+ */
+export async function* withCopier(
+  copier: RangeCopier | undefined,
+  chunks: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
   let finished = false;
   try {
-    yield* emitStream(plan, settings, contentFactory, options);
-    await copier.finish();
+    yield* chunks;
+    await copier?.finish();
     finished = true;
   } finally {
-    // Stopped early (a failure here or in the sink): stop the copier's threads
-    // (each finishes the write it is in) before the sink closes the output.
-    if (!finished) await copier.close?.();
+    if (!finished) await copier?.close?.();
+  }
+}
+
+/**
+ * Waits for the checks (and hole scans) handed to the copier while the
+ * sources were read: an unreadable file fails here, before any output.
+ */
+export async function checksDone(copier: RangeCopier | undefined): Promise<void> {
+  try {
+    await copier?.finish();
+  } catch (error) {
+    throw new TypeError((error as Error).message);
   }
 }
 

@@ -29,7 +29,7 @@ import {
 import { join } from "node:path";
 import { readTar, type TarEntry } from "@bigfile/blockdev";
 import type { SourceOwnership } from "./_dir_source_file.ts";
-import { nodeFromTarEntry, type Spool, tarKind } from "./_tar_source_file.ts";
+import { linkTargetError, type Spool, tarMemberNode } from "./_tar_source_file.ts";
 import { FsTree, NodeKind, splitPath, type TimeField } from "./tree.ts";
 
 /** How a shadow directory acts on earlier sources' directory at its path. */
@@ -37,7 +37,23 @@ export const ShadowMode = { THROUGH: 0, MERGE: 1, REPLACE: 2 } as const;
 
 /** Object 0: the directories mkfs creates for missing parents. */
 const CREATED_DIR = 0;
-const FIELDS = 20;
+/** Fields of an object record (numbers; the times take six). */
+const F = {
+  KIND: 0,
+  CREATED: 1,
+  PERM: 2,
+  UID: 3,
+  GID: 4,
+  TIMES: 5,
+  SIZE: 11,
+  OFFSET: 12,
+  MAJOR: 13,
+  MINOR: 14,
+  TARGET_AT: 15,
+  TARGET_LENGTH: 16,
+  NAMES: 17,
+} as const;
+const FIELDS = 18;
 const RECORD = FIELDS * 8;
 const ENCODER = new TextEncoder();
 
@@ -101,11 +117,11 @@ export class TarShadow {
     // Object 0: the created directory (root-owned, 0755; mkfs gives it its time).
     const r = this.#record;
     r.fill(0);
-    r[0] = NodeKind.DIR;
-    r[1] = 1;
-    r[2] = 0o755;
-    r[17] = 1;
-    this.#store(this.#count++, this.#bytes);
+    r[F.KIND] = NodeKind.DIR;
+    r[F.CREATED] = 1;
+    r[F.PERM] = 0o755;
+    r[F.NAMES] = 1;
+    this.#store(this.#count++);
   }
 
   /** Reads a tar stream into a shadow in `dir` (which must exist, empty), bodies into `spool`. */
@@ -121,7 +137,7 @@ export class TarShadow {
     let scratch = new FsTree();
     for await (const entry of readTar(source) as AsyncIterable<TarEntry>) {
       if (scratch.nodeCount > 4096) scratch = new FsTree();
-      await shadow.#apply(entry, label, spool, own, scratch);
+      await shadow.#apply(entry, own, scratch);
     }
     return shadow;
   }
@@ -132,44 +148,30 @@ export class TarShadow {
     closeSync(this.#targets);
   }
 
-  async #apply(
-    entry: TarEntry,
-    label: string,
-    spool: Spool,
-    own: SourceOwnership,
-    scratch: FsTree,
-  ): Promise<void> {
+  async #apply(entry: TarEntry, own: SourceOwnership, scratch: FsTree): Promise<void> {
     const parts = splitPath(ENCODER.encode(entry.path));
-    const where = `${label}:${entry.path}`;
+    const where = `${this.label}:${entry.path}`;
     if (entry.type === "hardlink") {
       const target = this.#find(splitPath(ENCODER.encode(entry.linkname)));
-      if (target === undefined)
-        throw new RangeError(
-          `Cannot link ${where}: ${entry.linkname} is not earlier in the archive`,
-        );
-      if (target.dir)
-        throw new RangeError(`Cannot link ${where}: ${entry.linkname} is a directory`);
+      const error = linkTargetError(where, entry, target?.dir);
+      if (error) throw error;
       if (parts.length === 0) return;
-      const node = this.read(target.id);
-      this.#placeFile(parts, target.id);
-      const bump = this.#load(target.id);
-      this.#record[17] = node.names + 1;
-      if (entry.size > 0 && node.kind === NodeKind.FILE) {
-        this.#record[11] = entry.size;
-        this.#record[12] = await spool.add(entry.body, entry.size);
+      const id = (target as { id: number }).id;
+      this.#placeFile(parts, id);
+      const r = this.#record;
+      this.#load(id);
+      r[F.NAMES] = (r[F.NAMES] as number) + 1;
+      if (entry.size > 0 && r[F.KIND] === NodeKind.FILE) {
+        r[F.SIZE] = entry.size;
+        r[F.OFFSET] = await this.spool.add(entry.body, entry.size);
       }
-      this.#store(target.id, bump);
+      this.#store(id);
       return;
     }
-    const kind = tarKind(entry);
-    if (!kind) return;
-    if (parts.length === 0 && kind !== NodeKind.DIR)
-      throw new RangeError(`Cannot use ${where}: the root is not a directory`);
-    const row = nodeFromTarEntry(scratch, entry, kind, own);
-    const offset =
-      kind === NodeKind.FILE && entry.size > 0 ? await spool.add(entry.body, entry.size) : 0;
-    const id = this.#add(scratch, row, kind === NodeKind.FILE ? entry.size : 0, offset);
-    if (kind === NodeKind.DIR) this.#placeDir(parts, id);
+    const member = await tarMemberNode(scratch, entry, parts, where, this.spool, own);
+    if (!member) return;
+    const id = this.#add(scratch, member.node, entry.size, member.offset);
+    if (member.kind === NodeKind.DIR) this.#placeDir(parts, id);
     else this.#placeFile(parts, id);
   }
 
@@ -232,30 +234,32 @@ export class TarShadow {
     return { id: readLink(at).id, dir: false };
   }
 
-  /** Appends a record for scratch row `row`; returns its id. */
+  /** Appends a record for scratch row `row` (a file: `size` bytes at `offset` of the spool); returns its id. */
   #add(scratch: FsTree, row: number, size: number, offset: number): number {
     const r = this.#record;
+    const kind = scratch.kind[row] as NodeKind;
     r.fill(0);
-    r[0] = scratch.kind[row] as number;
-    r[1] = scratch.isCreated(row) ? 1 : 0;
-    r[2] = scratch.perm[row] as number;
-    r[3] = scratch.uid[row] as number;
-    r[4] = scratch.gid[row] as number;
+    r[F.KIND] = kind;
+    r[F.CREATED] = scratch.isCreated(row) ? 1 : 0;
+    r[F.PERM] = scratch.perm[row] as number;
+    r[F.UID] = scratch.uid[row] as number;
+    r[F.GID] = scratch.gid[row] as number;
     for (let f = 0; f < 3; f++) {
-      r[5 + f * 2] = scratch.timeSeconds(row, f as TimeField);
-      r[6 + f * 2] = scratch.timeNanoseconds(row, f as TimeField);
+      r[F.TIMES + f * 2] = scratch.timeSeconds(row, f as TimeField);
+      r[F.TIMES + f * 2 + 1] = scratch.timeNanoseconds(row, f as TimeField);
     }
-    r[11] = size;
-    r[12] = offset;
-    const kind = scratch.kind[row];
+    if (kind === NodeKind.FILE) {
+      r[F.SIZE] = size;
+      r[F.OFFSET] = offset;
+    }
     if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK) {
-      r[13] = scratch.major(row);
-      r[14] = scratch.minor(row);
+      r[F.MAJOR] = scratch.major(row);
+      r[F.MINOR] = scratch.minor(row);
     }
     if (kind === NodeKind.SYMLINK) {
       const target = scratch.target(row);
-      r[15] = this.#targetsEnd;
-      r[16] = target.length;
+      r[F.TARGET_AT] = this.#targetsEnd;
+      r[F.TARGET_LENGTH] = target.length;
       for (let done = 0; done < target.length; )
         done += writeSync(
           this.#targets,
@@ -266,41 +270,42 @@ export class TarShadow {
         );
       this.#targetsEnd += target.length;
     }
-    r[17] = 1;
+    r[F.NAMES] = 1;
     const id = this.#count++;
-    this.#store(id, this.#bytes);
+    this.#store(id);
     return id;
   }
 
-  #load(id: number): Uint8Array {
+  /** Reads record `id` into the scratch record. */
+  #load(id: number): void {
     readSync(this.#table, this.#bytes, 0, RECORD, id * RECORD);
-    return this.#bytes;
   }
 
-  #store(id: number, bytes: Uint8Array): void {
+  /** Writes the scratch record as record `id`. */
+  #store(id: number): void {
     for (let done = 0; done < RECORD; )
-      done += writeSync(this.#table, bytes, done, RECORD - done, id * RECORD + done);
+      done += writeSync(this.#table, this.#bytes, done, RECORD - done, id * RECORD + done);
   }
 
   /** Object `id`. */
   read(id: number): ShadowNode {
     const r = this.#record;
     this.#load(id);
-    const target = new Uint8Array(r[16] as number);
-    if (target.length) readSync(this.#targets, target, 0, target.length, r[15] as number);
+    const target = new Uint8Array(r[F.TARGET_LENGTH] as number);
+    if (target.length) readSync(this.#targets, target, 0, target.length, r[F.TARGET_AT] as number);
     return {
-      kind: r[0] as NodeKind,
-      created: r[1] === 1,
-      perm: r[2] as number,
-      uid: r[3] as number,
-      gid: r[4] as number,
-      times: Array.from(r.subarray(5, 11)),
-      size: r[11] as number,
-      offset: r[12] as number,
-      major: r[13] as number,
-      minor: r[14] as number,
+      kind: r[F.KIND] as NodeKind,
+      created: r[F.CREATED] === 1,
+      perm: r[F.PERM] as number,
+      uid: r[F.UID] as number,
+      gid: r[F.GID] as number,
+      times: Array.from(r.subarray(F.TIMES, F.TIMES + 6)),
+      size: r[F.SIZE] as number,
+      offset: r[F.OFFSET] as number,
+      major: r[F.MAJOR] as number,
+      minor: r[F.MINOR] as number,
       target,
-      names: r[17] as number,
+      names: r[F.NAMES] as number,
     };
   }
 
@@ -315,7 +320,7 @@ export class TarShadow {
     const out: ShadowChild[] = [];
     for (const entry of readdirSync(dir, { encoding: "buffer", withFileTypes: true })) {
       const name = entry.name;
-      if (name.length === 1 && name[0] === 0x6d) continue;
+      if (name.equals(META_NAME)) continue;
       const path = Buffer.concat([dir, Buffer.from("/"), name]);
       if (entry.isDirectory()) {
         const meta = this.readDir(path);
@@ -329,20 +334,24 @@ export class TarShadow {
   names(dir: Buffer): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (const name of readdirSync(dir, { encoding: "buffer" })) {
-      if (name.length === 1 && name[0] === 0x6d) continue;
+      if (name.equals(META_NAME)) continue;
+      // "e" + the name itself; otherwise a hash, and the name is in the entry.
       if (name[0] === 0x65) out.push(name.subarray(1));
-      else out.push(this.#find1(Buffer.concat([dir, Buffer.from("/"), name])));
+      else out.push(this.#nameAt(Buffer.concat([dir, Buffer.from("/"), name])));
     }
     return out;
   }
 
-  #find1(path: Buffer): Uint8Array {
+  /** The name a hashed shadow entry stands for. */
+  #nameAt(path: Buffer): Uint8Array {
     const st = lstatSync(path);
     return st.isDirectory() ? this.readDir(path).name : readLink(path).name;
   }
 }
 
-const META = Buffer.from(`/${"m"}`);
+/** Each shadow directory's own record: a name no entry has (they start with "e" or "h"). */
+const META_NAME = Buffer.from("m");
+const META = Buffer.from("/m");
 
 /**
  * What a shadow entry's symlink says: the object's id, for a directory's own

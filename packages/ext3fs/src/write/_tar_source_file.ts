@@ -61,13 +61,8 @@ function setTime(
   return t;
 }
 
-/** The kind of a tar member's object (undefined: none ext3 stores). */
-export function tarKind(entry: TarEntry): NodeKind | undefined {
-  return KIND[entry.type];
-}
-
 /** A node for a tar member (not a hard link): metadata, symlink target, device numbers. */
-export function nodeFromTarEntry(
+function nodeFromTarEntry(
   tree: FsTree,
   entry: TarEntry,
   kind: NodeKind,
@@ -82,6 +77,41 @@ export function nodeFromTarEntry(
     tree.setDevice(node, entry.devmajor ?? 0, entry.devminor ?? 0);
   applyMeta(tree, node, own);
   return node;
+}
+
+/**
+ * A tar member other than a hard link as a node of `tree`, its body copied
+ * into `spool` (undefined for kinds ext3 does not store). `path`: its name
+ * parts; `where`: the tar and the path, for messages.
+ */
+export async function tarMemberNode(
+  tree: FsTree,
+  entry: TarEntry,
+  path: readonly Uint8Array[],
+  where: string,
+  spool: Spool,
+  own: SourceOwnership,
+): Promise<{ node: number; kind: NodeKind; offset: number } | undefined> {
+  const kind = KIND[entry.type];
+  if (!kind) return undefined;
+  if (path.length === 0 && kind !== NodeKind.DIR)
+    throw new RangeError(`Cannot use ${where}: the root is not a directory`);
+  const node = nodeFromTarEntry(tree, entry, kind, own);
+  const offset =
+    kind === NodeKind.FILE && entry.size > 0 ? await spool.add(entry.body, entry.size) : 0;
+  return { node, kind, offset };
+}
+
+/** Why a hard link's target cannot be linked (`isDir` undefined: it is not there), if it cannot. */
+export function linkTargetError(
+  where: string,
+  entry: TarEntry,
+  isDir: boolean | undefined,
+): RangeError | undefined {
+  if (isDir === undefined)
+    return new RangeError(`Cannot link ${where}: ${entry.linkname} is not earlier in the archive`);
+  if (isDir) return new RangeError(`Cannot link ${where}: ${entry.linkname} is a directory`);
+  return undefined;
 }
 
 const ENCODER = new TextEncoder();
@@ -107,12 +137,12 @@ export async function addTarSource(
     const where = `${label}:${entry.path}`;
     if (entry.type === "hardlink") {
       const target = tree.lookupPath(splitPath(encoder.encode(entry.linkname)));
-      if (!target)
-        throw new RangeError(
-          `Cannot link ${where}: ${entry.linkname} is not earlier in the archive`,
-        );
-      if (tree.kind[target] === NodeKind.DIR)
-        throw new RangeError(`Cannot link ${where}: ${entry.linkname} is a directory`);
+      const error = linkTargetError(
+        where,
+        entry,
+        target ? tree.kind[target] === NodeKind.DIR : undefined,
+      );
+      if (error) throw error;
       if (path.length === 0) continue;
       tree.placePath(path, target);
       if (entry.size > 0 && tree.kind[target] === NodeKind.FILE) {
@@ -122,13 +152,9 @@ export async function addTarSource(
       }
       continue;
     }
-    const kind = tarKind(entry);
-    if (!kind) continue;
-    if (path.length === 0 && kind !== NodeKind.DIR)
-      throw new RangeError(`Cannot use ${where}: the root is not a directory`);
-    const node = nodeFromTarEntry(tree, entry, kind, own);
-    const offset =
-      kind === NodeKind.FILE && entry.size > 0 ? await spool.add(entry.body, entry.size) : 0;
+    const member = await tarMemberNode(tree, entry, path, where, spool, own);
+    if (!member) continue;
+    const { node, kind, offset } = member;
     tree.placePath(path, node);
     if (limit && tree.entryCount > limit) throw new TreeLimitError(limit);
     if (kind === NodeKind.FILE) {

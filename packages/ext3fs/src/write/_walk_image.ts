@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iterableToStream, readFile, zeros } from "@bigfile/blockdev";
 import type { SourceOwnership } from "./_dir_source_file.ts";
-import type { EmitOptions } from "./_emit.ts";
+import { checksDone, type EmitOptions, withCopier } from "./_emit.ts";
 import { chooseGeometry, formatUuidText, identity, labelBytes } from "./_mkfs_common.ts";
 import {
   blocksError,
@@ -44,24 +44,48 @@ export interface WalkContext {
 
 const CHUNK = 1 << 20;
 
-/** Measures and checks the directory sources `roots`; the image writes them when streamed. */
+/**
+ * A temporary directory, made when first needed (tar shadows and their
+ * spool, an image bound for a pipe), removed with what was opened in it.
+ */
+class WorkDir {
+  readonly #parent: string;
+  #path: string | undefined;
+  readonly #closers: (() => void)[] = [];
+
+  constructor(parent: string) {
+    this.#parent = parent;
+  }
+
+  get path(): string {
+    this.#path ??= mkdtempSync(join(this.#parent, "ext3fs-walk-"));
+    return this.#path;
+  }
+
+  /** Calls `close` before the directory goes. */
+  onRemove(close: () => void): void {
+    this.#closers.push(close);
+  }
+
+  remove(): void {
+    for (const close of this.#closers.splice(0)) close();
+    if (this.#path) rmSync(this.#path, { recursive: true, force: true });
+    this.#path = undefined;
+  }
+}
+
+/**
+ * Measures and checks the sources (tar archives are laid out on disk first,
+ * their bodies in a spool); the image writes them when streamed.
+ */
 export async function walkImage(
   sources: readonly Exclude<MkfsSource, string>[],
   options: MkfsOptions,
   context: WalkContext,
 ): Promise<MkfsImage> {
-  // Tar archives are laid out on disk first (their bodies in a spool).
-  let work: string | undefined;
-  let spool: Spool | undefined;
-  const shadows: TarShadow[] = [];
-  const removeWork = () => {
-    for (const shadow of shadows.splice(0)) shadow.close();
-    spool?.close();
-    spool = undefined;
-    if (work) rmSync(work, { recursive: true, force: true });
-    work = undefined;
-  };
-  const layOut = async (): Promise<(string | TarShadow)[]> => {
+  const work = new WorkDir(options.tempDir ?? tmpdir());
+  try {
+    let spool: Spool | undefined;
     const roots: (string | TarShadow)[] = [];
     for (const source of sources) {
       if (source.kind === "directory") {
@@ -71,33 +95,34 @@ export async function walkImage(
         roots.push(source.path);
         continue;
       }
-      work ??= mkdtempSync(join(options.tempDir ?? tmpdir(), "ext3fs-walk-"));
-      spool ??= new Spool(join(work, "spool"));
-      const dir = join(work, `tar-${shadows.length}`);
+      if (!spool) {
+        const opened = new Spool(join(work.path, "spool"));
+        work.onRemove(() => opened.close());
+        spool = opened;
+      }
+      const dir = join(work.path, `tar-${roots.length}`);
       mkdirSync(dir);
-      const shadow =
+      const [stream, label] =
         source.kind === "tar"
-          ? await TarShadow.build(readFile(source.path), source.path, spool, context.own, dir)
-          : await TarShadow.build(source.stream, source.label ?? "-", spool, context.own, dir);
-      shadows.push(shadow);
+          ? [readFile(source.path), source.path]
+          : [source.stream, source.label ?? "-"];
+      const shadow = await TarShadow.build(stream, label, spool, context.own, dir);
+      work.onRemove(() => shadow.close());
       roots.push(shadow);
     }
-    return roots;
-  };
-  try {
-    return await walkSources(await layOut(), options, context, removeWork);
+    return await walkSources(roots, options, context, work);
   } catch (error) {
-    removeWork();
+    work.remove();
     throw error;
   }
 }
 
-/** {@linkcode walkImage} once the tar sources are on disk; `removeWork` removes them. */
+/** {@linkcode walkImage} once the tar sources are on disk (in `work`). */
 async function walkSources(
   roots: readonly (string | TarShadow)[],
   options: MkfsOptions,
   context: WalkContext,
-  removeWork: () => void,
+  work: WorkDir,
 ): Promise<MkfsImage> {
   const { createTime, nowSeconds, log } = context;
   const { uuid, hashSeed, seedWords } = identity(options);
@@ -111,13 +136,7 @@ async function walkSources(
     copier: options.copier,
   };
   const measure = await measureWalk(settings, nowSeconds);
-  if (options.copier) {
-    try {
-      await options.copier.finish();
-    } catch (error) {
-      throw new TypeError((error as Error).message);
-    }
-  }
+  await checksDone(options.copier);
   if (options.seed !== undefined && options.sourceDateEpoch === undefined)
     createTime.seconds = measure.maxMtime;
   const journal = (options.type ?? "ext3") === "ext3";
@@ -136,9 +155,11 @@ async function walkSources(
   const largest = measure.largestFile;
   const tooBig = fileSizeCheck(largest.size, bs, () => largest.path);
   if (tooBig) throw tooBig;
-  const badLink =
-    (measure.emptySymlink ? symlinkCheck(0, bs) : undefined) ??
-    symlinkCheck(Math.max(1, measure.longestSymlink), bs);
+  const badLink = measure.emptySymlink
+    ? symlinkCheck(0, bs)
+    : measure.longestSymlink > 0
+      ? symlinkCheck(measure.longestSymlink, bs)
+      : undefined;
   if (badLink) throw badLink;
   if (journal && geo.journalBlocks === 0)
     log("Filesystem too small for a journal: writing it without one");
@@ -170,35 +191,18 @@ async function walkSources(
     }
   };
   let started = false;
-  let tempDir: string | undefined;
-  const dispose = () => {
-    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
-    tempDir = undefined;
-    removeWork();
-  };
+  const dispose = () => work.remove();
   const chunks = async function* (chunkOptions: EmitOptions = {}): AsyncGenerator<Uint8Array> {
     if (started) throw new TypeError("Cannot stream a filesystem image twice");
     started = true;
     try {
       const target = chunkOptions.target;
       if (target) {
-        const copier = chunkOptions.copier;
-        let finished = false;
-        try {
-          await write(target, copier);
-          await copier?.finish();
-          finished = true;
-        } finally {
-          // Stopped early: stop the copier's threads before the sink closes the file.
-          if (!finished) await copier?.close?.();
-        }
-        // The image is in place: the sink only moves past it (holes, never written).
-        for (let left = size; left > 0; left -= CHUNK) yield zeros(Math.min(left, CHUNK));
+        yield* withCopier(chunkOptions.copier, writeInPlace(target, chunkOptions.copier));
         return;
       }
       // No file to write into: a temporary one, then streamed.
-      tempDir = mkdtempSync(join(options.tempDir ?? tmpdir(), "ext3fs-walk-"));
-      const path = join(tempDir, "image");
+      const path = join(work.path, "image");
       const fd = openSync(path, "w");
       try {
         await write({ fd, offset: 0 }, undefined);
@@ -211,5 +215,10 @@ async function walkSources(
       dispose();
     }
   };
+  // Writes the image into the sink's file; the stream only moves the sink past it (holes).
+  async function* writeInPlace(target: WalkTarget, copier: EmitOptions["copier"]) {
+    await write(target, copier);
+    for (let left = size; left > 0; left -= CHUNK) yield zeros(Math.min(left, CHUNK));
+  }
   return { size, report, chunks, stream: () => iterableToStream(chunks()), dispose };
 }

@@ -8,8 +8,7 @@
  * is written when it is visited; bitmaps, descriptors and superblocks last
  * (allocation is sequential, so they need only counts).
  */
-import { writeSync } from "node:fs";
-import { zeros } from "@bigfile/blockdev";
+import { writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
 import { NAME_MAX } from "../format/constants.ts";
 import { emptyInode, encodeInode, type Inode } from "../format/inode.ts";
 import { BlockMap } from "./_block_map.ts";
@@ -46,6 +45,7 @@ import {
   nodeColumns,
   planReserved,
   presenceFor,
+  type ReservedPlan,
   sizeDirectory,
 } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
@@ -156,15 +156,15 @@ function rootPending(roots: readonly (string | TarShadow)[]): Pending {
   };
 }
 
-/** The child directories of a listing as pending visits, in name order. */
-function childDirs(listing: Listing, parent: Pending, root: boolean): Pending[] {
+/** The child directories of a listing as pending visits, by row, in name order. */
+function childDirs(listing: Listing, parent: Pending, root: boolean): Map<number, Pending> {
   const tree = listing.tree;
-  const out: Pending[] = [];
+  const out = new Map<number, Pending>();
   for (const e of tree.sortedEntries(FsTree.ROOT)) {
     const child = tree.entryNode[e] as number;
     if (tree.kind[child] !== NodeKind.DIR) continue;
     const name = nameText(tree, e);
-    out.push({
+    out.set(child, {
       places: listing.places.get(child) ?? [],
       path: `${parent.path}/${name}`,
       lostFound: root && name === "lost+found",
@@ -304,7 +304,7 @@ export async function measureWalk(
         }
       }
     }
-    return childDirs(listing, dir, root);
+    return [...childDirs(listing, dir, root).values()];
   });
   return measure;
 }
@@ -342,50 +342,18 @@ function changed(what: string): RangeError {
   );
 }
 
-/** Positional writes into the target; whole zero blocks stay holes (the file starts empty). */
-class TargetWriter {
-  readonly #target: WalkTarget;
-  readonly #bs: number;
-
-  constructor(target: WalkTarget, bs: number) {
-    this.#target = target;
-    this.#bs = bs;
-  }
-
-  /** Writes `bytes` at image offset `position`. */
-  write(position: number, bytes: Uint8Array): void {
-    const bs = this.#bs;
-    if (position % bs !== 0 || bytes.length % bs !== 0) {
-      this.#put(position, bytes);
-      return;
-    }
-    let from = 0;
-    while (from < bytes.length) {
-      while (from < bytes.length && isZero(bytes, from, from + bs)) from += bs;
-      let to = from;
-      while (to < bytes.length && !isZero(bytes, to, to + bs)) to += bs;
-      if (to > from) this.#put(position + from, bytes.subarray(from, to));
-      from = to;
-    }
-  }
-
-  #put(position: number, bytes: Uint8Array): void {
-    let done = 0;
-    while (done < bytes.length) {
-      done += writeSync(
-        this.#target.fd,
-        bytes,
-        done,
-        bytes.length - done,
-        this.#target.offset + position + done,
-      );
-    }
-  }
-}
-
-function isZero(bytes: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
-  return true;
+/**
+ * Writes into the target at image offset `position`. Blocks of zeros are left
+ * out: the file starts empty, and no byte is written twice except a link
+ * count, which only grows.
+ */
+function targetWriter(
+  target: WalkTarget,
+  bs: number,
+): (position: number, bytes: Uint8Array) => void {
+  return (position, bytes) => {
+    writeNonZeroBlocks(target.fd, bytes, target.offset + position, bs);
+  };
 }
 
 /**
@@ -406,7 +374,7 @@ export async function writeWalk(
   const bs = geo.blockSize;
   const apb = geo.addrPerBlock;
   const space = dataSpace(geo);
-  const out = new TargetWriter(target, bs);
+  const write = targetWriter(target, bs);
   const copier = settings.copier;
   const packer = new Packer(true);
   const maxChunkBlocks = Math.max(1, (1 << 20) / bs);
@@ -419,12 +387,13 @@ export async function writeWalk(
     (inodeTables[Math.floor((ino - 1) / geo.inodesPerGroup)] as number) * bs +
     ((ino - 1) % geo.inodesPerGroup) * geo.inodeSize;
   const writeInode = (ino: number, built: Inode) =>
-    out.write(inodeOffset(ino), encodeInode(built, geo.inodeSize, new Uint8Array(geo.inodeSize)));
+    write(inodeOffset(ino), encodeInode(built, geo.inodeSize, new Uint8Array(geo.inodeSize)));
   const dirsPerGroup = new Uint32Array(geo.groupCount);
   // Hard-linked files: their inode numbers and names so far (link counts are set last).
   const links = new Map<string, { ino: number; count: number }>();
   const planSettings = { journal, createTime: settings.createTime, hashSeed: settings.hashSeed };
-  let reserved = planReserved(geo, space, planSettings, 0);
+  // Planned at the root, after the root and lost+found, which come first.
+  let reserved: ReservedPlan | undefined;
   let cursor = 0;
   let nextIno = 11;
 
@@ -437,7 +406,7 @@ export async function writeWalk(
       }
       for (let at = 0; at < chunk.length; ) {
         const n = Math.min((chunk.length - at) / bs, space.blocksLeftInGroup(d));
-        out.write(space.phys(d) * bs, chunk.subarray(at, at + n * bs));
+        write(space.phys(d) * bs, chunk.subarray(at, at + n * bs));
         at += n * bs;
         d += n;
       }
@@ -490,10 +459,9 @@ export async function writeWalk(
     columns.runBlocks[FsTree.ROOT] = dirMapBlocks(apb, dir.dirData);
 
     // Inode numbers: children in name order (lost+found is 11).
-    const entries = tree.sortedEntries(FsTree.ROOT);
-    const pendings = new Map<number, Pending>();
+    const pendings = childDirs(listing, dir, root);
     const fresh: number[] = [];
-    for (const e of entries) {
+    for (const e of tree.sortedEntries(FsTree.ROOT)) {
       const child = tree.entryNode[e] as number;
       const key = listing.linkKeys.get(child);
       const known = key ? links.get(key) : undefined;
@@ -504,22 +472,12 @@ export async function writeWalk(
         }
         continue;
       }
-      const ino = root && child === tree.child(FsTree.ROOT, "lost+found") ? 11 : ++nextIno;
+      const lostFound = pendings.get(child)?.lostFound === true;
+      const ino = lostFound ? 11 : ++nextIno;
       inoOf[child] = ino;
       if (key) links.set(key, { ino, count: 1 });
-      if (ino !== 11) fresh.push(child);
-      if (tree.kind[child] === NodeKind.DIR) {
-        parent[child] = dir.ino;
-        pendings.set(child, {
-          places: listing.places.get(child) ?? [],
-          path: `${dir.path}/${nameText(tree, e)}`,
-          lostFound: ino === 11,
-          ino,
-          parentIno: dir.ino,
-          d0: Number.NaN,
-          dirData: 0,
-        });
-      }
+      if (!lostFound) fresh.push(child);
+      if (tree.kind[child] === NodeKind.DIR) parent[child] = dir.ino;
     }
     if (nextIno > geo.inodesCount) throw changed(`more than ${geo.inodesCount} inodes`);
 
@@ -570,26 +528,22 @@ export async function writeWalk(
       if (tree.kind[child] === NodeKind.SYMLINK) {
         const block = new Uint8Array(bs);
         block.set(tree.target(child));
-        out.write(space.phys(at) * bs, block);
+        write(space.phys(at) * bs, block);
       } else if (!copier || directBlocks(plan, child) < 0) {
         await writeRun(at, fileBlocks(plan, child, maxChunkBlocks, packer, fileContent, !!copier));
       }
     }
     copier?.flush?.();
-    const dirs: Pending[] = [];
-    for (const e of entries) {
-      const pending = pendings.get(tree.entryNode[e] as number);
-      if (pending) dirs.push(pending);
-    }
-    return dirs;
+    return [...pendings.values()];
   });
 
   // What mkfs makes itself, then the group metadata from the totals.
+  if (!reserved) throw new Error("unreachable: the root was not visited");
   for (const [ino, special] of reserved.special) writeInode(ino, special);
   if (!Number.isNaN(reserved.resizeD0)) {
     const block = new Uint8Array(bs);
     fillResizeBlock(geo, block);
-    out.write(space.phys(reserved.resizeD0) * bs, block);
+    write(space.phys(reserved.resizeD0) * bs, block);
   }
   if (!Number.isNaN(reserved.journalD0)) {
     await writeRun(
@@ -612,16 +566,16 @@ export async function writeWalk(
   for (let g = 0; g < geo.groupCount; g++) {
     const l = groupLayout(geo, g);
     if (l.hasSuper) {
-      out.write(l.start * bs, superblockBlock(sb, geo, g));
-      out.write((l.start + 1) * bs, gdt);
+      write(l.start * bs, superblockBlock(sb, geo, g));
+      write((l.start + 1) * bs, gdt);
       if (g === 0) {
         for (let k = 0; k < geo.reservedGdtBlocks; k++)
-          out.write((l.start + 1 + geo.descBlocks + k) * bs, reservedGdtBlock(geo, k, backups));
+          write((l.start + 1 + geo.descBlocks + k) * bs, reservedGdtBlock(geo, k, backups));
       }
     }
     const [bb, ib] = groupBitmaps(geo, g, counts[g] as NonNullable<(typeof counts)[number]>);
-    out.write(l.blockBitmap * bs, bb);
-    out.write(l.inodeBitmap * bs, ib);
+    write(l.blockBitmap * bs, bb);
+    write(l.inodeBitmap * bs, ib);
   }
   // Link counts of hard-linked files, known now (written as 1): i_links_count
   // is the 16-bit word at byte 26 of the inode.
@@ -631,7 +585,7 @@ export async function writeWalk(
     if (count === 1) continue;
     linkCount[0] = count & 0xff;
     linkCount[1] = count >>> 8;
-    out.write(inodeOffset(ino) + 26, linkCount);
+    write(inodeOffset(ino) + 26, linkCount);
   }
   return { lastIno: nextIno, usedData: cursor };
 }

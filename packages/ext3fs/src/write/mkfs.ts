@@ -9,7 +9,7 @@ import {
   TreeLimitError,
   type WalkHooks,
 } from "./_dir_source_file.ts";
-import { type EmitOptions, emitFilesystem, queued, type RangeCopier } from "./_emit.ts";
+import { checksDone, type EmitOptions, emitFilesystem, queued, type RangeCopier } from "./_emit.ts";
 import { chooseGeometry, formatUuidText, identity, labelBytes } from "./_mkfs_common.ts";
 import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
@@ -277,13 +277,7 @@ export async function mkfs(
     tree.minBlocks.set(lostFound, lostFoundBlocks(geo.blockSize));
     const { uuid, hashSeed, seedWords } = identity(options);
     const plan = planFilesystem(tree, geo, { journal, createTime, hashSeed: seedWords });
-    if (options.copier) {
-      try {
-        await options.copier.finish();
-      } catch (error) {
-        throw new TypeError((error as Error).message);
-      }
-    }
+    await checksDone(options.copier);
     if (journal && geo.journalBlocks === 0)
       log("Filesystem too small for a journal: writing it without one");
     const label = labelBytes(options);
