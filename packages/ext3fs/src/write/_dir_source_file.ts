@@ -53,7 +53,7 @@ const KIND_BY_TYPE: readonly (NodeKind | undefined)[] = [
   NodeKind.SOCKET,
 ];
 
-export function kindOf(mode: number): NodeKind | undefined {
+function kindOf(mode: number): NodeKind | undefined {
   return KIND_BY_TYPE[(mode >>> 12) & 0xf];
 }
 

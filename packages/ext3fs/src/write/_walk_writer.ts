@@ -55,7 +55,7 @@ import { type Geometry, groupLayout } from "./geometry.ts";
 import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
 
 /** The block sizes a measure covers. */
-export const BLOCK_SIZES = [1024, 2048, 4096] as const;
+const BLOCK_SIZES = [1024, 2048, 4096] as const;
 
 /** What the walk needs besides the sources. */
 export interface WalkSettings {

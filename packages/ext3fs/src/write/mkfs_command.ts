@@ -16,7 +16,7 @@ import {
 } from "@bigfile/blockdev/cli-kit";
 import type { Command } from "commander";
 import type { EmitOptions, RangeCopier } from "./_emit.ts";
-import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
+import { type MkfsOptions, type MkfsSource, mkfs, WALK_ABOVE_ENTRIES } from "./mkfs.ts";
 
 /** Trees with fewer inodes are written without V8's optimizing compiler (see below). */
 const SMALL_TREE_INODES = 20_000;
@@ -116,7 +116,7 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
     )
     .option(
       "--writer <mode>",
-      "tree (metadata in memory, then streamed), walk (walked twice, one directory in memory: memory bounded whatever the tree; no device table) or auto: tree, or walk past 262144 entries",
+      `tree (metadata in memory, then streamed), walk (walked twice, one directory in memory: memory bounded whatever the tree; no device table) or auto: tree, or walk past ${WALK_ABOVE_ENTRIES} entries`,
       "auto",
     )
     .option("--json", "print the report as JSON on standard error")
@@ -131,7 +131,7 @@ first byte. Without --size/--blocks the smallest filesystem that fits the input
 plus about 10% is made. SOURCE_DATE_EPOCH clamps times and makes the output
 reproducible, like --seed.
 
-Sources with more than 262144 entries (65536 with a tar) are not kept in
+Sources with more than ${WALK_ABOVE_ENTRIES} entries (${WALK_ABOVE_ENTRIES / 4} with a tar) are not kept in
 memory: mkfs walks them twice instead, one directory at a time (first to measure and check, then to
 write by position; a tar is laid out in $TMPDIR first), so memory stays bounded
 whatever the tree; into a pipe the image is built in a temporary file first.
