@@ -127,7 +127,7 @@ export async function checkImage(
       for (const m of markers)
         if (!boot.markers[m]) problems.push(`boot: no "${m}" on the console`);
       if (boot.timedOut) problems.push("boot: timed out");
-      const after = await e2fsck(copy, { offset });
+      const after = await e2fsck(copy, { offset, guestClock: true });
       let guestResult: Record<string, string> | undefined;
       try {
         guestResult = parseGuestResult(

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, open, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { execa } from "execa";
@@ -17,7 +17,20 @@ export interface E2fsckOptions {
    * what it fixed and whether a second `-fn` is then clean. @default false
    */
   fix?: boolean;
+  /**
+   * The filesystem was last written by a QEMU guest. Under TCG the guest's
+   * clock can run a few seconds ahead of the host's (its TSC calibration is
+   * rough), so its mount and write times may lie just past the host's "now",
+   * which e2fsck reports as a superblock time in the future. With this set,
+   * e2fsck's "now" is the later of the host's clock and those two times when
+   * they are at most {@link GUEST_CLOCK_SLACK_SECONDS} ahead; anything further
+   * ahead is still reported. @default false
+   */
+  guestClock?: boolean;
 }
+
+/** How far a guest's clock may run ahead of the host's before e2fsck hears of it. */
+export const GUEST_CLOCK_SLACK_SECONDS = 600;
 
 /** What {@link e2fsck} found. */
 export interface E2fsckResult {
@@ -58,14 +71,42 @@ export function withOffset(image: string, offset = 0): string {
   return offset ? `${image}?offset=${offset}` : image;
 }
 
+/**
+ * The time e2fsck should take as "now" for a filesystem a guest wrote last:
+ * undefined (the host's clock) unless the superblock's mount or write time is
+ * ahead of the host by at most {@link GUEST_CLOCK_SLACK_SECONDS}.
+ */
+export async function guestAwareNow(
+  image: string,
+  offset = 0,
+  hostNow = Math.floor(Date.now() / 1000),
+): Promise<number | undefined> {
+  const sb = Buffer.alloc(8);
+  const fh = await open(image, "r");
+  try {
+    await fh.read(sb, 0, 8, offset + 1024 + 44); // s_mtime, s_wtime
+  } finally {
+    await fh.close();
+  }
+  const latest = Math.max(sb.readUInt32LE(0), sb.readUInt32LE(4));
+  return latest > hostNow && latest - hostNow <= GUEST_CLOCK_SLACK_SECONDS ? latest : undefined;
+}
+
 async function check(
   target: string,
   flags: string,
+  now?: number,
 ): Promise<{ exitCode: number | undefined; output: string }> {
   const r = await execa("e2fsck", [flags, target], {
     reject: false,
     stdin: "ignore",
-    env: { E2FSCK_CONFIG: "/dev/null", LANG: "C", LC_ALL: "C" },
+    env: {
+      E2FSCK_CONFIG: "/dev/null",
+      LANG: "C",
+      LC_ALL: "C",
+      // e2fsck's own test hook for its notion of the current time.
+      ...(now === undefined ? {} : { E2FSCK_TIME: String(now) }),
+    },
   });
   return { exitCode: r.exitCode, output: `${r.stdout}\n${r.stderr}` };
 }
@@ -83,7 +124,8 @@ async function check(
  * ```
  */
 export async function e2fsck(image: string, options: E2fsckOptions = {}): Promise<E2fsckResult> {
-  const first = await check(withOffset(image, options.offset), "-fn");
+  const now = options.guestClock ? await guestAwareNow(image, options.offset) : undefined;
+  const first = await check(withOffset(image, options.offset), "-fn", now);
   const problems = e2fsckProblems(first.output);
   const result: E2fsckResult = {
     exitCode: first.exitCode,
@@ -96,8 +138,8 @@ export async function e2fsck(image: string, options: E2fsckOptions = {}): Promis
     try {
       const copy = join(dir, basename(image));
       await execa("cp", ["--sparse=always", image, copy]);
-      const fixed = await check(withOffset(copy, options.offset), "-fy");
-      const after = await check(withOffset(copy, options.offset), "-fn");
+      const fixed = await check(withOffset(copy, options.offset), "-fy", now);
+      const after = await check(withOffset(copy, options.offset), "-fn", now);
       result.fixed = {
         exitCode: fixed.exitCode,
         output: fixed.output,

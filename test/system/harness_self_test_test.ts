@@ -222,7 +222,7 @@ describeWithTools(TOOLS, "harness self-test on standard-tool images", () => {
       expect(r.exitCode).toBe(0);
       expect(r.log).toContain("guest metadata checks passed");
 
-      const fsck = await e2fsck(image, { offset: good.offset });
+      const fsck = await e2fsck(image, { offset: good.offset, guestClock: true });
       expect(fsck.problems).toEqual([]);
       expect(fsck.exitCode).toBe(0);
       const result = parseGuestResult(
