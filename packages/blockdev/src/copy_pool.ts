@@ -665,17 +665,22 @@ function writeData(
       throw e;
     }
   };
+  // memcmp of a block against itself one byte on: all equal and the first
+  // zero means all zero (no zero buffer to keep in this self-contained code).
+  const view = Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   let runStart = -1;
   for (let at = 0; at < length; at += blockSize) {
     const end = Math.min(at + blockSize, length);
     // A block whose first bytes are not all zero is data: no full comparison.
     let zero = true;
-    for (let i = at; i < end; i++) {
+    const head = Math.min(end, at + 16);
+    for (let i = at; i < head; i++) {
       if (buffer[i] !== 0) {
         zero = false;
         break;
       }
     }
+    if (zero && head < end) zero = view.compare(view, at + 1, end, at, end - 1) === 0;
     if (!zero) {
       if (runStart < 0) runStart = at;
     } else if (runStart >= 0) {

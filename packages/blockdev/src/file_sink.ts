@@ -3,7 +3,7 @@ import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { ByteSource } from "./concat_streams.ts";
 import type { CopyPool } from "./copy_pool.ts";
-import { isZero, zeros } from "./zeros.ts";
+import { isZero, isZeroRange, zeros } from "./zeros.ts";
 
 const SHARED_ZEROS = zeros(0).buffer;
 
@@ -139,7 +139,7 @@ export function writeNonZeroBlocks(
   let runStart = -1;
   for (let at = 0; at < bytes.length; at += blockSize) {
     const end = Math.min(at + blockSize, bytes.length);
-    const zero = isZero(bytes.subarray(at, end));
+    const zero = isZeroRange(bytes, at, end);
     if (!zero && runStart < 0) runStart = at;
     if (zero && runStart >= 0) {
       writeAllSync(fd, bytes.subarray(runStart, at), position + runStart);

@@ -5,7 +5,7 @@ import { collectBytes } from "./collect_bytes.ts";
 import { concatStreams, iterableToStream } from "./concat_streams.ts";
 import { ExactReader, UnexpectedEndError } from "./exact_reader.ts";
 import { FixedChunkStream } from "./fixed_chunk_stream.ts";
-import { isZero, zeroStream, zeros } from "./zeros.ts";
+import { isZero, isZeroRange, zeroStream, zeros } from "./zeros.ts";
 
 function bytes(n: number, start = 0): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (start + i) & 0xff);
@@ -85,5 +85,18 @@ describe("zeros", () => {
     expect(isZero(b)).toBe(false);
     expect(isZero(b.subarray(1, 100))).toBe(true);
     expect(() => zeros(2 ** 21)).toThrow(RangeError);
+  });
+
+  it("checks a range: the first sixteen bytes, then the rest", () => {
+    const b = new Uint8Array(8192);
+    expect(isZeroRange(b, 0, 8192)).toBe(true);
+    expect(isZeroRange(b, 4096, 4100)).toBe(true);
+    for (const at of [4096, 4096 + 15, 4096 + 16, 8191]) {
+      b.fill(0);
+      b[at] = 7;
+      expect(isZeroRange(b, 4096, 8192)).toBe(false);
+      expect(isZeroRange(b, 0, 4096)).toBe(true);
+      expect(isZeroRange(b, at + 1, 8192)).toBe(true);
+    }
   });
 });

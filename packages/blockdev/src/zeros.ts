@@ -25,6 +25,17 @@ interface NodeBufferLike {
 // core stays free of node:* imports and falls back to the loop elsewhere.
 const NodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
 
+/**
+ * Whether `bytes[from, to)` is all zeros. Data blocks rarely start with
+ * sixteen zero bytes, so most answers come from that look alone, without
+ * allocating (this runs for every block a sparse sink writes).
+ */
+export function isZeroRange(bytes: Uint8Array, from: number, to: number): boolean {
+  const head = Math.min(to, from + 16);
+  for (let i = from; i < head; i++) if (bytes[i] !== 0) return false;
+  return head === to || isZero(bytes.subarray(head, to));
+}
+
 /** Whether every byte of `bytes` is zero. */
 export function isZero(bytes: Uint8Array): boolean {
   if (NodeBuffer) {

@@ -105,7 +105,9 @@ export class Packer {
    * other bytes: a sink skips them without looking (the copier's blocks).
    */
   hole(n: number): void {
-    this.flush();
+    // Pending bytes go out first; a pending hole just grows (one chunk per
+    // mebibyte of holes, not one per file the copier writes).
+    if (this.#used > 0) this.flush();
     this.#hole += n;
   }
   #hole = 0;
