@@ -104,7 +104,8 @@ function autoSize(
   const MiB = 1024 * 1024;
   let bs = options.blockSize ?? 1024;
   let need = measure(bs);
-  let bytes = Math.max(MiB, Math.ceil((need.blocks * bs * 1.2) / MiB) * MiB);
+  const free = options.freeBytes;
+  let bytes = Math.max(MiB, Math.ceil(((need.blocks * bs + (free ?? 0)) * 1.2) / MiB) * MiB);
   for (let i = 0; i < 200; i++) {
     const wantBs = options.blockSize ?? defaultBlockSize(bytes);
     if (wantBs !== bs) {
@@ -138,13 +139,17 @@ function autoSize(
     for (let g = 0; g < geo.groupCount; g++) if (groupHasSuper(g)) backups++;
     data -= (backups - 1) * (1 + geo.descBlocks + geo.reservedGdtBlocks) + 1;
     const journalAll = geo.journalBlocks + Math.ceil(geo.journalBlocks / geo.addrPerBlock) + 2;
-    const headroom = Math.max(Math.ceil(need.blocks * 0.1), Math.ceil(MiB / bs));
+    // About 10% of the tree free, or what the caller asked for.
+    const headroom =
+      free !== undefined
+        ? Math.ceil(free / bs)
+        : Math.max(Math.ceil(need.blocks * 0.1), Math.ceil(MiB / bs));
     const fits =
       data - journalAll - 1 >= need.blocks + headroom && geo.inodesCount - 10 >= need.inodes;
     if (fits) {
       log(
         `Sized the filesystem to fit: the tree needs ${need.blocks} blocks of ${bs} bytes and ${need.inodes} inodes; ` +
-          `${geo.blocksCount} blocks (${geo.blocksCount * bs} bytes) with ${geo.inodesCount} inodes leave about 10% free (give --size or --blocks to choose)`,
+          `${geo.blocksCount} blocks (${geo.blocksCount * bs} bytes) with ${geo.inodesCount} inodes leave ${free !== undefined ? `at least ${free} bytes` : "about 10%"} free (give --size or --blocks to choose)`,
       );
       return geo;
     }

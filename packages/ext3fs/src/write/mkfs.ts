@@ -38,6 +38,11 @@ export interface MkfsOptions {
   blockSize?: number;
   /** 128 or 256. @default 256 */
   inodeSize?: number;
+  /**
+   * Without `size`/`blocks`: the free space the smallest fitting filesystem
+   * keeps beyond the tree, in bytes. @default about 10% of the tree, at least 1 MiB
+   */
+  freeBytes?: number;
   /** Number of inodes (mke2fs -N). */
   inodes?: number;
   /** Bytes per inode (mke2fs -i). */

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
-import { CopyPool, canWriteSparse } from "@bigfile/blockdev";
+import { type CopyPool, canWriteSparse } from "@bigfile/blockdev";
 import {
   type CliIo,
   checkBinaryOutput,
@@ -15,7 +14,7 @@ import {
   writeOutput,
 } from "@bigfile/blockdev/cli-kit";
 import type { Command } from "commander";
-import type { EmitOptions, RangeCopier } from "./_emit.ts";
+import { createCopier, filesystemOutput } from "./filesystem_output.ts";
 import { type MkfsOptions, type MkfsSource, mkfs, WALK_ABOVE_ENTRIES } from "./mkfs.ts";
 
 /** Trees with fewer inodes are written without V8's optimizing compiler (see below). */
@@ -24,6 +23,7 @@ const SMALL_TREE_INODES = 20_000;
 interface MkfsFlags {
   type: string;
   size?: number;
+  free?: number;
   blocks?: number;
   blockSize?: number;
   inodeSize?: number;
@@ -70,6 +70,11 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
     )
     .option("-t, --type <type>", "ext3 (with a journal) or ext2", "ext3")
     .option("--size <size>", "filesystem size (bytes, 4G, 512MiB, 8080632s)", sizeOption)
+    .option(
+      "--free <size>",
+      "without --size/--blocks: free space to keep beyond the tree (default: about 10%)",
+      sizeOption,
+    )
     .option(
       "--blocks <n>",
       "filesystem size in blocks, counted like mke2fs: 1 KiB units unless -b is given",
@@ -166,6 +171,11 @@ Examples:
       const options: MkfsOptions = { type: flags.type, writer: flags.writer };
       if (flags.size !== undefined) options.size = flags.size;
       if (flags.blocks !== undefined) options.blocks = flags.blocks;
+      if (flags.free !== undefined) {
+        if (flags.size !== undefined || flags.blocks !== undefined)
+          throw new UsageError("--free sizes the filesystem: give it without --size or --blocks");
+        options.freeBytes = flags.free;
+      }
       if (flags.blockSize !== undefined) options.blockSize = flags.blockSize;
       if (flags.inodeSize !== undefined) options.inodeSize = flags.inodeSize;
       if (flags.inodes !== undefined) options.inodes = flags.inodes;
@@ -200,9 +210,7 @@ Examples:
       const toFile =
         (flags.output !== undefined && flags.output !== "-") ||
         (io.stdoutFd !== undefined && canWriteSparse(io.stdoutFd));
-      // One less than the cores, at most 4: none on a single core.
-      const threads = flags.threads ?? Math.min(4, availableParallelism() - 1);
-      const pool = toFile && threads > 0 ? new CopyPool({ threads }) : undefined;
+      const pool = toFile ? createCopier(flags.threads) : undefined;
       try {
         await writeImage(io, sources, options, flags, pool);
       } finally {
@@ -239,36 +247,16 @@ async function writeImage(
   // V8's baseline compilers only; big trees keep the optimizing compiler.
   if (io.ownsProcess && r.inodesUsed < SMALL_TREE_INODES) setFlagsFromString("--max-opt=1");
   const progress = createProgress(io, "ext3fs mkfs", image.size);
-  const bs = g.blockSize;
-  let copier: RangeCopier | undefined;
-  let target: EmitOptions["target"];
-  async function* withProgress(): AsyncGenerator<Uint8Array> {
-    let done = 0;
-    // blockdev's file and descriptor sinks write each chunk before pulling the next.
-    const reuseBuffers =
-      (flags.output !== undefined && flags.output !== "-") || io.stdoutFd !== undefined;
-    const options: EmitOptions = { reuseBuffers };
-    if (copier) options.copier = copier;
-    if (target) options.target = target;
-    for await (const chunk of image.chunks(options)) {
-      yield chunk;
-      done += chunk.length;
-      progress.update(done);
-    }
-    progress.finish();
-  }
-  await writeOutput(io, withProgress(), flags.output, {
-    // Zero blocks of the image's block size stay holes the copier fills.
-    holeBlockSize: bs,
-    onSparseTarget: (file) => {
-      // The walk writer writes straight into the file.
-      target = { fd: file.fd, offset: file.offset };
-      if (pool && bs % file.holeBlockSize === 0) {
-        pool.attach(file.fd, file.offset, bs);
-        copier = pool;
-      }
-    },
+  // blockdev's file and descriptor sinks write each chunk before pulling the next.
+  const reuseBuffers =
+    (flags.output !== undefined && flags.output !== "-") || io.stdoutFd !== undefined;
+  const { chunks, sinkOptions } = filesystemOutput(image, {
+    copier: pool,
+    reuseBuffers,
+    onProgress: (done) => progress.update(done),
   });
+  await writeOutput(io, chunks, flags.output, sinkOptions);
+  progress.finish();
   if (flags.json) io.stderr.write(jsonText(r));
   else if (!flags.quiet) {
     io.stderr.write(

@@ -1,0 +1,93 @@
+import { availableParallelism } from "node:os";
+import { CopyPool, type SinkOptions } from "@bigfile/blockdev";
+import type { EmitOptions, RangeCopier } from "./_emit.ts";
+import type { MkfsImage } from "./mkfs.ts";
+
+/**
+ * Copy threads for a filesystem written into a regular file: `requested`, or
+ * one less than the cores, at most 4 (none on a single core).
+ */
+export function copyThreadCount(requested?: number): number {
+  if (requested !== undefined) {
+    if (!Number.isInteger(requested) || requested < 0 || requested > 64)
+      throw new RangeError(`Cannot use ${requested} copy threads: give 0 to 64`);
+    return requested;
+  }
+  return Math.max(0, Math.min(4, availableParallelism() - 1));
+}
+
+/**
+ * A {@linkcode CopyPool} of {@linkcode copyThreadCount} threads, or undefined
+ * for none. Give it to `mkfs` (it checks files as the walk finds them) and to
+ * {@linkcode filesystemOutput} (it copies their contents); close it at the end.
+ */
+export function createCopier(requested?: number): CopyPool | undefined {
+  const threads = copyThreadCount(requested);
+  return threads > 0 ? new CopyPool({ threads }) : undefined;
+}
+
+/** Options of {@linkcode filesystemOutput}. */
+export interface FilesystemOutputOptions {
+  /** The copier given to `mkfs`: used when the sink writes by position with holes. */
+  copier?: CopyPool | undefined;
+  /** The sink writes each chunk before pulling the next (blockdev's file and descriptor sinks). @default false */
+  reuseBuffers?: boolean;
+  /** Called after each chunk with the bytes streamed so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+/** The chunks of an image and the options a blockdev sink needs to write them fast. */
+export interface FilesystemOutput {
+  chunks: AsyncGenerator<Uint8Array>;
+  sinkOptions: SinkOptions;
+}
+
+/**
+ * Prepares a planned filesystem for one of blockdev's sinks (`writeToFile`,
+ * `writeToFd`, the CLI's `writeOutput`): when the sink writes a regular file
+ * by position, leaving holes, file contents are copied by the copier's
+ * threads straight into the file and the walk writer writes there too; over a
+ * pipe every byte flows through the stream. The bytes are the same either way.
+ *
+ * @example A filesystem at byte 32256 of a disk image
+ * ```ts
+ * import { openSync } from "node:fs";
+ * import { writeToFd } from "@bigfile/blockdev";
+ * import { createCopier, filesystemOutput, mkfs } from "@bigfile/ext3fs";
+ * const copier = createCopier();
+ * const image = await mkfs(["rootfs/"], { blocks: 4040316, copier });
+ * const { chunks, sinkOptions } = filesystemOutput(image, { copier, reuseBuffers: true });
+ * await writeToFd(chunks, openSync("big.img", "r+"), { ...sinkOptions, positional: true, offset: 32256 });
+ * await copier?.close();
+ * ```
+ */
+export function filesystemOutput(
+  image: MkfsImage,
+  options: FilesystemOutputOptions = {},
+): FilesystemOutput {
+  const bs = image.report.geometry.blockSize;
+  const emit: EmitOptions = { reuseBuffers: options.reuseBuffers ?? false };
+  const progress = options.onProgress;
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let done = 0;
+    for await (const chunk of image.chunks(emit)) {
+      yield chunk;
+      done += chunk.length;
+      progress?.(done);
+    }
+  }
+  const sinkOptions: SinkOptions = {
+    // Zero blocks of the image's block size stay holes the copier fills.
+    holeBlockSize: bs,
+    onSparseTarget: (file) => {
+      // The walk writer writes straight into the file.
+      emit.target = { fd: file.fd, offset: file.offset };
+      const pool = options.copier;
+      if (pool && bs % file.holeBlockSize === 0) {
+        pool.attach(file.fd, file.offset, bs);
+        emit.copier = pool as RangeCopier;
+      }
+    },
+  };
+  return { chunks: chunks(), sinkOptions };
+}
