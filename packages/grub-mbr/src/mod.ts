@@ -24,8 +24,12 @@
  */
 
 export * from "./embedding_area.ts";
+export * from "./grub_config.ts";
+export * from "./grub_files.ts";
 export * from "./grub_install_error.ts";
 export * from "./grub_layout.ts";
+export * from "./grub_legacy_menu.ts";
+export * from "./inspect_boot.ts";
 export * from "./install_grub.ts";
 export * from "./plan_grub_install.ts";
 export * from "./reed_solomon.ts";
