@@ -1,0 +1,536 @@
+import { createHash, randomBytes } from "node:crypto";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  statSync,
+} from "node:fs";
+import { readFile, rename, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { canWriteSparse, writeNonZeroBlocks, writeToFd, zeroChunks } from "@bigfile/blockdev";
+import { geometryOf } from "@bigfile/chs-geometry";
+import {
+  createCopier,
+  filesystemOutput,
+  type MkfsImage,
+  type MkfsOptions,
+  type MkfsSource,
+  mkfs,
+} from "@bigfile/ext3fs";
+import {
+  buildCoreImage,
+  coreModules,
+  findGrubDir,
+  grubConfig,
+  grubLegacyMenu,
+} from "@bigfile/grub-mbr";
+import { planWrap, type WrapPlan } from "@bigfile/mbr";
+import { bootPayload } from "./_boot_payload.ts";
+import { type DiskHead, type HeadGrub, planDiskHead } from "./_disk_head.ts";
+import { type BootSource, findBootFiles } from "./_find_boot_files.ts";
+import {
+  type BuildOptions,
+  type BuildOutput,
+  type RootfsSource,
+  SEED_DISK_SIZE,
+} from "./build_options.ts";
+
+export * from "./build_options.ts";
+
+/** What {@linkcode build} made. */
+export interface BuildReport {
+  /** The output path, or "-" for a descriptor or sink. */
+  output: string;
+  /** Disk size in bytes. */
+  bytes: number;
+  /** Bytes allocated on disk (a regular file only): the rest are holes. */
+  allocatedBytes?: number;
+  geometry: { heads: number; sectorsPerTrack: number; sectorSize: number; cylinders: number };
+  /** The disk signature (MBR bytes 440-443) as 0x-prefixed hex. */
+  diskSignature: string;
+  partition: {
+    number: 1;
+    /** First sector. */
+    start: number;
+    sectors: number;
+    /** Byte offset. */
+    offset: number;
+    bytes: number;
+    type: "83";
+    bootable: true;
+    align: "cylinder" | "mib";
+  };
+  filesystem: {
+    type: "ext3" | "ext2";
+    blockSize: number;
+    blocks: number;
+    bytes: number;
+    inodes: number;
+    inodesUsed: number;
+    freeBlocks: number;
+    journalBlocks: number;
+    uuid: string;
+    label: string;
+  };
+  bootloader:
+    | {
+        kind: "grub";
+        grubDir: string;
+        coreSectors: number;
+        paritySectors: number;
+        kernelSector: number;
+      }
+    | { kind: "none"; reason: string };
+  boot: {
+    /** Paths inside the filesystem; undefined when none was given or found. */
+    kernel: string | undefined;
+    initrd: string | undefined;
+    cmdline: string;
+    configs: string[];
+  };
+  seconds: number;
+}
+
+/** Inputs that cannot be used: the message says which and why. */
+export class BuildInputError extends TypeError {
+  constructor(message: string) {
+    super(message);
+    this.name = "BuildInputError";
+  }
+}
+
+const BOOT_CONFIGS = ["/boot/grub/grub.cfg", "/boot/grub/menu.lst"];
+
+/**
+ * Builds a bootable disk image in one pass: a DOS partition table with one
+ * bootable Linux partition (the seed's cylinder layout by default), an ext3
+ * filesystem filled from the root trees plus the kernel, initrd and
+ * /boot/grub (grub.cfg and menu.lst, read by GRUB and pygrub), and GRUB's
+ * boot.img and core.img in the MBR and its gap. Everything that can fail
+ * (missing or unreadable inputs, a tree that does not fit, no GRUB when one
+ * is required) fails before the output is opened. Into a file, zeros are
+ * never written (holes) and file contents are copied by threads; over a
+ * pipe every byte flows in order.
+ *
+ * @example The seed's big file with a Debian kernel
+ * ```ts
+ * import { build } from "@bigfile/bigfile";
+ * const report = await build({
+ *   output: "big.img",
+ *   rootfs: ["rootfs/"],
+ *   kernel: "vmlinuz-6.1.0-56-amd64",
+ *   initrd: "initrd.img-6.1.0-56-amd64",
+ *   serial: true,
+ * });
+ * report.partition.offset; // 32256
+ * ```
+ */
+export async function build(options: BuildOptions): Promise<BuildReport> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const env = options.env ?? process.env;
+  const align = options.align ?? "cylinder";
+  const size = options.size ?? SEED_DISK_SIZE;
+  const fsType = options.fs ?? "ext3";
+  const tempDir = options.tempDir ?? tmpdir();
+  checkChoices(options, size);
+
+  const sources = (options.rootfs ?? []).map(classify);
+  if (options.kernel) checkFile(options.kernel, "kernel");
+  if (options.initrd) checkFile(options.initrd, "initrd");
+  checkOutput(options.output);
+  const grub = await resolveGrub(options, env, log);
+
+  // Which kernel the menus name: one given as a file, else the tree's own.
+  const found =
+    options.kernel && options.initrd
+      ? { unknown: false }
+      : await findBootFiles(sources.map(bootSource));
+  const kernel = options.kernel ? "/boot/vmlinuz" : found.kernel;
+  const initrd = options.initrd ? "/boot/initrd.img" : options.kernel ? undefined : found.initrd;
+  if (!kernel) {
+    log(
+      found.unknown
+        ? "no --kernel given and the tar on standard input cannot be searched for one: the menus name /boot/vmlinuz and /boot/initrd.img"
+        : "no kernel: give --kernel FILE (and --initrd FILE) or put /boot/vmlinuz in the root tree; the image boots to GRUB's menu only",
+    );
+  }
+  const cmdline = kernelCommandLine(options);
+  const menu = {
+    kernel: kernel ?? "/boot/vmlinuz",
+    initrd: kernel ? (initrd ?? null) : "/boot/initrd.img",
+    cmdline,
+    serial: options.serial ?? false,
+    timeout: options.timeout ?? 0,
+    title: options.title ?? "Linux",
+  };
+  let grubCfg: string;
+  let menuLst: string;
+  try {
+    grubCfg = grubConfig(menu);
+    menuLst = grubLegacyMenu(menu);
+  } catch (error) {
+    throw new BuildInputError((error as Error).message);
+  }
+
+  const sde = options.sourceDateEpoch;
+  const time = sde ?? (options.seed !== undefined ? 0 : Math.floor(Date.now() / 1000));
+  const labelId = diskSignature(options);
+  const geometry = { heads: 255, sectorsPerTrack: 63, sectorSize: 512 };
+  let plan: WrapPlan | undefined;
+  if (size !== "auto") {
+    try {
+      plan = planWrap({ diskSize: size, align, bootable: true, labelId, geometry });
+    } catch (error) {
+      throw new BuildInputError(
+        `${(error as Error).message} (give a larger --size, or --size auto)`,
+      );
+    }
+  }
+
+  const payload = bootPayload({
+    kernel: options.kernel,
+    initrd: options.initrd,
+    grubDir: grub?.grubDir,
+    grubCfg,
+    menuLst,
+    minimalRoot: sources.length === 0,
+    time,
+  });
+  const toFile =
+    typeof options.output === "string" ||
+    ("fd" in options.output && canWriteSparse(options.output.fd));
+  const copier = toFile ? createCopier(options.threads) : undefined;
+  try {
+    const mkfsOptions: MkfsOptions = { type: fsType, tempDir, log };
+    if (plan) mkfsOptions.size = plan.partitionLength;
+    else if (options.free !== undefined) mkfsOptions.freeBytes = options.free;
+    for (const key of [
+      "blockSize",
+      "inodeSize",
+      "inodes",
+      "bytesPerInode",
+      "reservedPercent",
+      "label",
+      "uuid",
+      "seed",
+      "sourceDateEpoch",
+    ] as const) {
+      if (options[key] !== undefined) (mkfsOptions as Record<string, unknown>)[key] = options[key];
+    }
+    if (copier) mkfsOptions.copier = copier;
+    let image: MkfsImage;
+    try {
+      image = await mkfs(
+        [...sources, { kind: "tar-stream", stream: payload, label: "bigfile's /boot files" }],
+        mkfsOptions,
+      );
+    } catch (error) {
+      throw mkfsError(error, plan);
+    }
+    try {
+      if (!plan)
+        plan = planWrap({ partitionSize: image.size, align, bootable: true, labelId, geometry });
+      const head = await planDiskHead(plan.table, plan.partitionOffset, plan.diskSize, grub);
+      const allocatedBytes = await writeDisk(options, plan, head, image, copier);
+      return report(
+        options,
+        plan,
+        head,
+        image,
+        grub,
+        { kernel, initrd, cmdline },
+        allocatedBytes,
+        started,
+      );
+    } finally {
+      image.dispose();
+    }
+  } finally {
+    await copier?.close();
+  }
+}
+
+function checkChoices(options: BuildOptions, size: number | "auto"): void {
+  if (size !== "auto" && (!Number.isSafeInteger(size) || size <= 0))
+    throw new BuildInputError(`Cannot make a disk of ${size} bytes: give a positive size or auto`);
+  if (options.free !== undefined && size !== "auto")
+    throw new BuildInputError("--free sizes the disk: give it with --size auto");
+  if (options.align !== undefined && options.align !== "cylinder" && options.align !== "mib")
+    throw new BuildInputError(`Cannot align to ${options.align}: give cylinder or mib`);
+  if (options.fs !== undefined && options.fs !== "ext3" && options.fs !== "ext2")
+    throw new BuildInputError(`Cannot make a ${options.fs} filesystem: give ext3 or ext2`);
+  const b = options.bootloader;
+  if (b !== undefined && b !== "auto" && b !== "grub" && b !== "none")
+    throw new BuildInputError(`Cannot use boot loader ${b}: give auto, grub or none`);
+}
+
+function classify(source: RootfsSource): Exclude<MkfsSource, string> {
+  if (typeof source !== "string") {
+    if (source.kind !== "tar-stream") statSource(source.path);
+    return source;
+  }
+  const st = statSource(source);
+  return st.isDirectory() ? { kind: "directory", path: source } : { kind: "tar", path: source };
+}
+
+function statSource(path: string): import("node:fs").Stats {
+  try {
+    const st = statSync(path);
+    accessSync(path, constants.R_OK | (st.isDirectory() ? constants.X_OK : 0));
+    if (!st.isDirectory() && !st.isFile())
+      throw new BuildInputError(`Cannot use root tree ${path}: not a directory or a tar file`);
+    return st;
+  } catch (error) {
+    if (error instanceof BuildInputError) throw error;
+    throw new BuildInputError(`Cannot read root tree ${path}: ${errnoText(error)}`);
+  }
+}
+
+function bootSource(s: Exclude<MkfsSource, string>): BootSource {
+  return s.kind === "tar-stream" ? { kind: "tar-stream" } : s;
+}
+
+function checkFile(path: string, what: string): void {
+  try {
+    if (!statSync(path).isFile())
+      throw new BuildInputError(`Cannot use ${what} ${path}: not a regular file`);
+    accessSync(path, constants.R_OK);
+  } catch (error) {
+    if (error instanceof BuildInputError) throw error;
+    throw new BuildInputError(`Cannot read ${what} ${path}: ${errnoText(error)}`);
+  }
+}
+
+function checkOutput(output: BuildOutput): void {
+  if (typeof output !== "string") return;
+  let isDir = false;
+  try {
+    isDir = statSync(output).isDirectory();
+  } catch {
+    // A new file.
+  }
+  if (isDir) throw new BuildInputError(`Cannot write the image to ${output}: it is a directory`);
+  const dir = dirname(resolve(output));
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new BuildInputError(`Cannot write the image into ${dir}: ${errnoText(error)}`);
+  }
+}
+
+function errnoText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "ENOTDIR") return "a path component is not a directory";
+  return (error as Error).message;
+}
+
+/** GRUB's boot.img and a core.img for partition 1, or undefined for none. */
+async function resolveGrub(
+  options: BuildOptions,
+  env: Record<string, string | undefined>,
+  log: (message: string) => void,
+): Promise<(HeadGrub & { grubDir: string }) | undefined> {
+  const mode = options.bootloader ?? "auto";
+  if (mode === "none") return undefined;
+  try {
+    const grubDir = await findGrubDir(
+      options.grubDir ? { grubDir: options.grubDir, env } : { env },
+    );
+    const bootImg = new Uint8Array(await readFile(join(grubDir, "boot.img")));
+    const coreImg = await buildCoreImage(grubDir, {
+      prefix: "(hd0,msdos1)/boot/grub",
+      modules: coreModules("msdos"),
+    });
+    return { grubDir, bootImg, coreImg };
+  } catch (error) {
+    if (mode === "grub") throw new BuildInputError((error as Error).message);
+    log(
+      `no boot loader: ${(error as Error).message}; the image boots only through pygrub or a direct kernel boot`,
+    );
+    return undefined;
+  }
+}
+
+/** `root=DEV ro` then the caller's arguments, unless those name the root themselves. */
+function kernelCommandLine(options: BuildOptions): string {
+  const extra = (options.cmdline ?? "").trim();
+  if (/(^|\s)root=/.test(extra)) return extra;
+  const root = options.rootDevice ?? "/dev/sda1";
+  if (/\s/.test(root) || root === "")
+    throw new BuildInputError(
+      `Cannot use root device '${root}': one word, e.g. /dev/sda1 or UUID=...`,
+    );
+  return `root=${root} ro${extra ? ` ${extra}` : ""}`;
+}
+
+/** The MBR disk signature: from the seed (or SOURCE_DATE_EPOCH), else random; never 0. */
+function diskSignature(options: BuildOptions): number {
+  const text =
+    options.seed ??
+    (options.sourceDateEpoch !== undefined
+      ? `SOURCE_DATE_EPOCH=${options.sourceDateEpoch}`
+      : undefined);
+  const bytes =
+    text !== undefined
+      ? createHash("sha256").update(`bigfile disk signature\0${text}`).digest()
+      : randomBytes(4);
+  return bytes.readUInt32LE(0) || 1;
+}
+
+function mkfsError(error: unknown, plan: WrapPlan | undefined): unknown {
+  if (!(error instanceof RangeError || error instanceof TypeError)) return error;
+  const hint = plan ? " (give a larger --size, or --size auto)" : "";
+  return new BuildInputError(`${error.message}${hint}`);
+}
+
+/** Writes head, filesystem and tail; returns the bytes allocated for a regular file. */
+async function writeDisk(
+  options: BuildOptions,
+  plan: WrapPlan,
+  head: DiskHead,
+  image: MkfsImage,
+  copier: ReturnType<typeof createCopier>,
+): Promise<number | undefined> {
+  const output = options.output;
+  const total = plan.diskSize;
+  const progress = options.onProgress;
+  const onProgress = progress
+    ? (done: number) => progress(plan.partitionOffset + done, total)
+    : undefined;
+  if (typeof output === "string") {
+    let fd: number;
+    let temp: string | undefined;
+    try {
+      fd = openSync(output, "wx", 0o644);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      // An existing file is replaced only once the new one is whole.
+      temp = join(dirname(output), `.${basename(output)}.${process.pid}.${Date.now()}.tmp`);
+      fd = openSync(temp, "wx", 0o644);
+    }
+    try {
+      const allocated = await writeSparse(fd, plan, head, image, copier, onProgress);
+      closeSync(fd);
+      fd = -1;
+      if (temp) await rename(temp, output);
+      progress?.(total, total);
+      return allocated;
+    } catch (error) {
+      if (fd >= 0) closeSync(fd);
+      await rm(temp ?? output, { force: true });
+      throw error;
+    }
+  }
+  if ("fd" in output && canWriteSparse(output.fd)) {
+    const allocated = await writeSparse(output.fd, plan, head, image, copier, onProgress);
+    progress?.(total, total);
+    return allocated;
+  }
+  const { chunks } = filesystemOutput(image, {
+    reuseBuffers: "fd" in output,
+    ...(onProgress ? { onProgress } : {}),
+  });
+  async function* disk(): AsyncGenerator<Uint8Array> {
+    yield head.bytes;
+    yield* chunks;
+    yield* zeroChunks(plan.diskSize - plan.partitionOffset - image.size);
+  }
+  if ("fd" in output) await writeToFd(disk(), output.fd, { positional: false });
+  else for await (const chunk of disk()) await output.write(chunk);
+  progress?.(total, total);
+  return undefined;
+}
+
+/** Into an empty regular file: the head, the filesystem at its offset, holes for the rest. */
+async function writeSparse(
+  fd: number,
+  plan: WrapPlan,
+  head: DiskHead,
+  image: MkfsImage,
+  copier: ReturnType<typeof createCopier>,
+  onProgress: ((done: number) => void) | undefined,
+): Promise<number> {
+  writeNonZeroBlocks(fd, head.bytes, 0, 512);
+  const { chunks, sinkOptions } = filesystemOutput(image, {
+    copier,
+    reuseBuffers: true,
+    ...(onProgress ? { onProgress } : {}),
+  });
+  await writeToFd(chunks, fd, { ...sinkOptions, positional: true, offset: plan.partitionOffset });
+  ftruncateSync(fd, plan.diskSize);
+  return fstatSync(fd).blocks * 512;
+}
+
+function report(
+  options: BuildOptions,
+  plan: WrapPlan,
+  head: DiskHead,
+  image: MkfsImage,
+  grub: (HeadGrub & { grubDir: string }) | undefined,
+  boot: { kernel: string | undefined; initrd: string | undefined; cmdline: string },
+  allocatedBytes: number | undefined,
+  started: number,
+): BuildReport {
+  const g = geometryOf(plan.diskSize);
+  const p = plan.table.partitions[0] as { start: number; size: number };
+  const r = image.report;
+  const geo = r.geometry;
+  const gp = head.grub;
+  const out: BuildReport = {
+    output: typeof options.output === "string" ? options.output : "-",
+    bytes: plan.diskSize,
+    geometry: {
+      heads: g.heads,
+      sectorsPerTrack: g.sectorsPerTrack,
+      sectorSize: g.sectorSize,
+      cylinders: g.cylinders,
+    },
+    diskSignature: `0x${(plan.table.labelId >>> 0).toString(16).padStart(8, "0")}`,
+    partition: {
+      number: 1,
+      start: p.start,
+      sectors: p.size,
+      offset: plan.partitionOffset,
+      bytes: plan.partitionLength,
+      type: "83",
+      bootable: true,
+      align: options.align ?? "cylinder",
+    },
+    filesystem: {
+      type: options.fs ?? "ext3",
+      blockSize: geo.blockSize,
+      blocks: geo.blocksCount,
+      bytes: r.bytes,
+      inodes: geo.inodesCount,
+      inodesUsed: r.inodesUsed,
+      freeBlocks: r.freeBlocks,
+      journalBlocks: geo.journalBlocks,
+      uuid: r.uuid,
+      label: options.label ?? "",
+    },
+    bootloader:
+      grub && gp
+        ? {
+            kind: "grub",
+            grubDir: grub.grubDir,
+            coreSectors: gp.coreSectors,
+            paritySectors: gp.sectors.length - gp.coreSectors,
+            kernelSector: gp.sectors[0] as number,
+          }
+        : {
+            kind: "none",
+            reason: options.bootloader === "none" ? "--bootloader none" : "GRUB's files not found",
+          },
+    boot: { ...boot, configs: BOOT_CONFIGS },
+    seconds: Math.round(performance.now() - started) / 1000,
+  };
+  if (allocatedBytes !== undefined) out.allocatedBytes = allocatedBytes;
+  return out;
+}

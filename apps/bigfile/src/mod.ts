@@ -1,0 +1,16 @@
+/**
+ * bigfile's library: `build()` makes a bootable disk image (partition table,
+ * ext3 filesystem filled from root trees, kernel and initrd, GRUB) in one
+ * pass, sparse, without root.
+ *
+ * @example Usage
+ * ```ts
+ * import { build } from "@bigfile/bigfile";
+ * const report = await build({ output: "disk.img", rootfs: ["rootfs/"], kernel: "vmlinuz", serial: true });
+ * console.log(report.partition.offset); // 1048576
+ * ```
+ *
+ * @module
+ */
+export * from "./build.ts";
+export * from "./build_config.ts";
