@@ -7,6 +7,7 @@ import {
   ftruncateSync,
   futimesSync,
   openSync,
+  unlinkSync,
   writeSync,
 } from "node:fs";
 import {
@@ -23,6 +24,7 @@ import {
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { isZero } from "@bigfile/blockdev";
+import { OutputBudget, overBudget } from "./_output_budget.ts";
 import type { FilesystemReader, ReaderStat } from "./filesystem_reader.ts";
 
 const run = promisify(execFile);
@@ -60,7 +62,10 @@ const toSeconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t
  * '.' or '..'), files are created exclusively without following symlinks,
  * and entries are only created inside directories this extraction made, so
  * a symlink planted by the image is never written through. Entries that
- * cannot be created are reported through `onSkip`.
+ * cannot be created are reported through `onSkip` and the rest goes on:
+ * damaged entries (a bad block map, a size the map cannot address, data
+ * that would take the output past the size of the whole filesystem) are
+ * reported before anything is written for them.
  *
  * @example Usage
  * ```ts
@@ -95,6 +100,7 @@ export async function extractToDirectory(
   const dirMeta: { dest: string; st: ReaderStat }[] = [];
   const skipped: string[] = [];
   const firstPath = new Map<number, string>();
+  const budget = new OutputBudget(fs);
 
   for await (const entry of fs.walk(options.path ?? "/", {
     onError: (where, error) => skip(where, error.message),
@@ -166,6 +172,13 @@ export async function extractToDirectory(
             summary.hardLinks++;
             continue;
           }
+          // Damage is found before anything is created: a bad map, a size
+          // its map cannot address, more data than the image holds.
+          const map = await fs.dataMap(st.ino);
+          if (!budget.take(map.stored)) {
+            refuse(overBudget(map.stored));
+            continue;
+          }
           await writeFile(fs, st, dest, owners);
           summary.files++;
           summary.bytes += st.size;
@@ -233,20 +246,24 @@ async function writeFile(
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o600,
   );
+  let done = false;
   try {
     // Only stored data is written; holes cost nothing, whatever the size.
     for await (const { offset, bytes } of fs.dataChunks(st.ino)) {
       if (isZero(bytes)) continue;
-      let done = 0;
-      while (done < bytes.length)
-        done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
+      let written = 0;
+      while (written < bytes.length)
+        written += writeSync(fd, bytes, written, bytes.length - written, offset + written);
     }
     // Holes were skipped: the size is set, not written.
     ftruncateSync(fd, st.size);
     if (owners) fchownSync(fd, st.uid, st.gid);
     fchmodSync(fd, st.mode & 0o7777);
     futimesSync(fd, toSeconds(st.atime), toSeconds(st.mtime));
+    done = true;
   } finally {
     closeSync(fd);
+    // A file that could not be written whole is not left behind half-written.
+    if (!done) unlinkSync(dest);
   }
 }

@@ -142,6 +142,25 @@ export interface ReaderOptions {
   replayJournal?: boolean;
 }
 
+/** Options for {@linkcode FilesystemReader.dirEntries}. */
+export interface DirEntriesOptions {
+  /**
+   * Called for each fault (a damaged block, a bad block map); the listing
+   * goes on with what can be read. Without it the first fault throws.
+   */
+  onFault?: (error: ExtCorruptionError) => void;
+}
+
+/** Where a file keeps its data, from {@linkcode FilesystemReader.dataMap}. */
+export interface ReaderDataMap {
+  /** Byte ranges of the file that hold stored data, in order; the rest reads as zeros. */
+  ranges: { offset: number; length: number }[];
+  /** Bytes in `ranges`. */
+  stored: number;
+  /** The file's size. */
+  size: number;
+}
+
 /** Options for {@linkcode FilesystemReader.readFile}. */
 export interface ReadFileOptions {
   /** Refuse files larger than this. @default 268435456 (256 MiB) */
@@ -388,8 +407,16 @@ export class FilesystemReader {
     }
   }
 
-  /** Every entry of directory inode `ino`, including "." and "..", in on-disk order. */
-  async dirEntries(ino: number | ReaderInode): Promise<ReaderDirent[]> {
+  /**
+   * Every entry of directory inode `ino`, including "." and "..", in on-disk
+   * order. Without `onFault` the first fault throws; with it, a damaged block
+   * is reported and skipped, a damaged block map ends the listing with what
+   * was read before it, and the entries found are returned.
+   */
+  async dirEntries(
+    ino: number | ReaderInode,
+    options: DirEntriesOptions = {},
+  ): Promise<ReaderDirent[]> {
     const inode = typeof ino === "number" ? await this.inode(ino) : ino;
     if ((inode.mode & S_IFMT) !== S_IFDIR) {
       throw new ExtCorruptionError(
@@ -404,31 +431,43 @@ export class FilesystemReader {
         inode.offset + 4,
       );
     }
+    const onFault = options.onFault;
+    const fault = (error: ExtCorruptionError): void => {
+      if (!onFault) throw error;
+      onFault(error);
+    };
     const out: ReaderDirent[] = [];
     const seen = new Set<number>();
-    for await (const run of this.runs(inode)) {
-      for (let i = 0; i < run.length; i++) {
-        if (run.uninit) continue;
-        const block = run.physical + i;
-        if (seen.has(block)) {
-          throw new ExtCorruptionError(
-            `Cannot list directory inode ${inode.ino}: block ${block} appears twice in it`,
-            inode.offset + 40,
-          );
+    try {
+      for await (const run of this.runs(inode)) {
+        for (let i = 0; i < run.length; i++) {
+          if (run.uninit) continue;
+          const block = run.physical + i;
+          if (seen.has(block)) {
+            fault(
+              new ExtCorruptionError(
+                `Cannot list directory inode ${inode.ino}: block ${block} appears twice in it`,
+                inode.offset + 40,
+              ),
+            );
+            continue;
+          }
+          seen.add(block);
+          const parsed = parseDirBlock(await this.readBlock(block), block * bs, this.hasFileType);
+          out.push(...parsed.entries);
+          if (parsed.fault) {
+            fault(
+              new ExtCorruptionError(
+                `Cannot list directory inode ${inode.ino}: ${parsed.fault.message}`,
+                parsed.fault.offset,
+              ),
+            );
+          }
         }
-        seen.add(block);
-        const { entries, fault } = parseDirBlock(
-          await this.readBlock(block),
-          block * bs,
-          this.hasFileType,
-        );
-        if (fault)
-          throw new ExtCorruptionError(
-            `Cannot list directory inode ${inode.ino}: ${fault.message}`,
-            fault.offset,
-          );
-        out.push(...entries);
       }
+    } catch (error) {
+      if (!onFault || !(error instanceof ExtCorruptionError)) throw error;
+      onFault(error);
     }
     return out;
   }
@@ -465,19 +504,26 @@ export class FilesystemReader {
   }
 
   /** The entries of the directory at `path` (following symlinks), without "." and "..". */
-  async readdir(path: string): Promise<ReaderDirEntry[]> {
+  async readdir(path: string, options: DirEntriesOptions = {}): Promise<ReaderDirEntry[]> {
     const ino = await this.lookup(path);
     const inode = await this.inode(ino);
     if ((inode.mode & S_IFMT) !== S_IFDIR) throw new ExtPathError(path, "not-a-directory");
-    return this.#listInode(inode);
+    return this.#listInode(inode, options);
   }
 
-  async #listInode(inode: ReaderInode): Promise<ReaderDirEntry[]> {
+  async #listInode(inode: ReaderInode, options: DirEntriesOptions = {}): Promise<ReaderDirEntry[]> {
     const out: ReaderDirEntry[] = [];
-    for (const entry of await this.dirEntries(inode)) {
+    for (const entry of await this.dirEntries(inode, options)) {
       if (entry.name === "." || entry.name === "..") continue;
       let type = this.hasFileType ? (TYPE_OF_DIRENT[entry.fileType] ?? "unknown") : "unknown";
-      if (type === "unknown") type = fileTypeOfMode((await this.inode(entry.ino)).mode);
+      if (type === "unknown") {
+        try {
+          type = fileTypeOfMode((await this.inode(entry.ino)).mode);
+        } catch (error) {
+          // The entry is still listed; reading it will name the fault.
+          if (!options.onFault || !(error instanceof ExtCorruptionError)) throw error;
+        }
+      }
       out.push({ name: entry.name, ino: entry.ino, type, nameValid: entry.nameValid });
     }
     return out;
@@ -614,6 +660,39 @@ export class FilesystemReader {
       yield { offset: position, bytes: await this.device.read(piece[0], piece[1]) };
       position += piece[1];
     }
+  }
+
+  /**
+   * Where the data of inode `ino` lives: the byte ranges that hold stored
+   * data (holes and unwritten extents are left out) and their total. A size
+   * the block map cannot address, and a map that stores more bytes than the
+   * whole filesystem holds (blocks mapped again and again), are damage and
+   * raise {@linkcode ExtCorruptionError}: no file costs more than the image.
+   */
+  async dataMap(ino: number | ReaderInode): Promise<ReaderDataMap> {
+    const inode = typeof ino === "number" ? await this.inode(ino) : ino;
+    this.#assertSize(inode);
+    const bs = this.blockSize;
+    const capacity = this.superblock.blocksCount * bs;
+    const ranges: { offset: number; length: number }[] = [];
+    let stored = 0;
+    for await (const run of this.runs(inode)) {
+      if (run.uninit) continue;
+      const start = run.logical * bs;
+      if (start >= inode.size) break;
+      const length = Math.min(run.length * bs, inode.size - start);
+      stored += length;
+      if (stored > capacity) {
+        throw new ExtCorruptionError(
+          `Cannot read inode ${inode.ino}: its block map stores more than the ${capacity} bytes of the whole filesystem (blocks mapped more than once)`,
+          inode.offset + 40,
+        );
+      }
+      const last = ranges[ranges.length - 1];
+      if (last && last.offset + last.length === start) last.length += length;
+      else ranges.push({ offset: start, length });
+    }
+    return { ranges, stored, size: inode.size };
   }
 
   #assertSize(inode: ReaderInode): void {
@@ -759,7 +838,11 @@ export class FilesystemReader {
       }
       let children: ReaderDirEntry[];
       try {
-        children = await this.#listInode(inode);
+        // A damaged block is reported; the entries of the other blocks are still walked.
+        children = await this.#listInode(
+          inode,
+          options.onError ? { onFault: (error) => fail(item.path, error) } : {},
+        );
       } catch (error) {
         fail(item.path, error);
         continue;

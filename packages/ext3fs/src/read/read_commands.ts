@@ -94,6 +94,17 @@ async function withImage<T>(
   }
 }
 
+/** An error as one line, without a stack. */
+function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0] ?? text;
+}
+
+/** An `ls -l` line for an entry whose inode cannot be read. */
+function unknownLongLine(name: string): string {
+  return `?????????? ${"?".padStart(3)} ${"?".padStart(5)} ${"?".padStart(5)} ${"?".padStart(10)} ${"?".padEnd(16)} ${name}`;
+}
+
 function statObject(path: string, st: ReaderStat, target?: string): Record<string, unknown> {
   return {
     path,
@@ -178,6 +189,11 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
         path: string,
         opts: CommonOptions & { long?: boolean; all?: boolean },
       ) => {
+        let problems = 0;
+        const report = (where: string, error: unknown) => {
+          problems++;
+          io.stderr.write(`ext3fs: ${where}: ${oneLine(error)}\n`);
+        };
         await withImage(io, image, opts, async (fs) => {
           const lst = await fs.lstat(path);
           let rows: { name: string; ino: number }[];
@@ -186,9 +202,10 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
             (lst.type === "symlink" && !opts.long && (await fs.stat(path)).type === "directory")
           ) {
             const dirIno = await fs.lookup(path);
-            rows = (await fs.dirEntries(dirIno)).filter(
-              (e) => opts.all || (e.name !== "." && e.name !== ".."),
-            );
+            // A damaged block is named on stderr; the entries of the others are listed.
+            rows = (
+              await fs.dirEntries(dirIno, { onFault: (error) => report(path, error) })
+            ).filter((e) => opts.all || (e.name !== "." && e.name !== ".."));
           } else {
             rows = [{ name: path, ino: lst.ino }];
           }
@@ -200,13 +217,42 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
           const items: Record<string, unknown>[] = [];
           const lines: string[] = [];
           for (const row of rows) {
-            const st = await fs.statInode(row.ino);
-            const target = st.type === "symlink" ? await fs.readlinkInode(row.ino) : undefined;
-            if (opts.json) items.push({ name: row.name, ...statObject(row.name, st, target) });
+            let st: ReaderStat;
+            try {
+              st = await fs.statInode(row.ino);
+            } catch (error) {
+              // What cannot be read is shown as '?', as ls does on a broken disk.
+              report(row.name, error);
+              if (opts.json)
+                items.push({ name: row.name, path: row.name, ino: row.ino, error: oneLine(error) });
+              else lines.push(unknownLongLine(row.name));
+              continue;
+            }
+            let target: string | undefined;
+            let problem: string | undefined;
+            if (st.type === "symlink") {
+              try {
+                target = await fs.readlinkInode(row.ino);
+              } catch (error) {
+                report(row.name, error);
+                problem = oneLine(error);
+                target = "?";
+              }
+            }
+            if (opts.json)
+              items.push({
+                name: row.name,
+                ...statObject(row.name, st, problem === undefined ? target : undefined),
+                ...(problem === undefined ? {} : { error: problem }),
+              });
             else lines.push(longLine(row.name, st, target));
           }
           io.stdout.write(opts.json ? jsonText(items) : lines.map((l) => `${l}\n`).join(""));
         });
+        if (problems > 0)
+          throw new ExitError(
+            `${problems} entr${problems === 1 ? "y" : "ies"} could not be read (listed above)`,
+          );
       },
     );
 
@@ -261,25 +307,60 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
       async (image: string, path: string, opts: CommonOptions & { dereference?: boolean }) => {
         await withImage(io, image, opts, async (fs) => {
           const st = opts.dereference ? await fs.stat(path) : await fs.lstat(path);
-          const target = st.type === "symlink" ? await fs.readlinkInode(st.ino) : undefined;
-          const xattrs = (await fs.xattrs(st.ino)).map((x) => ({
-            name: x.name,
-            bytes: x.value.length,
-          }));
+          // Each part that cannot be read is named; the rest is still shown.
+          const errors: string[] = [];
+          const attempt = async <T>(
+            what: string,
+            work: () => Promise<T>,
+          ): Promise<T | undefined> => {
+            try {
+              return await work();
+            } catch (error) {
+              if (!(error instanceof ExtCorruptionError || error instanceof ExtUnsupportedError))
+                throw error;
+              errors.push(`${what}: ${oneLine(error)}`);
+              io.stderr.write(`ext3fs: ${path}: ${what}: ${oneLine(error)}\n`);
+              return undefined;
+            }
+          };
+          const target =
+            st.type === "symlink"
+              ? await attempt("symlink target", () => fs.readlinkInode(st.ino))
+              : undefined;
+          const xattrs =
+            (await attempt("extended attributes", async () =>
+              (await fs.xattrs(st.ino)).map((x) => ({ name: x.name, bytes: x.value.length })),
+            )) ?? [];
           const runs: { logical: number; physical: number; length: number; uninit: boolean }[] = [];
           if (
             st.type === "file" ||
             st.type === "directory" ||
             (st.type === "symlink" && st.blocks512 > 0)
           ) {
-            const inode = await fs.inode(st.ino);
-            for await (const run of fs.runs(inode)) {
-              runs.push(run);
-              if (runs.length >= 10_000) break;
-            }
+            await attempt("block map", async () => {
+              const inode = await fs.inode(st.ino);
+              for await (const run of fs.runs(inode)) {
+                runs.push(run);
+                if (runs.length >= 10_000) break;
+              }
+            });
           }
+          const failed = () => {
+            if (errors.length > 0)
+              throw new ExitError(
+                `${path}: ${errors.length} part(s) could not be read (listed above)`,
+              );
+          };
           if (opts.json) {
-            io.stdout.write(jsonText({ ...statObject(path, st, target), xattrs, runs }));
+            io.stdout.write(
+              jsonText({
+                ...statObject(path, st, target),
+                xattrs,
+                runs,
+                ...(errors.length > 0 ? { error: errors.join("; ") } : {}),
+              }),
+            );
+            failed();
             return;
           }
           const lines = [
@@ -307,6 +388,7 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
             );
           }
           io.stdout.write(`${lines.join("\n")}\n`);
+          failed();
         });
       },
     );

@@ -1,5 +1,6 @@
-import { type TarWriteEntry, writeTar } from "@bigfile/blockdev";
-import type { FilesystemReader, ReaderStat } from "./filesystem_reader.ts";
+import { type TarWriteEntry, writeTar, ZERO_CHUNK_SIZE, zeros } from "@bigfile/blockdev";
+import { OutputBudget, overBudget } from "./_output_budget.ts";
+import type { FilesystemReader, ReaderDataMap, ReaderStat } from "./filesystem_reader.ts";
 
 /** Options for {@linkcode tarStream}. */
 export interface TarStreamOptions {
@@ -7,6 +8,7 @@ export interface TarStreamOptions {
   onSkip?: (path: string, reason: string) => void;
 }
 
+const HOLE_CHUNK = ZERO_CHUNK_SIZE;
 const seconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t.nanoseconds / 1e9;
 
 /**
@@ -15,9 +17,15 @@ const seconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t.n
  * with modes, owners, times, hard links, symlinks, devices, FIFOs and
  * extended attributes in the user., trusted. and security. namespaces
  * (pax `SCHILY.xattr.*`; ACLs and other system. attributes are left out).
- * Sockets and names that are not valid UTF-8 are skipped and reported; a
- * file whose data cannot be read is reported and archived as zeros past the
- * fault, so the archive stays readable.
+ * Files with holes are GNU sparse members (pax format 1.0): a hole costs
+ * no bytes in the archive, whatever its size. Every entry that cannot be
+ * archived is reported through `onSkip` and the archive goes on with the
+ * rest: sockets, names that are not valid UTF-8, symlink targets with a NUL
+ * byte, files whose block map is damaged or whose size the block map cannot
+ * address, and files whose stored data would take the archive past the size
+ * of the whole filesystem (blocks mapped by several files). A file whose
+ * data cannot be read after its header is written is reported and archived
+ * as zeros past the fault, so the archive stays readable.
  *
  * @example Usage
  * ```ts
@@ -47,6 +55,7 @@ async function* tarEntries(
   };
   const skipped: string[] = [];
   const firstName = new Map<number, string>();
+  const budget = new OutputBudget(fs);
   for await (const entry of fs.walk(path, {
     onError: (where, error) => skip(where, error.message),
   })) {
@@ -68,7 +77,15 @@ async function* tarEntries(
     try {
       const xattrs: Record<string, Uint8Array> = {};
       for (const { name, value } of await fs.xattrs(st.ino)) {
-        if (/^(user|trusted|security)\./.test(name)) xattrs[name] = value;
+        if (!/^(user|trusted|security)\./.test(name)) continue;
+        if (name.includes("=") || name.includes("\0")) {
+          skip(
+            entry.path,
+            `its extended attribute '${name}' cannot be stored in a pax header; left out`,
+          );
+          continue;
+        }
+        xattrs[name] = value;
       }
       if (Object.keys(xattrs).length > 0) base.xattrs = xattrs;
     } catch (error) {
@@ -78,13 +95,21 @@ async function* tarEntries(
       case "directory":
         yield { ...base, type: "directory" };
         break;
-      case "symlink":
+      case "symlink": {
+        let target: string;
         try {
-          yield { ...base, type: "symlink", linkname: await fs.readlinkInode(st.ino) };
+          target = await fs.readlinkInode(st.ino);
         } catch (error) {
           skip(entry.path, (error as Error).message);
+          break;
         }
+        if (target.includes("\0")) {
+          skip(entry.path, "its symlink target holds a NUL byte");
+          break;
+        }
+        yield { ...base, type: "symlink", linkname: target };
         break;
+      }
       case "char-device":
       case "block-device":
         yield {
@@ -103,7 +128,24 @@ async function* tarEntries(
           yield { ...base, type: "hardlink", linkname: first };
           break;
         }
-        yield { ...base, type: "file", size: st.size, body: body(fs, st, entry.path, skip) };
+        let map: ReaderDataMap;
+        try {
+          map = await fs.dataMap(st.ino);
+        } catch (error) {
+          skip(entry.path, (error as Error).message);
+          break;
+        }
+        if (!budget.take(map.stored)) {
+          skip(entry.path, overBudget(map.stored));
+          break;
+        }
+        yield {
+          ...base,
+          type: "file",
+          size: map.size,
+          ...(map.stored < map.size ? { sparse: map.ranges } : {}),
+          body: body(fs, st, map, entry.path, skip),
+        };
         if (st.links > 1) firstName.set(st.ino, base.path);
         break;
       }
@@ -113,23 +155,33 @@ async function* tarEntries(
   }
 }
 
-/** A file's bytes; after a read fault, zeros up to its size (the header already promised them). */
+/**
+ * A file's bytes, holes as views of the shared zero buffer. After a read
+ * fault: zeros up to its size (the header already promised them); only the
+ * stored ranges cost bytes, since the member is sparse when it has holes.
+ */
 async function* body(
   fs: FilesystemReader,
   st: ReaderStat,
+  map: ReaderDataMap,
   path: string,
   skip: (path: string, reason: string) => void,
 ): AsyncGenerator<Uint8Array> {
   let written = 0;
   try {
-    for await (const chunk of fs.fileChunks(st.ino)) {
-      yield chunk;
-      written += chunk.length;
+    // Only the stored pieces are read; holes are zero views, never scanned.
+    for await (const { offset, bytes } of fs.dataChunks(st.ino)) {
+      for (let left = offset - written; left > 0; left -= Math.min(left, HOLE_CHUNK)) {
+        yield zeros(Math.min(left, HOLE_CHUNK));
+      }
+      written = offset;
+      yield bytes;
+      written += bytes.length;
     }
   } catch (error) {
     skip(path, `${(error as Error).message}; the rest of the file is zeros in the archive`);
-    for (let left = st.size - written; left > 0; left -= Math.min(left, 1 << 20)) {
-      yield new Uint8Array(Math.min(left, 1 << 20));
-    }
+  }
+  for (let left = map.size - written; left > 0; left -= Math.min(left, HOLE_CHUNK)) {
+    yield zeros(Math.min(left, HOLE_CHUNK));
   }
 }
