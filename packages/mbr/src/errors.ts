@@ -60,3 +60,22 @@ export class PartitionLayoutError extends RangeError {
     this.partition = partition;
   }
 }
+
+/** What kind of problem a {@linkcode FilesystemProbeError} reports. */
+export type FilesystemProbeErrorCode = "ambiguous";
+
+/**
+ * The head of a partition image that cannot be sized with confidence: two
+ * recognisable filesystem headers that state different sizes (`ambiguous`).
+ * `offset` is the byte offset of the second header.
+ */
+export class FilesystemProbeError extends SyntaxError {
+  readonly offset: number;
+  readonly code: FilesystemProbeErrorCode;
+  constructor(code: FilesystemProbeErrorCode, message: string, offset: number) {
+    super(message);
+    this.name = "FilesystemProbeError";
+    this.code = code;
+    this.offset = offset;
+  }
+}

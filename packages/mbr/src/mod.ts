@@ -24,6 +24,8 @@ export * from "./parse_mbr.ts";
 export * from "./partition_table.ts";
 export * from "./partition_types.ts";
 export * from "./plan_layout.ts";
+export * from "./probe_filesystem_size.ts";
+export * from "./read_head.ts";
 export * from "./read_partitions.ts";
 export * from "./sector_patch_stream.ts";
 export * from "./sector_reader.ts";
