@@ -38,6 +38,8 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   setcap: "libcap2-bin",
   getcap: "libcap2-bin",
   dd: "coreutils",
+  "virt-xml-validate": "libvirt-clients",
+  xmllint: "libxml2-utils",
 };
 
 /** The tools every boot test needs (QEMU plus what builds the fixtures). */

@@ -17,6 +17,8 @@ packages=(
   cpio            # packing the initramfs
   fdisk           # sfdisk
   e2fsprogs       # mke2fs e2fsck debugfs dumpe2fs
+  libvirt-clients # virt-xml-validate (bigfile vm-config --libvirt)
+  libxml2-utils   # xmllint, which virt-xml-validate runs
   genext2fs       # benchmarks
   debootstrap     # the Debian root fixture
   bsdutils        # script (pygrub needs a pseudo-terminal)

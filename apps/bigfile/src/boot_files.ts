@@ -1,0 +1,344 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { posix, resolve } from "node:path";
+import { type BlockDevice, FileDevice, SliceDevice } from "@bigfile/blockdev";
+import { FilesystemReader } from "@bigfile/ext3fs";
+import { GPT_PROTECTIVE_TYPE, parseMbr } from "@bigfile/mbr";
+import {
+  BOOT_CONFIG_PATHS,
+  type GrubMenu,
+  type GrubMenuEntry,
+  type GrubMenuKind,
+  parseGrubMenu,
+  pickMenuEntry,
+} from "./grub_menu.ts";
+
+/** Why {@linkcode bootFiles} could not give the boot files. */
+export type BootFilesErrorCode = "no-config" | "no-entry" | "no-kernel" | "missing-file";
+
+/** A failure of {@linkcode bootFiles}, with a code for callers to tell them apart. */
+export class BootFilesError extends Error {
+  readonly code: BootFilesErrorCode;
+  constructor(code: BootFilesErrorCode, message: string) {
+    super(message);
+    this.name = "BootFilesError";
+    this.code = code;
+  }
+}
+
+/** A place pygrub looks for a filesystem: a primary partition, or the whole disk (partition 0). */
+export interface BootVolume {
+  /** Partition number 1-4, or 0 for a disk without a partition table. */
+  partition: number;
+  /** Byte offset in the image. */
+  offset: number;
+  /** Length in bytes (the partition's, from the table). */
+  length: number;
+}
+
+/** The bootloader configuration pygrub would read, found in an image. */
+export interface FoundBootConfig {
+  volume: BootVolume;
+  /** The file's path inside the filesystem (`/boot/grub/grub.cfg`). */
+  config: string;
+  kind: GrubMenuKind;
+  menu: GrubMenu;
+  /** The filesystem the file lives in: the kernel and initrd are read from it. */
+  reader: FilesystemReader;
+}
+
+const MAX_CONFIG_BYTES = 1 << 20;
+
+/**
+ * The filesystems pygrub looks at, in its order: the primary partitions of a
+ * DOS table in slot order (Xen 4.17's pygrub under Python 3 never moves the
+ * active one first), or the whole disk when sector 0 has no table. Logical
+ * partitions are invisible to pygrub, and so here.
+ *
+ * @example Usage
+ * ```ts
+ * import { FileDevice } from "@bigfile/blockdev";
+ * import { bootVolumes } from "@bigfile/bigfile";
+ * const disk = await FileDevice.open("disk.img", { readOnly: true });
+ * console.log(await bootVolumes(disk)); // [{ partition: 1, offset: 1048576, length: ... }]
+ * await disk.close();
+ * ```
+ */
+export async function bootVolumes(disk: BlockDevice): Promise<BootVolume[]> {
+  const whole = [{ partition: 0, offset: 0, length: disk.size }];
+  if (disk.size < 512) return whole;
+  let entries: ReturnType<typeof parseMbr>["entries"];
+  try {
+    entries = parseMbr(await disk.read(0, 512)).entries;
+  } catch {
+    return whole; // no 0x55AA: a filesystem on the whole disk
+  }
+  if (entries.some((e) => e.type === GPT_PROTECTIVE_TYPE)) {
+    throw new BootFilesError(
+      "no-config",
+      "the image is partitioned with GPT (protective MBR); bigfile reads DOS partition tables only",
+    );
+  }
+  const out: BootVolume[] = [];
+  for (const e of entries) {
+    if (e.start === 0) continue;
+    const offset = e.start * 512;
+    if (offset >= disk.size) continue;
+    out.push({
+      partition: e.index + 1,
+      offset,
+      length: Math.min(e.size * 512, disk.size - offset),
+    });
+  }
+  return out.length > 0 ? out : whole;
+}
+
+/**
+ * Opens the ext2/3/4 filesystem of a volume. When its superblock claims more
+ * than the partition holds (a table shrunk under it), it is read as far as
+ * the superblock says and the disk goes, as pygrub would.
+ */
+export async function openVolume(disk: BlockDevice, volume: BootVolume): Promise<FilesystemReader> {
+  let length = volume.length;
+  if (volume.offset + 2048 <= disk.size) {
+    const sb = await disk.read(volume.offset + 1024, 1024);
+    if (sb[56] === 0x53 && sb[57] === 0xef) {
+      const view = new DataView(sb.buffer, sb.byteOffset, sb.byteLength);
+      const blocks = view.getUint32(4, true);
+      const log = view.getUint32(24, true);
+      if (log <= 6) {
+        const fsBytes = blocks * (1024 << log);
+        length = Math.max(length, Math.min(fsBytes, disk.size - volume.offset));
+      }
+    }
+  }
+  return FilesystemReader.open(new SliceDevice(disk, { offset: volume.offset, length }));
+}
+
+/** Whether `path` is a regular file in the filesystem (symlinks followed). */
+export async function isRegularFile(reader: FilesystemReader, path: string): Promise<boolean> {
+  try {
+    return (await reader.stat(path)).type === "file";
+  } catch {
+    return false;
+  }
+}
+
+function describeVolume(volume: BootVolume): string {
+  return volume.partition === 0 ? "the whole disk" : `partition ${volume.partition}`;
+}
+
+/**
+ * Finds the bootloader configuration pygrub would use: on each volume of
+ * {@linkcode bootVolumes} in turn, the first of {@linkcode BOOT_CONFIG_PATHS}
+ * that exists, parsed with {@linkcode parseGrubMenu}. A volume without a
+ * readable filesystem or configuration is passed over; when none has one,
+ * throws {@linkcode BootFilesError} (`no-config`) saying what each held.
+ *
+ * @example Usage
+ * ```ts
+ * import { FileDevice } from "@bigfile/blockdev";
+ * import { findBootConfig } from "@bigfile/bigfile";
+ * const disk = await FileDevice.open("disk.img", { readOnly: true });
+ * const found = await findBootConfig(disk);
+ * console.log(found.config, found.menu.entries.length);
+ * await disk.close();
+ * ```
+ */
+export async function findBootConfig(disk: BlockDevice): Promise<FoundBootConfig> {
+  const reasons: string[] = [];
+  for (const volume of await bootVolumes(disk)) {
+    let reader: FilesystemReader;
+    try {
+      reader = await openVolume(disk, volume);
+    } catch (error) {
+      reasons.push(`${describeVolume(volume)}: no ext2/3/4 filesystem (${firstLine(error)})`);
+      continue;
+    }
+    const found = await configIn(reader);
+    if (!found) {
+      reasons.push(`${describeVolume(volume)}: no grub.cfg or menu.lst`);
+      continue;
+    }
+    try {
+      const text = new TextDecoder().decode(
+        await reader.readFile(found.path, { maxBytes: MAX_CONFIG_BYTES }),
+      );
+      const menu = parseGrubMenu(text, found.kind);
+      if (menu.entries.length === 0) {
+        reasons.push(`${describeVolume(volume)}: ${found.path} has no menu entries`);
+        continue;
+      }
+      return { volume, config: found.path, kind: found.kind, menu, reader };
+    } catch (error) {
+      reasons.push(`${describeVolume(volume)}: ${found.path}: ${firstLine(error)}`);
+    }
+  }
+  throw new BootFilesError(
+    "no-config",
+    `no bootloader configuration found (${reasons.join("; ")}); looked for ${BOOT_CONFIG_PATHS.map((c) => c.path).join(", ")}`,
+  );
+}
+
+async function configIn(
+  reader: FilesystemReader,
+): Promise<{ path: string; kind: GrubMenuKind } | undefined> {
+  for (const c of BOOT_CONFIG_PATHS) if (await isRegularFile(reader, c.path)) return c;
+  return undefined;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split("\n")[0] ?? text).replace(/^Cannot [^:]*: /, "");
+}
+
+/** Options for {@linkcode bootFiles}. */
+export interface BootFilesOptions {
+  /** Directory the kernel and initrd are written to (created if missing). @default "." */
+  outDir?: string;
+  /** The menu entry: its number (from 0) or its title. @default the menu's default */
+  entry?: number | string;
+  /** Write the files; `false` only reports what would be written. @default true */
+  write?: boolean;
+  /** Directory relative paths are resolved against. @default process.cwd() */
+  cwd?: string;
+}
+
+/** What {@linkcode bootFiles} found and wrote. */
+export interface BootFilesResult {
+  /** The kernel written out (absolute path on the host). */
+  kernel: string;
+  /** The initrd written out, or null when the entry has none. */
+  initrd: string | null;
+  /** The kernel's arguments ("" when none). */
+  args: string;
+  /** The menu entry's index (from 0). */
+  entry: number;
+  /** The menu entry's title. */
+  title: string;
+  /** The configuration file's path inside the filesystem. */
+  config: string;
+  /** The partition it was found on (0: the whole disk). */
+  partition: number;
+  /** The paths inside the filesystem. */
+  image: { kernel: string; initrd: string | null };
+  /** Sizes of what was written, in bytes. */
+  bytes: { kernel: number; initrd: number | null };
+}
+
+function outputName(path: string, fallback: string): string {
+  const name = posix.basename(path);
+  return name === "" || name === "." || name === ".." || name.includes("\0") ? fallback : name;
+}
+
+async function writeAtomically(
+  reader: FilesystemReader,
+  path: string,
+  target: string,
+): Promise<number> {
+  const ino = await reader.lookup(path);
+  const temp = resolve(
+    posix.dirname(target),
+    `.${posix.basename(target)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`,
+  );
+  const handle = await open(temp, "wx", 0o644);
+  let bytes = 0;
+  try {
+    for await (const chunk of reader.fileChunks(ino)) {
+      let at = 0;
+      while (at < chunk.length) {
+        const { bytesWritten } = await handle.write(chunk, at, chunk.length - at, bytes + at);
+        at += bytesWritten;
+      }
+      bytes += chunk.length;
+    }
+    await handle.sync();
+    await handle.close();
+    await rename(temp, target);
+    return bytes;
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Does what Xen's pygrub does, without Xen: finds grub.cfg or menu.lst in
+ * the image ({@linkcode findBootConfig}), picks the entry (the default, or
+ * `options.entry`), and copies its kernel and initrd into `options.outDir`
+ * under their own names, each written to a temporary file and renamed, never
+ * outside the directory. Both files are checked before anything is written.
+ * Throws {@linkcode BootFilesError}: `no-config`, `no-entry`, `no-kernel`
+ * (the entry names none) or `missing-file` (it names a file that is not there).
+ *
+ * @param image Path of a raw disk image (or of a bare filesystem image).
+ * @returns The host paths written, the arguments, the entry and the config.
+ *
+ * @example The kernel, initrd and arguments of an image
+ * ```ts
+ * import { bootFiles } from "@bigfile/bigfile";
+ * const boot = await bootFiles("disk.img", { outDir: "boot" });
+ * console.log(boot.kernel, boot.initrd, boot.args); // /abs/boot/vmlinuz /abs/boot/initrd.img root=/dev/sda1 ro
+ * ```
+ */
+export async function bootFiles(
+  image: string,
+  options: BootFilesOptions = {},
+): Promise<BootFilesResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const disk = await FileDevice.open(resolve(cwd, image), { readOnly: true });
+  try {
+    const found = await findBootConfig(disk);
+    let index: number;
+    try {
+      index = pickMenuEntry(found.menu, options.entry);
+    } catch (error) {
+      throw new BootFilesError("no-entry", `${found.config}: ${firstLine(error)}`);
+    }
+    const entry = found.menu.entries[index] as GrubMenuEntry;
+    const where = `${found.config} entry ${index} '${entry.title}'`;
+    if (!entry.kernel) throw new BootFilesError("no-kernel", `${where} names no kernel`);
+    for (const [what, path] of [
+      ["kernel", entry.kernel],
+      ["initrd", entry.initrd],
+    ] as const) {
+      if (path !== undefined && !(await isRegularFile(found.reader, path))) {
+        throw new BootFilesError(
+          "missing-file",
+          `${where} names the ${what} ${path}, which is not a file in ${describeVolume(found.volume)}`,
+        );
+      }
+    }
+    const dir = resolve(cwd, options.outDir ?? ".");
+    const kernelName = outputName(entry.kernel, "kernel");
+    let initrdName = entry.initrd === undefined ? undefined : outputName(entry.initrd, "initrd");
+    if (initrdName === kernelName) initrdName = `initrd-${initrdName}`;
+    const kernel = resolve(dir, kernelName);
+    const initrd = initrdName === undefined ? null : resolve(dir, initrdName);
+    const bytes: BootFilesResult["bytes"] = {
+      kernel: (await found.reader.stat(entry.kernel)).size,
+      initrd: entry.initrd === undefined ? null : (await found.reader.stat(entry.initrd)).size,
+    };
+    if (options.write !== false) {
+      await mkdir(dir, { recursive: true });
+      bytes.kernel = await writeAtomically(found.reader, entry.kernel, kernel);
+      if (entry.initrd !== undefined && initrd !== null) {
+        bytes.initrd = await writeAtomically(found.reader, entry.initrd, initrd);
+      }
+    }
+    return {
+      kernel,
+      initrd,
+      args: entry.args,
+      entry: index,
+      title: entry.title,
+      config: found.config,
+      partition: found.volume.partition,
+      image: { kernel: entry.kernel, initrd: entry.initrd ?? null },
+      bytes,
+    };
+  } finally {
+    await disk.close();
+  }
+}
