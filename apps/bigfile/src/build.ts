@@ -131,7 +131,12 @@ const BOOT_CONFIGS = ["/boot/grub/grub.cfg", "/boot/grub/menu.lst"];
  */
 export async function build(options: BuildOptions): Promise<BuildReport> {
   const started = performance.now();
-  const log = options.log ?? (() => {});
+  // Notes wait until every check has passed: a refusal is one line alone.
+  const notes: string[] = [];
+  const log = (message: string) => notes.push(message);
+  const flushNotes = () => {
+    for (const n of notes.splice(0)) options.log?.(n);
+  };
   const env = options.env ?? process.env;
   const align = options.align ?? "cylinder";
   const size = options.size ?? SEED_DISK_SIZE;
@@ -143,6 +148,19 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   if (options.kernel) checkFile(options.kernel, "kernel");
   if (options.initrd) checkFile(options.initrd, "initrd");
   checkOutput(options.output);
+  const labelId = diskSignature(options);
+  const geometry = { heads: 255, sectorsPerTrack: 63, sectorSize: 512 };
+  let plan: WrapPlan | undefined;
+  if (size !== "auto") {
+    try {
+      plan = planWrap({ diskSize: size, align, bootable: true, labelId, geometry });
+    } catch (error) {
+      throw new BuildInputError(
+        `${(error as Error).message} (give a larger --size, or --size auto)`,
+      );
+    }
+  }
+
   const grub = await resolveGrub(options, env, log);
 
   // Which kernel the menus name: one given as a file, else the tree's own.
@@ -179,19 +197,6 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
 
   const sde = options.sourceDateEpoch;
   const time = sde ?? (options.seed !== undefined ? 0 : Math.floor(Date.now() / 1000));
-  const labelId = diskSignature(options);
-  const geometry = { heads: 255, sectorsPerTrack: 63, sectorSize: 512 };
-  let plan: WrapPlan | undefined;
-  if (size !== "auto") {
-    try {
-      plan = planWrap({ diskSize: size, align, bootable: true, labelId, geometry });
-    } catch (error) {
-      throw new BuildInputError(
-        `${(error as Error).message} (give a larger --size, or --size auto)`,
-      );
-    }
-  }
-
   const payload = bootPayload({
     kernel: options.kernel,
     initrd: options.initrd,
@@ -236,6 +241,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       if (!plan)
         plan = planWrap({ partitionSize: image.size, align, bootable: true, labelId, geometry });
       const head = await planDiskHead(plan.table, plan.partitionOffset, plan.diskSize, grub);
+      flushNotes();
       const allocatedBytes = await writeDisk(options, plan, head, image, copier);
       return report(
         options,
