@@ -200,6 +200,8 @@ function describeBytes(n: number): string {
   return u === 0 ? `${n} bytes` : `${Math.round(v * 10) / 10} ${units[u]}`;
 }
 
+const lower = (message: string) => message.charAt(0).toLowerCase() + message.slice(1);
+
 const where = (n: number) => (n === 0 ? "the whole disk" : `partition ${n}`);
 
 /**
@@ -263,8 +265,8 @@ async function inspectDevice(
   }
   if (table) {
     const report = validateTable(table, { diskSize: disk.size });
-    for (const e of report.errors) add("error", "table", e.message);
-    for (const w of report.warnings) add("warning", "table", w.message, w.partition);
+    for (const e of report.errors) add("error", "table", lower(e.message));
+    for (const w of report.warnings) add("warning", "table", lower(w.message), w.partition);
   }
 
   const partitions: PartitionReport[] = [];
