@@ -1,4 +1,4 @@
-import { fstatSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { FileDevice, readFd, readFile } from "@bigfile/blockdev";
 import {
@@ -15,17 +15,23 @@ import {
   writeOutput,
 } from "@bigfile/blockdev/cli-kit";
 import { InvalidArgumentError } from "commander";
-import { PartitionLayoutError, PartitionTableError } from "./errors.ts";
+import { FilesystemProbeError, PartitionLayoutError, PartitionTableError } from "./errors.ts";
 import { formatFdiskListing, formatLegacyListing } from "./fdisk_listing.ts";
 import type { DiskTable, PartitionTable } from "./partition_table.ts";
 import { parsePartitionType } from "./partition_types.ts";
 import type { Alignment } from "./plan_layout.ts";
+import {
+  type FilesystemSize,
+  PROBE_HEAD_BYTES,
+  probeFilesystemSize,
+} from "./probe_filesystem_size.ts";
+import { readHead } from "./read_head.ts";
 import { readPartitions } from "./read_partitions.ts";
 import { formatSfdiskJson, parseSfdiskJson } from "./sfdisk_json.ts";
 import { formatSfdiskDump, parseSfdiskScript, scriptToTable } from "./sfdisk_script.ts";
 import { StreamSectorReader } from "./stream_sector_reader.ts";
 import { validateTable } from "./validate_table.ts";
-import { planWrap, wrapPartition } from "./wrap_partition.ts";
+import { planWrap, type WrapPlan, wrapPartition } from "./wrap_partition.ts";
 import { readLabelId, writeTable } from "./write_table.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -94,8 +100,10 @@ async function openTable(
   image: string | undefined,
   until?: number,
 ): Promise<OpenedTable> {
-  const path = image !== undefined && image !== "-" ? image : stdinFilePath(io);
-  const device = image !== undefined && image !== "-" ? image : "stdin";
+  const named = image !== undefined && image !== "-";
+  const device = named ? image : "stdin";
+  // A named FIFO (`<(...)`, /dev/stdin on a pipe) is read as a stream, as a pipe on stdin is.
+  const path = named ? (isStreamPath(image) ? undefined : image) : stdinFilePath(io);
   if (path !== undefined) {
     const dev = await FileDevice.open(path, { readOnly: true });
     try {
@@ -104,9 +112,13 @@ async function openTable(
       await dev.close();
     }
   }
-  checkBinaryInput(io, image);
-  const source =
-    io.stdinFd !== undefined ? readFd(io.stdinFd) : (io.stdin as AsyncIterable<Uint8Array>);
+  let source: AsyncIterable<Uint8Array>;
+  if (named) source = readStreamPath(image);
+  else {
+    checkBinaryInput(io, image);
+    source =
+      io.stdinFd !== undefined ? readFd(io.stdinFd) : (io.stdin as AsyncIterable<Uint8Array>);
+  }
   const stream = new StreamSectorReader(source);
   const table = await readPartitions(stream, until === undefined ? {} : { until }).catch(asExit);
   return { table, device, stream };
@@ -274,7 +286,7 @@ Examples:
     )
     .option(
       "--partition-size <size>",
-      "size of the partition when the image comes through a pipe (default: its length, or the rest of --disk-size)",
+      "size of the partition image (default: a file's length; from a pipe, the size its filesystem's header states, else the rest of --disk-size)",
       sizeOption,
     )
     .option(
@@ -291,72 +303,32 @@ Examples:
       `
 Examples:
   mbr wrap --align cylinder --disk-size 4141875200 < part.img > big.img
+  ext3fs mkfs --size 600M rootfs/ | mbr wrap --bootable --align cylinder | grub-mbr install > disk.img
+      (from a pipe the partition is as long as the filesystem says it is: the superblock or
+      header of ${PROBED_TYPES}; anything else needs --partition-size SIZE)
   ext3fs mkfs --blocks 4040316 rootfs/ | mbr wrap --align cylinder --disk-size 4141875200 > big.img
-      (from a pipe the partition fills the disk: sector 63 to the end of the last whole cylinder)`,
+      (with --disk-size the partition fills the disk: sector 63 to the end of the last whole cylinder)`,
     )
-    .action(
-      async (
-        partition: string | undefined,
-        opts: {
-          output?: string;
-          diskSize?: number;
-          partitionSize?: number;
-          align: Alignment;
-          type: number;
-          bootable?: boolean;
-          labelId?: number;
-        },
-      ) => {
-        checkBinaryOutput(io, opts.output);
-        let partitionSize = opts.partitionSize;
-        let source: AsyncIterable<Uint8Array>;
-        // Chunks may share one buffer only when each is written before the next is read.
-        const reuseBuffer = opts.output !== undefined || io.stdoutFd !== undefined;
-        let fileSize: number | undefined;
-        if (partition !== undefined && partition !== "-") {
-          fileSize = fstatSize(partition);
-          source = readFile(partition, { reuseBuffer });
-        } else {
-          if (stdinFilePath(io) !== undefined) fileSize = fstatSync(io.stdinFd as number).size;
-          source = openInput(io, "-", { what: "a partition image", reuseBuffer });
+    .action(async (partition: string | undefined, opts: WrapCliOptions) => {
+      checkBinaryOutput(io, opts.output);
+      const { source, plan, probed, sizedByProbe } = await openWrapInput(io, partition, opts);
+      try {
+        await writeOutput(
+          io,
+          withProgress(io, "mbr wrap", plan.diskSize, wrapPartition(source, plan)),
+          opts.output,
+        );
+      } catch (error) {
+        if (error instanceof RangeError && /longer than/.test(error.message)) {
+          if (probed && sizedByProbe)
+            throw new ExitError(
+              `the partition image goes on past the ${probed.bytes} bytes of its ${fsName(probed)} (${stated(probed)}); give --partition-size SIZE to wrap all of it`,
+            );
+          throw new ExitError(lower(error.message));
         }
-        if (fileSize !== undefined && partitionSize !== undefined && fileSize > partitionSize) {
-          throw new ExitError(
-            `the partition image holds ${fileSize} bytes, more than --partition-size ${partitionSize}; nothing was written`,
-          );
-        }
-        partitionSize ??= fileSize;
-        if (partitionSize === undefined && opts.diskSize === undefined) {
-          throw new UsageError(
-            "cannot tell the partition's size from a pipe: give --disk-size (the partition fills it) or --partition-size, or redirect a file (< part.img)",
-          );
-        }
-        let plan: ReturnType<typeof planWrap>;
-        try {
-          plan = planWrap({
-            ...(partitionSize !== undefined && { partitionSize }),
-            ...(opts.diskSize !== undefined && { diskSize: opts.diskSize }),
-            align: opts.align,
-            type: opts.type,
-            bootable: Boolean(opts.bootable),
-            labelId: opts.labelId ?? randomLabelId(),
-          });
-        } catch (error) {
-          asExit(error);
-        }
-        try {
-          await writeOutput(
-            io,
-            withProgress(io, "mbr wrap", plan.diskSize, wrapPartition(source, plan)),
-            opts.output,
-          );
-        } catch (error) {
-          if (error instanceof RangeError && /longer than/.test(error.message))
-            throw new ExitError(lower(error.message));
-          throw error;
-        }
-      },
-    );
+        throw error;
+      }
+    });
 
   program
     .command("extract")
@@ -419,6 +391,118 @@ Examples:
   return runProgram(program, args, io);
 }
 
+/** The options of `mbr wrap`. */
+interface WrapCliOptions {
+  output?: string;
+  diskSize?: number;
+  partitionSize?: number;
+  align: Alignment;
+  type: number;
+  bootable?: boolean;
+  labelId?: number;
+}
+
+/** `mbr wrap`'s partition image, opened, and the disk planned around it. */
+interface WrapInput {
+  source: AsyncIterable<Uint8Array>;
+  plan: WrapPlan;
+  /** The filesystem at the head of a stream, when one is recognised. */
+  probed: FilesystemSize | undefined;
+  /** Whether the partition's size is the one `probed` states. */
+  sizedByProbe: boolean;
+}
+
+/**
+ * Opens `mbr wrap`'s input and sizes its partition: a regular file by its
+ * length; a stream (a pipe, a FIFO, `<(...)`) by --partition-size, or else by
+ * the size its filesystem's header states (the stream's head is held and
+ * probed), or else it fills --disk-size. A recognised filesystem that would
+ * not fit is refused before the first byte is written.
+ */
+async function openWrapInput(
+  io: CliIo,
+  partition: string | undefined,
+  opts: WrapCliOptions,
+): Promise<WrapInput> {
+  let partitionSize = opts.partitionSize;
+  let source: AsyncIterable<Uint8Array>;
+  // Chunks may share one buffer only when each is written before the next is read.
+  const reuseBuffer = opts.output !== undefined || io.stdoutFd !== undefined;
+  let fileSize: number | undefined;
+  if (partition !== undefined && partition !== "-") {
+    if (isStreamPath(partition)) source = readStreamPath(partition, { reuseBuffer });
+    else {
+      fileSize = fstatSize(partition);
+      source = readFile(partition, { reuseBuffer });
+    }
+  } else {
+    if (stdinFilePath(io) !== undefined) fileSize = fstatSync(io.stdinFd as number).size;
+    source = openInput(io, "-", { what: "a partition image", reuseBuffer });
+  }
+  if (fileSize !== undefined && partitionSize !== undefined && fileSize > partitionSize) {
+    throw new ExitError(
+      `the partition image holds ${fileSize} bytes, more than --partition-size ${partitionSize}; nothing was written`,
+    );
+  }
+  partitionSize ??= fileSize;
+  let probed: FilesystemSize | undefined;
+  let sizedByProbe = false;
+  let cancel: (() => Promise<void>) | undefined;
+  try {
+    if (fileSize === undefined) {
+      // A stream has no length ahead of its end, but a filesystem states its own in its header.
+      const held = await readHead(source, PROBE_HEAD_BYTES);
+      source = held.stream;
+      cancel = held.cancel;
+      try {
+        probed = probeFilesystemSize(held.head);
+      } catch (error) {
+        if (!(error instanceof FilesystemProbeError)) throw error;
+        // Two headers that disagree: no size to trust (nor to check a given size against).
+        if (partitionSize === undefined && opts.diskSize === undefined)
+          throw new ExitError(`${lower(error.message)}; give --partition-size SIZE`);
+      }
+      if (partitionSize === undefined && opts.diskSize === undefined) {
+        if (held.head.length === 0)
+          throw new ExitError("the partition image is empty: nothing to wrap");
+        if (!probed)
+          throw new UsageError(
+            `cannot tell the partition's size from a pipe: no ${PROBED_TYPES} header at its head; give --partition-size SIZE (or --disk-size SIZE, which the partition fills), or redirect a file (< part.img)`,
+          );
+        partitionSize = probed.bytes;
+        sizedByProbe = true;
+      }
+    }
+    let plan: WrapPlan;
+    try {
+      plan = planWrap({
+        ...(partitionSize !== undefined && { partitionSize }),
+        ...(opts.diskSize !== undefined && { diskSize: opts.diskSize }),
+        align: opts.align,
+        type: opts.type,
+        bootable: Boolean(opts.bootable),
+        labelId: opts.labelId ?? randomLabelId(),
+      });
+    } catch (error) {
+      asExit(error);
+    }
+    if (probed && probed.bytes > plan.partitionLength) {
+      // Refused before the first byte out: a filesystem cut short is lost data.
+      const room =
+        opts.partitionSize !== undefined
+          ? `--partition-size ${opts.partitionSize} gives it`
+          : `that fits on the ${plan.diskSize}-byte disk`;
+      throw new ExitError(
+        `the ${fsName(probed)} in the partition image is ${probed.bytes} bytes (${stated(probed)}), more than the ${plan.partitionLength}-byte partition ${room}; nothing was written`,
+      );
+    }
+    return { source, plan, probed, sizedByProbe };
+  } catch (error) {
+    await cancel?.();
+    throw error;
+  }
+}
+
 /** Passes chunks through, with a progress line on stderr when it is a terminal. */
 async function* withProgress(
   io: CliIo,
@@ -441,4 +525,40 @@ async function* withProgress(
 
 function fstatSize(path: string): number {
   return statSync(path).size;
+}
+
+/** A named input with no length ahead of its end: a FIFO, `<(...)`, `/dev/stdin` on a pipe. */
+function isStreamPath(path: string): boolean {
+  const stat = statSync(path);
+  return stat.isFIFO() || stat.isSocket() || stat.isCharacterDevice();
+}
+
+/** The bytes of a named stream (see {@linkcode isStreamPath}), read as standard input is. */
+async function* readStreamPath(
+  path: string,
+  options: { reuseBuffer?: boolean } = {},
+): AsyncGenerator<Uint8Array> {
+  const fd = openSync(path, "r");
+  try {
+    yield* readFd(fd, options);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The formats {@linkcode probeFilesystemSize} knows, for messages. */
+const PROBED_TYPES = "ext2/3/4, swap, FAT, XFS, btrfs or squashfs";
+
+/** What a probed filesystem is called in messages. */
+function fsName(fs: FilesystemSize): string {
+  if (fs.type === "swap") return "swap area";
+  if (fs.type === "jbd") return "ext3/4 journal device";
+  return `${fs.type} filesystem`;
+}
+
+/** Where a probed size comes from, for messages. */
+function stated(fs: FilesystemSize): string {
+  const where =
+    fs.type === "swap" ? "header" : fs.type.startsWith("fat") ? "boot sector" : "superblock";
+  return `as its ${where} states`;
 }

@@ -82,7 +82,7 @@ export function probeFilesystemSize(head: Uint8Array): FilesystemSize | undefine
   if (other) {
     throw new FilesystemProbeError(
       "ambiguous",
-      `Cannot tell the filesystem's size: the head holds both a ${first.fs.type} header (${first.fs.bytes} bytes) and a ${other.fs.type} header (${other.fs.bytes} bytes)`,
+      `Cannot tell the filesystem's size: the head holds two headers that disagree, ${first.fs.type} (${first.fs.bytes} bytes) and ${other.fs.type} (${other.fs.bytes} bytes)`,
       other.offset,
     );
   }
