@@ -17,6 +17,10 @@ packages=(
   cpio            # packing the initramfs
   fdisk           # sfdisk
   e2fsprogs       # mke2fs e2fsck debugfs dumpe2fs
+  dosfstools      # mkfs.vfat fsck.fat: mbr's filesystem-size probe
+  xfsprogs        # mkfs.xfs xfs_db: mbr's filesystem-size probe
+  btrfs-progs     # mkfs.btrfs btrfs: mbr's filesystem-size probe
+  squashfs-tools  # mksquashfs unsquashfs: mbr's filesystem-size probe
   libvirt-clients # virt-xml-validate (bigfile vm-config --libvirt)
   libxml2-utils   # xmllint, which virt-xml-validate runs
   genext2fs       # benchmarks
