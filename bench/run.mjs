@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+// The benchmark suite: bigfile's tools against the ones users would pick
+// instead, on the same inputs, in the same run, as ratios.
+//
+//   pnpm bench                       the full suite (about an hour on 2 cores): writes
+//                                    bench/results/full.json, BENCHMARKS.md and bench/charts/*.svg
+//   pnpm bench --quick               a smoke run of every comparison on small inputs (a minute or
+//                                    two): bench/results/quick.json and bench/results/quick/
+//   node bench/run.mjs --only populate,read   some groups (populate, image, filters, read, scaling)
+//   node bench/run.mjs --rounds 3 --tmp /big/disk
+//   node bench/report.mjs bench/results/full.json   rewrite BENCHMARKS.md from a JSON result
+//
+// `pnpm bench` builds the workspace first. The built command lines are copied
+// into the scratch directory before anything is timed, so a rebuild by someone
+// else during the run does not change what is measured. Inputs are generated
+// from fixed seeds; scratch files (several GiB) are removed at the end, also on
+// failure or Ctrl-C.
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { compare } from "./_measure.mjs";
+import {
+  filterSuite,
+  imageSuite,
+  plan,
+  populateSuite,
+  readSuite,
+  scalingSuite,
+} from "./_suites.mjs";
+import { report } from "./report.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "..");
+const GROUPS = {
+  populate: populateSuite,
+  image: imageSuite,
+  filters: filterSuite,
+  read: readSuite,
+  scaling: scalingSuite,
+};
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    rounds: { type: "string" },
+    warmup: { type: "string" },
+    tmp: { type: "string" },
+    out: { type: "string" },
+    note: { type: "string" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (values.help) {
+  console.log(
+    "usage: node bench/run.mjs [--quick] [--only GROUP,...] [--rounds N] [--warmup N] [--tmp DIR] [--out FILE.json] [--note TEXT]",
+  );
+  console.log(`groups: ${Object.keys(GROUPS).join(", ")}`);
+  process.exit(0);
+}
+const only = values.only ? values.only.split(",") : Object.keys(GROUPS);
+for (const g of only) {
+  if (!GROUPS[g]) {
+    console.error(`bench: unknown group '${g}' (groups: ${Object.keys(GROUPS).join(", ")})`);
+    process.exit(2);
+  }
+}
+const quick = values.quick;
+const p = plan(quick);
+if (values.rounds) p.rounds = Number(values.rounds);
+if (values.warmup) p.warmup = Number(values.warmup);
+
+const fixturesDir = process.env.BIGFILE_FIXTURES_DIR ?? join(root, ".cache", "fixtures");
+const fixtures = {
+  root: process.env.BIGFILE_DEBIAN_ROOT ?? join(fixturesDir, "debian-bookworm-minbase"),
+  kernel: join(fixturesDir, "kernel", "vmlinuz"),
+  initrd: join(fixturesDir, "initrd.img"),
+};
+for (const [what, path] of Object.entries(fixtures)) {
+  if (!existsSync(path)) {
+    console.error(
+      `bench: the ${what} fixture is missing at ${path}: run \`node test/scripts/build-fixtures.mjs\` (see test/harness/fixtures.ts)`,
+    );
+    process.exit(1);
+  }
+}
+const have = (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
+const grubDir = process.env.GRUB_DIR ?? "/usr/lib/grub/i386-pc";
+for (const tool of [
+  "mke2fs",
+  "debugfs",
+  "sfdisk",
+  "grub-mkimage",
+  "unshare",
+  "/usr/bin/time",
+  "timeout",
+]) {
+  if (!have(tool)) {
+    console.error(
+      `bench: ${tool} is missing: apt-get install -y e2fsprogs fdisk grub-pc-bin grub-common time`,
+    );
+    process.exit(1);
+  }
+}
+
+const work = mkdtempSync(join(values.tmp ?? process.env.BENCH_TMP ?? tmpdir(), "bigfile-bench-"));
+const cleanup = () => rmSync(work, { recursive: true, force: true });
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    cleanup();
+    process.exit(130);
+  });
+}
+
+/** Copies a package's built command line (bin/, dist/) so a concurrent rebuild cannot touch it. */
+function snapshot(pkgDir, name) {
+  const dest = join(work, "bin", name);
+  mkdirSync(dest, { recursive: true });
+  cpSync(join(root, pkgDir, "bin"), join(dest, "bin"), { recursive: true });
+  cpSync(join(root, pkgDir, "dist"), join(dest, "dist"), { recursive: true });
+  cpSync(join(root, pkgDir, "package.json"), join(dest, "package.json"));
+  symlinkSync(join(root, pkgDir, "node_modules"), join(dest, "node_modules"));
+  const bin = join(dest, "bin", `${name}.js`);
+  const r = spawnSync("node", [bin, "--version"], { encoding: "utf8" });
+  if (r.status !== 0) {
+    throw new Error(
+      `${pkgDir}: the built CLI does not start (run pnpm build): ${r.stderr.split("\n")[0]}`,
+    );
+  }
+  return bin;
+}
+
+function version(argv, pattern = /(\d+\.\d+(\.\d+)?)/) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
+  const text = `${r.stdout ?? ""}\n${r.stderr ?? ""}`;
+  const line = text.split("\n").find((l) => pattern.test(l)) ?? "";
+  return line.trim();
+}
+
+function machine() {
+  const mem = totalmem();
+  const git = (args) => {
+    try {
+      return execFileSync("git", args, { cwd: root, encoding: "utf8" }).trim();
+    } catch {
+      return "";
+    }
+  };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "?",
+    memoryGiB: +(mem / 2 ** 30).toFixed(1),
+    freeGiB: +(freemem() / 2 ** 30).toFixed(1),
+    kernel: release(),
+    node: process.version,
+    commit: git(["rev-parse", "--short", "HEAD"]),
+    dirty: git(["status", "--porcelain", "--untracked-files=no"]) !== "",
+    loadStart: loadavg().map((x) => +x.toFixed(2)),
+    filesystem: version(["df", "-hT", work], /\//),
+  };
+}
+
+const say = (text) => process.stderr.write(`${text}\n`);
+const started = new Date();
+const results = {
+  quick,
+  started: started.toISOString(),
+  plan: p,
+  note: values.note,
+  comparisons: [],
+};
+try {
+  say(`bench: ${quick ? "quick smoke run" : "full run"} in ${work}`);
+  const bin = {
+    ext3fs: snapshot("packages/ext3fs", "ext3fs"),
+    mbr: snapshot("packages/mbr", "mbr"),
+    grubMbr: snapshot("packages/grub-mbr", "grub-mbr"),
+    blockdev: snapshot("packages/blockdev", "blockdev"),
+    bigfile: snapshot("apps/bigfile", "bigfile"),
+  };
+  const mke2fs = version(["mke2fs", "-V"], /mke2fs/);
+  const [maj, min, pat] = (/(\d+)\.(\d+)\.?(\d+)?/.exec(mke2fs) ?? []).slice(1).map(Number);
+  const versions = {
+    mke2fs,
+    mke2fsTar: maj > 1 || (maj === 1 && (min > 47 || (min === 47 && (pat ?? 0) >= 1))),
+    genext2fs: have("genext2fs") ? version(["genext2fs", "--version"]) : "not installed",
+    sfdisk: version(["sfdisk", "--version"]),
+    grub: version(["grub-mkimage", "--version"]),
+    debugfs: version(["debugfs", "-V"], /debugfs/),
+    coreutils: version(["cat", "--version"]),
+    tar: version(["tar", "--version"]),
+    bigfile: spawnSync("node", [bin.bigfile, "--version"], { encoding: "utf8" }).stdout.trim(),
+    ext3fs: spawnSync("node", [bin.ext3fs, "--version"], { encoding: "utf8" }).stdout.trim(),
+  };
+  results.machine = machine();
+  results.versions = versions;
+  const scratch = join(work, "scratch");
+  const inputs = join(work, "inputs");
+  mkdirSync(scratch);
+  mkdirSync(inputs);
+  const ctx = {
+    quick,
+    plan: p,
+    bin,
+    fixtures,
+    grubDir,
+    versions,
+    scratch,
+    inputs,
+    say,
+    have: {
+      genext2fs: have("genext2fs"),
+      grubBiosSetup: existsSync(join(grubDir, "grub-bios-setup")),
+    },
+    compare: (comparison, o = {}) => {
+      say(`${comparison.group}: ${comparison.name}`);
+      const r = compare(comparison, {
+        rounds: o.rounds ?? p.rounds,
+        warmup: o.warmup ?? p.warmup,
+        timeout: p.timeout,
+        scratch,
+      });
+      for (const row of r.rows) {
+        say(
+          `  ${row.label.padEnd(44)} ${row.error ? `FAILED ${row.error}` : `${row.seconds.toFixed(2)} s  peak ${(row.peakKiB / 1024).toFixed(0)} MiB`}`,
+        );
+      }
+      for (const x of r.ratios)
+        say(
+          `  ratio ${x.a} / ${x.b}: ${x.median.toFixed(3)} (${x.min.toFixed(3)}-${x.max.toFixed(3)})`,
+        );
+      results.comparisons.push(r);
+      return r;
+    },
+  };
+  for (const g of only) {
+    try {
+      GROUPS[g](ctx);
+    } catch (error) {
+      say(`bench: group ${g} failed: ${error.stack ?? error}`);
+      results.comparisons.push({
+        group: g,
+        name: `${g} (failed)`,
+        error: String(error.message ?? error),
+        rows: [],
+        ratios: [],
+      });
+    }
+  }
+  results.finished = new Date().toISOString();
+  results.machine.loadEnd = loadavg().map((x) => +x.toFixed(2));
+  results.command = `pnpm bench${quick ? " --quick" : ""}${values.only ? ` --only ${values.only}` : ""}`;
+  const out = values.out ?? join(here, "results", `${quick ? "quick" : "full"}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  say(`bench: results in ${out}`);
+  const target = quick
+    ? {
+        markdown: join(here, "results", "quick", "BENCHMARKS.md"),
+        charts: join(here, "results", "quick"),
+      }
+    : { markdown: join(root, "BENCHMARKS.md"), charts: join(here, "charts") };
+  await report(results, target);
+  say(`bench: report in ${target.markdown}, charts in ${target.charts}`);
+} finally {
+  cleanup();
+}
