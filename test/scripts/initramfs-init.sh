@@ -19,6 +19,8 @@
 # Kernel command line knobs (all optional):
 #   bigfile.root=/dev/sda1  bigfile.fstype=ext3  bigfile.wait=20 (seconds)
 #   bigfile.ro=1 (mount read-only, write nothing)
+#   bigfile.init=/path (after mounting, switch to the root and run PATH as
+#     init instead of the checks: scripts/demo.sh boots to a shell this way)
 
 /bin/busybox mkdir -p /proc /sys /dev /mnt /tmp /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -34,12 +36,14 @@ root=/dev/sda1
 fstype=ext3
 wait=20
 ro=0
+init=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     bigfile.root=*) root="${arg#bigfile.root=}" ;;
     bigfile.fstype=*) fstype="${arg#bigfile.fstype=}" ;;
     bigfile.wait=*) wait="${arg#bigfile.wait=}" ;;
     bigfile.ro=*) ro="${arg#bigfile.ro=}" ;;
+    bigfile.init=*) init="${arg#bigfile.init=}" ;;
   esac
 done
 
@@ -70,6 +74,13 @@ if ! mount -t "$fstype" -o "$opts" "$root" /mnt; then
   finish fail
 fi
 echo "BIGFILE-MOUNTED $root $fstype"
+
+if [ -n "$init" ]; then
+  echo "BIGFILE-SWITCH-ROOT $init"
+  umount /proc /sys
+  mount --move /dev /mnt/dev 2>/dev/null || umount /dev
+  exec switch_root /mnt "$init"
+fi
 
 status=ok
 manifest=none
