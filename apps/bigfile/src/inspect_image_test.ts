@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FileDevice } from "@bigfile/blockdev";
 import { installGrub } from "@bigfile/grub-mbr";
@@ -12,6 +12,7 @@ import {
   scratch,
   setPartitionSectors,
 } from "./_test_images.ts";
+import { BootFilesError, bootFiles } from "./boot_files.ts";
 import { formatInspection, inspectImage } from "./inspect_image.ts";
 
 const BOOT = {
@@ -181,4 +182,34 @@ describe("inspectImage", () => {
       });
     },
   );
+
+  it("reads damaged images without an exception: every fault is a check or a one-line error", async () => {
+    const image = await makeTestImage(join(tmp.path, "fuzz"), { files: BOOT });
+    const good = new Uint8Array(await readFile(image));
+    const bad = join(tmp.path, "fuzz", "bad.img");
+    let seed = 7;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    for (let round = 0; round < 40; round++) {
+      const bytes = good.slice();
+      for (let i = 0, n = 1 + (rnd() % 40); i < n; i++) {
+        const region = rnd() % 3;
+        const at =
+          region === 0
+            ? rnd() % 512
+            : region === 1
+              ? 2048 * 512 + (rnd() % 8192)
+              : rnd() % bytes.length;
+        bytes[at] = rnd() & 0xff;
+      }
+      await writeFile(bad, bytes);
+      const report = await inspectImage(bad);
+      expect(typeof report.ok).toBe("boolean");
+      await bootFiles(bad, { write: false }).catch((error) => {
+        if (!(error instanceof BootFilesError)) throw error;
+      });
+    }
+  }, 60_000);
 });

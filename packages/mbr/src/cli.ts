@@ -286,7 +286,7 @@ Examples:
     )
     .option(
       "--partition-size <size>",
-      "size of the partition image (default: a file's length; from a pipe, the size its filesystem's header states, else the rest of --disk-size)",
+      "size of the partition image: bytes, 4G, 512MiB, 8080632s (default: a file's length; from a pipe, the rest of --disk-size if given, else the size its filesystem's header states)",
       sizeOption,
     )
     .option(
@@ -304,8 +304,9 @@ Examples:
 Examples:
   mbr wrap --align cylinder --disk-size 4141875200 < part.img > big.img
   ext3fs mkfs --size 600M rootfs/ | mbr wrap --bootable --align cylinder | grub-mbr install > disk.img
-      (from a pipe the partition is as long as the filesystem says it is: the superblock or
-      header of ${PROBED_TYPES}; anything else needs --partition-size SIZE)
+      (from a pipe the partition is as long as the filesystem says it is, read from the
+      header of ${PROBED_TYPES};
+      anything else needs --partition-size SIZE)
   ext3fs mkfs --blocks 4040316 rootfs/ | mbr wrap --align cylinder --disk-size 4141875200 > big.img
       (with --disk-size the partition fills the disk: sector 63 to the end of the last whole cylinder)`,
     )
