@@ -112,9 +112,30 @@ export async function bootQemu(
     args.push("-append", options.append ?? "console=ttyS0 loglevel=4");
   }
   if (options.extraArgs) args.push(...options.extraArgs);
+  return runQemu(["qemu-system-x86_64", ...args], options);
+}
 
+/**
+ * Runs a whole QEMU command line (`argv[0]` is the program), as printed by
+ * `bigfile vm-config --qemu`, under the timeout of `options`, and reports the
+ * serial log and markers as {@link bootQemu} does. Image and boot options of
+ * `options` are ignored: the command line says them.
+ *
+ * @example
+ * ```ts
+ * const r = await runQemu(["qemu-system-x86_64", "-m", "512", "-nographic", "-drive", "file=disk.img,format=raw"], {
+ *   markers: ["BIGFILE-DONE ok"], stopOn: ["BIGFILE-DONE"],
+ * });
+ * ```
+ */
+export async function runQemu(
+  argv: readonly string[],
+  options: BootQemuOptions = {},
+): Promise<BootQemuResult> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const [program = "qemu-system-x86_64", ...args] = argv;
   const started = Date.now();
-  const child = execa("qemu-system-x86_64", args, {
+  const child = execa(program, args, {
     reject: false,
     stdin: "ignore",
     buffer: false,
@@ -146,6 +167,6 @@ export async function bootQemu(
     stoppedOn,
     exitCode: result.exitCode,
     durationMs: Date.now() - started,
-    command: `qemu-system-x86_64 ${args.join(" ")}`,
+    command: [program, ...args].join(" "),
   };
 }

@@ -19,6 +19,7 @@ import {
   makeTree,
   ROOT,
   runPygrub,
+  runQemu,
   SMALL_TREE,
   sfdiskDump,
   sfdiskJson,
@@ -88,6 +89,9 @@ describeWithTools(
         expect(fsck.exitCode).toBe(0);
         const listing = await execa(bin("mbr"), ["print", image, "--units", "cylinders"]);
         expect(listing.stdout).toMatch(/\s\*\s+1\s+503\s+4040316\s+83\s+Linux/);
+        // Table and superblock agree: bigfile inspect is clean.
+        const inspect = await execa(bin("bigfile"), ["inspect", image, "--json"], { reject: false });
+        expect(inspect.exitCode, inspect.stdout).toBe(0);
       } finally {
         await tmp.remove();
       }
@@ -190,9 +194,13 @@ describeWithTools(
 
 /** The /boot files of a bigfile image as a tar (through `ext3fs extract --tar`), in bigfile's order. */
 async function payloadFromImage(image: string, tar: string): Promise<{ writeFileTar: number }> {
-  const out = await execa(bin("ext3fs"), ["extract", image, "--path", "/boot", "--partition", "1", "--tar"], {
-    encoding: "buffer",
-  });
+  const out = await execa(
+    bin("ext3fs"),
+    ["extract", image, "--path", "/boot", "--partition", "1", "--tar"],
+    {
+      encoding: "buffer",
+    },
+  );
   // Keep the files only: directories the tree did not list are created by mkfs in both builds.
   const list = await execa("tar", ["-t"], { input: out.stdout });
   const files = list.stdout
@@ -283,7 +291,32 @@ describeWithTools(
         });
         expect(checked.problems).toEqual([]);
 
-        const boot = await bootQemu(image, {
+        // pygrub and bigfile boot-files find the same kernel, initrd and arguments.
+        const out = join(tmp.path, "boot-files");
+        const files = await execa(bin("bigfile"), ["boot-files", image, "-o", out, "--json"]);
+        const found = JSON.parse(files.stdout);
+        expect(found.args).toBe(checked.pygrub?.args);
+        const sha = async (p: string) =>
+          createHash("sha256")
+            .update(await readFile(p))
+            .digest("hex");
+        expect(await sha(join(out, "vmlinuz"))).toBe(checked.pygrub?.kernel?.sha256);
+        expect(await sha(join(out, "initrd.img"))).toBe(checked.pygrub?.ramdisk?.sha256);
+        // The image passes bigfile inspect.
+        const inspect = await execa(bin("bigfile"), ["inspect", image], { reject: false });
+        expect(inspect.exitCode, inspect.stdout + inspect.stderr).toBe(0);
+
+        // Boot with the very command line `bigfile vm-config --qemu` prints.
+        const config = await execa(bin("bigfile"), [
+          "vm-config",
+          image,
+          "--qemu",
+          "--no-reboot",
+          "--json",
+        ]);
+        const argv = JSON.parse(config.stdout).argv as string[];
+        expect(argv[0]).toBe("qemu-system-x86_64");
+        const boot = await runQemu(argv, {
           markers: [
             GUEST_MARKERS.mounted,
             GUEST_MARKERS.manifestOk,
@@ -294,7 +327,7 @@ describeWithTools(
           timeoutMs: 120_000,
         });
         for (const [marker, seen] of Object.entries(boot.markers))
-          expect(seen, `${marker}\n${boot.log}`).toBe(true);
+          expect(seen, `${marker}\n${boot.command}\n${boot.log}`).toBe(true);
         const after = await e2fsck(image, { offset: report.partition.offset, guestClock: true });
         expect(after.problems).toEqual([]);
         const cat = await execa(bin("ext3fs"), [

@@ -174,7 +174,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     log(
       found.unknown
         ? "no --kernel given and the tar on standard input cannot be searched for one: the menus name /boot/vmlinuz and /boot/initrd.img"
-        : "no kernel: give --kernel FILE (and --initrd FILE) or put /boot/vmlinuz in the root tree; the image boots to GRUB's menu only",
+        : "no kernel: give --kernel FILE (and --initrd FILE) or put /boot/vmlinuz in the root tree; the image boots to GRUB's menu only, which says so",
     );
   }
   const cmdline = kernelCommandLine(options);
@@ -191,6 +191,9 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   try {
     grubCfg = grubConfig(menu);
     menuLst = grubLegacyMenu(menu);
+    // Nothing to boot: a menu that says so rather than one naming missing files.
+    if (!kernel && !found.unknown)
+      ({ grubCfg, menuLst } = noKernelMenus(menu.serial, menu.timeout));
   } catch (error) {
     throw new BuildInputError((error as Error).message);
   }
@@ -362,6 +365,23 @@ async function resolveGrub(
     );
     return undefined;
   }
+}
+
+const NO_KERNEL =
+  "no kernel in this image: rebuild it with bigfile build --kernel FILE (and --initrd FILE), or put /boot/vmlinuz in the root tree";
+
+/** grub.cfg and menu.lst for an image without a kernel: GRUB shows why, pygrub finds no entry. */
+function noKernelMenus(serial: boolean, timeout: number): { grubCfg: string; menuLst: string } {
+  const lines = [
+    "# Written by bigfile: no kernel was given or found.",
+    "set default=0",
+    `set timeout=${timeout}`,
+  ];
+  if (serial)
+    lines.push("serial --unit=0 --speed=115200", "terminal_input serial", "terminal_output serial");
+  lines.push("menuentry 'No kernel in this image' {", `\techo '${NO_KERNEL}'`, "\tsleep 10", "}");
+  const menuLst = `# Written by bigfile: ${NO_KERNEL}.\ndefault 0\ntimeout ${timeout}\n`;
+  return { grubCfg: `${lines.join("\n")}\n`, menuLst };
 }
 
 /** `root=DEV ro` then the caller's arguments, unless those name the root themselves. */
