@@ -18,6 +18,12 @@ export interface BlockMapContext {
   readBlock(block: number): Promise<Uint8Array>;
   /** Called for every metadata block of the map (indirect blocks, extent tree nodes). */
   onMetaBlock?: (block: number, ino: number) => void;
+  /**
+   * Called for faults the map can be read past (a zero-length extent, an
+   * index entry whose start differs from its child's first extent); without
+   * it they are skipped silently.
+   */
+  onIssue?: (message: string, offset: number) => void;
 }
 
 const MAX_EXTENT_DEPTH = 5;
@@ -206,7 +212,13 @@ async function* walkExtentNode(
       const uninit = length > 32768;
       if (uninit) length -= 32768;
       const physical = v.getUint16(at + 6, true) * 2 ** 32 + v.getUint32(at + 8, true);
-      if (length === 0) continue;
+      if (length === 0) {
+        ctx.onIssue?.(
+          `inode ${inode.ino} has a zero-length extent at file block ${first}`,
+          nodeOffset + at,
+        );
+        continue;
+      }
       if (first < state.next)
         fail(`extent at file block ${first} overlaps the previous one (ends at ${state.next})`, at);
       checkBlock(ctx, physical, length, inode.ino, nodeOffset + at, "extent");
@@ -220,6 +232,15 @@ async function* walkExtentNode(
       state.seen.add(child);
       ctx.onMetaBlock?.(child, inode.ino);
       const bytes = await ctx.readBlock(child);
+      if (ctx.onIssue && bytes.length >= 24) {
+        const cv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        const start = cv.getUint32(12, true);
+        if (cv.getUint16(0, true) === 0xf30a && cv.getUint16(2, true) > 0 && start !== first)
+          ctx.onIssue(
+            `inode ${inode.ino}'s extent index at file block ${first} leads to a node starting at file block ${start}`,
+            nodeOffset + at,
+          );
+      }
       yield* walkExtentNode(ctx, inode, bytes, child * ctx.blockSize, depth - 1, limit, state);
     }
   }

@@ -1,3 +1,4 @@
+import { checkHtree, leafChecksumProblem } from "./_check_htree.ts";
 import {
   bitmapChecksumOk,
   checksumSeed,
@@ -6,11 +7,14 @@ import {
   superblockChecksumOk,
   wideBitmapChecksums,
 } from "./_checksums.ts";
+import { crc32c, le32 } from "./_crc32c.ts";
 import { type DirentFault, parseDirBlock } from "./_decode_dirent.ts";
 import { BG_BLOCK_UNINIT, BG_INODE_UNINIT, type ReaderGroup } from "./_decode_group.ts";
 import {
   decodeReaderInode,
   EXTENTS_FL,
+  INDEX_FL,
+  INLINE_DATA_FL,
   type ReaderInode,
   S_IFBLK,
   S_IFCHR,
@@ -21,9 +25,13 @@ import {
   S_IFREG,
   S_IFSOCK,
 } from "./_decode_inode.ts";
+import type { ReaderJournalSuperblock } from "./_decode_journal.ts";
 import { groupCount } from "./_decode_superblock.ts";
 import {
+  COMPAT_DIR_INDEX,
   INCOMPAT_FLEX_BG,
+  INCOMPAT_INLINE_DATA,
+  INCOMPAT_LARGE_DIR,
   INCOMPAT_META_BG,
   INCOMPAT_RECOVER,
   RO_COMPAT_DIR_NLINK,
@@ -34,10 +42,27 @@ import { descriptorBlock, groupHasSuperblock } from "./_layout.ts";
 import { ExtCorruptionError } from "./errors.ts";
 import { type FilesystemReader, fileTypeOfMode, ROOT_INO } from "./filesystem_reader.ts";
 
+/**
+ * How much a finding matters: an `error` is what e2fsck would change in the
+ * filesystem; a `note` is worth knowing but not damage (a journal e2fsck
+ * would replay, a filesystem not cleanly unmounted, a superblock summary
+ * count the kernel recomputes).
+ */
+export type CheckSeverity = "error" | "note";
+
+/** What walking an inode's map found: blocks mapped, the last one, the last initialized one. */
+interface MapFacts {
+  blocks: number;
+  lastBlock: number;
+  lastInit: number;
+}
+
 /** One problem found by {@linkcode checkFilesystem}. */
 export interface CheckFinding {
   /** A stable identifier: "free-blocks-count", "block-bitmap", "doubly-owned-block", ... */
   code: string;
+  /** Whether it makes the filesystem unclean. */
+  severity: CheckSeverity;
   /** One sentence saying what is wrong. */
   message: string;
   /** Byte offset in the image of the structure concerned, when known. */
@@ -46,6 +71,7 @@ export interface CheckFinding {
 
 /** The result of {@linkcode checkFilesystem}. */
 export interface CheckReport {
+  /** No finding of severity `error`. */
   clean: boolean;
   findings: CheckFinding[];
   /** Findings beyond `maxFindings` that were counted but not listed. */
@@ -121,10 +147,22 @@ export async function checkFilesystem(
   const max = options.maxFindings ?? 200;
   const findings: CheckFinding[] = [];
   let omitted = 0;
-  const find = (code: string, message: string, offset?: number) => {
+  let errors = 0;
+  const find = (
+    code: string,
+    message: string,
+    offset?: number,
+    severity: CheckSeverity = "error",
+  ) => {
+    if (severity === "error") errors++;
     if (findings.length >= max) omitted++;
-    else findings.push(offset === undefined ? { code, message } : { code, message, offset });
+    else
+      findings.push(
+        offset === undefined ? { code, severity, message } : { code, severity, message, offset },
+      );
   };
+  const note = (code: string, message: string, offset?: number) =>
+    find(code, message, offset, "note");
   /** Reports the bits of a bitmap that say free for used (`plus`) or used for free (`minus`). */
   const bitmapMismatch = (
     what: "block" | "inode",
@@ -148,7 +186,7 @@ export async function checkFilesystem(
       );
   };
   const report = (): CheckReport => ({
-    clean: findings.length === 0 && omitted === 0,
+    clean: errors === 0,
     findings,
     omitted,
     inodesUsed,
@@ -160,7 +198,7 @@ export async function checkFilesystem(
   let dirCount = 0;
 
   // Superblock state.
-  if (!(sb.state & 1)) find("state", "The filesystem was not cleanly unmounted", 1024 + 58);
+  if (!(sb.state & 1)) note("state", "The filesystem was not cleanly unmounted", 1024 + 58);
   if (sb.state & 2) find("state", "The filesystem is marked as having errors", 1024 + 58);
   if (sb.lastOrphan !== 0)
     find(
@@ -177,7 +215,7 @@ export async function checkFilesystem(
     return report();
   }
   if (sb.freeBlocksCount > sb.blocksCount)
-    find(
+    note(
       "free-blocks-count",
       `The superblock's free block count ${sb.freeBlocksCount} exceeds the block count ${sb.blocksCount}`,
       1024 + 12,
@@ -201,7 +239,8 @@ export async function checkFilesystem(
       const desc = (await fs.readBlock(block)).subarray(at, at + sb.descSize);
       const stored = (desc[30] ?? 0) | ((desc[31] ?? 0) << 8);
       if (groupChecksum(seed, g, desc) !== stored) {
-        find(
+        // e2fsck -n reports this and goes on: the kernel recomputes it on mount.
+        note(
           "group-checksum",
           `Group ${g}'s descriptor checksum does not match its contents`,
           block * bs + at + 30,
@@ -213,14 +252,16 @@ export async function checkFilesystem(
   // Journal.
   const journal = fs.journal;
   if (sb.featureIncompat & INCOMPAT_RECOVER)
-    find("journal-recovery", "The journal needs recovery (needs_recovery is set)", 1024 + 96);
+    note("journal-recovery", "The journal needs recovery (needs_recovery is set)", 1024 + 96);
   if (journal?.problem) find("journal", `The journal cannot be read: ${journal.problem}`);
   else if (journal?.superblock && journal.superblock.start !== 0) {
-    find(
+    note(
       "journal-recovery",
       `The journal holds transactions to replay (start block ${journal.superblock.start})`,
     );
   }
+
+  if (journal?.superblock && sb.journalInum !== 0) await checkJournalSuperblock(journal.superblock);
 
   const groups = groupCount(sb);
   const N = sb.blocksCount;
@@ -311,6 +352,12 @@ export async function checkFilesystem(
   const apb = bs / 4;
   const maxIndirect = 12 + apb + apb * apb + apb * apb * apb;
   const directories: ReaderInode[] = [];
+  const inlineData = (sb.featureIncompat & INCOMPAT_INLINE_DATA) !== 0;
+  const hurd = sb.creatorOs === 1;
+  const extentMaxBytes = 2 ** (32 + Math.log2(bs)) - 1;
+  const xattrChecked = new Set<number>();
+  const inodeSeed = (inode: ReaderInode): number =>
+    crc32c(crc32c(seed, le32(inode.ino)), le32(inode.generation));
   const system = new Set(
     [sb.journalInum, sb.usrQuotaInum, sb.grpQuotaInum, sb.prjQuotaInum, sb.orphanFileInum].filter(
       (n) => n > 0,
@@ -342,8 +389,11 @@ export async function checkFilesystem(
         const reserved = ino < sb.firstIno;
         const isSystem = system.has(ino);
         if (!reserved && !isSystem && inode.links === 0) continue;
-        if (reserved && ino !== 1 && inode.mode === 0) continue;
-        if (ino === 1 && inode.blocks512 === 0) continue;
+        if (ino === 1) {
+          await checkBadBlocksInode(inode, raw);
+          continue;
+        }
+        if (reserved && inode.mode === 0) continue;
         if (csumOn && !inodeChecksumOk(seed, ino, raw)) {
           find(
             "inode-checksum",
@@ -373,6 +423,20 @@ export async function checkFilesystem(
             );
         }
         const type = inode.mode & S_IFMT;
+        if (inode.flags & INLINE_DATA_FL && !inlineData) {
+          find(
+            "inode-flags",
+            `Inode ${ino} has the inline_data flag on a filesystem without inline_data`,
+            inode.offset + 32,
+          );
+          continue;
+        }
+        if (inode.flags & INDEX_FL && !(sb.featureCompat & COMPAT_DIR_INDEX) && type === S_IFDIR)
+          find(
+            "inode-flags",
+            `Directory inode ${ino} is hash-indexed on a filesystem without dir_index`,
+            inode.offset + 32,
+          );
         if (type === S_IFDIR) {
           dirsPerGroup[g] = (dirsPerGroup[g] ?? 0) + 1;
           if (!reserved || ino === ROOT_INO) directories.push(inode);
@@ -383,12 +447,149 @@ export async function checkFilesystem(
               inode.offset + 4,
             );
         }
-        await claimInodeBlocks(inode, type);
+        const mapped = await claimInodeBlocks(inode, type);
+        if (mapped) checkSize(inode, type, mapped);
+        if (type === S_IFLNK && !reserved) await checkSymlink(inode);
+        if (csumOn && inode.fileAcl !== 0 && !xattrChecked.has(inode.fileAcl)) {
+          xattrChecked.add(inode.fileAcl);
+          await checkXattrBlock(inode);
+        }
       }
     }
   }
 
-  async function claimInodeBlocks(inode: ReaderInode, type: number): Promise<void> {
+  /** e2fsck's size rules: no initialized block past EOF, within what the map addresses, directories whole blocks. */
+  function checkSize(inode: ReaderInode, type: number, mapped: MapFacts): void {
+    const ino = inode.ino;
+    if (type === S_IFDIR) {
+      if (inode.size % bs !== 0) return; // Reported above.
+      const nblock = inode.size / bs;
+      if (mapped.blocks === 0 && !(inode.flags & INLINE_DATA_FL))
+        find("directory-empty", `Directory inode ${ino} has no blocks`, inode.offset + 4);
+      else if (
+        nblock > mapped.lastBlock + 1 ||
+        mapped.lastBlock + 1 - nblock > sb.preallocDirBlocks
+      )
+        find(
+          "inode-size",
+          `Directory inode ${ino} has size ${inode.size}, its blocks end at ${(mapped.lastBlock + 1) * bs}`,
+          inode.offset + 4,
+        );
+      return;
+    }
+    if (type !== S_IFREG) return;
+    if (mapped.lastInit >= 0 && inode.size < mapped.lastInit * bs)
+      find(
+        "inode-size",
+        `Inode ${ino} has size ${inode.size} but a block at file block ${mapped.lastInit} (blocks past EOF)`,
+        inode.offset + 4,
+      );
+    else if (inode.size > (inode.flags & EXTENTS_FL ? extentMaxBytes : maxIndirect * bs))
+      find(
+        "inode-size",
+        `Inode ${ino} has size ${inode.size}, more than its block map can address`,
+        inode.offset + 4,
+      );
+  }
+
+  /** e2fsck's symlink rules: a fast one's text fills exactly its size; a slow one has one block. */
+  async function checkSymlink(inode: ReaderInode): Promise<void> {
+    const ino = inode.ino;
+    const bad = (why: string) =>
+      find("symlink", `Symlink inode ${ino} is invalid: ${why}`, inode.offset + 4);
+    if (inode.flags & INLINE_DATA_FL) return;
+    if (inode.size === 0 || inode.size >= 2 ** 32) return bad(`its size is ${inode.size}`);
+    if (inode.flags & INDEX_FL) return bad("it has the hash-index flag");
+    let text: Uint8Array;
+    if (inode.size < 60) {
+      if (inode.flags & EXTENTS_FL) return bad("a fast symlink with the extents flag");
+      text = inode.block;
+    } else {
+      const view = new DataView(inode.block.buffer, inode.block.byteOffset, 60);
+      let block: number;
+      if (inode.flags & EXTENTS_FL) {
+        const entries = view.getUint16(2, true);
+        const depth = view.getUint16(6, true);
+        const start = view.getUint32(12, true);
+        const length = view.getUint16(16, true);
+        if (
+          view.getUint16(0, true) !== 0xf30a ||
+          entries !== 1 ||
+          depth !== 0 ||
+          start !== 0 ||
+          length !== 1
+        )
+          return bad("its extent tree is not one block");
+        block = view.getUint16(18, true) * 2 ** 32 + view.getUint32(20, true);
+      } else {
+        block = view.getUint32(0, true);
+        for (let i = 1; i < 15; i++)
+          if (view.getUint32(i * 4, true) !== 0) return bad("it maps more than one block");
+      }
+      if (block < sb.firstDataBlock || block >= N) return bad(`its block ${block} is out of range`);
+      text = await fs.readBlock(block);
+    }
+    const nul = text.indexOf(0);
+    const length = nul < 0 ? text.length : nul;
+    if (length >= text.length) return bad("its target has no terminating NUL");
+    if (length !== inode.size)
+      return bad(`its target holds ${length} bytes, its size says ${inode.size}`);
+  }
+
+  /** The bad-blocks inode: no mode, owner or links, and only blocks inside the filesystem. */
+  async function checkBadBlocksInode(inode: ReaderInode, raw: Uint8Array): Promise<void> {
+    if (
+      (csumOn && !inodeChecksumOk(seed, 1, raw) && inode.blocks512 !== 0) ||
+      inode.mode !== 0 ||
+      inode.uid !== 0 ||
+      inode.gid !== 0 ||
+      inode.links !== 0 ||
+      inode.flags & INLINE_DATA_FL ||
+      inode.fileAcl !== 0
+    ) {
+      find("bad-blocks-inode", "The bad-blocks inode (1) looks invalid", inode.offset);
+      return;
+    }
+    const view = new DataView(inode.block.buffer, inode.block.byteOffset, 60);
+    let any = false;
+    for (let i = 0; i < 15; i++) if (view.getUint32(i * 4, true) !== 0) any = true;
+    if (!any) return;
+    const regular = { ...inode, mode: S_IFREG, flags: inode.flags & ~EXTENTS_FL };
+    try {
+      for await (const run of fs.runs(regular, maxIndirect, (block) =>
+        claim(block, 1, "the bad-blocks inode's block map"),
+      ))
+        for (let i = 0; i < run.length; i++) claim(run.physical + i, 1, "the bad-blocks inode");
+    } catch (error) {
+      if (!(error instanceof ExtCorruptionError)) throw error;
+      find(
+        "bad-blocks-inode",
+        `The bad-blocks inode has illegal blocks: ${error.message}`,
+        error.offset,
+      );
+    }
+  }
+
+  /** An xattr block's checksum (metadata_csum): CRC over its number and its bytes, checksum field zeroed. */
+  async function checkXattrBlock(inode: ReaderInode): Promise<void> {
+    const block = inode.fileAcl;
+    if (block < sb.firstDataBlock || block >= N) return;
+    const bytes = (await fs.readBlock(block)).slice();
+    const v = new DataView(bytes.buffer);
+    if (v.getUint32(0, true) !== 0xea020000) return;
+    const stored = v.getUint32(16, true);
+    v.setUint32(16, 0, true);
+    const number = new Uint8Array(8);
+    new DataView(number.buffer).setUint32(0, block, true);
+    if (crc32c(crc32c(seed, number), bytes) !== stored)
+      find(
+        "xattr-checksum",
+        `Inode ${inode.ino}'s extended attribute block ${block} fails its checksum`,
+        block * bs + 16,
+      );
+  }
+
+  async function claimInodeBlocks(inode: ReaderInode, type: number): Promise<MapFacts | undefined> {
     const ino = inode.ino;
     let counted = 0;
     if (ino === 7) {
@@ -398,7 +599,7 @@ export async function checkFilesystem(
         true,
       );
       if (dind !== 0) claim(dind, 7, "the resize inode", inode.offset + 40 + 52);
-      return;
+      return undefined;
     }
     if (inode.fileAcl !== 0) {
       if (!ea.has(inode.fileAcl)) {
@@ -414,26 +615,98 @@ export async function checkFilesystem(
         !(inode.size < 60 && !(inode.flags & EXTENTS_FL) && inode.blocks512 - counted <= 0));
     if (hasMap && !(inode.flags & 0x10000000)) {
       const limit = inode.flags & EXTENTS_FL ? 2 ** 32 : maxIndirect;
+      const facts: MapFacts = { blocks: 0, lastBlock: -1, lastInit: -1 };
+      const extentBlocks: number[] = [];
       try {
-        for await (const run of fs.runs(inode, limit, (block) => {
-          counted += bs / 512;
-          claim(block, ino, `inode ${ino}'s block map`);
-        })) {
+        for await (const run of fs.runs(
+          inode,
+          limit,
+          (block) => {
+            counted += bs / 512;
+            if (inode.flags & EXTENTS_FL) extentBlocks.push(block);
+            claim(block, ino, `inode ${ino}'s block map`);
+          },
+          (message, offset) => find("extent", `Inode ${ino}: ${message}`, offset),
+        )) {
           counted += (run.length * bs) / 512;
+          facts.blocks += run.length;
+          facts.lastBlock = Math.max(facts.lastBlock, run.logical + run.length - 1);
+          if (!run.uninit) facts.lastInit = Math.max(facts.lastInit, run.logical + run.length - 1);
           for (let i = 0; i < run.length; i++) claim(run.physical + i, ino, `inode ${ino}`);
         }
       } catch (error) {
         if (!(error instanceof ExtCorruptionError)) throw error;
         find("block-map", error.message, error.offset);
-        return;
+        return undefined;
       }
-      if (counted !== inode.blocks512) {
+      if (csumOn) {
+        for (const block of extentBlocks) {
+          const bytes = await fs.readBlock(block);
+          const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          const tail = 12 + v.getUint16(4, true) * 12;
+          if (tail + 4 > bs) continue;
+          if (crc32c(inodeSeed(inode), bytes.subarray(0, tail)) !== v.getUint32(tail, true))
+            find(
+              "extent-checksum",
+              `Inode ${ino}'s extent tree block ${block} fails its checksum`,
+              block * bs + tail,
+            );
+        }
+      }
+      if (counted !== inode.blocks512 && !hurd) {
         find(
           "inode-blocks",
           `Inode ${ino} says it uses ${inode.blocks512} 512-byte sectors, counted ${counted}`,
           inode.offset + 28,
         );
       }
+      return facts;
+    }
+    return undefined;
+  }
+
+  /** The journal superblock's fields, as e2fsck checks them before it trusts the journal. */
+  async function checkJournalSuperblock(jsb: ReaderJournalSuperblock): Promise<void> {
+    let inode: ReaderInode;
+    let first: IteratorResult<{ physical: number }>;
+    try {
+      inode = await fs.inode(sb.journalInum);
+      first = await fs.runs(inode, 1).next();
+    } catch (error) {
+      if (!(error instanceof ExtCorruptionError)) throw error;
+      find("journal", `The journal inode cannot be mapped: ${error.message}`, error.offset);
+      return;
+    }
+    if (first.done) return;
+    const at = first.value.physical * bs;
+    const corrupt = (why: string, field: number) =>
+      find("journal-superblock", `The journal superblock is corrupt: ${why}`, at + field);
+    const blocks = Math.floor(inode.size / bs);
+    const csum23 = jsb.featureIncompat & (0x8 | 0x10);
+    if (jsb.blockType === 3) {
+      if (jsb.featureCompat || jsb.featureIncompat || jsb.featureRoCompat || jsb.nrUsers)
+        corrupt("a version 1 superblock with version 2 fields set", 0x24);
+      return;
+    }
+    if (jsb.blockType !== 4)
+      return corrupt(`block type ${jsb.blockType} is not a JBD2 superblock`, 4);
+    if (jsb.nrUsers > 1) return corrupt(`${jsb.nrUsers} users of an internal journal`, 0x40);
+    if (jsb.featureIncompat & ~0x3f) return corrupt("it has unknown incompatible features", 0x28);
+    if (jsb.featureRoCompat) return corrupt("it has unknown read-only features", 0x2c);
+    if ((jsb.featureIncompat & 0x18) === 0x18)
+      return corrupt("both checksum versions 2 and 3", 0x28);
+    if (csum23 && jsb.featureCompat & 0x1)
+      return corrupt("checksum versions 1 and 2/3 together", 0x24);
+    if (jsb.blockSize !== bs)
+      return corrupt(`block size ${jsb.blockSize}, the filesystem's is ${bs}`, 12);
+    if (jsb.maxLen > blocks)
+      return corrupt(`length ${jsb.maxLen} blocks, the journal inode holds ${blocks}`, 16);
+    if (jsb.blockType === 4 && jsb.featureIncompat & (0x8 | 0x10)) {
+      const raw = (await fs.readBlock(first.value.physical)).slice(0, 1024);
+      const v = new DataView(raw.buffer);
+      const stored = v.getUint32(0xfc, false);
+      v.setUint32(0xfc, 0, false);
+      if (crc32c(0xffffffff, raw) !== stored) corrupt("its checksum does not match", 0xfc);
     }
   }
 
@@ -518,27 +791,56 @@ export async function checkFilesystem(
         }
       }
     };
+    // The directory's blocks in logical order (-1 for holes), then its index, then its entries.
+    const logical: number[] = [];
     try {
       for await (const run of fs.runs(dir)) {
-        if (run.uninit) continue;
-        for (let i = 0; i < run.length; i++) {
-          const block = run.physical + i;
-          const parsed: {
-            entries: { ino: number; name: string; fileType: number; offset: number }[];
-            fault?: DirentFault;
-          } = parseDirBlock(await fs.readBlock(block), block * bs, fs.hasFileType);
-          for (const entry of parsed.entries) visit(entry);
-          if (parsed.fault)
-            find(
-              "directory-block",
-              `Directory inode ${dirIno}: ${parsed.fault.message}`,
-              parsed.fault.offset,
-            );
-        }
+        if (logical.length + run.length > N) break;
+        while (logical.length < run.logical) logical.push(-1);
+        for (let i = 0; i < run.length; i++) logical.push(run.uninit ? -1 : run.physical + i);
       }
     } catch (error) {
       if (!(error instanceof ExtCorruptionError)) throw error;
-      find("block-map", error.message, error.offset);
+    }
+    let indexBlocks = new Set<number>();
+    if (dir.flags & INDEX_FL && sb.featureCompat & COMPAT_DIR_INDEX && logical.length > 0) {
+      indexBlocks = await checkHtree({
+        ino: dirIno,
+        blockSize: bs,
+        blocks: logical,
+        readBlock: (b) => fs.readBlock(b),
+        hasFileType: fs.hasFileType,
+        hashSeed: sb.hashSeed,
+        unsignedHash: (sb.flags & 2) !== 0,
+        largeDir: (sb.featureIncompat & INCOMPAT_LARGE_DIR) !== 0,
+        csumSeed: csumOn ? inodeSeed(dir) : undefined,
+        report: (message, offset) => find("htree", message, offset),
+      });
+    }
+    for (let b = 0; b < logical.length; b++) {
+      const block = logical[b] as number;
+      if (block < 0) continue;
+      const bytes = await fs.readBlock(block);
+      if (csumOn && !indexBlocks.has(b)) {
+        const problem = leafChecksumProblem(bytes, inodeSeed(dir));
+        if (problem)
+          find(
+            "directory-checksum",
+            `Directory inode ${dirIno}, block ${b}: ${problem}`,
+            block * bs + bs - 4,
+          );
+      }
+      const parsed: {
+        entries: { ino: number; name: string; fileType: number; offset: number }[];
+        fault?: DirentFault;
+      } = parseDirBlock(bytes, block * bs, fs.hasFileType);
+      for (const entry of parsed.entries) visit(entry);
+      if (parsed.fault)
+        find(
+          "directory-block",
+          `Directory inode ${dirIno}: ${parsed.fault.message}`,
+          parsed.fault.offset,
+        );
     }
     if (index === 0)
       find("directory-empty", `Directory inode ${dirIno} has no entries`, dir.offset);
@@ -675,14 +977,15 @@ export async function checkFilesystem(
       bitmapMismatch("inode", g, plus, minus, desc.inodeBitmap * bs);
     }
   }
+  // e2fsck -n prints these and still exits 0: the kernel keeps them loosely.
   if (sb.freeBlocksCount !== freeBlocksTotal)
-    find(
+    note(
       "free-blocks-count",
       `The superblock's free block count is ${sb.freeBlocksCount}, counted ${freeBlocksTotal}`,
       1024 + 12,
     );
   if (sb.freeInodesCount !== freeInodesTotal)
-    find(
+    note(
       "free-inodes-count",
       `The superblock's free inode count is ${sb.freeInodesCount}, counted ${freeInodesTotal}`,
       1024 + 16,

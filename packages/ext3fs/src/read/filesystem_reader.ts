@@ -386,10 +386,14 @@ export class FilesystemReader {
     inode: ReaderInode,
     limit?: number,
     onMetaBlock?: (block: number, ino: number) => void,
+    onIssue?: (message: string, offset: number) => void,
   ): AsyncGenerator<BlockRun> {
     this.#assertMappable(inode);
     const max = limit ?? Math.ceil(inode.size / this.blockSize);
-    return blockRuns(onMetaBlock ? { ...this.#ctx, onMetaBlock } : this.#ctx, inode, max);
+    const ctx: BlockMapContext = { ...this.#ctx };
+    if (onMetaBlock) ctx.onMetaBlock = onMetaBlock;
+    if (onIssue) ctx.onIssue = onIssue;
+    return blockRuns(ctx, inode, max);
   }
 
   #assertMappable(inode: ReaderInode): void {

@@ -458,18 +458,23 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
         (fs) => checkFilesystem(fs, { maxFindings: opts.maxFindings }),
         false,
       );
+      const errors = result.findings.filter((f) => f.severity === "error").length;
+      const notes = result.findings.length - errors;
       if (opts.json) io.stdout.write(jsonText(result));
       else {
         for (const f of result.findings)
-          io.stdout.write(`${f.message}${f.offset !== undefined ? ` (byte ${f.offset})` : ""}\n`);
+          io.stdout.write(
+            `${f.severity === "note" ? "note: " : ""}${f.message}${f.offset !== undefined ? ` (byte ${f.offset})` : ""}\n`,
+          );
         if (result.omitted) io.stdout.write(`... and ${result.omitted} more findings\n`);
+        const verdict = result.clean
+          ? `clean${notes > 0 ? ` (${notes} note${notes === 1 ? "" : "s"})` : ""}`
+          : `${errors + result.omitted} problem(s) found`;
         io.stdout.write(
-          `${image}: ${result.clean ? "clean" : `${result.findings.length + result.omitted} problem(s) found`}, ${result.inodesUsed} inodes, ${result.blocksUsed} blocks in use, ${result.directories} directories\n`,
+          `${image}: ${verdict}, ${result.inodesUsed} inodes, ${result.blocksUsed} blocks in use, ${result.directories} directories\n`,
         );
       }
       if (!result.clean)
-        throw new ExitError(
-          `${image}: the check found ${result.findings.length + result.omitted} problem(s)`,
-        );
+        throw new ExitError(`${image}: the check found ${errors + result.omitted} problem(s)`);
     });
 }
