@@ -1,5 +1,7 @@
-import { readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeToFile } from "@bigfile/blockdev";
+import { mkfs } from "@bigfile/ext3fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   grubCfgText,
@@ -9,6 +11,7 @@ import {
   setPartitionSectors,
 } from "./_test_images.ts";
 import { BootFilesError, bootFiles } from "./boot_files.ts";
+import { inspectImage } from "./inspect_image.ts";
 
 const KERNEL = payload(300_000, 1);
 const INITRD = payload(120_000, 2);
@@ -141,5 +144,22 @@ describe("bootFiles", () => {
     await setPartitionSectors(img, 1, 4096);
     const r = await bootFiles(img, { outDir: join(dir, "out") });
     expect(new Uint8Array(await readFile(r.kernel))).toEqual(KERNEL);
+  });
+
+  it("reads a bare filesystem image (no partition table) as pygrub does: the whole disk", async () => {
+    const dir = join(tmp.path, "bare");
+    const root = join(dir, "root");
+    await mkdir(join(root, "boot", "grub"), { recursive: true });
+    await writeFile(join(root, "boot", "vmlinuz"), KERNEL);
+    await writeFile(join(root, "boot", "grub", "menu.lst"), "title T\nkernel /boot/vmlinuz x\n");
+    const fsImage = join(dir, "root.ext3");
+    await writeToFile((await mkfs([root], { size: 4 << 20 })).chunks(), fsImage);
+    const r = await bootFiles(fsImage, { outDir: join(dir, "out") });
+    expect(r).toMatchObject({ partition: 0, config: "/boot/grub/menu.lst", args: "x" });
+    const report = await inspectImage(fsImage);
+    expect(report.table).toBeNull();
+    expect(report.partitions[0]).toMatchObject({ number: 0, kind: "disk" });
+    expect(report.partitions[0]?.filesystem?.type).toBe("ext3");
+    expect(report.ok).toBe(true);
   });
 });
