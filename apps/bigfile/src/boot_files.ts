@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { posix, resolve } from "node:path";
-import { type BlockDevice, FileDevice, SliceDevice } from "@bigfile/blockdev";
-import { FilesystemReader } from "@bigfile/ext3fs";
+import { type BlockDevice, FileDevice } from "@bigfile/blockdev";
+import type { FilesystemReader } from "@bigfile/ext3fs";
 import { GPT_PROTECTIVE_TYPE, parseMbr } from "@bigfile/mbr";
+import { isRegularFile, openVolume } from "./_volumes.ts";
 import {
   BOOT_CONFIG_PATHS,
   type GrubMenu,
@@ -16,7 +17,19 @@ import {
 /** Why {@linkcode bootFiles} could not give the boot files. */
 export type BootFilesErrorCode = "no-config" | "no-entry" | "no-kernel" | "missing-file";
 
-/** A failure of {@linkcode bootFiles}, with a code for callers to tell them apart. */
+/**
+ * A failure of {@linkcode bootFiles}, with a code for callers to tell them apart.
+ *
+ * @example Usage
+ * ```ts
+ * import { BootFilesError, bootFiles } from "@bigfile/bigfile";
+ * try {
+ *   await bootFiles("disk.img", { entry: 3 });
+ * } catch (error) {
+ *   if (error instanceof BootFilesError && error.code === "no-entry") console.error(error.message);
+ * }
+ * ```
+ */
 export class BootFilesError extends Error {
   readonly code: BootFilesErrorCode;
   constructor(code: BootFilesErrorCode, message: string) {
@@ -91,37 +104,6 @@ export async function bootVolumes(disk: BlockDevice): Promise<BootVolume[]> {
     });
   }
   return out.length > 0 ? out : whole;
-}
-
-/**
- * Opens the ext2/3/4 filesystem of a volume. When its superblock claims more
- * than the partition holds (a table shrunk under it), it is read as far as
- * the superblock says and the disk goes, as pygrub would.
- */
-export async function openVolume(disk: BlockDevice, volume: BootVolume): Promise<FilesystemReader> {
-  let length = volume.length;
-  if (volume.offset + 2048 <= disk.size) {
-    const sb = await disk.read(volume.offset + 1024, 1024);
-    if (sb[56] === 0x53 && sb[57] === 0xef) {
-      const view = new DataView(sb.buffer, sb.byteOffset, sb.byteLength);
-      const blocks = view.getUint32(4, true);
-      const log = view.getUint32(24, true);
-      if (log <= 6) {
-        const fsBytes = blocks * (1024 << log);
-        length = Math.max(length, Math.min(fsBytes, disk.size - volume.offset));
-      }
-    }
-  }
-  return FilesystemReader.open(new SliceDevice(disk, { offset: volume.offset, length }));
-}
-
-/** Whether `path` is a regular file in the filesystem (symlinks followed). */
-export async function isRegularFile(reader: FilesystemReader, path: string): Promise<boolean> {
-  try {
-    return (await reader.stat(path)).type === "file";
-  } catch {
-    return false;
-  }
 }
 
 function describeVolume(volume: BootVolume): string {

@@ -14,7 +14,8 @@ import {
   validateTable,
 } from "@bigfile/mbr";
 import { type GrubPrefix, readGrubPrefix } from "./_grub_prefix.ts";
-import { bootVolumes, isRegularFile, openVolume } from "./boot_files.ts";
+import { isRegularFile, openVolume } from "./_volumes.ts";
+import { bootVolumes } from "./boot_files.ts";
 import {
   BOOT_CONFIG_PATHS,
   type GrubMenuEntry,
@@ -334,10 +335,7 @@ async function inspectDevice(
       );
     }
     try {
-      readers.set(
-        number,
-        await openVolume(disk, { partition: number, offset: report.offset, length: report.length }),
-      );
+      readers.set(number, await openVolume(disk, { offset: report.offset, length: report.length }));
     } catch (error) {
       report.problem = (error as Error).message;
       add("error", "filesystem", `${where(number)}: ${report.problem}`, number);
