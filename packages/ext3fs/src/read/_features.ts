@@ -73,6 +73,7 @@ export const RO_COMPAT_GDT_CSUM = 0x10;
 export const RO_COMPAT_DIR_NLINK = 0x20;
 export const RO_COMPAT_BIGALLOC = 0x200;
 export const RO_COMPAT_METADATA_CSUM = 0x400;
+export const RO_COMPAT_QUOTA = 0x100;
 
 /** The incompat features this reader understands; any other bit refuses the image. */
 export const INCOMPAT_READABLE =

@@ -1,4 +1,5 @@
 import { checkHtree, leafChecksumProblem } from "./_check_htree.ts";
+import { type QuotaUsage, readQuotaFile } from "./_check_quota.ts";
 import {
   bitmapChecksumOk,
   checksumSeed,
@@ -37,9 +38,10 @@ import {
   RO_COMPAT_DIR_NLINK,
   RO_COMPAT_HUGE_FILE,
   RO_COMPAT_METADATA_CSUM,
+  RO_COMPAT_QUOTA,
 } from "./_features.ts";
 import { descriptorBlock, groupHasSuperblock } from "./_layout.ts";
-import { ExtCorruptionError } from "./errors.ts";
+import { ExtCorruptionError, ExtUnsupportedError } from "./errors.ts";
 import { type FilesystemReader, fileTypeOfMode, ROOT_INO } from "./filesystem_reader.ts";
 
 /**
@@ -49,6 +51,9 @@ import { type FilesystemReader, fileTypeOfMode, ROOT_INO } from "./filesystem_re
  * count the kernel recomputes).
  */
 export type CheckSeverity = "error" | "note";
+
+/** Inode flag: the inode holds an extended attribute's value (ea_inode). */
+const EA_INODE_FL = 0x200000;
 
 /** What walking an inode's map found: blocks mapped, the last one, the last initialized one. */
 interface MapFacts {
@@ -356,6 +361,18 @@ export async function checkFilesystem(
   const hurd = sb.creatorOs === 1;
   const extentMaxBytes = 2 ** (32 + Math.log2(bs)) - 1;
   const xattrChecked = new Set<number>();
+  // Quota: what each user and group uses, to compare with the quota files.
+  const quotaOn = (sb.featureRoCompat & RO_COMPAT_QUOTA) !== 0;
+  const userUsage = new Map<number, QuotaUsage>();
+  const groupUsage = new Map<number, QuotaUsage>();
+  let countedBlocks = 0;
+  const addUsage = (map: Map<number, QuotaUsage>, id: number, space: number) => {
+    const known = map.get(id);
+    if (known) {
+      known.space += space;
+      known.inodes++;
+    } else map.set(id, { space, inodes: 1 });
+  };
   const inodeSeed = (inode: ReaderInode): number =>
     crc32c(crc32c(seed, le32(inode.ino)), le32(inode.generation));
   const system = new Set(
@@ -447,7 +464,17 @@ export async function checkFilesystem(
               inode.offset + 4,
             );
         }
+        countedBlocks = 0;
         const mapped = await claimInodeBlocks(inode, type);
+        if (
+          quotaOn &&
+          (ino === ROOT_INO || !reserved) &&
+          !isSystem &&
+          !(inode.flags & EA_INODE_FL)
+        ) {
+          addUsage(userUsage, inode.uid, countedBlocks * 512);
+          addUsage(groupUsage, inode.gid, countedBlocks * 512);
+        }
         if (mapped) checkSize(inode, type, mapped);
         if (type === S_IFLNK && !reserved) await checkSymlink(inode);
         if (csumOn && inode.fileAcl !== 0 && !xattrChecked.has(inode.fileAcl)) {
@@ -608,6 +635,7 @@ export async function checkFilesystem(
       }
       counted += bs / 512;
     }
+    countedBlocks = counted;
     const hasMap =
       type === S_IFREG ||
       type === S_IFDIR ||
@@ -653,6 +681,7 @@ export async function checkFilesystem(
             );
         }
       }
+      countedBlocks = counted;
       if (counted !== inode.blocks512 && !hurd) {
         find(
           "inode-blocks",
@@ -707,6 +736,58 @@ export async function checkFilesystem(
       const stored = v.getUint32(0xfc, false);
       v.setUint32(0xfc, 0, false);
       if (crc32c(0xffffffff, raw) !== stored) corrupt("its checksum does not match", 0xfc);
+    }
+  }
+
+  /** Compares a quota file with the usage counted from the inodes, as e2fsck does. */
+  async function checkQuota(type: 0 | 1, counted: Map<number, QuotaUsage>): Promise<void> {
+    const qino = type === 0 ? sb.usrQuotaInum : sb.grpQuotaInum;
+    const who = type === 0 ? "user" : "group";
+    if (qino === 0 || qino > sb.inodesCount) return;
+    let recorded: Map<number, QuotaUsage> | string;
+    try {
+      const inode = await fs.inode(qino);
+      if ((inode.mode & S_IFMT) !== S_IFREG) {
+        find("quota", `The ${who} quota inode ${qino} is not a regular file`, inode.offset);
+        return;
+      }
+      if (inode.size > 64 << 20) {
+        find(
+          "quota",
+          `The ${who} quota file is ${inode.size} bytes, too large to be sound`,
+          inode.offset + 4,
+        );
+        return;
+      }
+      const parts: Uint8Array[] = [];
+      for await (const chunk of fs.fileChunks(inode)) parts.push(chunk);
+      const bytes = new Uint8Array(inode.size);
+      let at = 0;
+      for (const part of parts) {
+        bytes.set(part, at);
+        at += part.length;
+      }
+      recorded = readQuotaFile(bytes, type);
+    } catch (error) {
+      if (!(error instanceof ExtCorruptionError || error instanceof ExtUnsupportedError))
+        throw error;
+      recorded = error.message;
+    }
+    if (typeof recorded === "string") {
+      find("quota", `The ${who} quota file cannot be read: ${recorded}`);
+      return;
+    }
+    const ids = new Set([...counted.keys(), ...recorded.keys()]);
+    let wrong = 0;
+    for (const id of [...ids].sort((a, b) => a - b)) {
+      const have = counted.get(id) ?? { space: 0, inodes: 0 };
+      const says = recorded.get(id) ?? { space: 0, inodes: 0 };
+      if (have.space === says.space && have.inodes === says.inodes) continue;
+      if (wrong++ < 5)
+        find(
+          "quota",
+          `The ${who} quota of ID ${id} records ${says.space} bytes and ${says.inodes} inodes; counted ${have.space} and ${have.inodes}`,
+        );
     }
   }
 
@@ -874,6 +955,11 @@ export async function checkFilesystem(
         "link-count",
         `Inode ${ino} has link count ${stored}, but ${counted} directory entries refer to it`,
       );
+  }
+
+  if (quotaOn) {
+    await checkQuota(0, userUsage);
+    await checkQuota(1, groupUsage);
   }
 
   // Bitmaps and free counts.
