@@ -351,10 +351,11 @@ async function inspectDevice(
   try {
     pygrubVolumes = (await bootVolumes(disk)).map((v) => v.partition);
   } catch {}
+  // pygrub reads the first file it finds on a volume; when that fails, it goes to the next volume.
   for (const n of pygrubVolumes) {
-    const menu = menus.find((m) => m.partition === n && !m.problem);
-    if (menus.some((m) => m.partition === n)) {
-      if (menu && menu.entries.length > 0) menu.pygrub = true;
+    const menu = menus.find((m) => m.partition === n);
+    if (menu && !menu.problem && menu.entries.length > 0) {
+      menu.pygrub = true;
       break;
     }
   }
