@@ -152,7 +152,7 @@ export function compare(comparison, { rounds, warmup, scratch, timeout, log }) {
         error: bad?.error,
         seconds: median(runs.filter((r) => r.ok).map((r) => r.seconds)),
         cpu: median(runs.filter((r) => r.ok).map((r) => r.cpu)),
-        peakKiB: Math.max(...runs.map((r) => r.peakKiB).filter(Number.isFinite), Number.NaN),
+        peakKiB: maxOf(runs.map((r) => r.peakKiB)),
         stagesKiB: runs.at(-1)?.stagesKiB,
         allocated: runs.filter((r) => r.ok).at(-1)?.allocated ?? Number.NaN,
         runs: byRound.map((r) =>
@@ -167,6 +167,11 @@ export function compare(comparison, { rounds, warmup, scratch, timeout, log }) {
   out.ratios = pairs.map(([a, b]) => ratio(out, a, b, rounds));
   log?.(out);
   return out;
+}
+
+function maxOf(values) {
+  const finite = values.filter(Number.isFinite);
+  return finite.length ? Math.max(...finite) : Number.NaN;
 }
 
 function ratio(out, a, b, rounds) {

@@ -28,7 +28,7 @@ function prng(seed = 12345) {
 /** 1 MiB of pseudo-random bytes (no zero blocks: every tool must copy them). */
 function noise(rnd) {
   const buf = Buffer.alloc(1 << 20);
-  for (let i = 0; i < buf.length; i += 4) buf.writeUInt32LE(rnd() | 0x01010101, i);
+  for (let i = 0; i < buf.length; i += 4) buf.writeUInt32LE((rnd() | 0x01010101) >>> 0, i);
   return buf;
 }
 

@@ -173,7 +173,7 @@ export async function report(results, target) {
     `- Commit ${m.commit}${m.dirty ? " (with uncommitted changes in the tree)" : ""}; bigfile ${v.bigfile}, ext3fs ${v.ext3fs}`,
   );
   out.push(
-    `- Tools: ${v.mke2fs}; ${v.debugfs}; genext2fs ${v.genext2fs}; ${v.sfdisk}; ${v.grub}; ${v.coreutils}; ${v.tar}`,
+    `- Tools: ${v.mke2fs}; ${v.debugfs}; ${v.genext2fs}; ${v.sfdisk}; ${v.grub}; ${v.coreutils}; ${v.tar}`,
   );
   out.push(
     `- Method: each comparison runs every row once as a warm-up (${results.plan.warmup} per row), then ${results.plan.rounds} rounds alternating the rows (reversed order on odd rounds). Times are medians; a ratio is taken per round (ours / theirs, same round) and given as median (min–max over rounds). Peak RSS is from GNU time per process; for a pipeline it is the sum of its stages' peaks. Allocated is the output's allocated bytes on disk (st_blocks). Page cache warm (inputs read once before each comparison).`,

@@ -167,8 +167,19 @@ function machine() {
     commit: git(["rev-parse", "--short", "HEAD"]),
     dirty: git(["status", "--porcelain", "--untracked-files=no"]) !== "",
     loadStart: loadavg().map((x) => +x.toFixed(2)),
-    filesystem: version(["df", "-hT", work], /\//),
+    filesystem: version(["df", "-hT", work], /\//).split(/\s+/).slice(0, 2).join(" "),
   };
+}
+
+/** Commands as a user would type them: the snapshots' paths become the CLI names. */
+function shorten(text) {
+  return String(text ?? "")
+    .replace(new RegExp(`node ${work}/bin/([\\w-]+)/bin/[\\w-]+\\.js`, "g"), "$1")
+    .replaceAll(`${work}/inputs`, "$INPUTS")
+    .replaceAll(`${work}/scratch`, "$SCRATCH")
+    .replaceAll(fixtures.root, "$DEBIAN_ROOT")
+    .replaceAll(fixtures.kernel, "$KERNEL")
+    .replaceAll(fixtures.initrd, "$INITRD");
 }
 
 const say = (text) => process.stderr.write(`${text}\n`);
@@ -194,7 +205,7 @@ try {
   const versions = {
     mke2fs,
     mke2fsTar: maj > 1 || (maj === 1 && (min > 47 || (min === 47 && (pat ?? 0) >= 1))),
-    genext2fs: have("genext2fs") ? version(["genext2fs", "--version"]) : "not installed",
+    genext2fs: have("genext2fs") ? version(["genext2fs", "--version"]) : "genext2fs not installed",
     sfdisk: version(["sfdisk", "--version"]),
     grub: version(["grub-mkimage", "--version"]),
     debugfs: version(["debugfs", "-V"], /debugfs/),
@@ -231,6 +242,8 @@ try {
         timeout: p.timeout,
         scratch,
       });
+      for (const row of r.rows) row.command = shorten(row.command);
+      r.input = shorten(r.input);
       for (const row of r.rows) {
         say(
           `  ${row.label.padEnd(44)} ${row.error ? `FAILED ${row.error}` : `${row.seconds.toFixed(2)} s  peak ${(row.peakKiB / 1024).toFixed(0)} MiB`}`,
