@@ -6,13 +6,13 @@
 // loads on demand (`await import(...)`) stays in separate chunks.
 //
 //   node ../../scripts/bundle-cli.mjs <name> [cli-kit module]
-//     run in the package directory, after tsc; the CLI kit defaults to
-//     @bigfile/blockdev/cli-kit (blockdev itself passes its own dist path)
+//     run in the package directory, after tsc; the CLI kit (the module that
+//     exports runMain) defaults to @bigfile/cli-kit, a dependency of the package
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 
-const [name, kit = "@bigfile/blockdev/cli-kit"] = process.argv.slice(2);
+const [name, kit = "@bigfile/cli-kit"] = process.argv.slice(2);
 if (!name) {
   console.error("usage: bundle-cli.mjs <command name> [cli-kit module]");
   process.exit(2);

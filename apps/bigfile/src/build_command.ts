@@ -1,15 +1,6 @@
 import { formatSize } from "@bigfile/blockdev";
-import {
-  type CliIo,
-  checkBinaryOutput,
-  ExitError,
-  integerOption,
-  jsonText,
-  openInput,
-  sizeOption,
-  UsageError,
-  writeChunk,
-} from "@bigfile/blockdev/cli-kit";
+import { checkBinaryOutput, openInput, sizeOption, writeChunk } from "@bigfile/blockdev/stdio";
+import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
 import type { Command } from "commander";
 import { type BuildReport, build } from "./build.ts";
 import { type BuildSettings, loadBuildConfig } from "./build_config.ts";

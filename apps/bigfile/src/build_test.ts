@@ -4,7 +4,7 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileDevice, SliceDevice, writeTar } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/blockdev/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit";
 import { FilesystemReader } from "@bigfile/ext3fs";
 import { readPartitions } from "@bigfile/mbr";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,10 +1,4 @@
-import {
-  type CliIo,
-  ExitError,
-  integerOption,
-  jsonText,
-  UsageError,
-} from "@bigfile/blockdev/cli-kit";
+import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
 import type { Command } from "commander";
 import { BootFilesError, bootFiles } from "./boot_files.ts";
 import { formatInspection, inspectImage } from "./inspect_image.ts";

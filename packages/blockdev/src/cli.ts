@@ -2,22 +2,18 @@ import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:f
 import { rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
-import {
-  type CliIo,
-  checkBinaryInput,
-  checkBinaryOutput,
-  createProgram,
-  ExitError,
-  jsonText,
-  openInput,
-  runProgram,
-  sizeOption,
-  writeOutput,
-} from "./cli_kit/mod.ts";
+import { type CliIo, createProgram, ExitError, jsonText, runProgram } from "@bigfile/cli-kit";
 import { FileDevice } from "./file_device.ts";
 import { writeToFd } from "./file_sink.ts";
 import { readFd, readFile } from "./file_source.ts";
 import { formatSize } from "./size.ts";
+import {
+  checkBinaryInput,
+  checkBinaryOutput,
+  openInput,
+  sizeOption,
+  writeOutput,
+} from "./stdio/mod.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 

@@ -3,10 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { memoryIo } from "@bigfile/cli-kit";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "./cli.ts";
-import { memoryIo } from "./cli_kit/memory_io.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "blockdev-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

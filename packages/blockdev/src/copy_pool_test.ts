@@ -11,8 +11,8 @@ import {
 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { describeError } from "@bigfile/cli-kit";
 import { afterAll, describe, expect, it } from "vitest";
-import { describeError } from "./cli_kit/describe_error.ts";
 import { CopyPool } from "./copy_pool.ts";
 import { findDataRuns } from "./data_runs.ts";
 

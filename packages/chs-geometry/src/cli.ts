@@ -1,16 +1,16 @@
 import { fstatSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseSize } from "@bigfile/blockdev";
+import { openInput } from "@bigfile/blockdev/stdio";
 import {
   type CliIo,
   createProgram,
   ExitError,
   integerOption,
   jsonText,
-  openInput,
   runProgram,
   UsageError,
-} from "@bigfile/blockdev/cli-kit";
+} from "@bigfile/cli-kit";
 import type { Command } from "commander";
 import { fdiskBlocks } from "./blocks.ts";
 import { chsToLba, formatChs, lbaToChs, parseChs } from "./chs.ts";

@@ -1,28 +1,23 @@
-import { InvalidArgumentError } from "commander";
-import { parseSize } from "../size.ts";
+import { parseOptionValue } from "./parse_option_value.ts";
 
-/** A commander argument parser for sizes (`4G`, `8080632s`, bytes). */
-export function sizeOption(value: string): number {
-  try {
-    return parseSize(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-/** A commander argument parser for non-negative integers (decimal or 0x hex). */
+/**
+ * A commander argument parser for non-negative integers (decimal or 0x hex).
+ *
+ * @example An integer option
+ * ```ts
+ * import { createProgram, integerOption, memoryIo } from "@bigfile/cli-kit";
+ * const program = createProgram("tool", "1.0.0", memoryIo());
+ * program.option("--partition <N>", "partition number", integerOption);
+ * ```
+ */
 export function integerOption(value: string): number {
-  const n = /^0x[0-9a-f]+$/i.test(value)
-    ? Number.parseInt(value, 16)
-    : /^\d+$/.test(value)
-      ? Number(value)
-      : Number.NaN;
-  if (!Number.isSafeInteger(n))
-    throw new InvalidArgumentError(`'${value}' is not a non-negative integer`);
-  return n;
-}
-
-/** Prints a value as pretty JSON, one document, newline-terminated. */
-export function jsonText(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return parseOptionValue(value, (text) => {
+    const n = /^0x[0-9a-f]+$/i.test(text)
+      ? Number.parseInt(text, 16)
+      : /^\d+$/.test(text)
+        ? Number(text)
+        : Number.NaN;
+    if (!Number.isSafeInteger(n)) throw new RangeError(`'${text}' is not a non-negative integer`);
+    return n;
+  });
 }

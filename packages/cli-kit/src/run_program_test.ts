@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ExitError, UsageError } from "./exit_error.ts";
 import { memoryIo } from "./memory_io.ts";
-import { createProgress } from "./progress.ts";
 import { createProgram, runProgram } from "./run_program.ts";
 
 function tool(io: ReturnType<typeof memoryIo>, action: () => void) {
@@ -103,15 +102,5 @@ describe("runProgram", () => {
       ),
     ).toBe(0);
     expect(io.stdoutText()).toMatch(/--json\s+print JSON/);
-  });
-});
-
-describe("createProgress", () => {
-  it("stays silent when stderr is not a terminal or in CI", () => {
-    const io = memoryIo({ env: { CI: "true" } });
-    const progress = createProgress({ ...io, stderrIsTTY: true }, "copy", 100);
-    progress.update(50);
-    progress.finish();
-    expect(io.stderrText()).toBe("");
   });
 });

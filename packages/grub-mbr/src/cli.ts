@@ -2,18 +2,20 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { FileDevice } from "@bigfile/blockdev";
 import {
-  type CliIo,
   checkBinaryInput,
   checkBinaryOutput,
+  openInput,
+  writeOutput,
+} from "@bigfile/blockdev/stdio";
+import {
+  type CliIo,
   createProgram,
   ExitError,
   integerOption,
   jsonText,
-  openInput,
   runProgram,
   UsageError,
-  writeOutput,
-} from "@bigfile/blockdev/cli-kit";
+} from "@bigfile/cli-kit";
 import { StreamHead } from "./_stream_head.ts";
 import type { EmbeddingArea } from "./embedding_area.ts";
 import { grubConfig } from "./grub_config.ts";

@@ -5,7 +5,7 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/blockdev/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grubBiosSetupGolden, grubMkimage, haveTools } from "../../../test/harness/mod.ts";

@@ -2,18 +2,14 @@ import { closeSync, fstatSync, openSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { FileDevice, readFd, readFile } from "@bigfile/blockdev";
 import {
-  type CliIo,
   checkBinaryInput,
   checkBinaryOutput,
-  createProgram,
   createProgress,
-  ExitError,
   openInput,
-  runProgram,
   sizeOption,
-  UsageError,
   writeOutput,
-} from "@bigfile/blockdev/cli-kit";
+} from "@bigfile/blockdev/stdio";
+import { type CliIo, createProgram, ExitError, runProgram, UsageError } from "@bigfile/cli-kit";
 import { InvalidArgumentError } from "commander";
 import { FilesystemProbeError, PartitionLayoutError, PartitionTableError } from "./errors.ts";
 import { formatFdiskListing, formatLegacyListing } from "./fdisk_listing.ts";

@@ -3,7 +3,7 @@
 // reproduces every byte of them (sector 0 and each EBR).
 import { join } from "node:path";
 import { FileDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/blockdev/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../test/harness/tools.ts";

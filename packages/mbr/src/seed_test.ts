@@ -2,7 +2,7 @@
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileDevice, MemoryDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/blockdev/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../test/harness/tools.ts";

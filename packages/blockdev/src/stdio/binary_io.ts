@@ -1,8 +1,7 @@
 import type { Writable } from "node:stream";
+import { type CliIo, UsageError } from "@bigfile/cli-kit";
 import { type SinkOptions, type SinkResult, writeToFd, writeToFile } from "../file_sink.ts";
 import { readFd, readFile } from "../file_source.ts";
-import type { CliIo } from "./cli_io.ts";
-import { UsageError } from "./exit_error.ts";
 
 /**
  * Throws a {@linkcode UsageError} when binary output would go to a terminal

@@ -1,5 +1,5 @@
+import type { CliIo } from "@bigfile/cli-kit";
 import { formatSize } from "../size.ts";
-import type { CliIo } from "./cli_io.ts";
 
 /** A progress line on stderr; a no-op unless stderr is a terminal and not in CI. */
 export interface Progress {

@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { FileDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/blockdev/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTools } from "../../../../test/harness/tools.ts";

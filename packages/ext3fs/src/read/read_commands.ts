@@ -1,15 +1,7 @@
 import { fstatSync, ftruncateSync, writeSync } from "node:fs";
 import { canWriteSparse } from "@bigfile/blockdev";
-import {
-  type CliIo,
-  checkBinaryOutput,
-  ExitError,
-  integerOption,
-  jsonText,
-  openInput,
-  UsageError,
-  writeOutput,
-} from "@bigfile/blockdev/cli-kit";
+import { checkBinaryOutput, openInput, writeOutput } from "@bigfile/blockdev/stdio";
+import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
 import type { Command } from "commander";
 import { infoObject, infoText, isoTime, longLine, modeString, timeText } from "./_format_text.ts";
 import { checkFilesystem } from "./check_filesystem.ts";

@@ -2,17 +2,13 @@ import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { type CopyPool, canWriteSparse } from "@bigfile/blockdev";
 import {
-  type CliIo,
   checkBinaryOutput,
   createProgress,
-  ExitError,
-  integerOption,
-  jsonText,
   openInput,
   sizeOption,
-  UsageError,
   writeOutput,
-} from "@bigfile/blockdev/cli-kit";
+} from "@bigfile/blockdev/stdio";
+import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
 import type { Command } from "commander";
 import { createCopier, filesystemOutput } from "./filesystem_output.ts";
 import { type MkfsOptions, type MkfsSource, mkfs, WALK_ABOVE_ENTRIES } from "./mkfs.ts";

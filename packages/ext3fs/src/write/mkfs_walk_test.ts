@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, readFileSync, utimesSync, writeFileSy
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeTar, writeToFile } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/blockdev/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";
