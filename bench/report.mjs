@@ -37,7 +37,8 @@ function ratioRows(results) {
     for (const r of c.ratios ?? []) {
       if (!Number.isFinite(r.median)) continue;
       rows.push({
-        what: `${c.name.replace(/^\(\w\) /, "")}: ${r.a} / ${r.b}`.slice(0, 95),
+        what: `${r.a} / ${r.b} (${c.name.replace(/^\(\w\) /, "")})`,
+        one: 1,
         group: c.group,
         median: r.median,
         min: r.min,
@@ -71,28 +72,38 @@ async function charts(results, dir) {
   if (ratios.length) {
     const x = { type: "quantitative", scale: { type: "log" } };
     written.ratios = join(dir, "ratios.svg");
+    const y = {
+      field: "what",
+      type: "nominal",
+      sort: null,
+      title: null,
+      axis: { labelLimit: 700 },
+    };
     writeFileSync(
       written.ratios,
       await svg({
         title:
-          "Time ratio, ours / theirs (median of rounds, bars: range; < 1 means ours is faster)",
-        width: 420,
-        data: { values: ratios },
-        encoding: {
-          y: { field: "what", type: "nominal", sort: null, title: null, axis: { labelLimit: 520 } },
-        },
+          "Time ratio ours / theirs: median of rounds (bar from 1), range over rounds (line); < 1: ours is faster",
+        width: 360,
         layer: [
           {
+            data: { values: ratios },
             mark: { type: "bar", height: 10 },
             encoding: {
+              y,
               x: { field: "median", ...x, title: "ratio (log scale)" },
+              x2: { field: "one" },
               color: { field: "group", type: "nominal", title: "group" },
             },
           },
-          { mark: { type: "rule" }, encoding: { x: { field: "min", ...x }, x2: { field: "max" } } },
           {
-            mark: { type: "rule", color: "black", strokeDash: [4, 3] },
+            data: { values: ratios },
+            mark: { type: "rule" },
+            encoding: { y, x: { field: "min", ...x }, x2: { field: "max" } },
+          },
+          {
             data: { values: [{ one: 1 }] },
+            mark: { type: "rule", color: "black", strokeDash: [4, 3] },
             encoding: { x: { field: "one", ...x } },
           },
         ],
