@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { canWriteSparse, writeNonZeroBlocks, writeToFd, zeroChunks } from "@bigfile/blockdev";
 import { geometryOf } from "@bigfile/chs-geometry";
 import {
@@ -227,6 +227,10 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       "uuid",
       "seed",
       "sourceDateEpoch",
+      "rootOwner",
+      "squashOwners",
+      "deviceTable",
+      "writer",
     ] as const) {
       if (options[key] !== undefined) (mkfsOptions as Record<string, unknown>)[key] = options[key];
     }
@@ -243,7 +247,8 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     try {
       if (!plan)
         plan = planWrap({ partitionSize: image.size, align, bootable: true, labelId, geometry });
-      const head = await planDiskHead(plan.table, plan.partitionOffset, plan.diskSize, grub);
+      const images = await grubImages(grub);
+      const head = await planDiskHead(plan.table, plan.partitionOffset, plan.diskSize, images);
       flushNotes();
       const allocatedBytes = await writeDisk(options, plan, head, image, copier);
       return report(
@@ -251,7 +256,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
         plan,
         head,
         image,
-        grub,
+        images,
         { kernel, initrd, cmdline },
         allocatedBytes,
         started,
@@ -341,22 +346,36 @@ function errnoText(error: unknown): string {
 }
 
 /** GRUB's boot.img and a core.img for partition 1, or undefined for none. */
+/** GRUB's files, found; core.img is being built (grub-mkimage) while mkfs walks the trees. */
+interface FoundGrub {
+  grubDir: string;
+  bootImg: Uint8Array;
+  coreImg: Promise<Uint8Array>;
+}
+
+/** GRUB's boot.img and a core.img for partition 1, or undefined for none. */
 async function resolveGrub(
   options: BuildOptions,
   env: Record<string, string | undefined>,
   log: (message: string) => void,
-): Promise<(HeadGrub & { grubDir: string }) | undefined> {
+): Promise<FoundGrub | undefined> {
   const mode = options.bootloader ?? "auto";
   if (mode === "none") return undefined;
   try {
     const grubDir = await findGrubDir(
       options.grubDir ? { grubDir: options.grubDir, env } : { env },
     );
+    if (!onPath("grub-mkimage", env))
+      throw new BuildInputError(
+        "grub-mkimage is not installed, so core.img cannot be built; install grub-common (Debian, Ubuntu) or grub2-tools (Fedora)",
+      );
     const bootImg = new Uint8Array(await readFile(join(grubDir, "boot.img")));
-    const coreImg = await buildCoreImage(grubDir, {
+    const coreImg = buildCoreImage(grubDir, {
       prefix: "(hd0,msdos1)/boot/grub",
       modules: coreModules("msdos"),
     });
+    // Awaited before any output; a failure elsewhere first must not leave it unhandled.
+    coreImg.catch(() => {});
     return { grubDir, bootImg, coreImg };
   } catch (error) {
     if (mode === "grub") throw new BuildInputError((error as Error).message);
@@ -364,6 +383,32 @@ async function resolveGrub(
       `no boot loader: ${(error as Error).message}; the image boots only through pygrub or a direct kernel boot`,
     );
     return undefined;
+  }
+}
+
+/** Whether `name` is an executable file in one of $PATH's directories. */
+function onPath(name: string, env: Record<string, string | undefined>): boolean {
+  for (const dir of (env.PATH ?? process.env.PATH ?? "").split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // Not here.
+    }
+  }
+  return false;
+}
+
+/** GRUB's images once core.img is built. */
+async function grubImages(
+  grub: FoundGrub | undefined,
+): Promise<(HeadGrub & { grubDir: string }) | undefined> {
+  if (!grub) return undefined;
+  try {
+    return { grubDir: grub.grubDir, bootImg: grub.bootImg, coreImg: await grub.coreImg };
+  } catch (error) {
+    throw new BuildInputError((error as Error).message);
   }
 }
 
@@ -427,8 +472,9 @@ async function writeDisk(
   const output = options.output;
   const total = plan.diskSize;
   const progress = options.onProgress;
+  const files = image.report.inodesUsed;
   const onProgress = progress
-    ? (done: number) => progress(plan.partitionOffset + done, total)
+    ? (done: number) => progress(plan.partitionOffset + done, total, files)
     : undefined;
   if (typeof output === "string") {
     let fd: number;
@@ -446,7 +492,7 @@ async function writeDisk(
       closeSync(fd);
       fd = -1;
       if (temp) await rename(temp, output);
-      progress?.(total, total);
+      progress?.(total, total, files);
       return allocated;
     } catch (error) {
       if (fd >= 0) closeSync(fd);
@@ -456,7 +502,7 @@ async function writeDisk(
   }
   if ("fd" in output && canWriteSparse(output.fd)) {
     const allocated = await writeSparse(output.fd, plan, head, image, copier, onProgress);
-    progress?.(total, total);
+    progress?.(total, total, files);
     return allocated;
   }
   const { chunks } = filesystemOutput(image, {
@@ -470,7 +516,7 @@ async function writeDisk(
   }
   if ("fd" in output) await writeToFd(disk(), output.fd, { positional: false });
   else for await (const chunk of disk()) await output.write(chunk);
-  progress?.(total, total);
+  progress?.(total, total, files);
   return undefined;
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { formatSize } from "@bigfile/blockdev";
 import { checkBinaryOutput, openInput, sizeOption, writeChunk } from "@bigfile/blockdev/stdio";
 import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
@@ -6,11 +7,20 @@ import { type BuildReport, build } from "./build.ts";
 import { type BuildSettings, loadBuildConfig } from "./build_config.ts";
 import type { BuildOptions, RootfsSource } from "./build_options.ts";
 
-interface BuildFlags extends Omit<BuildSettings, "size"> {
+interface BuildFlags extends Omit<BuildSettings, "size" | "rootOwner" | "deviceTable"> {
   size?: string;
+  rootOwner?: string;
+  deviceTable?: string;
   config?: string;
   json?: boolean;
   quiet?: boolean;
+}
+
+function ownerOption(value: string): { uid: number; gid: number } {
+  const m = /^(\d+):(\d+)$/.exec(value);
+  if (!m)
+    throw new UsageError(`--root-owner wants UID:GID (numbers), got ${JSON.stringify(value)}`);
+  return { uid: Number(m[1]), gid: Number(m[2]) };
 }
 
 function sizeOrAuto(value: string): number | "auto" {
@@ -92,6 +102,17 @@ export function addBuildCommand(program: Command, io: CliIo): void {
     )
     .option("-L, --label <label>", "filesystem label (at most 16 bytes)")
     .option("-U, --uuid <uuid>", "filesystem UUID (default: random, or from --seed)")
+    .option("--root-owner <uid:gid>", "owner of the root directory (as mke2fs -E root_owner)")
+    .option("--squash-owners", "make every file owned by 0:0 (as genext2fs --squash-uids)")
+    .option(
+      "-D, --device-table <file>",
+      "add or fix device nodes, directories and owners from a genext2fs device table",
+    )
+    .option(
+      "--writer <mode>",
+      "how mkfs holds the trees: tree, walk (memory bounded whatever the tree) or auto",
+      choice("--writer", ["auto", "tree", "walk"]),
+    )
     .option(
       "--bootloader <mode>",
       "grub, none, or auto: GRUB when its files are found",
@@ -144,11 +165,13 @@ Examples:
     )
     .action(async (flags: BuildFlags) => {
       const settings: BuildSettings = flags.config ? loadBuildConfig(flags.config) : {};
-      const { config: _c, json, quiet, size, ...given } = flags;
+      const { config: _c, json, quiet, size, rootOwner, deviceTable, ...given } = flags;
       for (const [key, value] of Object.entries(given)) {
         if (value !== undefined) (settings as Record<string, unknown>)[key] = value;
       }
       if (size !== undefined) settings.size = sizeOrAuto(size);
+      if (rootOwner !== undefined) settings.rootOwner = ownerOption(rootOwner);
+      if (deviceTable !== undefined) settings.deviceTable = deviceTable;
       const target = settings.output;
       checkBinaryOutput(io, target);
       const rootfs: RootfsSource[] = (settings.rootfs ?? []).map((s) =>
@@ -162,8 +185,9 @@ Examples:
       );
       if ((settings.rootfs ?? []).filter((s) => s === "-").length > 1)
         throw new UsageError("standard input (-) can be a root tree only once");
+      const { deviceTable: tablePath, ...rest } = settings;
       const options: BuildOptions = {
-        ...settings,
+        ...rest,
         rootfs,
         env: io.env,
         output:
@@ -173,6 +197,16 @@ Examples:
               ? { fd: io.stdoutFd }
               : { write: (chunk) => writeChunk(io.stdout, chunk) },
       };
+      if (tablePath !== undefined) {
+        try {
+          options.deviceTable = readFileSync(tablePath, "utf8");
+        } catch (error) {
+          throw new ExitError(
+            `Cannot read device table ${tablePath}: ${(error as Error).message}`,
+            1,
+          );
+        }
+      }
       const sde = io.env.SOURCE_DATE_EPOCH;
       if (sde !== undefined && sde !== "") {
         if (!/^\d+$/.test(sde))
@@ -206,13 +240,13 @@ Examples:
 /** A progress bar on a terminal's stderr (not in CI): bytes, percent, ETA. */
 function progressBar(
   io: CliIo,
-): { update(done: number, total: number): void; finish(): void } | undefined {
+): { update(done: number, total: number, files: number): void; finish(): void } | undefined {
   if (!io.stderrIsTTY || io.env.CI) return undefined;
   const started = Date.now();
   let last = 0;
   let shown = false;
   return {
-    update(done, total) {
+    update(done, total, files) {
       const now = Date.now();
       if (now - started < 1000 || (now - last < 250 && done < total)) return;
       last = now;
@@ -223,7 +257,7 @@ function progressBar(
       const eta =
         share > 0 ? Math.max(0, Math.round(((now - started) / share - (now - started)) / 1000)) : 0;
       io.stderr.write(
-        `\rbigfile build [${"#".repeat(filled)}${".".repeat(width - filled)}] ${formatSize(done)} of ${formatSize(total)} ${(100 * share).toFixed(0)}%, ETA ${eta} s\x1b[K`,
+        `\rbigfile build [${"#".repeat(filled)}${".".repeat(width - filled)}] ${formatSize(done)} of ${formatSize(total)} ${(100 * share).toFixed(0)}% (${files} files), ETA ${eta} s\x1b[K`,
       );
     },
     finish() {

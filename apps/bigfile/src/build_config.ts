@@ -7,10 +7,12 @@ import type { BuildOptions } from "./build_options.ts";
 /** `bigfile build` settings a config file may hold: the long flags' names. */
 export type BuildSettings = Omit<
   BuildOptions,
-  "output" | "env" | "log" | "onProgress" | "rootfs"
+  "output" | "env" | "log" | "onProgress" | "rootfs" | "deviceTable"
 > & {
   output?: string;
   rootfs?: string[];
+  /** The device table's path (the command reads it). */
+  deviceTable?: string;
 };
 
 /** A config file that cannot be used: names the file and the key. */
@@ -31,7 +33,8 @@ type Kind =
   | "string"
   | "path"
   | "paths"
-  | "boolean";
+  | "boolean"
+  | "owner";
 
 /** Every key, as the flag is spelled, with what it holds. */
 const KEYS: Readonly<Record<string, readonly [keyof BuildSettings, Kind]>> = {
@@ -52,6 +55,10 @@ const KEYS: Readonly<Record<string, readonly [keyof BuildSettings, Kind]>> = {
   "reserved-percent": ["reservedPercent", "number"],
   label: ["label", "string"],
   uuid: ["uuid", "string"],
+  "root-owner": ["rootOwner", "owner"],
+  "squash-owners": ["squashOwners", "boolean"],
+  "device-table": ["deviceTable", "path"],
+  writer: ["writer", "string"],
   bootloader: ["bootloader", "string"],
   "grub-dir": ["grubDir", "path"],
   serial: ["serial", "boolean"],
@@ -160,5 +167,10 @@ function convert(path: string, key: string, kind: Kind, value: unknown, base: st
     case "boolean":
       if (typeof value === "boolean") return value;
       throw bad("true or false");
+    case "owner": {
+      const m = typeof value === "string" ? /^(\d+):(\d+)$/.exec(value) : null;
+      if (m) return { uid: Number(m[1]), gid: Number(m[2]) };
+      throw bad('"UID:GID" (numbers)');
+    }
   }
 }

@@ -56,6 +56,14 @@ export interface BuildOptions {
   label?: string;
   /** Filesystem UUID. @default random, or from `seed` */
   uuid?: string;
+  /** Owner of the root directory (mke2fs -E root_owner). */
+  rootOwner?: { uid: number; gid: number };
+  /** Every file owned by 0:0 (genext2fs --squash-uids). @default false */
+  squashOwners?: boolean;
+  /** A genext2fs/makedevs device table's text, applied after the trees. */
+  deviceTable?: string;
+  /** How mkfs holds the trees: see `ext3fs mkfs --writer`. @default "auto" */
+  writer?: "auto" | "tree" | "walk";
   /** `grub` (fails without GRUB's files), `none`, or `auto`: GRUB when its files are found. @default "auto" */
   bootloader?: "auto" | "grub" | "none";
   /** GRUB's i386-pc directory. @default $GRUB_DIR, else the distribution's */
@@ -78,6 +86,6 @@ export interface BuildOptions {
   env?: Record<string, string | undefined>;
   /** Notes on choices and on what is missing to boot, one line each. */
   log?: (message: string) => void;
-  /** Bytes of the image written so far, of `total`. */
-  onProgress?: (done: number, total: number) => void;
+  /** Bytes of the image written so far, of `total`, and how many files the filesystem holds. */
+  onProgress?: (done: number, total: number, files: number) => void;
 }
