@@ -7,8 +7,11 @@
 import {
   closeSync,
   copyFileSync,
+  lstatSync,
+  lutimesSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   symlinkSync,
   writeFileSync,
@@ -61,12 +64,23 @@ export function makeCorpusTree(root: string): void {
   const fd = openSync(join(root, "fragments"), "w");
   for (let i = 0; i < 10; i++) writeSync(fd, bytes(4096, 10 + i), 0, 4096, i * 65536);
   closeSync(fd);
+  // Fixed times: the same tree gives the same image bytes every run.
+  const stamp = (path: string) => {
+    for (const name of readdirSync(path)) {
+      const child = join(path, name);
+      if (lstatSync(child).isDirectory()) stamp(child);
+      lutimesSync(child, 1_700_000_000, 1_700_000_000);
+    }
+  };
+  stamp(root);
+  lutimesSync(root, 1_700_000_000, 1_700_000_000);
 }
 
 async function tool(file: string, args: string[], input?: string): Promise<string> {
   const result = await execa(file, args, {
     reject: false,
-    env: { MKE2FS_CONFIG: "/etc/mke2fs.conf" },
+    // A fixed clock: with a fixed UUID and hash seed, the same bytes every run.
+    env: { MKE2FS_CONFIG: "/etc/mke2fs.conf", E2FSPROGS_FAKE_TIME: "1700000000" },
     ...(input === undefined ? {} : { input }),
   });
   if (file !== "e2fsck" && result.exitCode !== 0)
@@ -136,7 +150,19 @@ async function makeBase(
   index = true,
 ): Promise<Base> {
   const path = join(dir, `base-${name}.img`);
-  await tool("mke2fs", ["-q", "-F", "-E", "root_owner=0:0", ...mkfs, "-d", tree, path, size]);
+  await tool("mke2fs", [
+    "-q",
+    "-F",
+    "-U",
+    "6b1e5f2c-3d4a-4c8e-9f10-112233445566",
+    "-E",
+    "root_owner=0:0,hash_seed=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+    ...mkfs,
+    "-d",
+    tree,
+    path,
+    size,
+  ]);
   // Index the large directory as the kernel would (htree), then check it is clean.
   if (index) await tool("e2fsck", ["-fyD", path]);
   const blockSize = await withReader(path, async (fs) => fs.blockSize);

@@ -86,7 +86,7 @@ function countingIo(): CliIo & { written(): number; stderrText(): string } {
 }
 
 const canRun = haveTools(["mke2fs", "debugfs", "e2fsck"]);
-const FUZZ_PER_BASE = Number(process.env.EXT3FS_FUZZ_PER_BASE ?? 60);
+const FUZZ_PER_BASE = Number(process.env.EXT3FS_FUZZ_PER_BASE ?? 75);
 
 describe.skipIf(!canRun)("ext3fs check agrees with e2fsck -fn", () => {
   const tmp = scratch("ext3fs-agree-");
@@ -114,7 +114,8 @@ describe.skipIf(!canRun)("ext3fs check agrees with e2fsck -fn", () => {
     console.log(`check vs e2fsck -fn, fuzzed corpus: ${rate(verdicts)}`);
     for (const v of verdicts.filter((x) => x.e2fsck !== x.ours).slice(0, 40)) console.log(v.detail);
     const agree = verdicts.filter((v) => v.e2fsck === v.ours).length;
-    expect(agree / verdicts.length).toBeGreaterThanOrEqual(0.9);
+    // Measured: 298 of 300 (the corpus is the same bytes every run).
+    expect(agree / verdicts.length).toBeGreaterThanOrEqual(0.97);
   }, 600_000);
 
   it("ls -l and extract --tar on the fuzzed images: in time, one-line errors, bounded output", async () => {

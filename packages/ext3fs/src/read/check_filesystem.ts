@@ -30,6 +30,7 @@ import type { ReaderJournalSuperblock } from "./_decode_journal.ts";
 import { groupCount } from "./_decode_superblock.ts";
 import {
   COMPAT_DIR_INDEX,
+  INCOMPAT_64BIT,
   INCOMPAT_FLEX_BG,
   INCOMPAT_INLINE_DATA,
   INCOMPAT_LARGE_DIR,
@@ -226,6 +227,20 @@ export async function checkFilesystem(
       1024 + 12,
     );
 
+  // Features e2fsprogs does not know: e2fsck refuses the filesystem.
+  const unknown = [
+    ["compatible", sb.featureCompat & ~0x1e3f],
+    ["incompatible", sb.featureIncompat & ~0x3e7de],
+    ["read-only compatible", sb.featureRoCompat & ~0x1f77b],
+  ] as const;
+  for (const [kind, bits] of unknown)
+    if (bits !== 0)
+      find(
+        "features",
+        `The superblock has unknown ${kind} features 0x${(bits >>> 0).toString(16)}`,
+        1024 + 92,
+      );
+
   // metadata_csum: superblock and group descriptor checksums.
   const csumOn = (sb.featureRoCompat & RO_COMPAT_METADATA_CSUM) !== 0;
   const seed = csumOn ? checksumSeed(sb) : 0;
@@ -358,6 +373,7 @@ export async function checkFilesystem(
   const maxIndirect = 12 + apb + apb * apb + apb * apb * apb;
   const directories: ReaderInode[] = [];
   const inlineData = (sb.featureIncompat & INCOMPAT_INLINE_DATA) !== 0;
+  const largeDir = (sb.featureIncompat & INCOMPAT_LARGE_DIR) !== 0;
   const hurd = sb.creatorOs === 1;
   const extentMaxBytes = 2 ** (32 + Math.log2(bs)) - 1;
   const xattrChecked = new Set<number>();
@@ -418,6 +434,18 @@ export async function checkFilesystem(
             inode.offset + 0x7c,
           );
         }
+        const rv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+        if (
+          rv.getUint32(112, true) !== 0 ||
+          (!hurd && !(sb.featureIncompat & INCOMPAT_64BIT) && rv.getUint16(118, true) !== 0) ||
+          (!hurd && !hugeFile && rv.getUint16(116, true) !== 0) ||
+          (!largeDir && (inode.mode & S_IFMT) === S_IFDIR && rv.getUint32(108, true) !== 0)
+        )
+          find(
+            "inode-fields",
+            `Inode ${ino} has fields set that must be zero (fragment address, high words of i_blocks, of its xattr block, or of a directory's size)`,
+            inode.offset + 108,
+          );
         if (!reserved) {
           inodesUsed++;
           usedPerGroup[g] = (usedPerGroup[g] ?? 0) + 1;
@@ -915,7 +943,19 @@ export async function checkFilesystem(
         entries: { ino: number; name: string; fileType: number; offset: number }[];
         fault?: DirentFault;
       } = parseDirBlock(bytes, block * bs, fs.hasFileType);
-      for (const entry of parsed.entries) visit(entry);
+      for (const entry of parsed.entries) {
+        // "." and ".." are NUL-terminated within their records.
+        if ((entry.name === "." || entry.name === "..") && index < 2) {
+          const nul = bytes[entry.offset - block * bs + 8 + entry.name.length];
+          if (nul !== 0)
+            find(
+              "directory-dot",
+              `Directory inode ${dirIno}: its '${entry.name}' entry is not NUL-terminated`,
+              entry.offset,
+            );
+        }
+        visit(entry);
+      }
       if (parsed.fault)
         find(
           "directory-block",
@@ -1061,6 +1101,15 @@ export async function checkFilesystem(
         if (!want && bit) minus.push(ino);
       }
       bitmapMismatch("inode", g, plus, minus, desc.inodeBitmap * bs);
+      let padding = 0;
+      for (let bit = ipg; bit < 8 * bs; bit++)
+        if (!(((bitmap[bit >>> 3] ?? 0) >> (bit & 7)) & 1)) padding++;
+      if (padding)
+        find(
+          "inode-bitmap-padding",
+          `Group ${g}'s inode bitmap has ${padding} clear padding bits past the group's inodes`,
+          desc.inodeBitmap * bs,
+        );
     }
   }
   // e2fsck -n prints these and still exits 0: the kernel keeps them loosely.
