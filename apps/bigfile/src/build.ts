@@ -214,7 +214,12 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     ("fd" in options.output && canWriteSparse(options.output.fd));
   const copier = toFile ? createCopier(options.threads) : undefined;
   try {
-    const mkfsOptions: MkfsOptions = { type: fsType, tempDir, log };
+    const mkfsOptions: MkfsOptions = {
+      type: fsType,
+      tempDir,
+      // mkfs's notes name its own flags: here the disk's size is --size.
+      log: (m) => log(m.replace("(give --size or --blocks to choose)", "(give --size to choose)")),
+    };
     if (plan) mkfsOptions.size = plan.partitionLength;
     else if (options.free !== undefined) mkfsOptions.freeBytes = options.free;
     for (const key of [
@@ -470,11 +475,15 @@ async function writeDisk(
   copier: ReturnType<typeof createCopier>,
 ): Promise<number | undefined> {
   const output = options.output;
-  const total = plan.diskSize;
   const progress = options.onProgress;
-  const files = image.report.inodesUsed;
+  const r = image.report;
+  const files = r.inodesUsed;
+  // The work is in the used blocks, which come first; the free space after
+  // them streams as holes in no time. Progress counts the used part.
+  const used = (r.geometry.blocksCount - r.freeBlocks) * r.geometry.blockSize;
+  const total = plan.partitionOffset + used;
   const onProgress = progress
-    ? (done: number) => progress(plan.partitionOffset + done, total, files)
+    ? (done: number) => progress(Math.min(total, plan.partitionOffset + done), total, files)
     : undefined;
   if (typeof output === "string") {
     let fd: number;

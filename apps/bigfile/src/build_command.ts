@@ -244,11 +244,13 @@ function progressBar(
   if (!io.stderrIsTTY || io.env.CI) return undefined;
   const started = Date.now();
   let last = 0;
+  let lastDone = -1;
   let shown = false;
   return {
     update(done, total, files) {
       const now = Date.now();
-      if (now - started < 1000 || (now - last < 250 && done < total)) return;
+      if (now - started < 1000 || done === lastDone || (now - last < 250 && done < total)) return;
+      lastDone = done;
       last = now;
       shown = true;
       const share = total > 0 ? done / total : 1;

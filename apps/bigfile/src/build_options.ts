@@ -86,6 +86,10 @@ export interface BuildOptions {
   env?: Record<string, string | undefined>;
   /** Notes on choices and on what is missing to boot, one line each. */
   log?: (message: string) => void;
-  /** Bytes of the image written so far, of `total`, and how many files the filesystem holds. */
+  /**
+   * Progress: bytes done of `total` (the head and the filesystem's used
+   * blocks: the free space past them costs nothing), and how many files the
+   * filesystem holds.
+   */
   onProgress?: (done: number, total: number, files: number) => void;
 }
