@@ -194,6 +194,12 @@ export async function buildTargetedCorpus(dir: string): Promise<CorpusImage[]> {
   await add("ext4-quota", ["-t", "ext4", "-b", "1024", "-O", "quota"], "8M");
   await add("ext4-eainode", ["-t", "ext4", "-b", "1024", "-O", "ea_inode"], "8M");
   await add("hurd", ["-t", "ext2", "-b", "1024", "-o", "hurd"], "4M");
+  // Eight inodes a group: the reserved inodes reach into group 1.
+  await add(
+    "ext4-tiny-groups",
+    ["-t", "ext4", "-b", "1024", "-O", "^64bit,^resize_inode", "-N", "200", "-g", "256"],
+    "8M",
+  );
 
   const htreeRoot = async (image: string, offset: number, data: Uint8Array) => {
     const { data: blocks } = await blocksOf(image, "/big");
@@ -224,6 +230,16 @@ export async function buildTargetedCorpus(dir: string): Promise<CorpusImage[]> {
         poke(image, host.offset + 28, raw.subarray(28, 32));
         poke(image, host.offset + 40, raw.subarray(40, 100));
         await debugfsWrite(image, ["feature shared_blocks"]);
+      },
+    },
+    {
+      name: "ext3-journal-replay",
+      what: "valid: a committed transaction in the journal (e2fsck would replay it)",
+      base: "ext3",
+      edit: async (image) => {
+        const { data } = await blocksOf(image, "/etc/hostname");
+        writeFileSync(`${image}.block`, new Uint8Array(1024).fill(0x41));
+        await debugfsWrite(image, ["jo", `jw -b ${data[0]} ${image}.block`, "jc"]);
       },
     },
     {

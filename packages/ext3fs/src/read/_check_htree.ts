@@ -174,14 +174,15 @@ export async function checkHtree(input: HtreeInput): Promise<Set<number>> {
     }
     if (node.referenced > 1) bad(`block ${b} is referenced ${node.referenced} times`, at);
     if (node.interior || !hashable || (blocks[b] ?? -1) < 0) continue;
-    const parsed = parseDirBlock(await input.readBlock(blocks[b] as number), at, input.hasFileType);
+    const leaf = await input.readBlock(blocks[b] as number);
+    const parsed = parseDirBlock(leaf, at, input.hasFileType);
     let min = 0xffffffff;
     let max = 0;
-    const encoder = new TextEncoder();
     for (const entry of parsed.entries) {
       if (entry.name === "." || entry.name === "..") continue;
-      const raw = entry.nameValid ? encoder.encode(entry.name) : undefined;
-      if (!raw) continue;
+      // The bytes on disk, whatever they decode to.
+      const start = entry.offset - at + 8;
+      const raw = leaf.subarray(start, start + entry.nameLength);
       const hash = halfMd4Hash(raw, input.hashSeed, signed);
       if (hash < min) min = hash;
       if (hash > max) max = hash;

@@ -7,6 +7,8 @@ export interface ReaderDirent {
   nameValid: boolean;
   /** Directory entry file type (0 unknown, 1 file, 2 dir, 3 chr, 4 blk, 5 fifo, 6 sock, 7 symlink). */
   fileType: number;
+  /** Bytes of the name on disk. */
+  nameLength: number;
   recLen: number;
   /** Byte offset of the entry in the image. */
   offset: number;
@@ -84,7 +86,7 @@ export function parseDirBlock(
         name = loose.decode(raw);
         nameValid = false;
       }
-      entries.push({ ino, name, nameValid, fileType, recLen, offset });
+      entries.push({ ino, name, nameValid, fileType, nameLength: nameLen, recLen, offset });
     }
     at += recLen;
   }

@@ -1060,7 +1060,10 @@ export async function checkFilesystem(
           desc.blockBitmap * bs,
         );
     }
-    const freeInodes = ipg - (usedPerGroup[g] ?? 0) - (g === 0 ? sb.firstIno - 1 - 1 : 0);
+    // Reserved inodes (but the root, counted as used) may reach past group 0 when groups are small.
+    const reservedHere = Math.max(0, Math.min((g + 1) * ipg, sb.firstIno - 1) - g * ipg);
+    const rootHere = ROOT_INO > g * ipg && ROOT_INO <= (g + 1) * ipg ? 1 : 0;
+    const freeInodes = ipg - (usedPerGroup[g] ?? 0) - (reservedHere - rootHere);
     freeInodesTotal += freeInodes;
     if (desc.freeInodes !== freeInodes)
       find(
