@@ -10,8 +10,8 @@
 // bound: the peaks need not coincide). A sequence of steps is one stage
 // (`bash -c "a && b && c"`): its peak is the largest step's. Wall time is taken
 // around the whole pipeline, bash start-up included, the same for every row.
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 /** Quotes one word for bash. */
@@ -34,12 +34,24 @@ export function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+let running;
+
+/** Ends the command being measured, with every process of it (for Ctrl-C). */
+export function killRunning(signal = "SIGTERM") {
+  if (running?.pid) {
+    try {
+      process.kill(-running.pid, signal);
+    } catch {}
+  }
+}
+
 /**
  * Runs `cmd` once. Returns { seconds, cpu, peakKiB, stagesKiB, allocated, ok, error }.
  * `cmd.output` (a path) is the file whose allocated bytes are reported; it is
- * removed before the run and, unless `keep`, after it.
+ * removed before the run and, unless `cmd.keepAs` names where to keep the last
+ * good one, after it.
  */
-export function runOnce(cmd, { scratch, timeout = 600, keep = false } = {}) {
+export async function runOnce(cmd, { scratch, timeout = 600 } = {}) {
   if (cmd.output) rmSync(cmd.output, { recursive: true, force: true });
   cmd.before?.();
   const files = cmd.stages.map((_, i) => join(scratch, `time.${i}`));
@@ -51,16 +63,27 @@ export function runOnce(cmd, { scratch, timeout = 600, keep = false } = {}) {
   if (cmd.stdin) line = `${line} < ${q(cmd.stdin)}`;
   if (cmd.stdout) line = `${line} > ${q(cmd.stdout)}`;
   const t0 = process.hrtime.bigint();
-  // GNU timeout signals its whole process group: no stage outlives a timeout.
-  const r = spawnSync(
+  // GNU timeout leads its own process group and signals all of it: no stage
+  // outlives a timeout, and killRunning() reaches every stage.
+  const child = spawn(
     "timeout",
     ["-k", "10", String(timeout), "bash", "-c", `set -o pipefail; ${line}`],
     {
       stdio: ["ignore", "ignore", "pipe"],
       env: { ...process.env, LANG: "C", LC_ALL: "C", DEBUGFS_PAGER: "__none__", ...cmd.env },
-      maxBuffer: 1 << 26,
     },
   );
+  running = child;
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text) => {
+    if (stderr.length < 65536) stderr += text;
+  });
+  const status = await new Promise((done) =>
+    child.on("close", (code, signal) => done(code ?? signal)),
+  );
+  running = undefined;
+  const r = { status, stderr };
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const stagesKiB = [];
   let cpu = 0;
@@ -93,8 +116,8 @@ export function runOnce(cmd, { scratch, timeout = 600, keep = false } = {}) {
       .join(" | ");
     result.error = `${why}${text ? `: ${text.slice(0, 300)}` : ""}`;
   }
-  cmd.after?.(result);
-  if (cmd.output && !keep) rmSync(cmd.output, { recursive: true, force: true });
+  if (cmd.output && cmd.keepAs && result.ok) renameSync(cmd.output, cmd.keepAs);
+  if (cmd.output) rmSync(cmd.output, { recursive: true, force: true });
   return result;
 }
 
@@ -115,20 +138,20 @@ export function duBytes(path, apparent = false) {
  * comparison: { group, name, input, rows: [{ label, role, cmd }], baseline: label,
  *   ratios?: [[a, b]] (default: every "ours" row against the baseline), notes, target }
  */
-export function compare(comparison, { rounds, warmup, scratch, timeout, log }) {
+export async function compare(comparison, { rounds, warmup, scratch, timeout, log }) {
   const rows = comparison.rows.map((row) => ({ ...row, runs: [] }));
   const failed = new Set();
-  const once = (row) => {
+  const once = async (row) => {
     if (failed.has(row.label)) return;
-    const r = runOnce(row.cmd, { scratch, timeout });
+    const r = await runOnce(row.cmd, { scratch, timeout });
     if (!r.ok) failed.add(row.label);
     return r;
   };
-  for (let w = 0; w < warmup; w++) for (const row of rows) once(row);
+  for (let w = 0; w < warmup; w++) for (const row of rows) await once(row);
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? rows : [...rows].reverse();
     for (const row of order) {
-      const r = once(row);
+      const r = await once(row);
       if (r) row.runs[round] = r;
     }
   }

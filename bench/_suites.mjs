@@ -66,9 +66,9 @@ function node(bin, ...args) {
 }
 
 /** ext3fs mkfs vs mke2fs -d vs genext2fs on one tree, at one filesystem size. */
-function populate(
+async function populate(
   ctx,
-  { name, tree, kib, inodes, notes, target, rounds, warmup, genext2fs = true },
+  { name, tree, kib, inodes, notes, target, rounds, warmup, genext2fs = true, keepMke2fs },
 ) {
   const withGen = ctx.have.genext2fs && genext2fs;
   const img = (tool) => join(ctx.scratch, `${tool}.img`);
@@ -107,6 +107,7 @@ function populate(
           ],
         ],
         output: img("mke2fs"),
+        keepAs: keepMke2fs,
       },
     },
   ];
@@ -120,7 +121,7 @@ function populate(
       },
     });
   }
-  return ctx.compare(
+  return await ctx.compare(
     {
       group: "populate",
       name,
@@ -138,11 +139,11 @@ function populate(
   );
 }
 
-export function populateSuite(ctx) {
+export async function populateSuite(ctx) {
   const p = ctx.plan;
   const out = [];
   out.push(
-    populate(ctx, {
+    await populate(ctx, {
       name: "(a) Debian minbase root",
       tree: ctx.fixtures.root,
       kib: SEED.kib,
@@ -155,7 +156,7 @@ export function populateSuite(ctx) {
   );
   const small = input(ctx, `small-${p.smallFiles}`, (d) => smallFilesTree(d, p.smallFiles));
   out.push(
-    populate(ctx, {
+    await populate(ctx, {
       name: `(b) ${p.smallFiles.toLocaleString("en")} small files in a three-level tree`,
       tree: small,
       kib: SEED.kib,
@@ -165,7 +166,7 @@ export function populateSuite(ctx) {
   );
   const flat = input(ctx, `flat-${p.flatEntries}`, (d) => flatTree(d, p.flatEntries));
   out.push(
-    populate(ctx, {
+    await populate(ctx, {
       name: `(c) one flat directory of ${p.flatEntries.toLocaleString("en")} entries`,
       tree: flat,
       kib: SEED.kib,
@@ -175,6 +176,8 @@ export function populateSuite(ctx) {
       rounds: ctx.quick ? undefined : 1,
       warmup: 0,
       genext2fs: p.flatEntries <= 20000,
+      // The reading benchmark lists this directory in mke2fs's image: keep it (minutes to make).
+      keepMke2fs: join(ctx.inputs, "flat.img"),
       notes: [
         ...(ctx.quick ? [] : ["One round, no warm-up: mke2fs -d takes many minutes per run here."]),
         ...(p.flatEntries > 20000
@@ -187,7 +190,7 @@ export function populateSuite(ctx) {
   );
   const big = input(ctx, "big-files", (d) => bigFilesTree(d, p.big));
   out.push(
-    populate(ctx, {
+    await populate(ctx, {
       name: `(d) ${p.big.sparse} sparse files of ${fmtBytes(p.big.sparseBytes)} and one dense file of ${fmtBytes(p.big.denseBytes)}`,
       tree: big,
       kib: p.bigKiB,
@@ -197,12 +200,12 @@ export function populateSuite(ctx) {
       ],
     }),
   );
-  out.push(tarPopulate(ctx));
+  out.push(await tarPopulate(ctx));
   return out;
 }
 
 /** (e) The Debian root as a tar: ext3fs reads it; mke2fs 1.47.0 cannot (1.47.1+ can). */
-function tarPopulate(ctx) {
+async function tarPopulate(ctx) {
   const tar = input(ctx, "debian-root.tar", (f) =>
     execFileSync("tar", ["-C", ctx.fixtures.root, "-cf", f, "."]),
   );
@@ -266,7 +269,7 @@ function tarPopulate(ctx) {
       `The installed mke2fs is ${ctx.versions.mke2fs}: \`mke2fs -d\` reads tar archives only from 1.47.1 (libarchive), so the standard way here is to extract the tar first (timed, with the clean-up). genext2fs ${ctx.versions.genext2fs} has no tar input either (-a came in 1.5.0).`,
     );
   }
-  return ctx.compare({
+  return await ctx.compare({
     group: "populate",
     name: "(e) the Debian root as a tar archive",
     input: `${tar} (${(duBytes(tar, true) / MiB).toFixed(0)} MiB), filesystem ${SEED.kib} KiB`,
@@ -277,7 +280,7 @@ function tarPopulate(ctx) {
 }
 
 /** Whole image: bigfile build vs the standard tools, and vs the filter pipeline. */
-export function imageSuite(ctx) {
+export async function imageSuite(ctx) {
   const staged = input(ctx, "staged-root", (d) =>
     stagedRoot(d, { ...ctx.fixtures, grubDir: ctx.grubDir }),
   );
@@ -365,7 +368,7 @@ export function imageSuite(ctx) {
   ];
   if (!ctx.have.grubBiosSetup) notes.push("grub-bios-setup not found: install grub-pc-bin.");
   return [
-    ctx.compare({
+    await ctx.compare({
       group: "image",
       name: "whole image: bigfile build vs the standard tools",
       input: `the Debian minbase root + kernel + initrd, disk ${SEED.disk} bytes (the seed's), partition at sector 63`,
@@ -374,7 +377,7 @@ export function imageSuite(ctx) {
       notes,
       target: { max: 0.8 },
     }),
-    ctx.compare({
+    await ctx.compare({
       group: "image",
       name: "in-process vs the filter pipeline",
       input: `as above; the pipeline reads the staged root`,
@@ -390,7 +393,7 @@ export function imageSuite(ctx) {
 }
 
 /** Pass-through filters vs cat, pipe in and pipe out, on a disk image of ctx.plan.filterBytes. */
-export function filterSuite(ctx) {
+export async function filterSuite(ctx) {
   const bytes = ctx.plan.filterBytes;
   const part = input(ctx, `part-${bytes}.img`, (f) =>
     execFileSync("node", [
@@ -452,7 +455,7 @@ export function filterSuite(ctx) {
     },
   ];
   return [
-    ctx.compare({
+    await ctx.compare({
       group: "filters",
       name: `pass-through filters vs cat, ${fmtBytes(bytes)} through pipes`,
       input: `cat IMAGE | FILTER | cat > /dev/null; IMAGE: the Debian root in ext3 (mbr wrap reads the partition, the others the disk of ${fmtBytes(bytes + MiB)})`,
@@ -463,7 +466,7 @@ export function filterSuite(ctx) {
       ],
       target: { max: 1 / 0.9 },
     }),
-    ctx.compare({
+    await ctx.compare({
       group: "filters",
       name: `file to sparse file, ${fmtBytes(bytes + MiB)}`,
       input: "the disk image above, mostly holes",
@@ -474,7 +477,7 @@ export function filterSuite(ctx) {
 }
 
 /** Reading: ext3fs cat / extract / ls vs debugfs. */
-export function readSuite(ctx) {
+export async function readSuite(ctx) {
   const mk = (tree, name, extra = []) =>
     input(ctx, name, (f) => {
       execFileSync("mke2fs", ["-q", "-F", ...extra, "-d", tree, f, `${SEED.kib}K`]);
@@ -487,7 +490,7 @@ export function readSuite(ctx) {
     const img = mk(bigTree, `big-${type}.img`, ["-t", type, "-b", "4096"]);
     warm(img);
     out.push(
-      ctx.compare({
+      await ctx.compare({
         group: "read",
         name: `cat one ${fmtBytes(bytes)} file (${type === "ext3" ? "ext3, block maps" : "ext4, extents"})`,
         input: `a ${type} image made by mke2fs -d; output through a pipe`,
@@ -514,7 +517,7 @@ export function readSuite(ctx) {
   warm(rootImg);
   const dir = (n) => join(ctx.scratch, n);
   out.push(
-    ctx.compare({
+    await ctx.compare({
       group: "read",
       name: "extract the Debian root",
       input: "the Debian minbase root in ext3 (mke2fs -d)",
@@ -555,7 +558,7 @@ export function readSuite(ctx) {
   const flatImg = mk(flat, "flat.img", ["-t", "ext3"]);
   warm(flatImg);
   out.push(
-    ctx.compare({
+    await ctx.compare({
       group: "read",
       name: `list a directory of ${ctx.plan.flatEntries.toLocaleString("en")} entries`,
       input: "the flat directory of populate (c) in ext3 (mke2fs -d, hashed directory)",
@@ -584,7 +587,7 @@ export function readSuite(ctx) {
 }
 
 /** Scaling: ext3fs mkfs and mke2fs -d on 1k .. 1M files. */
-export function scalingSuite(ctx) {
+export async function scalingSuite(ctx) {
   const out = [];
   for (const files of ctx.plan.scaling) {
     const tree = input(ctx, `scaling-${files}`, (d) => scalingTree(d, files));
@@ -596,7 +599,7 @@ export function scalingSuite(ctx) {
     const args = ["-b", "1024", "-N", String(inodes)];
     const big = files >= 1000000;
     out.push(
-      ctx.compare(
+      await ctx.compare(
         {
           group: "scaling",
           name: `${files.toLocaleString("en")} files`,

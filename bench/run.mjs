@@ -29,7 +29,7 @@ import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { compare } from "./_measure.mjs";
+import { compare, killRunning } from "./_measure.mjs";
 import {
   filterSuite,
   imageSuite,
@@ -118,6 +118,7 @@ const work = mkdtempSync(join(values.tmp ?? process.env.BENCH_TMP ?? tmpdir(), "
 const cleanup = () => rmSync(work, { recursive: true, force: true });
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => {
+    killRunning();
     cleanup();
     process.exit(130);
   });
@@ -234,9 +235,9 @@ try {
       genext2fs: have("genext2fs"),
       grubBiosSetup: existsSync(join(grubDir, "grub-bios-setup")),
     },
-    compare: (comparison, o = {}) => {
+    compare: async (comparison, o = {}) => {
       say(`${comparison.group}: ${comparison.name}`);
-      const r = compare(comparison, {
+      const r = await compare(comparison, {
         rounds: o.rounds ?? p.rounds,
         warmup: o.warmup ?? p.warmup,
         timeout: p.timeout,
@@ -259,7 +260,7 @@ try {
   };
   for (const g of only) {
     try {
-      GROUPS[g](ctx);
+      await GROUPS[g](ctx);
     } catch (error) {
       say(`bench: group ${g} failed: ${error.stack ?? error}`);
       results.comparisons.push({
