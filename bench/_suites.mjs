@@ -70,7 +70,8 @@ async function populate(
   ctx,
   { name, tree, kib, inodes, notes, target, rounds, warmup, genext2fs = true, keepMke2fs },
 ) {
-  const withGen = ctx.have.genext2fs && genext2fs;
+  // genext2fs is slow (seconds even on small trees): left out of --quick runs.
+  const withGen = ctx.have.genext2fs && genext2fs && !ctx.quick;
   const img = (tool) => join(ctx.scratch, `${tool}.img`);
   warm(tree);
   const rows = [
