@@ -216,6 +216,8 @@ export async function buildTargetedCorpus(dir: string): Promise<CorpusImage[]> {
       edit: async (image) => {
         writeFileSync(`${image}.value`, bytes(6000, 99));
         await debugfsWrite(image, [`ea_set -f ${image}.value /etc/hostname user.big`]);
+        // debugfs leaves the owner's i_blocks without the value inode's blocks; e2fsck sets it.
+        await tool("e2fsck", ["-fy", image]);
       },
     },
     {
@@ -229,7 +231,10 @@ export async function buildTargetedCorpus(dir: string): Promise<CorpusImage[]> {
         poke(image, host.offset + 4, raw.subarray(4, 8));
         poke(image, host.offset + 28, raw.subarray(28, 32));
         poke(image, host.offset + 40, raw.subarray(40, 100));
-        await debugfsWrite(image, ["feature shared_blocks"]);
+        // The file's own block is free now; its new blocks are /etc/sub/medium's.
+        await debugfsWrite(image, [`freeb ${host.data[0]}`, "feature shared_blocks"]);
+        // Free counts as e2fsck keeps them (it leaves the sharing alone under the feature).
+        await tool("e2fsck", ["-fy", image]);
       },
     },
     {

@@ -145,3 +145,36 @@ export async function readXattrs(
   }
   return out;
 }
+
+/**
+ * The sizes of the values an inode keeps in their own inodes (ea_inode),
+ * from its in-inode attributes and its attribute block; damaged attribute
+ * areas count as none (the readers report them).
+ */
+export async function eaInodeValueSizes(
+  inode: ReaderInode,
+  raw: Uint8Array,
+  readBlock: (block: number) => Promise<Uint8Array>,
+  blocksCount: number,
+): Promise<number[]> {
+  const sizes: number[] = [];
+  const take = (bytes: Uint8Array, at: number) => {
+    try {
+      for (const entry of decodeExtAttrEntries(bytes, at))
+        if (entry.valueInum !== 0) sizes.push(entry.valueSize);
+    } catch {
+      // Damage is reported elsewhere.
+    }
+  };
+  const start = 128 + inode.extraIsize;
+  if (raw.length > 128 && start + 4 <= raw.length) {
+    const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (v.getUint32(start, true) === MAGIC) take(raw.subarray(start + 4), 0);
+  }
+  if (inode.fileAcl !== 0 && inode.fileAcl < blocksCount) {
+    const block = await readBlock(inode.fileAcl);
+    const v = new DataView(block.buffer, block.byteOffset, block.byteLength);
+    if (v.getUint32(0, true) === MAGIC) take(block, 32);
+  }
+  return sizes;
+}

@@ -42,6 +42,7 @@ import {
   RO_COMPAT_QUOTA,
 } from "./_features.ts";
 import { descriptorBlock, groupHasSuperblock } from "./_layout.ts";
+import { eaInodeValueSizes } from "./_xattrs.ts";
 import { ExtCorruptionError, ExtUnsupportedError } from "./errors.ts";
 import { type FilesystemReader, fileTypeOfMode, ROOT_INO } from "./filesystem_reader.ts";
 
@@ -53,6 +54,8 @@ import { type FilesystemReader, fileTypeOfMode, ROOT_INO } from "./filesystem_re
  */
 export type CheckSeverity = "error" | "note";
 
+/** Incompatible feature: extended attribute values in their own inodes. */
+const INCOMPAT_EA_INODE = 0x400;
 /** Inode flag: the inode holds an extended attribute's value (ea_inode). */
 const EA_INODE_FL = 0x200000;
 
@@ -285,6 +288,7 @@ export async function checkFilesystem(
 
   const groups = groupCount(sb);
   const N = sb.blocksCount;
+  const sharedBlocks = (sb.featureRoCompat & 0x4000) !== 0;
   const owned = new Bits(N);
   const owners = N <= 1 << 24 ? new Uint32Array(N) : undefined;
   const METADATA = 0xffffffff;
@@ -295,6 +299,9 @@ export async function checkFilesystem(
     }
     if (owned.get(block)) {
       const first = owners?.[block];
+      // shared_blocks: files may share data blocks (never metadata's).
+      if (sharedBlocks && owner !== METADATA && first !== undefined && first !== METADATA)
+        return true;
       const by =
         first === undefined
           ? ""
@@ -374,6 +381,7 @@ export async function checkFilesystem(
   const directories: ReaderInode[] = [];
   const inlineData = (sb.featureIncompat & INCOMPAT_INLINE_DATA) !== 0;
   const largeDir = (sb.featureIncompat & INCOMPAT_LARGE_DIR) !== 0;
+  const eaInodes = (sb.featureIncompat & INCOMPAT_EA_INODE) !== 0;
   const hurd = sb.creatorOs === 1;
   const extentMaxBytes = 2 ** (32 + Math.log2(bs)) - 1;
   const xattrChecked = new Set<number>();
@@ -450,8 +458,8 @@ export async function checkFilesystem(
           inodesUsed++;
           usedPerGroup[g] = (usedPerGroup[g] ?? 0) + 1;
         }
-        if (isSystem) {
-          // Journal, quota and orphan-file inodes: blocks owned, no directory entry.
+        if (isSystem || (eaInodes && inode.flags & EA_INODE_FL)) {
+          // Journal, quota, orphan-file and xattr-value inodes: blocks owned, no directory entry.
           if (!reserved) systemInodes.add(ino);
         } else if (!reserved || ino === ROOT_INO) {
           if (ino === ROOT_INO) {
@@ -493,7 +501,12 @@ export async function checkFilesystem(
             );
         }
         countedBlocks = 0;
-        const mapped = await claimInodeBlocks(inode, type);
+        // Values kept in their own inodes count towards the inode that names them, as e2fsck counts.
+        let extra = 0;
+        if (eaInodes)
+          for (const size of await eaInodeValueSizes(inode, raw, (b) => fs.readBlock(b), N))
+            extra += Math.ceil(size / bs) * (bs / 512);
+        const mapped = await claimInodeBlocks(inode, type, extra);
         if (
           quotaOn &&
           (ino === ROOT_INO || !reserved) &&
@@ -644,9 +657,13 @@ export async function checkFilesystem(
       );
   }
 
-  async function claimInodeBlocks(inode: ReaderInode, type: number): Promise<MapFacts | undefined> {
+  async function claimInodeBlocks(
+    inode: ReaderInode,
+    type: number,
+    extra = 0,
+  ): Promise<MapFacts | undefined> {
     const ino = inode.ino;
-    let counted = 0;
+    let counted = extra;
     if (ino === 7) {
       // The resize inode: its double-indirect block; the reserved GDT blocks it lists are counted above.
       const dind = new DataView(inode.block.buffer, inode.block.byteOffset, 60).getUint32(
