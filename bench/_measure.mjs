@@ -161,6 +161,7 @@ export async function compare(comparison, { rounds, warmup, scratch, timeout, lo
     input: comparison.input,
     notes: comparison.notes ?? [],
     target: comparison.target,
+    baseline: comparison.baseline,
     rounds,
     warmup,
     rows: rows.map((row) => {

@@ -16,6 +16,8 @@ const root = resolve(here, "..");
 
 const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
 const mib = (bytes) => (Number.isFinite(bytes) ? (bytes / 2 ** 20).toFixed(1) : "–");
+/** A table cell: pipes escaped. */
+const cell = (text) => String(text).replaceAll("|", "\\|");
 const ratioText = (r) =>
   Number.isFinite(r.median) ? `${fmt(r.median, 3)} (${fmt(r.min, 3)}–${fmt(r.max, 3)})` : "–";
 
@@ -140,19 +142,20 @@ function table(c) {
   ];
   for (const row of c.rows) {
     if (row.error) {
-      lines.push(`| ${row.label} | failed: ${row.error.replaceAll("|", "\\|")} | | | | |`);
+      lines.push(`| ${cell(row.label)} | failed: ${cell(row.error)} | | | | |`);
       continue;
     }
     const per = row.runs.filter(Boolean).map((r) => fmt(r.seconds));
     lines.push(
-      `| ${row.label} | ${fmt(row.seconds)} | ${fmt(row.cpu)} | ${fmt(row.peakKiB / 1024, 0)} | ${mib(row.allocated)} | ${per.join(", ")} |`,
+      `| ${cell(row.label)} | ${fmt(row.seconds)} | ${fmt(row.cpu)} | ${fmt(row.peakKiB / 1024, 0)} | ${mib(row.allocated)} | ${per.join(", ")} |`,
     );
   }
   return lines.join("\n");
 }
 
 function targetText(c, r) {
-  if (!c.target || r.a !== c.rows.find((x) => x.role === "ours")?.label) return "";
+  const baseline = c.baseline ?? c.ratios?.[0]?.b;
+  if (!c.target || r.b !== baseline) return "";
   if (!Number.isFinite(r.median)) return "target: not measured";
   return `target <= ${fmt(c.target.max, 2)}: ${r.median <= c.target.max ? "**met**" : "**not met**"}`;
 }
@@ -198,7 +201,7 @@ export async function report(results, target) {
     if (c.group === "scaling") continue;
     for (const r of c.ratios ?? []) {
       out.push(
-        `| ${c.name} | ${r.a} / ${r.b} | ${ratioText(r)} | ${fmt(r.cpu, 3)} | ${targetText(c, r)} |`,
+        `| ${cell(c.name)} | ${cell(`${r.a} / ${r.b}`)} | ${ratioText(r)} | ${fmt(r.cpu, 3)} | ${targetText(c, r)} |`,
       );
     }
     if (c.error) out.push(`| ${c.name} | failed: ${c.error} | | | |`);
