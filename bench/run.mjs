@@ -81,22 +81,24 @@ const p = plan(quick);
 if (values.rounds) p.rounds = Number(values.rounds);
 if (values.warmup) p.warmup = Number(values.warmup);
 
-const fixturesDir = process.env.BIGFILE_FIXTURES_DIR ?? join(root, ".cache", "fixtures");
+// Where the inputs are: the same variables as the tests (test/harness/fixtures.ts).
+const { BIGFILE_FIXTURES_DIR, BIGFILE_DEBIAN_ROOT, GRUB_DIR, BENCH_TMP } = process.env;
+const fixturesDir = BIGFILE_FIXTURES_DIR ?? join(root, ".cache", "fixtures");
 const fixtures = {
-  root: process.env.BIGFILE_DEBIAN_ROOT ?? join(fixturesDir, "debian-bookworm-minbase"),
+  root: BIGFILE_DEBIAN_ROOT ?? join(fixturesDir, "debian-bookworm-minbase"),
   kernel: join(fixturesDir, "kernel", "vmlinuz"),
   initrd: join(fixturesDir, "initrd.img"),
 };
 for (const [what, path] of Object.entries(fixtures)) {
   if (!existsSync(path)) {
     console.error(
-      `bench: the ${what} fixture is missing at ${path}: run \`node test/scripts/build-fixtures.mjs\` (see test/harness/fixtures.ts)`,
+      `bench: the ${what} fixture is missing at ${path}: run \`node test/scripts/build-fixtures.mjs --boot --rootfs\` (see test/harness/fixtures.ts)`,
     );
     process.exit(1);
   }
 }
 const have = (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status === 0;
-const grubDir = process.env.GRUB_DIR ?? "/usr/lib/grub/i386-pc";
+const grubDir = GRUB_DIR ?? "/usr/lib/grub/i386-pc";
 for (const tool of [
   "mke2fs",
   "debugfs",
@@ -114,7 +116,7 @@ for (const tool of [
   }
 }
 
-const work = mkdtempSync(join(values.tmp ?? process.env.BENCH_TMP ?? tmpdir(), "bigfile-bench-"));
+const work = mkdtempSync(join(values.tmp ?? BENCH_TMP ?? tmpdir(), "bigfile-bench-"));
 const cleanup = () => rmSync(work, { recursive: true, force: true });
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => {
