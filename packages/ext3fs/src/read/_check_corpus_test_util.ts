@@ -114,7 +114,9 @@ async function withReader<T>(
 ): Promise<T> {
   const device = await FileDevice.open(image, { readOnly: true });
   try {
-    return await work(await FilesystemReader.open(device, { replayJournal: false }));
+    return await work(
+      await FilesystemReader.open(device, { replayJournal: false, allowInlineData: true }),
+    );
   } finally {
     await device.close();
   }
@@ -194,6 +196,8 @@ export async function buildTargetedCorpus(dir: string): Promise<CorpusImage[]> {
   await add("ext4-quota", ["-t", "ext4", "-b", "1024", "-O", "quota"], "8M");
   await add("ext4-eainode", ["-t", "ext4", "-b", "1024", "-O", "ea_inode"], "8M");
   await add("hurd", ["-t", "ext2", "-b", "1024", "-o", "hurd"], "4M");
+  // inline_data: the reader refuses it by name, check still checks what it can.
+  await add("ext4-inline", ["-t", "ext4", "-b", "1024", "-O", "inline_data"], "8M");
   // Eight inodes a group: the reserved inodes reach into group 1.
   await add(
     "ext4-tiny-groups",
@@ -252,6 +256,18 @@ export async function buildTargetedCorpus(dir: string): Promise<CorpusImage[]> {
       what: "valid: not cleanly unmounted (state 0), nothing else",
       base: "ext3",
       debugfs: ["ssv state 0"],
+    },
+    {
+      name: "ext4-inline-links",
+      what: "a link count on an inline_data filesystem",
+      base: "ext4-inline",
+      debugfs: ["sif /etc links_count 7"],
+    },
+    {
+      name: "ext4-inline-dtime",
+      what: "a deletion time on an inline_data filesystem",
+      base: "ext4-inline",
+      debugfs: ["sif /etc/hostname dtime 5"],
     },
     // Superblock and groups.
     {

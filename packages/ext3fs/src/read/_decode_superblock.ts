@@ -1,6 +1,7 @@
 import { decodeSuperblock, type Superblock } from "../format/superblock.ts";
 import {
   INCOMPAT_64BIT,
+  INCOMPAT_INLINE_DATA,
   INCOMPAT_READABLE,
   RO_COMPAT_BIGALLOC,
   unknownIncompat,
@@ -23,6 +24,7 @@ export function decodeReaderSuperblock(
   bytes: Uint8Array,
   deviceSize: number,
   base = SUPERBLOCK_OFFSET,
+  allowInlineData = false,
 ): ReaderSuperblock {
   if (bytes.length < 1024) {
     throw new ExtCorruptionError(
@@ -61,7 +63,10 @@ export function decodeReaderSuperblock(
       base + 100,
     );
   }
-  const unknown = unknownIncompat(sb.featureIncompat, INCOMPAT_READABLE);
+  const unknown = unknownIncompat(
+    sb.featureIncompat,
+    INCOMPAT_READABLE | (allowInlineData ? INCOMPAT_INLINE_DATA : 0),
+  );
   if (unknown.length > 0) {
     throw new ExtUnsupportedError(
       `Cannot read this filesystem: it uses ${unknown.join(", ")}`,

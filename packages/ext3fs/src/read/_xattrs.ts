@@ -178,3 +178,26 @@ export async function eaInodeValueSizes(
   }
   return sizes;
 }
+
+/**
+ * The value of the in-inode `system.data` attribute: the part of an
+ * inline_data file or directory that does not fit `i_block`. Empty when
+ * there is none or the attribute area is damaged.
+ */
+export function inlineDataTail(inode: ReaderInode, raw: Uint8Array): Uint8Array {
+  const start = 128 + inode.extraIsize;
+  if (raw.length <= 128 || start + 4 > raw.length) return new Uint8Array(0);
+  const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (v.getUint32(start, true) !== MAGIC) return new Uint8Array(0);
+  const region = raw.subarray(start + 4);
+  try {
+    for (const entry of decodeExtAttrEntries(region, 0)) {
+      if (entry.nameIndex !== 7 || new TextDecoder().decode(entry.name) !== "data") continue;
+      if (entry.valueInum !== 0 || entry.valueOffs + entry.valueSize > region.length) break;
+      return region.subarray(entry.valueOffs, entry.valueOffs + entry.valueSize);
+    }
+  } catch {
+    // Damage is reported elsewhere.
+  }
+  return new Uint8Array(0);
+}

@@ -42,7 +42,7 @@ import {
   RO_COMPAT_QUOTA,
 } from "./_features.ts";
 import { descriptorBlock, groupHasSuperblock } from "./_layout.ts";
-import { eaInodeValueSizes } from "./_xattrs.ts";
+import { eaInodeValueSizes, inlineDataTail } from "./_xattrs.ts";
 import { ExtCorruptionError, ExtUnsupportedError } from "./errors.ts";
 import { type FilesystemReader, fileTypeOfMode, ROOT_INO } from "./filesystem_reader.ts";
 
@@ -493,7 +493,7 @@ export async function checkFilesystem(
         if (type === S_IFDIR) {
           dirsPerGroup[g] = (dirsPerGroup[g] ?? 0) + 1;
           if (!reserved || ino === ROOT_INO) directories.push(inode);
-          if (inode.size % bs !== 0)
+          if (inode.size % bs !== 0 && !(inode.flags & INLINE_DATA_FL))
             find(
               "directory-size",
               `Directory inode ${ino} has size ${inode.size}, not a multiple of the block size`,
@@ -917,6 +917,32 @@ export async function checkFilesystem(
         }
       }
     };
+    if (dir.flags & INLINE_DATA_FL) {
+      // inline_data: ".." is the first word of i_block, entries follow, more in system.data.
+      const parentIno = new DataView(dir.block.buffer, dir.block.byteOffset, 60).getUint32(0, true);
+      visit({ ino: dirIno, name: ".", fileType: 2, offset: dir.offset + 40 });
+      visit({ ino: parentIno, name: "..", fileType: 2, offset: dir.offset + 40 });
+      const within = dir.offset % bs;
+      const raw = (await fs.readBlock(Math.floor(dir.offset / bs))).subarray(
+        within,
+        within + sb.inodeSize,
+      );
+      for (const [part, at] of [
+        [dir.block.subarray(4, 60), dir.offset + 44],
+        [inlineDataTail(dir, raw), dir.offset + 128],
+      ] as const) {
+        if (part.length === 0) continue;
+        const parsed = parseDirBlock(part, at, fs.hasFileType);
+        for (const entry of parsed.entries) visit(entry);
+        if (parsed.fault)
+          find(
+            "directory-block",
+            `Directory inode ${dirIno}: ${parsed.fault.message}`,
+            parsed.fault.offset,
+          );
+      }
+      continue;
+    }
     // The directory's blocks in logical order (-1 for holes), then its index, then its entries.
     const logical: number[] = [];
     try {

@@ -140,6 +140,13 @@ export interface ReaderOptions {
    * without writing anything. @default true
    */
   replayJournal?: boolean;
+  /**
+   * Open a filesystem that uses inline_data (data kept in the inode) for
+   * inspection, as `check` does: such files and directories are refused one
+   * by one with {@linkcode ExtUnsupportedError} instead of the whole image.
+   * @default false
+   */
+  allowInlineData?: boolean;
 }
 
 /** Options for {@linkcode FilesystemReader.dirEntries}. */
@@ -255,7 +262,13 @@ export class FilesystemReader {
         0,
       );
     }
-    const sb = decodeReaderSuperblock(await device.read(SUPERBLOCK_OFFSET, 1024), device.size);
+    const allowInline = options.allowInlineData ?? false;
+    const sb = decodeReaderSuperblock(
+      await device.read(SUPERBLOCK_OFFSET, 1024),
+      device.size,
+      SUPERBLOCK_OFFSET,
+      allowInline,
+    );
     const groups = await readGroups(device, sb);
     const reader = new FilesystemReader(device, sb, groups, options.cacheBlocks ?? 1024);
     await reader.#readJournal();
@@ -274,7 +287,12 @@ export class FilesystemReader {
       journal.replayed = overlay.transactions;
       if (overlay.blocks.size === 0) return reader;
       const view = new JournalOverlayDevice(device, overlay, sb.blockSize);
-      const sb2 = decodeReaderSuperblock(await view.read(SUPERBLOCK_OFFSET, 1024), view.size);
+      const sb2 = decodeReaderSuperblock(
+        await view.read(SUPERBLOCK_OFFSET, 1024),
+        view.size,
+        SUPERBLOCK_OFFSET,
+        allowInline,
+      );
       const replayed = new FilesystemReader(
         view,
         sb2,

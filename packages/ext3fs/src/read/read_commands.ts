@@ -14,6 +14,8 @@ import { tarStream } from "./tar_stream.ts";
 interface CommonOptions {
   partition?: number;
   json?: boolean;
+  /** Open inline_data filesystems (check reads what it can of them). */
+  allowInlineData?: boolean;
 }
 
 function isRegularFd(fd: number): boolean {
@@ -26,7 +28,10 @@ function isRegularFd(fd: number): boolean {
 
 /** Opens IMAGE (a path, or - for standard input spooled to a temporary file). */
 async function openImage(io: CliIo, image: string, opts: CommonOptions): Promise<OpenedImage> {
-  const partition = opts.partition === undefined ? {} : { partition: opts.partition };
+  const partition = {
+    ...(opts.partition === undefined ? {} : { partition: opts.partition }),
+    ...(opts.allowInlineData ? { allowInlineData: true } : {}),
+  };
   try {
     if (image !== "-") return await openImageFile(image, partition);
     // A regular file on standard input (< image) is opened in place, not copied.
@@ -446,7 +451,7 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
       const result = await withImage(
         io,
         image,
-        opts,
+        { ...opts, allowInlineData: true },
         (fs) => checkFilesystem(fs, { maxFindings: opts.maxFindings }),
         false,
       );
