@@ -2,7 +2,7 @@
 // together, holes (the copier's blocks) as views of blockdev's zero buffer.
 import { zeros } from "@bigfile/blockdev";
 import { describe, expect, it } from "vitest";
-import { Packer } from "./_emit.ts";
+import { Packer } from "./_packer.ts";
 
 const SHARED = zeros(1).buffer;
 const MiB = 1 << 20;

@@ -16,17 +16,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iterableToStream, readFile, zeros } from "@bigfile/blockdev";
+import { checksDone, withCopier } from "./_copier_queue.ts";
+import { dataSpace } from "./_data_space.ts";
 import type { SourceOwnership } from "./_dir_source_file.ts";
-import { checksDone, type EmitOptions, withCopier } from "./_emit.ts";
+import { blocksError, fileSizeCheck, inodesError, symlinkCheck } from "./_errors.ts";
 import { chooseGeometry, formatUuidText, identity, labelBytes } from "./_mkfs_common.ts";
-import {
-  blocksError,
-  dataSpace,
-  fileSizeCheck,
-  inodesError,
-  planReserved,
-  symlinkCheck,
-} from "./_plan.ts";
+import type { EmitOptions } from "./_output_options.ts";
+import { planReserved } from "./_reserved_inodes.ts";
 import { TarShadow } from "./_tar_shadow.ts";
 import { Spool } from "./_tar_source_file.ts";
 import { measureWalk, type WalkSettings, type WalkTarget, writeWalk } from "./_walk_writer.ts";

@@ -11,43 +11,27 @@
 import { writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
 import { NAME_MAX } from "../format/constants.ts";
 import { emptyInode, encodeInode, type Inode } from "../format/inode.ts";
+import { Allocator, nodeColumns, sizeDirectory } from "./_allocator.ts";
 import { BlockMap } from "./_block_map.ts";
+import { dirBlocks as directoryBlocks, fileBlocks, journalBlocks } from "./_block_streams.ts";
+import { buildNodeInode, directBlocks, type NodePlan } from "./_build_inode.ts";
 import { fileContent } from "./_content_file.ts";
+import { queued, queueFileCopy } from "./_copier_queue.ts";
 import type { SourceOwnership } from "./_dir_source_file.ts";
+import { linksError, nameError } from "./_errors.ts";
 import {
   backupGroupsOf,
-  dirBlocks as directoryBlocks,
   type EmitSettings,
-  fileBlocks,
   fillResizeBlock,
   groupBitmaps,
   groupMetadata,
-  journalBlocks,
-  Packer,
   type PlanSummary,
-  queued,
-  queueFileCopy,
-  type RangeCopier,
   reservedGdtBlock,
   superblockBlock,
-} from "./_emit.ts";
-import {
-  buildNodeInode,
-  dataSpace,
-  dirBlocks,
-  directBlocks,
-  dirMapBlocks,
-  linksError,
-  lostFoundBlocks,
-  type NodePlan,
-  nameError,
-  nodeBlocks,
-  nodeColumns,
-  planReserved,
-  presenceFor,
-  type ReservedPlan,
-  sizeDirectory,
-} from "./_plan.ts";
+} from "./_group_metadata.ts";
+import { dirBlocks, dirMapBlocks, lostFoundBlocks, presenceFor } from "./_measure.ts";
+import type { RangeCopier } from "./_output_options.ts";
+import { Packer } from "./_packer.ts";
 import { scanHoles } from "./_scan.ts";
 import type { TarShadow } from "./_tar_shadow.ts";
 import { type DirPlace, type Listing, listDirectory, listNames } from "./_walk_listing.ts";
@@ -373,7 +357,6 @@ export async function writeWalk(
 ): Promise<WalkResult> {
   const bs = geo.blockSize;
   const apb = geo.addrPerBlock;
-  const space = dataSpace(geo);
   const write = targetWriter(target, bs);
   const copier = settings.copier;
   const packer = new Packer(true);
@@ -388,14 +371,14 @@ export async function writeWalk(
     ((ino - 1) % geo.inodesPerGroup) * geo.inodeSize;
   const writeInode = (ino: number, built: Inode) =>
     write(inodeOffset(ino), encodeInode(built, geo.inodeSize, new Uint8Array(geo.inodeSize)));
-  const dirsPerGroup = new Uint32Array(geo.groupCount);
   // Hard-linked files: their inode numbers and names so far (link counts are set last).
   const links = new Map<string, { ino: number; count: number }>();
-  const planSettings = { journal, createTime: settings.createTime, hashSeed: settings.hashSeed };
-  // Planned at the root, after the root and lost+found, which come first.
-  let reserved: ReservedPlan | undefined;
-  let cursor = 0;
-  let nextIno = 11;
+  const allocator = new Allocator(geo, {
+    journal,
+    createTime: settings.createTime,
+    hashSeed: settings.hashSeed,
+  });
+  const space = allocator.space;
 
   const writeRun = async (d0: number, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) => {
     let d = d0;
@@ -415,25 +398,6 @@ export async function writeWalk(
     packer.flush();
     for (const chunk of packer.out.splice(0)) put(chunk);
   };
-  const allocateDir = (pending: Pending, ino: number) => {
-    const names = listNames(pending.places);
-    if (pending.lostFound) names.minBlocks.set(FsTree.ROOT, lostFoundBlocks(bs));
-    const columns = nodeColumns(2);
-    sizeDirectory(
-      { tree: names, ...columns, hashSeed: settings.hashSeed },
-      FsTree.ROOT,
-      bs,
-      pending.lostFound,
-      true,
-    );
-    pending.ino = ino;
-    pending.dirData = columns.dirData[FsTree.ROOT] as number;
-    pending.d0 = cursor;
-    cursor += dirMapBlocks(apb, pending.dirData);
-    const g = Math.floor((ino - 1) / geo.inodesPerGroup);
-    dirsPerGroup[g] = (dirsPerGroup[g] as number) + 1;
-  };
-
   await walkDirectories(settings, async (dir, listing, root) => {
     const tree = listing.tree;
     setRuns(listing, runs, false);
@@ -448,65 +412,50 @@ export async function writeWalk(
       createTime: settings.createTime,
     };
     const { inoOf, parent, d0 } = columns;
-    inoOf[FsTree.ROOT] = dir.ino;
-    parent[FsTree.ROOT] = dir.parentIno;
-    if (dir.lostFound) tree.minBlocks.set(FsTree.ROOT, lostFoundBlocks(bs));
-    sizeDirectory(plan, FsTree.ROOT, bs, dir.lostFound, true);
-    if (root) allocateDir(dir, 2);
-    else if (columns.dirData[FsTree.ROOT] !== dir.dirData)
-      throw changed(`directory ${dir.path} has other entries than a moment ago`);
-    d0[FsTree.ROOT] = dir.d0;
-    columns.runBlocks[FsTree.ROOT] = dirMapBlocks(apb, dir.dirData);
-
-    // Inode numbers: children in name order (lost+found is 11).
     const pendings = childDirs(listing, dir, root);
-    const fresh: number[] = [];
-    for (const e of tree.sortedEntries(FsTree.ROOT)) {
-      const child = tree.entryNode[e] as number;
-      const key = listing.linkKeys.get(child);
-      const known = key ? links.get(key) : undefined;
-      if (inoOf[child] || known) {
-        if (known) {
-          known.count++;
-          inoOf[child] ||= known.ino;
-        }
-        continue;
-      }
-      const lostFound = pendings.get(child)?.lostFound === true;
-      const ino = lostFound ? 11 : ++nextIno;
-      inoOf[child] = ino;
-      if (key) links.set(key, { ino, count: 1 });
-      if (!lostFound) fresh.push(child);
-      if (tree.kind[child] === NodeKind.DIR) parent[child] = dir.ino;
+    if (!root) {
+      inoOf[FsTree.ROOT] = dir.ino;
+      parent[FsTree.ROOT] = dir.parentIno;
+      if (allocator.sizeDirectory(tree, FsTree.ROOT, columns, dir.lostFound) !== dir.dirData)
+        throw changed(`directory ${dir.path} has other entries than a moment ago`);
+      d0[FsTree.ROOT] = dir.d0;
+      columns.runBlocks[FsTree.ROOT] = dirMapBlocks(apb, dir.dirData);
     }
-    if (nextIno > geo.inodesCount) throw changed(`more than ${geo.inodesCount} inodes`);
 
-    // Blocks in inode order: the root, lost+found and mkfs's own before the rest.
+    // Inode numbers (children in name order) and blocks (in inode order).
+    const { fresh } = allocator.directory({
+      tree,
+      dir: FsTree.ROOT,
+      ino: dir.ino,
+      columns,
+      link: (child) => {
+        const key = listing.linkKeys.get(child);
+        const known = key ? links.get(key) : undefined;
+        if (known) known.count++;
+        return (inoOf[child] as number) || (known?.ino ?? 0);
+      },
+      numbered: (child, ino) => {
+        const key = listing.linkKeys.get(child);
+        if (key) links.set(key, { ino, count: 1 });
+        if (tree.kind[child] !== NodeKind.DIR) columns.links[child] = 1;
+      },
+      entriesOf: (child) => {
+        const names = listNames((pendings.get(child) as Pending).places);
+        return { tree: names, node: FsTree.ROOT, columns: nodeColumns(2) };
+      },
+      path: (e) => `${dir.path}/${nameText(tree, e)}`,
+    });
+    for (const [child, pending] of pendings) {
+      pending.ino = inoOf[child] as number;
+      pending.d0 = d0[child] as number;
+      pending.dirData = columns.dirData[child] as number;
+    }
     if (root) {
-      for (const [child, pending] of pendings)
-        if (pending.lostFound) allocateDir(pending, inoOf[child] as number);
-      reserved = planReserved(geo, space, planSettings, cursor);
-      cursor = reserved.cursor;
+      dir.d0 = d0[FsTree.ROOT] as number;
+      dir.dirData = columns.dirData[FsTree.ROOT] as number;
     }
-    for (const child of fresh) {
-      if (tree.kind[child] === NodeKind.DIR) {
-        allocateDir(pendings.get(child) as Pending, inoOf[child] as number);
-        continue;
-      }
-      columns.links[child] = 1;
-      const blocks = nodeBlocks(
-        tree,
-        child,
-        geo,
-        () => `${dir.path}/${nameText(tree, tree.up[child] as number)}`,
-      );
-      if (blocks > 0) {
-        d0[child] = cursor;
-        columns.runBlocks[child] = blocks;
-        cursor += blocks;
-      }
-    }
-    if (cursor > space.total) throw changed(`more than ${space.total} data blocks`);
+    if (allocator.lastIno > geo.inodesCount) throw changed(`more than ${geo.inodesCount} inodes`);
+    if (allocator.cursor > space.total) throw changed(`more than ${space.total} data blocks`);
 
     // The directory's inode and blocks, its children's inodes, their contents.
     buildNodeInode(plan, FsTree.ROOT, inode);
@@ -538,6 +487,7 @@ export async function writeWalk(
   });
 
   // What mkfs makes itself, then the group metadata from the totals.
+  const reserved = allocator.reserved;
   if (!reserved) throw new Error("unreachable: the root was not visited");
   for (const [ino, special] of reserved.special) writeInode(ino, special);
   if (!Number.isNaN(reserved.resizeD0)) {
@@ -554,9 +504,9 @@ export async function writeWalk(
   const summary: PlanSummary = {
     geo,
     features: reserved.features,
-    usedData: cursor,
-    lastIno: nextIno,
-    dirsPerGroup,
+    usedData: allocator.cursor,
+    lastIno: allocator.lastIno,
+    dirsPerGroup: allocator.dirsPerGroup,
     groupDataStart: space.groupDataStart,
     groupDataCount: space.groupDataCount,
   };
@@ -587,5 +537,5 @@ export async function writeWalk(
     linkCount[1] = count >>> 8;
     write(inodeOffset(ino) + 26, linkCount);
   }
-  return { lastIno: nextIno, usedData: cursor };
+  return { lastIno: allocator.lastIno, usedData: allocator.cursor };
 }

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { CopyPool, type SinkOptions } from "@bigfile/blockdev";
-import type { EmitOptions, RangeCopier } from "./_emit.ts";
+import type { EmitOptions, RangeCopier } from "./_output_options.ts";
 import type { MkfsImage } from "./mkfs.ts";
 
 /**

@@ -3,15 +3,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/blockdev";
 import { fileContent } from "./_content_file.ts";
+import { checksDone, queued } from "./_copier_queue.ts";
 import {
   addDirectorySource,
   type SourceOwnership,
   TreeLimitError,
   type WalkHooks,
 } from "./_dir_source_file.ts";
-import { checksDone, type EmitOptions, emitFilesystem, queued, type RangeCopier } from "./_emit.ts";
+import { emitFilesystem } from "./_emit_tree.ts";
+import { lostFoundBlocks, measureTree } from "./_measure.ts";
 import { chooseGeometry, formatUuidText, identity, labelBytes } from "./_mkfs_common.ts";
-import { lostFoundBlocks, measureTree, planFilesystem } from "./_plan.ts";
+import type { EmitOptions, RangeCopier } from "./_output_options.ts";
+import { planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
 import { addTarSource, Spool } from "./_tar_source_file.ts";
 import { walkImage } from "./_walk_image.ts";

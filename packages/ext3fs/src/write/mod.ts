@@ -4,8 +4,8 @@
  * @module
  */
 
-export type { EmitOptions, RangeCopier } from "./_emit.ts";
-export { MkfsPlanError } from "./_plan.ts";
+export { MkfsPlanError } from "./_errors.ts";
+export type { EmitOptions, RangeCopier } from "./_output_options.ts";
 export * from "./device_table.ts";
 export * from "./filesystem_output.ts";
 export * from "./geometry.ts";

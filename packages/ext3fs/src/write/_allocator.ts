@@ -1,0 +1,262 @@
+/**
+ * The allocator: the one place that numbers inodes, sizes directories and
+ * places blocks, called by both writers one directory at a time (the tree
+ * writer's {@linkcode planFilesystem} over its whole tree, the walk writer's
+ * {@linkcode writeWalk} over each listing), so that both give the same bytes
+ * by construction.
+ *
+ * Inode numbers: the root is 2, lost+found 11, the rest from 12: a directory
+ * numbers its new children in byte order of their names when it is visited,
+ * and directories are visited depth first in that order. Blocks: one forward
+ * sweep of D-space in inode order: the root, lost+found, the reserved inodes'
+ * blocks (the resize inode's map, the journal), then every object as it is
+ * numbered; a directory's blocks are placed when it is numbered, so it is
+ * sized then, before it is visited.
+ */
+import { NAME_MAX } from "../format/constants.ts";
+import { htreeLayoutOf } from "./_build_inode.ts";
+import { type DataSpace, dataSpace } from "./_data_space.ts";
+import { MkfsPlanError, nameError } from "./_errors.ts";
+import { dirBlocks, dirMapBlocks, lostFoundBlocks, nodeBlocks } from "./_measure.ts";
+import { planReserved, type ReservedPlan } from "./_reserved_inodes.ts";
+import type { Geometry } from "./geometry.ts";
+import { type FsTree, NodeKind, type Timestamp } from "./tree.ts";
+
+/** Settings the allocator needs beyond the geometry. */
+export interface AllocatorSettings {
+  journal: boolean;
+  /** Time of objects mkfs creates (lost+found, implicit directories, reserved inodes). */
+  createTime: Timestamp;
+  /** The superblock's hash seed (4 words): directories of 3 or more blocks are hash-indexed with it. */
+  hashSeed?: Uint32Array | undefined;
+}
+
+/** Per-row planning columns of a tree: what the allocator decides for each row. */
+export interface NodeColumns {
+  /** Inode number of each row (0: not numbered). */
+  inoOf: Uint32Array;
+  /** First D-space block of each row's run (NaN: none). */
+  d0: Float64Array;
+  /** Blocks of each row's run (data and map blocks). */
+  runBlocks: Uint32Array;
+  /** Data blocks of each directory row. */
+  dirData: Uint32Array;
+  /** 1 for hash-indexed directories. */
+  indexed: Uint8Array;
+  /** Link counts by row. */
+  links: Uint16Array;
+  /** Parent directory's inode number of each directory row. */
+  parent: Uint32Array;
+}
+
+/** {@linkcode NodeColumns} sized for `nodes` rows. */
+export function nodeColumns(nodes: number): NodeColumns {
+  return {
+    inoOf: new Uint32Array(nodes),
+    d0: new Float64Array(nodes).fill(Number.NaN),
+    runBlocks: new Uint32Array(nodes),
+    dirData: new Uint32Array(nodes),
+    indexed: new Uint8Array(nodes),
+    links: new Uint16Array(nodes),
+    parent: new Uint32Array(nodes),
+  };
+}
+
+/**
+ * Sizes directory `node`: its link count (2 + subdirectories), data blocks,
+ * and whether it is hash-indexed (3 or more blocks, not lost+found, with a
+ * hash seed). `lostFound`: the node is lost+found.
+ */
+export function sizeDirectory(
+  plan: { tree: FsTree; hashSeed: Uint32Array } & Pick<
+    NodeColumns,
+    "links" | "dirData" | "indexed"
+  >,
+  node: number,
+  blockSize: number,
+  lostFound: boolean,
+  indexed: boolean,
+): void {
+  const tree = plan.tree;
+  let subdirs = 0;
+  for (let e = tree.head[node] as number; e; e = tree.entryNext[e] as number)
+    if (tree.kind[tree.entryNode[e] as number] === NodeKind.DIR) subdirs++;
+  if (2 + subdirs > 65000) {
+    throw new MkfsPlanError(
+      `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`,
+    );
+  }
+  plan.links[node] = 2 + subdirs;
+  const bs = blockSize;
+  plan.dirData[node] = dirBlocks(tree, node, bs);
+  if ((plan.dirData[node] as number) >= 3 && !lostFound && indexed) {
+    const layout = htreeLayoutOf(tree, node, plan.hashSeed, bs);
+    if (layout) {
+      plan.dirData[node] = layout.layout.blocks;
+      plan.indexed[node] = 1;
+    }
+  }
+}
+
+/** Where a child directory's entries are, to size it before it is visited. */
+export interface DirectoryEntries {
+  tree: FsTree;
+  node: number;
+  columns: NodeColumns;
+}
+
+/** One directory as a writer sees it when it visits it. */
+export interface DirectoryVisit {
+  /** A tree holding the directory (row `dir`) and its entries: the whole tree, or one listing. */
+  tree: FsTree;
+  dir: number;
+  /** The directory's inode number (2: the root). */
+  ino: number;
+  /** Columns by row of `tree`: the allocator fills those of the directory's new children. */
+  columns: NodeColumns;
+  /** Counts a name of `child`; returns the inode number an earlier name gave it (a hard link), else 0. */
+  link(child: number): number;
+  /** Records that `child`, new here, is inode `ino`. */
+  numbered(child: number, ino: number): void;
+  /** Where child directory `child`'s own entries are. */
+  entriesOf(child: number): DirectoryEntries;
+  /** The path of entry `e` in the image, for messages. */
+  path(e: number): string;
+}
+
+/** What {@linkcode Allocator.directory} did. */
+export interface VisitedDirectory {
+  /** The new children (first names of their objects) but lost+found, in inode order. */
+  fresh: number[];
+  /** The child directories, in name order: visit them next, depth first. */
+  dirs: number[];
+}
+
+const LOST_FOUND = new TextEncoder().encode("lost+found");
+
+function isLostFound(tree: FsTree, e: number): boolean {
+  const name = tree.name(e);
+  return name.length === LOST_FOUND.length && name.every((b, i) => b === LOST_FOUND[i]);
+}
+
+/** Numbers inodes, sizes directories and places blocks, one directory at a time. */
+export class Allocator {
+  readonly geo: Geometry;
+  readonly space: DataSpace;
+  readonly hashSeed: Uint32Array;
+  /** Directories per group. */
+  readonly dirsPerGroup: Uint32Array;
+  /** What mkfs makes itself: placed when the root is visited. */
+  reserved: ReservedPlan | undefined;
+  /** The next free D-space block: every block below it is allocated. */
+  cursor = 0;
+  /** The highest inode number given (lost+found's 11 before any other). */
+  lastIno = 11;
+  readonly #settings: AllocatorSettings;
+  readonly #indexed: boolean;
+
+  /** An allocator for a filesystem of geometry `geo`. */
+  constructor(geo: Geometry, settings: AllocatorSettings) {
+    this.geo = geo;
+    this.space = dataSpace(geo);
+    this.hashSeed = settings.hashSeed ?? new Uint32Array(4);
+    this.dirsPerGroup = new Uint32Array(geo.groupCount);
+    this.#settings = settings;
+    this.#indexed = settings.hashSeed !== undefined;
+  }
+
+  /**
+   * Sizes directory `node` of `tree` into `columns` (links, data blocks, hash
+   * index; lost+found at least the size mke2fs gives it); returns its data blocks.
+   */
+  sizeDirectory(tree: FsTree, node: number, columns: NodeColumns, lostFound: boolean): number {
+    const bs = this.geo.blockSize;
+    if (lostFound) tree.minBlocks.set(node, lostFoundBlocks(bs));
+    sizeDirectory(
+      { tree, hashSeed: this.hashSeed, ...columns },
+      node,
+      bs,
+      lostFound,
+      this.#indexed,
+    );
+    return columns.dirData[node] as number;
+  }
+
+  #placeDirectory(columns: NodeColumns, node: number, ino: number, dirData: number): void {
+    columns.dirData[node] = dirData;
+    this.#place(columns, node, dirMapBlocks(this.geo.addrPerBlock, dirData));
+    const g = Math.floor((ino - 1) / this.geo.inodesPerGroup);
+    this.dirsPerGroup[g] = (this.dirsPerGroup[g] as number) + 1;
+  }
+
+  #place(columns: NodeColumns, node: number, blocks: number): void {
+    columns.d0[node] = this.cursor;
+    columns.runBlocks[node] = blocks;
+    this.cursor += blocks;
+  }
+
+  #sizeChild(visit: DirectoryVisit, child: number, lostFound: boolean): number {
+    const at = visit.entriesOf(child);
+    return this.sizeDirectory(at.tree, at.node, at.columns, lostFound);
+  }
+
+  /**
+   * Visits a directory: numbers its new children in byte order of their
+   * names, and places their blocks in that order (directories sized now).
+   * The root (inode 2) is itself sized and placed first, then lost+found
+   * (inode 11) and the reserved inodes' blocks.
+   */
+  directory(visit: DirectoryVisit): VisitedDirectory {
+    const { tree, dir, columns } = visit;
+    const { inoOf, parent } = columns;
+    const root = visit.ino === 2;
+    const fresh: number[] = [];
+    const dirs: number[] = [];
+    let lostFound = 0;
+    for (const e of tree.sortedEntries(dir)) {
+      const length = tree.entryNameLength[e] as number;
+      if (length > NAME_MAX) throw nameError(visit.path(e), length);
+      const child = tree.entryNode[e] as number;
+      const isDir = tree.kind[child] === NodeKind.DIR;
+      const known = visit.link(child);
+      if (known) {
+        if (isDir) throw new MkfsPlanError(`Cannot store ${visit.path(e)}: a directory hard link`);
+        inoOf[child] = known;
+        continue;
+      }
+      const lf = root && isDir && isLostFound(tree, e);
+      const ino = lf ? 11 : ++this.lastIno;
+      inoOf[child] = ino;
+      visit.numbered(child, ino);
+      if (isDir) {
+        parent[child] = visit.ino;
+        dirs.push(child);
+      }
+      if (lf) lostFound = child;
+      else fresh.push(child);
+    }
+    if (root) {
+      inoOf[dir] = 2;
+      parent[dir] = 2;
+      this.#placeDirectory(columns, dir, 2, this.sizeDirectory(tree, dir, columns, false));
+      if (lostFound)
+        this.#placeDirectory(columns, lostFound, 11, this.#sizeChild(visit, lostFound, true));
+      this.reserved = planReserved(this.geo, this.space, this.#settings, this.cursor);
+      this.cursor = this.reserved.cursor;
+    }
+    for (const child of fresh) {
+      if (tree.kind[child] === NodeKind.DIR) {
+        this.#placeDirectory(
+          columns,
+          child,
+          inoOf[child] as number,
+          this.#sizeChild(visit, child, false),
+        );
+        continue;
+      }
+      const blocks = nodeBlocks(tree, child, this.geo, () => visit.path(tree.up[child] as number));
+      if (blocks > 0) this.#place(columns, child, blocks);
+    }
+    return { fresh, dirs };
+  }
+}
