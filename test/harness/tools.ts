@@ -17,6 +17,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   mke2fs: "e2fsprogs",
   dumpe2fs: "e2fsprogs",
   "qemu-system-x86_64": "qemu-system-x86",
+  "qemu-img": "qemu-utils",
   "grub-mkimage": "grub-common",
   "grub-bios-setup": "grub-pc-bin",
   "/usr/lib/grub/i386-pc": "grub-pc-bin",

@@ -10,6 +10,7 @@ set -euo pipefail
 
 packages=(
   qemu-system-x86 # qemu-system-x86_64
+  qemu-utils      # qemu-img: vdisk's oracle (check, compare, info, convert)
   grub-pc-bin     # /usr/lib/grub/i386-pc (boot.img, modules, grub-bios-setup)
   grub-common     # grub-mkimage
   xen-utils-4.17  # pygrub

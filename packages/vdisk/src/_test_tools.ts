@@ -1,0 +1,152 @@
+// Test helpers: scratch directories, sparse images with scattered data, file comparison, qemu-img.
+import {
+  closeSync,
+  ftruncateSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FileDevice, MemoryDevice } from "@bigfile/blockdev";
+import { execa } from "execa";
+import { writeImageFile } from "./file_sink.ts";
+import type { ImageFormat } from "./image_device.ts";
+import { MemorySink, type RawImage } from "./image_sink.ts";
+import { openImage } from "./open_image.ts";
+import { type WriteImageOptions, writeImage } from "./write_image.ts";
+
+/** A scratch directory removed by the returned cleanup function. */
+export function scratchDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A deterministic pseudo-random generator (mulberry32) giving floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Bytes that are half random, half repetitive (so compression has work and wins). */
+export function testBytes(random: () => number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = i % 1024 < 512 ? (random() * 256) | 0 : (i >> 4) & 0xff;
+  return out;
+}
+
+/**
+ * A sparse file of `size` bytes with `pieces` runs of data at random
+ * (unaligned) offsets, always including the first and last bytes.
+ */
+export function scatteredImage(path: string, size: number, pieces: number, seed: number): string {
+  const random = rng(seed);
+  const fd = openSync(path, "w");
+  ftruncateSync(fd, size);
+  writeSync(fd, testBytes(random, 512), 0, 512, 0);
+  writeSync(fd, new Uint8Array([0xaa]), 0, 1, size - 1);
+  for (let i = 0; i < pieces; i++) {
+    const length = 1 + Math.floor(random() * 200_000);
+    const at = Math.floor(random() * (size - length));
+    writeSync(fd, testBytes(random, length), 0, length, at);
+  }
+  closeSync(fd);
+  return path;
+}
+
+/** Whether two files hold the same bytes (compared in 1 MiB pieces). */
+export function sameFiles(a: string, b: string): boolean {
+  const fa = openSync(a, "r");
+  const fb = openSync(b, "r");
+  const ba = Buffer.alloc(1 << 20);
+  const bb = Buffer.alloc(1 << 20);
+  try {
+    for (let at = 0; ; at += ba.length) {
+      const na = readSync(fa, ba, 0, ba.length, at);
+      const nb = readSync(fb, bb, 0, bb.length, at);
+      if (na !== nb) return false;
+      if (na === 0) return true;
+      if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+    }
+  } finally {
+    closeSync(fa);
+    closeSync(fb);
+  }
+}
+
+/** Whether the disk inside `image` (any format) equals the raw file `raw`, byte for byte. */
+export async function imageEqualsRaw(image: string, raw: string): Promise<boolean> {
+  const device = await openImage(await FileDevice.open(image, { readOnly: true }));
+  const fd = openSync(raw, "r");
+  const buffer = Buffer.alloc(1 << 20);
+  try {
+    let at = 0;
+    for await (const chunk of device.chunks()) {
+      for (let done = 0; done < chunk.length; ) {
+        const want = Math.min(buffer.length, chunk.length - done);
+        const n = readSync(fd, buffer, 0, want, at);
+        if (n !== want) return false;
+        if (!buffer.subarray(0, n).equals(chunk.subarray(done, done + n))) return false;
+        done += n;
+        at += n;
+      }
+    }
+    return at === device.size && readSync(fd, buffer, 0, 1, at) === 0;
+  } finally {
+    closeSync(fd);
+    await device.close();
+  }
+}
+
+/** Converts the raw file `raw` into `format` at `out` with the library. */
+export async function convertFile(
+  raw: string,
+  format: ImageFormat,
+  out: string,
+  options: WriteImageOptions = {},
+): Promise<void> {
+  const file = await FileDevice.open(raw, { readOnly: true });
+  const size = file.size;
+  await file.close();
+  const { readFile } = await import("@bigfile/blockdev");
+  await writeImageFile(out, (sink) =>
+    writeImage({ size, data: readFile(raw, { reuseBuffer: true }) }, format, sink, options),
+  );
+}
+
+/** Writes `raw` in `format` in memory and returns the image file's bytes. */
+export async function toMemory(
+  raw: Uint8Array,
+  format: ImageFormat,
+  options: WriteImageOptions = {},
+): Promise<Uint8Array> {
+  const sink = new MemorySink();
+  const image: RawImage = { size: raw.length, data: chunksOf(raw, 100_000) };
+  await writeImage(image, format, sink, options);
+  return sink.bytes().slice();
+}
+
+async function* chunksOf(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+/** Reads the whole disk inside an in-memory image. */
+export async function readBack(file: Uint8Array): Promise<Uint8Array> {
+  const device = await openImage(new MemoryDevice(file, { readOnly: true }));
+  return device.read(0, device.size);
+}
+
+/** Runs qemu-img; returns exit code, stdout and stderr. */
+export async function qemuImg(
+  ...args: string[]
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const result = await execa("qemu-img", args, { reject: false });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+}

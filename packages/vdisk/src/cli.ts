@@ -1,0 +1,250 @@
+import { fstatSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { FileDevice, readFd, readFile } from "@bigfile/blockdev";
+import {
+  checkBinaryInput,
+  checkBinaryOutput,
+  sizeOption,
+  writeChunk,
+} from "@bigfile/blockdev/stdio";
+import {
+  type CliIo,
+  createProgram,
+  ExitError,
+  jsonText,
+  runProgram,
+  UsageError,
+} from "@bigfile/cli-kit";
+import { InvalidArgumentError, Option } from "commander";
+import { ImageFormatError } from "./errors.ts";
+import { FdSink, writeImageFile } from "./file_sink.ts";
+import type { ImageDevice, ImageFormat } from "./image_device.ts";
+import type { ImageSink, RawImage } from "./image_sink.ts";
+import { openImage } from "./open_image.ts";
+import { SEEKABLE_FORMATS, writeImage } from "./write_image.ts";
+
+const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+
+const FORMATS: readonly ImageFormat[] = ["qcow2", "vhd", "vhd-fixed", "vmdk", "vmdk-stream", "raw"];
+
+function lower(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+/** Library errors become one-line failures. */
+function asExit(error: unknown): never {
+  if (error instanceof ImageFormatError) {
+    const at = error.offset > 0 ? ` (at byte ${error.offset})` : "";
+    throw new ExitError(`${lower(error.message)}${at}`);
+  }
+  if (error instanceof RangeError || error instanceof TypeError) {
+    if (!(error as NodeJS.ErrnoException).code) throw new ExitError(lower(error.message));
+  }
+  throw error;
+}
+
+function clusterSizeOption(value: string): number {
+  const size = sizeOption(value);
+  if (size < 512 || size > 2 << 20 || (size & (size - 1)) !== 0) {
+    throw new InvalidArgumentError("expected a power of two from 512 to 2M");
+  }
+  return size;
+}
+
+/** A sink over a Node stream (tests' in-memory standard output): in order only. */
+class StreamSink implements ImageSink {
+  readonly seekable = false;
+  #position = 0;
+  #io: CliIo;
+  constructor(io: CliIo) {
+    this.#io = io;
+  }
+  async write(position: number, bytes: Uint8Array): Promise<void> {
+    if (position < this.#position) throw new RangeError("Cannot seek back in a stream");
+    await this.#fill(position);
+    await writeChunk(this.#io.stdout, bytes.slice());
+    this.#position += bytes.length;
+  }
+  end(size: number): Promise<void> {
+    return this.#fill(size);
+  }
+  async #fill(position: number): Promise<void> {
+    while (this.#position < position) {
+      const length = Math.min(1 << 20, position - this.#position);
+      await writeChunk(this.#io.stdout, new Uint8Array(length));
+      this.#position += length;
+    }
+  }
+}
+
+interface Input {
+  image: RawImage;
+  close: () => Promise<void>;
+}
+
+/** The path behind standard input when it is a regular file. */
+function stdinFile(io: CliIo): string | undefined {
+  if (io.stdinFd === undefined) return undefined;
+  try {
+    return fstatSync(io.stdinFd).isFile() ? `/dev/fd/${io.stdinFd}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function openSource(io: CliIo, source: string | undefined, size?: number): Promise<Input> {
+  const path = source !== undefined && source !== "-" ? source : stdinFile(io);
+  if (path !== undefined) {
+    const stat = statSync(path);
+    if (stat.isFile()) {
+      const file = await FileDevice.open(path, { readOnly: true });
+      const device: ImageDevice = await openImage(file).catch(async (error) => {
+        await file.close();
+        return asExit(error);
+      });
+      if (device.format === "raw") {
+        return {
+          image: { size: file.size, data: readFile(path, { reuseBuffer: true }) },
+          close: () => device.close(),
+        };
+      }
+      return { image: { size: device.size, data: device.chunks() }, close: () => device.close() };
+    }
+  }
+  checkBinaryInput(io, source);
+  if (size === undefined) {
+    throw new UsageError(
+      "the input is a pipe: give its size with --size SIZE (or name the file, or redirect it: < FILE)",
+    );
+  }
+  const data =
+    path !== undefined
+      ? readFile(path, { reuseBuffer: true })
+      : io.stdinFd !== undefined
+        ? readFd(io.stdinFd, { reuseBuffer: true })
+        : (io.stdin as AsyncIterable<Uint8Array>);
+  return { image: { size, data }, close: () => Promise.resolve() };
+}
+
+function humanSize(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(2))} ${units[unit]}`;
+}
+
+interface ConvertOptions {
+  to: ImageFormat;
+  output?: string;
+  clusterSize?: number;
+  compress?: boolean;
+  size?: number;
+}
+
+/** The `vdisk` command line. */
+export function main(args: string[], io: CliIo): Promise<number> {
+  const program = createProgram("vdisk", version, io);
+  program
+    .description(
+      "Disk image container formats: convert a raw image to qcow2, VHD or VMDK (and back), sparse, without qemu-img; describe an image.",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  vdisk convert --to qcow2 big.img big.qcow2        raw to qcow2 (zeros stay unallocated)
+  vdisk convert --to qcow2 -c big.img -o big.qcow2  compressed clusters (zlib)
+  vdisk convert --to vhd-fixed < big.img > big.vhd  Azure: fixed VHD, size rounded up to 1 MiB
+  vdisk convert --to vmdk-stream big.img | ssh host 'cat > big.vmdk'
+  vdisk convert --to raw big.qcow2 big.img          any supported format back to raw
+  vdisk info big.qcow2 --json                       format, virtual size, allocation`,
+    );
+
+  program
+    .command("convert")
+    .description("convert a raw image (or any supported format) to --to FORMAT")
+    .argument("[IN]", "the image to read (default: standard input)")
+    .argument("[OUT]", "the image to write, atomically (default: standard output)")
+    .addOption(
+      new Option("--to <format>", "the output format").choices(FORMATS).makeOptionMandatory(),
+    )
+    .option("-o, --output <file>", "the image to write, atomically")
+    .option("--cluster-size <size>", "qcow2 cluster size (512 to 2M)", clusterSizeOption)
+    .option("-c, --compress", "compress qcow2 clusters with zlib")
+    .option("--size <size>", "size of a piped input image (bytes, 4G, 8080632s)", sizeOption)
+    .action(
+      async (input: string | undefined, output: string | undefined, options: ConvertOptions) => {
+        if (output !== undefined && options.output !== undefined) {
+          throw new UsageError("give the output once: as OUT or as -o FILE");
+        }
+        const target = output ?? options.output;
+        const toFile = target !== undefined && target !== "-";
+        if (!toFile) checkBinaryOutput(io, target);
+        const { to } = options;
+        const writeOptions = {
+          ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
+          ...(options.compress ? { compress: true } : {}),
+        };
+        let sink: ImageSink | undefined;
+        if (!toFile) {
+          sink = io.stdoutFd !== undefined ? new FdSink(io.stdoutFd) : new StreamSink(io);
+          if (!sink.seekable && SEEKABLE_FORMATS.includes(to)) {
+            throw new UsageError(
+              `${to} writes its tables after the data and needs a seekable output: give -o FILE (or redirect to a file: > FILE)`,
+            );
+          }
+        }
+        const { image, close } = await openSource(io, input, options.size);
+        try {
+          if (sink) await writeImage(image, to, sink, writeOptions).catch(asExit);
+          else
+            await writeImageFile(target as string, (fileSink) =>
+              writeImage(image, to, fileSink, writeOptions),
+            ).catch(asExit);
+        } finally {
+          await close();
+        }
+      },
+    );
+
+  program
+    .command("info")
+    .description("describe an image: format, virtual size, allocation (like qemu-img info)")
+    .argument("<IMAGE>", "the image file")
+    .option("--json", "print JSON")
+    .action(async (path: string, options: { json?: boolean }) => {
+      const file = await FileDevice.open(path, { readOnly: true });
+      try {
+        const device = await openImage(file).catch(asExit);
+        const info = await device.info().catch(asExit);
+        const stat = statSync(path);
+        const diskSize = stat.blocks * 512;
+        if (options.json) {
+          io.stdout.write(jsonText({ filename: path, ...info, diskSize }));
+          return;
+        }
+        const lines = [
+          `image: ${path}`,
+          `file format: ${info.format}`,
+          `virtual size: ${humanSize(info.virtualSize)} (${info.virtualSize} bytes)`,
+          `disk size: ${humanSize(diskSize)}`,
+          `file size: ${humanSize(info.fileSize)} (${info.fileSize} bytes)`,
+        ];
+        if (info.format !== "raw") {
+          lines.push(`cluster size: ${info.clusterSize}`);
+          lines.push(`allocated: ${humanSize(info.allocatedBytes)} (${info.allocatedBytes} bytes)`);
+          lines.push(`compressed: ${info.compressed ? "yes" : "no"}`);
+        }
+        for (const [key, value] of Object.entries(info.details)) lines.push(`${key}: ${value}`);
+        io.stdout.write(`${lines.join("\n")}\n`);
+      } finally {
+        await file.close();
+      }
+    });
+
+  return runProgram(program, args, io);
+}

@@ -1,0 +1,112 @@
+import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { isZero, writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
+import type { ImageSink } from "./image_sink.ts";
+
+/**
+ * An {@linkcode ImageSink} over an open file descriptor. An empty regular file
+ * is seekable and gets holes wherever zeros are written (or nothing is); any
+ * other descriptor (a pipe) is written strictly in order, gaps as zeros.
+ */
+export class FdSink implements ImageSink {
+  readonly seekable: boolean;
+  readonly fd: number;
+  #position = 0;
+  constructor(fd: number) {
+    this.fd = fd;
+    let seekable = false;
+    try {
+      const stat = fstatSync(fd);
+      seekable = stat.isFile() && stat.size === 0;
+    } catch {}
+    this.seekable = seekable;
+  }
+
+  write(position: number, bytes: Uint8Array): Promise<void> {
+    if (this.seekable) {
+      if (!isZero(bytes)) writeNonZeroBlocks(this.fd, bytes, position, 4096);
+      return Promise.resolve();
+    }
+    if (position < this.#position) {
+      return Promise.reject(
+        new RangeError(`Cannot write at ${position}: the stream is already at ${this.#position}`),
+      );
+    }
+    this.#fill(position);
+    writeAll(this.fd, bytes);
+    this.#position += bytes.length;
+    return Promise.resolve();
+  }
+
+  end(size: number): Promise<void> {
+    if (this.seekable) ftruncateSync(this.fd, size);
+    else this.#fill(size);
+    return Promise.resolve();
+  }
+
+  #fill(position: number): void {
+    while (this.#position < position) {
+      const run = zeros(Math.min(1 << 20, position - this.#position));
+      writeAll(this.fd, run);
+      this.#position += run.length;
+    }
+  }
+}
+
+const waitCell = new Int32Array(new SharedArrayBuffer(4));
+
+function writeAll(fd: number, data: Uint8Array): void {
+  let done = 0;
+  while (done < data.length) {
+    try {
+      done += writeSync(fd, data, done, data.length - done, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      Atomics.wait(waitCell, 0, 0, 0.2);
+    }
+  }
+}
+
+/**
+ * Runs `write` on a seekable sink over `path`, atomically: a new file is
+ * written in place and removed on failure; an existing one is replaced
+ * through a temporary file beside it and left untouched on failure.
+ *
+ * @example Usage
+ * ```ts
+ * import { writeImageFile, writeQcow2 } from "@bigfile/vdisk";
+ * import { readFile } from "@bigfile/blockdev";
+ * await writeImageFile("disk.qcow2", (sink) =>
+ *   writeQcow2({ size: 4141875200, data: readFile("big.img") }, sink));
+ * ```
+ */
+export async function writeImageFile<T>(
+  path: string,
+  write: (sink: FdSink) => Promise<T>,
+): Promise<T> {
+  let fd: number;
+  let temp: string | undefined;
+  try {
+    fd = openSync(path, "wx", 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+    fd = openSync(temp, "wx", 0o644);
+  }
+  try {
+    const result = await write(new FdSink(fd));
+    closeSync(fd);
+    fd = -1;
+    if (temp) await rename(temp, path);
+    return result;
+  } catch (error) {
+    if (fd >= 0) {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+    await rm(temp ?? path, { force: true });
+    throw error;
+  }
+}

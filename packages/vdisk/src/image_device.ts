@@ -1,0 +1,117 @@
+import { assertInRange, type BlockDevice, zeros } from "@bigfile/blockdev";
+
+/** The container formats this package reads and writes. */
+export type ImageFormat = "raw" | "qcow2" | "vhd" | "vhd-fixed" | "vmdk" | "vmdk-stream";
+
+/** What `vdisk info` reports about an image, as `qemu-img info` does. */
+export interface ImageInfo {
+  /** The container format (`vhd` is dynamic VHD, `vmdk` monolithicSparse, `vmdk-stream` streamOptimized). */
+  format: ImageFormat;
+  /** Size of the virtual disk in bytes. */
+  virtualSize: number;
+  /** Length of the image file in bytes. */
+  fileSize: number;
+  /** Allocation unit of the format in bytes (cluster, grain or block); the virtual size for raw. */
+  clusterSize: number;
+  /** Guest bytes the image stores data for (allocated units times their size). */
+  allocatedBytes: number;
+  /** Whether stored units are compressed. */
+  compressed: boolean;
+  /** Format-specific fields (version, subformat, creator, ...). */
+  details: Record<string, string | number | boolean>;
+}
+
+/**
+ * The guest view of a disk image container: a read-only {@linkcode BlockDevice}
+ * whose bytes are the virtual disk, built from fixed-size units (qcow2
+ * clusters, VMDK grains, VHD blocks) that each format locates in its file.
+ * Unallocated units read as zeros.
+ */
+export abstract class ImageDevice implements BlockDevice {
+  /** Virtual disk size in bytes. */
+  readonly size: number;
+  readonly sectorSize = 512;
+  readonly readOnly = true;
+  /** The format of the container. */
+  abstract readonly format: ImageFormat;
+  /** Bytes per unit (cluster, grain, block). */
+  readonly unitSize: number;
+  /** The image file. */
+  protected readonly file: BlockDevice;
+  #cachedIndex = -1;
+  #cached: Uint8Array | undefined;
+
+  protected constructor(file: BlockDevice, size: number, unitSize: number) {
+    this.file = file;
+    this.size = size;
+    this.unitSize = unitSize;
+  }
+
+  /** The bytes of unit `index` (`unitSize` of them), or undefined when it reads as zeros. */
+  protected abstract readUnit(index: number): Promise<Uint8Array | undefined>;
+
+  /** Whether unit `index` holds data in the file (false: it reads as zeros). */
+  abstract isAllocated(index: number): Promise<boolean>;
+
+  /** Describes the image, counting allocated units (reads every table once). */
+  abstract info(): Promise<ImageInfo>;
+
+  /** Counts the units that hold data. */
+  protected async countAllocated(): Promise<number> {
+    let count = 0;
+    const units = Math.ceil(this.size / this.unitSize);
+    for (let i = 0; i < units; i++) if (await this.isAllocated(i)) count++;
+    return count;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    assertInRange("read", offset, length, this.size);
+    const out = new Uint8Array(length);
+    let at = 0;
+    while (at < length) {
+      const position = offset + at;
+      const index = Math.floor(position / this.unitSize);
+      const within = position - index * this.unitSize;
+      const take = Math.min(this.unitSize - within, length - at);
+      const unit = await this.#unit(index);
+      if (unit) out.set(unit.subarray(within, within + take), at);
+      at += take;
+    }
+    return out;
+  }
+
+  /**
+   * The virtual disk as a byte stream: unallocated units come as views of one
+   * shared zero buffer (sinks leave them as holes), and are never read.
+   */
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    const units = Math.ceil(this.size / this.unitSize);
+    for (let i = 0; i < units; i++) {
+      const length = Math.min(this.unitSize, this.size - i * this.unitSize);
+      const unit = (await this.isAllocated(i)) ? await this.#unit(i) : undefined;
+      if (unit) yield unit.subarray(0, length);
+      else for (let at = 0; at < length; at += 1 << 20) yield zeros(Math.min(1 << 20, length - at));
+    }
+  }
+
+  async #unit(index: number): Promise<Uint8Array | undefined> {
+    if (index !== this.#cachedIndex) {
+      this.#cached = await this.readUnit(index);
+      this.#cachedIndex = index;
+    }
+    return this.#cached;
+  }
+
+  write(): Promise<void> {
+    return Promise.reject(new TypeError(`Cannot write to a ${this.format} image: read-only`));
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Closes the image file. */
+  close(): Promise<void> {
+    return this.file.close();
+  }
+}

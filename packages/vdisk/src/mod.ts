@@ -1,0 +1,29 @@
+/**
+ * Disk image container formats, written and read natively: qcow2 (v3),
+ * VHD (fixed and dynamic) and VMDK (monolithicSparse and streamOptimized).
+ * Writers take a raw image as a byte stream and never write its zeros;
+ * readers open any of the formats as a read-only `BlockDevice`.
+ *
+ * @example Raw to qcow2, then read it back
+ * ```ts
+ * import { FileDevice, readFile } from "@bigfile/blockdev";
+ * import { openImage, writeImage, writeImageFile } from "@bigfile/vdisk";
+ * const size = (await FileDevice.open("big.img", { readOnly: true })).size;
+ * await writeImageFile("big.qcow2", (sink) =>
+ *   writeImage({ size, data: readFile("big.img") }, "qcow2", sink));
+ * const disk = await openImage(await FileDevice.open("big.qcow2", { readOnly: true }));
+ * const mbr = await disk.read(0, 512);
+ * await disk.close();
+ * ```
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./file_sink.ts";
+export * from "./image_device.ts";
+export * from "./image_sink.ts";
+export * from "./open_image.ts";
+export * from "./qcow2_device.ts";
+export * from "./qcow2_writer.ts";
+export * from "./raw_device.ts";
+export * from "./write_image.ts";

@@ -1,0 +1,250 @@
+import type { BlockDevice } from "@bigfile/blockdev";
+import { getU64, viewOf } from "./_bytes.ts";
+import { qcow2Inflate } from "./_node_zlib.ts";
+import {
+  COMPRESSED,
+  COPIED,
+  MAX_L1_BYTES,
+  MAX_REFCOUNT_TABLE_BYTES,
+  OFFSET_MASK,
+  QCOW2_MAGIC,
+  ZERO_FLAG,
+} from "./_qcow2_format.ts";
+import { ImageFormatError, UnsupportedImageError } from "./errors.ts";
+import { ImageDevice, type ImageInfo } from "./image_device.ts";
+
+const KNOWN_INCOMPATIBLE = 0x1fn;
+/** L2 tables kept in memory, in bytes. */
+const L2_CACHE_BYTES = 16 << 20;
+
+/**
+ * A qcow2 image (version 2 or 3) read as the virtual disk it holds. Every
+ * header field and table entry is checked against the file: a bad one ends
+ * in an {@linkcode ImageFormatError} with its offset. Backing files,
+ * encryption, external data files, extended L2 entries and zstd compression
+ * are refused with an {@linkcode UnsupportedImageError}.
+ *
+ * @example Usage
+ * ```ts
+ * import { FileDevice } from "@bigfile/blockdev";
+ * import { Qcow2Device } from "@bigfile/vdisk";
+ * const disk = await Qcow2Device.open(await FileDevice.open("disk.qcow2", { readOnly: true }));
+ * const mbr = await disk.read(0, 512);
+ * await disk.close();
+ * ```
+ */
+export class Qcow2Device extends ImageDevice {
+  readonly format = "qcow2" as const;
+  readonly version: number;
+  readonly clusterBits: number;
+  #l1: DataView;
+  #l1Offset: number;
+  #l2Cache = new Map<number, DataView>();
+  #l2Limit: number;
+  #offsetBits: number;
+  #compressedSeen = false;
+
+  private constructor(
+    file: BlockDevice,
+    size: number,
+    version: number,
+    clusterBits: number,
+    l1: Uint8Array,
+    l1Offset: number,
+  ) {
+    super(file, size, 2 ** clusterBits);
+    this.version = version;
+    this.clusterBits = clusterBits;
+    this.#l1 = viewOf(l1);
+    this.#l1Offset = l1Offset;
+    this.#l2Limit = Math.max(1, Math.floor(L2_CACHE_BYTES / this.unitSize));
+    this.#offsetBits = 62 - (clusterBits - 8);
+  }
+
+  /** Reads and checks the header and the L1 table of the qcow2 image in `file`. */
+  static async open(file: BlockDevice): Promise<Qcow2Device> {
+    const fail = (at: number, what: string): never => {
+      throw new ImageFormatError("qcow2", at, `Cannot read qcow2 image: ${what}`);
+    };
+    if (file.size < 72) fail(0, `the file is ${file.size} bytes, shorter than a header`);
+    const head = await file.read(0, Math.min(file.size, 512));
+    const h = viewOf(head);
+    if (h.getUint32(0) !== QCOW2_MAGIC) fail(0, "no QFI\\xfb magic");
+    const version = h.getUint32(4);
+    if (version !== 2 && version !== 3) fail(4, `version ${version} (expected 2 or 3)`);
+    if (getU64(h, 8) !== 0) {
+      throw new UnsupportedImageError(
+        "qcow2",
+        8,
+        "Cannot read qcow2 image: it has a backing file; convert it with its backing chain first (qemu-img convert)",
+      );
+    }
+    const clusterBits = h.getUint32(20);
+    if (clusterBits < 9 || clusterBits > 21)
+      fail(20, `cluster_bits ${clusterBits} (expected 9 to 21)`);
+    const cs = 2 ** clusterBits;
+    const size = getU64(h, 24);
+    if (!Number.isSafeInteger(size) || size > 2 ** 53 - cs)
+      fail(24, `virtual size ${size} is too large`);
+    const crypt = h.getUint32(32);
+    if (crypt !== 0) {
+      throw new UnsupportedImageError(
+        "qcow2",
+        32,
+        `Cannot read qcow2 image: it is encrypted (method ${crypt})`,
+      );
+    }
+    const l1Size = h.getUint32(36);
+    const needed = Math.ceil(Math.ceil(size / cs) / (cs / 8));
+    if (l1Size < needed) fail(36, `l1_size ${l1Size} cannot map ${size} bytes (needs ${needed})`);
+    if (l1Size * 8 > MAX_L1_BYTES) fail(36, `l1_size ${l1Size} is over the 32 MiB limit`);
+    const l1Offset = getU64(h, 40);
+    if (
+      l1Size > 0 &&
+      (l1Offset % cs !== 0 || l1Offset === 0 || l1Offset + l1Size * 8 > file.size)
+    ) {
+      fail(40, `L1 table offset ${l1Offset} is not a cluster inside the ${file.size}-byte file`);
+    }
+    const rtOffset = getU64(h, 48);
+    const rtClusters = h.getUint32(56);
+    if (rtOffset % cs !== 0 || rtOffset === 0 || rtOffset + rtClusters * cs > file.size) {
+      fail(48, `refcount table offset ${rtOffset} is not a cluster inside the file`);
+    }
+    if (rtClusters === 0 || rtClusters * cs > MAX_REFCOUNT_TABLE_BYTES) {
+      fail(56, `refcount_table_clusters ${rtClusters} is out of range`);
+    }
+    if (version === 3) {
+      if (head.length < 104) fail(0, "the file is shorter than a version 3 header");
+      const incompatible = h.getBigUint64(72);
+      if ((incompatible & ~KNOWN_INCOMPATIBLE) !== 0n) {
+        fail(72, `unknown incompatible features 0x${incompatible.toString(16)}`);
+      }
+      if (incompatible & 2n)
+        fail(72, "the corrupt bit is set; repair it with qemu-img check -r all");
+      const unsupported = (what: string): never => {
+        throw new UnsupportedImageError(
+          "qcow2",
+          72,
+          `Cannot read qcow2 image: ${what} is not supported`,
+        );
+      };
+      if (incompatible & 4n) unsupported("an external data file");
+      if (incompatible & 8n) unsupported("a compression type other than zlib (zstd)");
+      if (incompatible & 16n) unsupported("extended L2 entries (subclusters)");
+      const refcountOrder = h.getUint32(96);
+      if (refcountOrder > 6) fail(96, `refcount_order ${refcountOrder} (at most 6)`);
+      const headerLength = h.getUint32(100);
+      if (
+        headerLength < 104 ||
+        headerLength % 8 !== 0 ||
+        headerLength > Math.min(cs, head.length)
+      ) {
+        fail(100, `header_length ${headerLength} is out of range`);
+      }
+      if (headerLength > 104 && (head[104] ?? 0) !== 0) fail(104, `compression type ${head[104]}`);
+    }
+    const l1 = l1Size > 0 ? await file.read(l1Offset, l1Size * 8) : new Uint8Array(8);
+    return new Qcow2Device(file, size, version, clusterBits, l1, l1Offset);
+  }
+
+  #fail(at: number, what: string): never {
+    throw new ImageFormatError("qcow2", at, `Cannot read qcow2 image: ${what}`);
+  }
+
+  async #l2(l1Index: number): Promise<DataView | undefined> {
+    const cached = this.#l2Cache.get(l1Index);
+    if (cached) return cached;
+    const entryAt = this.#l1Offset + l1Index * 8;
+    const entry = this.#l1.getBigUint64(l1Index * 8);
+    if ((entry & ~(OFFSET_MASK | COPIED)) !== 0n) {
+      this.#fail(entryAt, `L1 entry ${l1Index} has reserved bits set (0x${entry.toString(16)})`);
+    }
+    const offset = Number(entry & OFFSET_MASK);
+    if (offset === 0) return undefined;
+    if (offset % this.unitSize !== 0 || offset + this.unitSize > this.file.size) {
+      this.#fail(entryAt, `L1 entry ${l1Index} points at ${offset}, not a cluster inside the file`);
+    }
+    const table = viewOf(await this.file.read(offset, this.unitSize));
+    if (this.#l2Cache.size >= this.#l2Limit) {
+      const oldest = this.#l2Cache.keys().next().value as number;
+      this.#l2Cache.delete(oldest);
+    }
+    this.#l2Cache.set(l1Index, table);
+    return table;
+  }
+
+  /** The L2 entry of guest cluster `index` (0n when unallocated) and where it sits. */
+  async #entry(index: number): Promise<bigint> {
+    const perTable = this.unitSize / 8;
+    const l2 = await this.#l2(Math.floor(index / perTable));
+    return l2 ? l2.getBigUint64((index % perTable) * 8) : 0n;
+  }
+
+  async isAllocated(index: number): Promise<boolean> {
+    const entry = await this.#entry(index);
+    if (entry & COMPRESSED) return true;
+    return (entry & OFFSET_MASK) !== 0n && !(this.version === 3 && entry & ZERO_FLAG);
+  }
+
+  protected async readUnit(index: number): Promise<Uint8Array | undefined> {
+    const cs = this.unitSize;
+    const entry = await this.#entry(index);
+    const where = `L2 entry of guest cluster ${index}`;
+    if (entry & COMPRESSED) {
+      if (entry & COPIED) this.#fail(0, `${where} is compressed and marked copied`);
+      const offsetMask = (1n << BigInt(this.#offsetBits)) - 1n;
+      const offset = Number(entry & offsetMask);
+      const sectors = Number((entry & ~COMPRESSED & ~COPIED) >> BigInt(this.#offsetBits)) + 1;
+      if (offset >= this.file.size || offset < 512) {
+        this.#fail(offset, `${where} points at ${offset}, outside the file's data`);
+      }
+      const end = Math.min(this.file.size, offset - (offset % 512) + sectors * 512);
+      if (end - offset > 2 * cs + 512) this.#fail(offset, `${where} claims ${sectors} sectors`);
+      this.#compressedSeen = true;
+      const data = qcow2Inflate(await this.file.read(offset, end - offset), cs);
+      if (!data || data.length !== cs) {
+        this.#fail(
+          offset,
+          `${where}: the compressed cluster at ${offset} does not inflate to ${cs} bytes`,
+        );
+      }
+      return data;
+    }
+    if (this.version === 3 && entry & 0x1fen) this.#fail(0, `${where} has reserved bits set`);
+    if (entry & 0x3f00000000000000n) this.#fail(0, `${where} has reserved bits set`);
+    if (this.version === 3 && entry & ZERO_FLAG) return undefined;
+    const offset = Number(entry & OFFSET_MASK);
+    if (offset === 0) return undefined;
+    if (offset % cs !== 0 || offset >= this.file.size) {
+      this.#fail(
+        offset,
+        `${where} points at ${offset}, not a cluster inside the ${this.file.size}-byte file`,
+      );
+    }
+    const available = Math.min(cs, this.file.size - offset);
+    const data = await this.file.read(offset, available);
+    if (available === cs) return data;
+    const full = new Uint8Array(cs);
+    full.set(data);
+    return full;
+  }
+
+  async info(): Promise<ImageInfo> {
+    const allocated = await this.countAllocated();
+    return {
+      format: "qcow2",
+      virtualSize: this.size,
+      fileSize: this.file.size,
+      clusterSize: this.unitSize,
+      allocatedBytes: Math.min(this.size, allocated * this.unitSize),
+      compressed: this.#compressedSeen || (await this.#anyCompressed()),
+      details: { version: this.version, compat: this.version === 3 ? "1.1" : "0.10" },
+    };
+  }
+
+  async #anyCompressed(): Promise<boolean> {
+    const units = Math.ceil(this.size / this.unitSize);
+    for (let i = 0; i < units; i++) if ((await this.#entry(i)) & COMPRESSED) return true;
+    return false;
+  }
+}

@@ -1,0 +1,62 @@
+import { rawBlocks } from "./_bytes.ts";
+import type { ImageFormat } from "./image_device.ts";
+import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
+import { writeQcow2 } from "./qcow2_writer.ts";
+
+/** Options for {@linkcode writeImage}: the union of every writer's options. */
+export interface WriteImageOptions {
+  /** qcow2 cluster size in bytes. @default 65536 */
+  clusterSize?: number;
+  /** Compress qcow2 clusters (zlib). VMDK streamOptimized grains are always compressed. @default false */
+  compress?: boolean;
+}
+
+/** Formats whose writer needs a seekable sink (tables after the data). */
+export const SEEKABLE_FORMATS: readonly ImageFormat[] = ["qcow2", "vhd", "vmdk"];
+
+/**
+ * Writes a raw disk image in `format` to `sink`. Zeros are never written:
+ * container formats leave them unallocated, raw and fixed VHD leave holes
+ * (the sink skips them). qcow2, dynamic VHD and monolithicSparse VMDK need a
+ * seekable sink; raw, fixed VHD and streamOptimized VMDK also stream to a pipe.
+ *
+ * @example Usage
+ * ```ts
+ * import { readFile } from "@bigfile/blockdev";
+ * import { writeImage, writeImageFile } from "@bigfile/vdisk";
+ * await writeImageFile("disk.vmdk", (sink) =>
+ *   writeImage({ size: 4141875200, data: readFile("big.img") }, "vmdk-stream", sink));
+ * ```
+ */
+export async function writeImage(
+  image: RawImage,
+  format: ImageFormat,
+  sink: ImageSink,
+  options: WriteImageOptions = {},
+): Promise<WriteResult> {
+  switch (format) {
+    case "qcow2":
+      return writeQcow2(image, sink, {
+        ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
+        ...(options.compress !== undefined ? { compress: options.compress } : {}),
+      });
+    case "raw":
+      return writeRaw(image, sink);
+    default:
+      throw new RangeError(`Cannot write ${format}: not implemented yet`);
+  }
+}
+
+/** Writes the raw bytes themselves (holes where the sink allows). */
+export async function writeRaw(image: RawImage, sink: ImageSink): Promise<WriteResult> {
+  let at = 0;
+  let dataBytes = 0;
+  for await (const block of rawBlocks(image.data, 1 << 20, image.size)) {
+    const length = Math.min(block.length, image.size - at);
+    await sink.write(at, block.subarray(0, length));
+    at += length;
+    dataBytes += length;
+  }
+  await sink.end(image.size);
+  return { fileSize: image.size, virtualSize: image.size, dataBytes };
+}
