@@ -81,24 +81,34 @@ export function sameFiles(a: string, b: string): boolean {
   }
 }
 
-/** Whether the disk inside `image` (any format) equals the raw file `raw`, byte for byte. */
+/**
+ * Whether the disk inside `image` (any format) equals the raw file `raw`, byte
+ * for byte; a longer disk must hold only zeros past the raw file's end (formats
+ * round sizes up), as `qemu-img compare` judges.
+ */
 export async function imageEqualsRaw(image: string, raw: string): Promise<boolean> {
   const device = await openImage(await FileDevice.open(image, { readOnly: true }));
   const fd = openSync(raw, "r");
   const buffer = Buffer.alloc(1 << 20);
   try {
     let at = 0;
-    for await (const chunk of device.chunks()) {
+    const chunks = device.chunks();
+    const restZero = async () => {
+      for await (const chunk of chunks) if (!chunk.every((b) => b === 0)) return false;
+      return true;
+    };
+    for await (const chunk of chunks) {
       for (let done = 0; done < chunk.length; ) {
         const want = Math.min(buffer.length, chunk.length - done);
         const n = readSync(fd, buffer, 0, want, at);
-        if (n !== want) return false;
-        if (!buffer.subarray(0, n).equals(chunk.subarray(done, done + n))) return false;
-        done += n;
-        at += n;
+        buffer.fill(0, n, want);
+        if (!buffer.subarray(0, want).equals(chunk.subarray(done, done + want))) return false;
+        if (n < want) return chunk.subarray(done + n).every((b) => b === 0) && (await restZero());
+        done += want;
+        at += want;
       }
     }
-    return at === device.size && readSync(fd, buffer, 0, 1, at) === 0;
+    return readSync(fd, buffer, 0, 1, at) === 0;
   } finally {
     closeSync(fd);
     await device.close();

@@ -48,6 +48,20 @@ const CASES: Case[] = [
     virtualSize: (s) => s,
     checkable: true,
   },
+  {
+    format: "vhd",
+    qemu: "vpc",
+    qemuOptions: ["-o", "subformat=dynamic"],
+    virtualSize: (s) => Math.ceil(s / 512) * 512,
+    checkable: false,
+  },
+  {
+    format: "vhd-fixed",
+    qemu: "vpc",
+    qemuOptions: ["-o", "subformat=fixed"],
+    virtualSize: (s) => Math.ceil(s / 2 ** 20) * 2 ** 20,
+    checkable: false,
+  },
 ];
 
 function label(c: Case): string {

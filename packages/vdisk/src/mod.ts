@@ -26,4 +26,6 @@ export * from "./open_image.ts";
 export * from "./qcow2_device.ts";
 export * from "./qcow2_writer.ts";
 export * from "./raw_device.ts";
+export * from "./vhd_device.ts";
+export * from "./vhd_writer.ts";
 export * from "./write_image.ts";

@@ -3,6 +3,7 @@ import { ascii } from "./_bytes.ts";
 import type { ImageDevice, ImageFormat } from "./image_device.ts";
 import { Qcow2Device } from "./qcow2_device.ts";
 import { RawDevice } from "./raw_device.ts";
+import { VhdDevice } from "./vhd_device.ts";
 
 /**
  * The container format of an image file, from its magic numbers: qcow2
@@ -62,6 +63,9 @@ export async function openImage(
   switch (format) {
     case "qcow2":
       return Qcow2Device.open(file);
+    case "vhd":
+    case "vhd-fixed":
+      return VhdDevice.open(file);
     default:
       return new RawDevice(file);
   }

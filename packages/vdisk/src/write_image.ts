@@ -2,6 +2,7 @@ import { rawBlocks } from "./_bytes.ts";
 import type { ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
 import { writeQcow2 } from "./qcow2_writer.ts";
+import { type VhdWriteOptions, writeVhd } from "./vhd_writer.ts";
 
 /** Options for {@linkcode writeImage}: the union of every writer's options. */
 export interface WriteImageOptions {
@@ -9,6 +10,12 @@ export interface WriteImageOptions {
   clusterSize?: number;
   /** Compress qcow2 clusters (zlib). VMDK streamOptimized grains are always compressed. @default false */
   compress?: boolean;
+  /** VHD: round the size up to a multiple of this many bytes. @default 1 MiB for vhd-fixed, 512 for vhd */
+  alignment?: number;
+  /** VHD footer timestamp. @default now */
+  timestamp?: Date;
+  /** VHD unique id (16 bytes). @default random */
+  uuid?: Uint8Array;
 }
 
 /** Formats whose writer needs a seekable sink (tables after the data). */
@@ -40,6 +47,14 @@ export async function writeImage(
         ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
         ...(options.compress !== undefined ? { compress: options.compress } : {}),
       });
+    case "vhd":
+    case "vhd-fixed": {
+      const vhd: VhdWriteOptions = { type: format === "vhd" ? "dynamic" : "fixed" };
+      if (options.alignment !== undefined) vhd.alignment = options.alignment;
+      if (options.timestamp !== undefined) vhd.timestamp = options.timestamp;
+      if (options.uuid !== undefined) vhd.uuid = options.uuid;
+      return writeVhd(image, sink, vhd);
+    }
     case "raw":
       return writeRaw(image, sink);
     default:

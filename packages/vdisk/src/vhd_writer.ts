@@ -1,0 +1,128 @@
+import { isZero } from "@bigfile/blockdev";
+import { alignUp, rawBlocks, viewOf } from "./_bytes.ts";
+import {
+  buildDynamicHeader,
+  buildFooter,
+  DEFAULT_BLOCK_SIZE,
+  DISK_TYPE_DYNAMIC,
+  DISK_TYPE_FIXED,
+  MAX_VHD_SIZE,
+  UNUSED_BAT_ENTRY,
+  VHD_EPOCH,
+} from "./_vhd_format.ts";
+import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
+
+/** Options for {@linkcode writeVhd}. */
+export interface VhdWriteOptions {
+  /** `fixed`: the raw bytes then a footer (Azure); `dynamic`: a BAT and 2 MiB blocks (Hyper-V). @default "dynamic" */
+  type?: "fixed" | "dynamic";
+  /**
+   * Round the virtual size up to a multiple of this many bytes. Azure requires
+   * fixed VHDs whose size is a whole number of MiB. @default 1 MiB for fixed, 512 for dynamic
+   */
+  alignment?: number;
+  /** The footer's timestamp. @default now */
+  timestamp?: Date;
+  /** The disk's 16-byte unique id. @default random */
+  uuid?: Uint8Array;
+  /**
+   * Creator application (4 characters). "qem2" tells QEMU to take the size
+   * from the footer's current size rather than the CHS geometry (as Hyper-V
+   * and VirtualBox always do). @default "qem2"
+   */
+  creatorApp?: string;
+}
+
+/**
+ * Writes a raw disk image as a VHD. Fixed: the raw bytes (zeros left as holes,
+ * or streamed to a pipe), padded to the alignment, then the 512-byte footer.
+ * Dynamic: footer copy, dynamic header, block allocation table, then a sector
+ * bitmap and 2 MiB of data for each block that holds data, and the footer;
+ * blocks of zeros are not allocated (needs a seekable sink: the table is
+ * written after the blocks).
+ *
+ * @example Usage
+ * ```ts
+ * import { readFile } from "@bigfile/blockdev";
+ * import { writeImageFile, writeVhd } from "@bigfile/vdisk";
+ * await writeImageFile("azure.vhd", (sink) =>
+ *   writeVhd({ size: 4141875200, data: readFile("big.img") }, sink, { type: "fixed" }));
+ * ```
+ */
+export async function writeVhd(
+  image: RawImage,
+  sink: ImageSink,
+  options: VhdWriteOptions = {},
+): Promise<WriteResult> {
+  const type = options.type ?? "dynamic";
+  const alignment = options.alignment ?? (type === "fixed" ? 1 << 20 : 512);
+  if (!Number.isSafeInteger(alignment) || alignment < 512 || alignment % 512 !== 0) {
+    throw new RangeError(`Cannot align a VHD to ${alignment} bytes: expected a multiple of 512`);
+  }
+  const size = alignUp(image.size, alignment);
+  if (size > MAX_VHD_SIZE) {
+    throw new RangeError(`Cannot write a VHD of ${size} bytes: the format ends at 2040 GiB`);
+  }
+  const uuid = options.uuid ?? crypto.getRandomValues(new Uint8Array(16));
+  const seconds = Math.floor((options.timestamp ?? new Date()).getTime() / 1000) - VHD_EPOCH;
+  const footerFields = {
+    size,
+    uuid,
+    timestamp: Math.max(0, seconds),
+    creatorApp: options.creatorApp ?? "qem2",
+  };
+  let dataBytes = 0;
+  if (type === "fixed") {
+    let at = 0;
+    for await (const block of rawBlocks(image.data, 1 << 20, image.size)) {
+      const length = Math.min(block.length, image.size - at);
+      if (!isZero(block)) {
+        await sink.write(at, block.subarray(0, length));
+        dataBytes += length;
+      }
+      at += length;
+    }
+    await sink.write(
+      size,
+      buildFooter({ ...footerFields, diskType: DISK_TYPE_FIXED, dataOffset: -1 }),
+    );
+    await sink.end(size + 512);
+    return { fileSize: size + 512, virtualSize: size, dataBytes };
+  }
+
+  if (!sink.seekable) {
+    throw new TypeError(
+      "Cannot write a dynamic VHD to a stream: its block table is written after the data; write to a file (-o FILE) or use vhd-fixed",
+    );
+  }
+  const blockSize = DEFAULT_BLOCK_SIZE;
+  const entries = Math.ceil(size / blockSize);
+  const batOffset = 512 + 1024;
+  const batBytes = alignUp(entries * 4, 512);
+  const bitmapBytes = alignUp(blockSize / 512 / 8, 512);
+  const bat = new Uint8Array(batBytes).fill(0xff);
+  const batView = viewOf(bat);
+  const bitmap = new Uint8Array(bitmapBytes).fill(0xff);
+  // Data of each block on a 4 KiB boundary of the file: the bitmap sits just before it.
+  let cursor = alignUp(batOffset + batBytes + bitmapBytes, 4096) - bitmapBytes;
+  let index = 0;
+  for await (const block of rawBlocks(image.data, blockSize, image.size)) {
+    const i = index++;
+    if (isZero(block)) continue;
+    await sink.write(cursor, bitmap);
+    await sink.write(cursor + bitmapBytes, block);
+    batView.setUint32(i * 4, cursor / 512);
+    dataBytes += blockSize;
+    cursor += bitmapBytes + blockSize;
+    cursor = alignUp(cursor + bitmapBytes, 4096) - bitmapBytes;
+  }
+  for (let i = index; i < entries; i++) batView.setUint32(i * 4, UNUSED_BAT_ENTRY);
+  const footer = buildFooter({ ...footerFields, diskType: DISK_TYPE_DYNAMIC, dataOffset: 512 });
+  const end = alignUp(cursor, 512);
+  await sink.write(0, footer);
+  await sink.write(512, buildDynamicHeader(batOffset, entries, blockSize));
+  await sink.write(batOffset, bat);
+  await sink.write(end, footer);
+  await sink.end(end + 512);
+  return { fileSize: end + 512, virtualSize: size, dataBytes };
+}
