@@ -175,13 +175,20 @@ export async function report(results, target) {
   out.push("");
   out.push("## When and where");
   out.push("");
-  const minutes = (Date.parse(results.finished) - Date.parse(results.started)) / 60000;
+  if (results.partial) {
+    out.push(
+      "**A partial run**: it stopped before the end; the comparisons below are the ones it finished.",
+      "",
+    );
+  }
+  const minutes =
+    (Date.parse(results.finished ?? results.started) - Date.parse(results.started)) / 60000;
   out.push(`- Date: ${results.started} to ${results.finished} (${fmt(minutes, 1)} min)`);
   out.push(
     `- Machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, Linux ${m.kernel}, Node ${m.node}; scratch on ${m.filesystem}`,
   );
   out.push(
-    `- Load average (1, 5, 15 min) at start ${m.loadStart?.join(", ")}, at end ${m.loadEnd?.join(", ")}${results.note ? `. ${results.note}` : ""}`,
+    `- Load average (1, 5, 15 min) at start ${m.loadStart?.join(", ")}, at end ${m.loadEnd?.join(", ") ?? "(not recorded)"}${results.note ? `. ${results.note}` : ""}`,
   );
   out.push(
     `- Commit ${m.commit}${m.dirty ? " (with uncommitted changes in the tree)" : ""}; bigfile ${v.bigfile}, ext3fs ${v.ext3fs}`,

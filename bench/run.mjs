@@ -185,6 +185,9 @@ function shorten(text) {
     .replaceAll(fixtures.initrd, "$INITRD");
 }
 
+const out = values.out ?? join(here, "results", `${quick ? "quick" : "full"}.json`);
+mkdirSync(dirname(out), { recursive: true });
+
 const say = (text) => process.stderr.write(`${text}\n`);
 const started = new Date();
 const results = {
@@ -257,6 +260,8 @@ try {
           `  ratio ${x.a} / ${x.b}: ${x.median.toFixed(3)} (${x.min.toFixed(3)}-${x.max.toFixed(3)})`,
         );
       results.comparisons.push(r);
+      // Saved after every comparison: a run cut short keeps what it measured.
+      writeFileSync(out, `${JSON.stringify({ ...results, partial: true }, null, 2)}\n`);
       return r;
     },
   };
@@ -277,8 +282,6 @@ try {
   results.finished = new Date().toISOString();
   results.machine.loadEnd = loadavg().map((x) => +x.toFixed(2));
   results.command = `pnpm bench${quick ? " --quick" : ""}${values.only ? ` --only ${values.only}` : ""}`;
-  const out = values.out ?? join(here, "results", `${quick ? "quick" : "full"}.json`);
-  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   say(`bench: results in ${out}`);
   const target = quick
