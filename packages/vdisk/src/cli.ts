@@ -1,5 +1,6 @@
 import { fstatSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
+import { basename } from "node:path";
 import { FileDevice, readFd, readFile } from "@bigfile/blockdev";
 import {
   checkBinaryInput,

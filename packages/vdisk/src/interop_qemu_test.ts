@@ -62,6 +62,20 @@ const CASES: Case[] = [
     virtualSize: (s) => Math.ceil(s / 2 ** 20) * 2 ** 20,
     checkable: false,
   },
+  {
+    format: "vmdk",
+    qemu: "vmdk",
+    qemuOptions: ["-o", "subformat=monolithicSparse"],
+    virtualSize: (s) => Math.ceil(s / 512) * 512,
+    checkable: true,
+  },
+  {
+    format: "vmdk-stream",
+    qemu: "vmdk",
+    qemuOptions: ["-o", "subformat=streamOptimized"],
+    virtualSize: (s) => Math.ceil(s / 512) * 512,
+    checkable: true,
+  },
 ];
 
 function label(c: Case): string {

@@ -28,4 +28,6 @@ export * from "./qcow2_writer.ts";
 export * from "./raw_device.ts";
 export * from "./vhd_device.ts";
 export * from "./vhd_writer.ts";
+export * from "./vmdk_device.ts";
+export * from "./vmdk_writer.ts";
 export * from "./write_image.ts";

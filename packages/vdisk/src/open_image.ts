@@ -4,6 +4,7 @@ import type { ImageDevice, ImageFormat } from "./image_device.ts";
 import { Qcow2Device } from "./qcow2_device.ts";
 import { RawDevice } from "./raw_device.ts";
 import { VhdDevice } from "./vhd_device.ts";
+import { VmdkDevice } from "./vmdk_device.ts";
 
 /**
  * The container format of an image file, from its magic numbers: qcow2
@@ -66,6 +67,9 @@ export async function openImage(
     case "vhd":
     case "vhd-fixed":
       return VhdDevice.open(file);
+    case "vmdk":
+    case "vmdk-stream":
+      return VmdkDevice.open(file);
     default:
       return new RawDevice(file);
   }

@@ -3,6 +3,7 @@ import type { ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
 import { writeQcow2 } from "./qcow2_writer.ts";
 import { type VhdWriteOptions, writeVhd } from "./vhd_writer.ts";
+import { type VmdkWriteOptions, writeVmdk } from "./vmdk_writer.ts";
 
 /** Options for {@linkcode writeImage}: the union of every writer's options. */
 export interface WriteImageOptions {
@@ -16,6 +17,8 @@ export interface WriteImageOptions {
   timestamp?: Date;
   /** VHD unique id (16 bytes). @default random */
   uuid?: Uint8Array;
+  /** VMDK: the extent file name the descriptor names (the output file's base name). @default "disk.vmdk" */
+  extentName?: string;
 }
 
 /** Formats whose writer needs a seekable sink (tables after the data). */
@@ -55,10 +58,18 @@ export async function writeImage(
       if (options.uuid !== undefined) vhd.uuid = options.uuid;
       return writeVhd(image, sink, vhd);
     }
+    case "vmdk":
+    case "vmdk-stream": {
+      const vmdk: VmdkWriteOptions = {
+        subformat: format === "vmdk" ? "monolithicSparse" : "streamOptimized",
+      };
+      if (options.extentName !== undefined) vmdk.extentName = options.extentName;
+      return writeVmdk(image, sink, vmdk);
+    }
     case "raw":
       return writeRaw(image, sink);
     default:
-      throw new RangeError(`Cannot write ${format}: not implemented yet`);
+      throw new RangeError(`Cannot write ${format as string}: unknown format`);
   }
 }
 

@@ -1,0 +1,160 @@
+import { isZero } from "@bigfile/blockdev";
+import { alignUp, rawBlocks, setU64, viewOf } from "./_bytes.ts";
+import { zlibDeflate } from "./_node_zlib.ts";
+import {
+  buildDescriptor,
+  buildHeader,
+  DESCRIPTOR_SECTORS,
+  FLAG_COMPRESSED,
+  FLAG_MARKERS,
+  FLAG_NEWLINE_TEST,
+  GD_AT_END,
+  GRAIN_SECTORS,
+  GTES_PER_GT,
+  MARKER_FOOTER,
+  MARKER_GD,
+  MARKER_GT,
+  markerSector,
+} from "./_vmdk_format.ts";
+import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
+
+/** Options for {@linkcode writeVmdk}. */
+export interface VmdkWriteOptions {
+  /**
+   * `monolithicSparse`: one file, grain tables before the grains (VMware
+   * Workstation, VirtualBox; needs a seekable sink); `streamOptimized`:
+   * compressed grains with markers, written strictly in order (OVA, vSphere
+   * import; streams to a pipe). @default "monolithicSparse"
+   */
+  subformat?: "monolithicSparse" | "streamOptimized";
+  /** The extent's file name in the descriptor (the image file's own name). @default "disk.vmdk" */
+  extentName?: string;
+  /** The descriptor's content id. @default random */
+  cid?: number;
+}
+
+/**
+ * Writes a raw disk image as a VMDK sparse extent with its descriptor
+ * embedded. Grains (64 KiB) of zeros are not stored. monolithicSparse
+ * preallocates its grain tables and writes each one as the grains of its
+ * 32 MiB span are done; streamOptimized writes compressed grains, each grain
+ * table after its span, then the grain directory, the footer and the
+ * end-of-stream marker.
+ *
+ * @example Usage
+ * ```ts
+ * import { readFile } from "@bigfile/blockdev";
+ * import { FdSink, writeVmdk } from "@bigfile/vdisk";
+ * await writeVmdk({ size: 4141875200, data: readFile("big.img") }, new FdSink(1), {
+ *   subformat: "streamOptimized",
+ * });
+ * ```
+ */
+export async function writeVmdk(
+  image: RawImage,
+  sink: ImageSink,
+  options: VmdkWriteOptions = {},
+): Promise<WriteResult> {
+  const subformat = options.subformat ?? "monolithicSparse";
+  const stream = subformat === "streamOptimized";
+  if (!stream && !sink.seekable) {
+    throw new TypeError(
+      "Cannot write a monolithicSparse VMDK to a stream: its grain tables come before the grains; write to a file (-o FILE) or use vmdk-stream",
+    );
+  }
+  const capacity = Math.ceil(image.size / 512);
+  const grainBytes = GRAIN_SECTORS * 512;
+  const gtSpan = GTES_PER_GT * GRAIN_SECTORS; // sectors per grain table
+  const numGTs = Math.ceil(capacity / gtSpan);
+  const gdSectors = Math.ceil((numGTs * 4) / 512);
+  const gtSectors = (GTES_PER_GT * 4) / 512;
+  const cid = options.cid ?? crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
+  const descriptor = buildDescriptor(
+    capacity,
+    subformat,
+    options.extentName ?? "disk.vmdk",
+    cid,
+    DESCRIPTOR_SECTORS,
+  );
+  const gdOffset = 1 + DESCRIPTOR_SECTORS;
+  const gtsOffset = gdOffset + gdSectors;
+  const overhead = stream ? GRAIN_SECTORS : alignUp(gtsOffset + numGTs * gtSectors, GRAIN_SECTORS);
+  const headerFields = {
+    version: stream ? 3 : 1,
+    flags: stream ? FLAG_NEWLINE_TEST | FLAG_COMPRESSED | FLAG_MARKERS : FLAG_NEWLINE_TEST,
+    capacity,
+    descriptorSectors: DESCRIPTOR_SECTORS,
+    overhead,
+    compress: stream,
+  };
+  await sink.write(
+    0,
+    buildHeader({ ...headerFields, gdOffset: stream ? GD_AT_END : BigInt(gdOffset) }),
+  );
+  await sink.write(512, descriptor);
+
+  const gd = new Uint8Array(gdSectors * 512);
+  const gdView = viewOf(gd);
+  let gt = new Uint8Array(gtSectors * 512);
+  let gtView = viewOf(gt);
+  let gtUsed = false;
+  let cursor = overhead; // in sectors
+  let dataBytes = 0;
+  const flushGT = async (index: number) => {
+    if (stream) {
+      if (!gtUsed) return;
+      await sink.write(cursor * 512, markerSector(MARKER_GT, gtSectors));
+      await sink.write((cursor + 1) * 512, gt);
+      gdView.setUint32(index * 4, cursor + 1, true);
+      cursor += 1 + gtSectors;
+    } else if (gtUsed) {
+      await sink.write((gtsOffset + index * gtSectors) * 512, gt);
+    }
+    gt = new Uint8Array(gtSectors * 512);
+    gtView = viewOf(gt);
+    gtUsed = false;
+  };
+
+  let grain = 0;
+  for await (const block of rawBlocks(image.data, grainBytes, image.size)) {
+    const index = grain++;
+    const gtIndex = Math.floor(index / GTES_PER_GT);
+    if (index > 0 && index % GTES_PER_GT === 0) await flushGT(gtIndex - 1);
+    if (isZero(block)) continue;
+    dataBytes += grainBytes;
+    gtView.setUint32((index % GTES_PER_GT) * 4, cursor, true);
+    gtUsed = true;
+    if (stream) {
+      const packed = zlibDeflate(block);
+      const record = new Uint8Array(alignUp(12 + packed.length, 512));
+      const r = viewOf(record);
+      setU64(r, 0, index * GRAIN_SECTORS, true);
+      r.setUint32(8, packed.length, true);
+      record.set(packed, 12);
+      await sink.write(cursor * 512, record);
+      cursor += record.length / 512;
+    } else {
+      await sink.write(cursor * 512, block);
+      cursor += GRAIN_SECTORS;
+    }
+  }
+  if (numGTs > 0) await flushGT(numGTs - 1);
+
+  if (!stream) {
+    for (let i = 0; i < numGTs; i++) gdView.setUint32(i * 4, gtsOffset + i * gtSectors, true);
+    await sink.write(gdOffset * 512, gd);
+    await sink.end(cursor * 512);
+    return { fileSize: cursor * 512, virtualSize: capacity * 512, dataBytes };
+  }
+  await sink.write(cursor * 512, markerSector(MARKER_GD, gdSectors));
+  const gdAt = cursor + 1;
+  await sink.write(gdAt * 512, gd);
+  cursor = gdAt + gdSectors;
+  await sink.write(cursor * 512, markerSector(MARKER_FOOTER, 1));
+  await sink.write((cursor + 1) * 512, buildHeader({ ...headerFields, gdOffset: BigInt(gdAt) }));
+  cursor += 2;
+  // The end-of-stream marker is a sector of zeros.
+  const fileSize = (cursor + 1) * 512;
+  await sink.end(fileSize);
+  return { fileSize, virtualSize: capacity * 512, dataBytes };
+}
