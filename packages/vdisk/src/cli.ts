@@ -189,6 +189,7 @@ Examples:
         const writeOptions = {
           ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
           ...(options.compress ? { compress: true } : {}),
+          ...(toFile ? { extentName: basename(target as string) } : {}),
         };
         let sink: ImageSink | undefined;
         if (!toFile) {
