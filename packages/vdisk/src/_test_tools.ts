@@ -16,6 +16,7 @@ import { writeImageFile } from "./file_sink.ts";
 import type { ImageFormat } from "./image_device.ts";
 import { MemorySink, type RawImage } from "./image_sink.ts";
 import { openImage } from "./open_image.ts";
+import { rawFileImage } from "./raw_file_image.ts";
 import { type WriteImageOptions, writeImage } from "./write_image.ts";
 
 /** A scratch directory removed by the returned cleanup function. */
@@ -122,13 +123,7 @@ export async function convertFile(
   out: string,
   options: WriteImageOptions = {},
 ): Promise<void> {
-  const file = await FileDevice.open(raw, { readOnly: true });
-  const size = file.size;
-  await file.close();
-  const { readFile } = await import("@bigfile/blockdev");
-  await writeImageFile(out, (sink) =>
-    writeImage({ size, data: readFile(raw, { reuseBuffer: true }) }, format, sink, options),
-  );
+  await writeImageFile(out, (sink) => writeImage(rawFileImage(raw), format, sink, options));
 }
 
 /** Writes `raw` in `format` in memory and returns the image file's bytes. */

@@ -22,6 +22,7 @@ import { FdSink, writeImageFile } from "./file_sink.ts";
 import type { ImageDevice, ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage } from "./image_sink.ts";
 import { openImage } from "./open_image.ts";
+import { rawFileImage } from "./raw_file_image.ts";
 import { SEEKABLE_FORMATS, writeImage } from "./write_image.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -104,10 +105,7 @@ async function openSource(io: CliIo, source: string | undefined, size?: number):
         return asExit(error);
       });
       if (device.format === "raw") {
-        return {
-          image: { size: file.size, data: readFile(path, { reuseBuffer: true }) },
-          close: () => device.close(),
-        };
+        return { image: rawFileImage(path), close: () => device.close() };
       }
       return { image: { size: device.size, data: device.chunks() }, close: () => device.close() };
     }

@@ -56,7 +56,37 @@ export abstract class ImageDevice implements BlockDevice {
   /** Describes the image, counting allocated units (reads every table once). */
   abstract info(): Promise<ImageInfo>;
 
-  /** Counts the units that hold data. */
+  /**
+   * Counts the units that hold data, table by table: `tableKey(t)` names the
+   * table that maps units `[t * perTable, (t + 1) * perTable)` (undefined: none),
+   * so a table that several entries point at is scanned once. The work is
+   * bounded by the tables in the file, not by the virtual size.
+   */
+  protected async countByTables(
+    perTable: number,
+    tableKey: (table: number) => Promise<number | undefined>,
+  ): Promise<number> {
+    const units = Math.ceil(this.size / this.unitSize);
+    const tables = Math.ceil(units / perTable);
+    const memo = new Map<number, number>();
+    let total = 0;
+    for (let t = 0; t < tables; t++) {
+      const key = await tableKey(t);
+      if (key === undefined) continue;
+      const first = t * perTable;
+      const n = Math.min(perTable, units - first);
+      let count = n === perTable ? memo.get(key) : undefined;
+      if (count === undefined) {
+        count = 0;
+        for (let i = 0; i < n; i++) if (await this.isAllocated(first + i)) count++;
+        if (n === perTable) memo.set(key, count);
+      }
+      total += count;
+    }
+    return total;
+  }
+
+  /** Counts the units that hold data, one by one. */
   protected async countAllocated(): Promise<number> {
     let count = 0;
     const units = Math.ceil(this.size / this.unitSize);

@@ -182,7 +182,10 @@ export class Qcow2Device extends ImageDevice {
 
   async isAllocated(index: number): Promise<boolean> {
     const entry = await this.#entry(index);
-    if (entry & COMPRESSED) return true;
+    if (entry & COMPRESSED) {
+      this.#compressedSeen = true;
+      return true;
+    }
     return (entry & OFFSET_MASK) !== 0n && !(this.version === 3 && entry & ZERO_FLAG);
   }
 
@@ -230,21 +233,19 @@ export class Qcow2Device extends ImageDevice {
   }
 
   async info(): Promise<ImageInfo> {
-    const allocated = await this.countAllocated();
+    const allocated = await this.countByTables(this.unitSize / 8, async (t) => {
+      await this.#l2(t);
+      const offset = Number(this.#l1.getBigUint64(t * 8) & OFFSET_MASK);
+      return offset === 0 ? undefined : offset;
+    });
     return {
       format: "qcow2",
       virtualSize: this.size,
       fileSize: this.file.size,
       clusterSize: this.unitSize,
       allocatedBytes: Math.min(this.size, allocated * this.unitSize),
-      compressed: this.#compressedSeen || (await this.#anyCompressed()),
+      compressed: this.#compressedSeen,
       details: { version: this.version, compat: this.version === 3 ? "1.1" : "0.10" },
     };
-  }
-
-  async #anyCompressed(): Promise<boolean> {
-    const units = Math.ceil(this.size / this.unitSize);
-    for (let i = 0; i < units; i++) if ((await this.#entry(i)) & COMPRESSED) return true;
-    return false;
   }
 }

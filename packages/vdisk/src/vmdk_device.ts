@@ -230,7 +230,11 @@ export class VmdkDevice extends ImageDevice {
   }
 
   async info(): Promise<ImageInfo> {
-    const allocated = await this.countAllocated();
+    const allocated = await this.countByTables(this.#gtes, async (t) => {
+      await this.#gt(t);
+      const sector = this.#gd.getUint32(t * 4, true);
+      return sector === 0 ? undefined : sector;
+    });
     return {
       format: this.format,
       virtualSize: this.size,

@@ -1,0 +1,141 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { MemoryDevice } from "@bigfile/blockdev";
+import { memoryIo } from "@bigfile/cli-kit";
+import { afterAll, describe, expect, it } from "vitest";
+import { imageEqualsRaw, rng, scatteredImage, scratchDir, testBytes } from "./_test_tools.ts";
+import { main } from "./cli.ts";
+import { openImage } from "./open_image.ts";
+
+const { dir, cleanup } = scratchDir("vdisk-cli-");
+afterAll(cleanup);
+const raw = scatteredImage(join(dir, "disk.raw"), 40 * (1 << 20), 10, 7);
+
+describe("vdisk convert", () => {
+  for (const to of ["qcow2", "vhd", "vhd-fixed", "vmdk", "vmdk-stream", "raw"]) {
+    it(`--to ${to}: a file in, a file out, the same disk inside`, async () => {
+      const out = join(dir, `out.${to}`);
+      const io = memoryIo();
+      expect(await main(["convert", "--to", to, raw, out], io)).toBe(0);
+      expect(io.stderrText()).toBe("");
+      expect(await imageEqualsRaw(out, raw)).toBe(true);
+      // and back to raw
+      const back = join(dir, `back-from.${to}`);
+      expect(await main(["convert", "--to", "raw", out, "-o", back], memoryIo())).toBe(0);
+      expect(await imageEqualsRaw(back, raw)).toBe(true);
+    });
+  }
+
+  for (const to of ["vmdk-stream", "vhd-fixed", "raw"]) {
+    it(`--to ${to} streams to a pipe`, async () => {
+      const io = memoryIo();
+      expect(await main(["convert", "--to", to, raw], io)).toBe(0);
+      const disk = await openImage(new MemoryDevice(io.stdoutBytes()));
+      const head = await disk.read(0, 512);
+      expect(Buffer.from(head).equals(readFileSync(raw).subarray(0, 512))).toBe(true);
+    });
+  }
+
+  it("reads a pipe given --size", async () => {
+    const bytes = testBytes(rng(1), 300_000);
+    const io = memoryIo({ stdin: bytes });
+    const out = join(dir, "piped.qcow2");
+    expect(await main(["convert", "--to", "qcow2", "--size", "300000", "-o", out], io)).toBe(0);
+    const disk = await openImage(new MemoryDevice(readFileSync(out)));
+    expect(Buffer.from(await disk.read(0, 300_000)).equals(bytes)).toBe(true);
+  });
+
+  it("usage errors exit 2 with one line", async () => {
+    const cases: [string[], Parameters<typeof memoryIo>[0], RegExp][] = [
+      [["convert", "--to", "qcow2", raw], {}, /needs a seekable output: give -o FILE/],
+      [["convert", "--to", "vhd", raw], {}, /needs a seekable output/],
+      [["convert", "--to", "vmdk", raw], {}, /needs a seekable output/],
+      [
+        ["convert", "--to", "raw", raw],
+        { stdoutIsTTY: true },
+        /refusing to write binary data to a terminal/,
+      ],
+      [
+        ["convert", "--to", "raw", "-o", join(dir, "x")],
+        { stdinIsTTY: true },
+        /standard input is a terminal/,
+      ],
+      [
+        ["convert", "--to", "raw", "-o", join(dir, "x")],
+        { stdin: "abc" },
+        /give its size with --size/,
+      ],
+      [["convert", "--to", "qcow3", raw], {}, /qcow3/],
+      [["convert", raw], {}, /--to/],
+      [["convert", "--to", "qcow2", "--cluster-size", "1000", raw, "x"], {}, /power of two/],
+      [["convert", "--to", "raw", raw, "a", "-o", "b"], {}, /give the output once/],
+    ];
+    for (const [args, options, message] of cases) {
+      const io = memoryIo(options);
+      expect(await main(args, io), args.join(" ")).toBe(2);
+      expect(io.stderrText()).toMatch(message);
+      expect(io.stderrText().trim().split("\n")).toHaveLength(1);
+      expect(io.stdoutBytes().length).toBe(0);
+    }
+  });
+
+  it("a failure leaves no output file behind", async () => {
+    const out = join(dir, "never.qcow2");
+    const io = memoryIo({ stdin: new Uint8Array(1000) });
+    expect(await main(["convert", "--to", "qcow2", "--size", "4096", "-o", out], io)).toBe(1);
+    expect(io.stderrText()).toMatch(
+      /^vdisk: cannot convert the image: the source ended at 1000 bytes, expected 4096\n$/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("an existing output is replaced atomically, untouched on failure", async () => {
+    const out = join(dir, "keep.qcow2");
+    writeFileSync(out, "precious");
+    const io = memoryIo({ stdin: new Uint8Array(10) });
+    expect(await main(["convert", "--to", "qcow2", "--size", "4096", "-o", out], io)).toBe(1);
+    expect(readFileSync(out, "utf8")).toBe("precious");
+    expect(await main(["convert", "--to", "qcow2", raw, "-o", out], memoryIo())).toBe(0);
+    expect(await imageEqualsRaw(out, raw)).toBe(true);
+  });
+});
+
+describe("vdisk info", () => {
+  it("describes each format, in text and JSON", async () => {
+    for (const to of ["qcow2", "vhd", "vhd-fixed", "vmdk", "vmdk-stream"]) {
+      const out = join(dir, `info.${to}`);
+      expect(await main(["convert", "--to", to, raw, out], memoryIo())).toBe(0);
+      const io = memoryIo();
+      expect(await main(["info", out, "--json"], io)).toBe(0);
+      const info = JSON.parse(io.stdoutText());
+      expect(info.format).toBe(to);
+      expect(info.virtualSize).toBe(40 * (1 << 20));
+      expect(info.allocatedBytes).toBeGreaterThan(0);
+      expect(info.allocatedBytes).toBeLessThan(to === "vhd" ? 24 << 20 : 8 << 20);
+      const text = memoryIo();
+      expect(await main(["info", out], text)).toBe(0);
+      expect(text.stdoutText()).toMatch(
+        new RegExp(`file format: ${to}\\nvirtual size: 40 MiB \\(41943040 bytes\\)`),
+      );
+    }
+  });
+
+  it("a corrupt image is one line and exit 1", async () => {
+    const out = join(dir, "bad.qcow2");
+    expect(await main(["convert", "--to", "qcow2", raw, out], memoryIo())).toBe(0);
+    const bytes = readFileSync(out);
+    bytes.writeUInt32BE(40, 20); // cluster_bits 40
+    writeFileSync(out, bytes);
+    const io = memoryIo();
+    expect(await main(["info", out], io)).toBe(1);
+    expect(io.stderrText()).toBe(
+      "vdisk: cannot read qcow2 image: cluster_bits 40 (expected 9 to 21) (at byte 20)\n",
+    );
+  });
+
+  it("a missing file is one line and exit 1", async () => {
+    const io = memoryIo();
+    expect(await main(["info", join(dir, "nope")], io)).toBe(1);
+    expect(io.stderrText()).toMatch(/^vdisk: cannot open .*nope.*\n$/);
+  });
+});
