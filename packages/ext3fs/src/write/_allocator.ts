@@ -18,13 +18,15 @@ import { htreeLayoutOf } from "./_build_inode.ts";
 import { type DataSpace, dataSpace } from "./_data_space.ts";
 import { MkfsPlanError, nameError } from "./_errors.ts";
 import { dirBlocks, dirMapBlocks, lostFoundBlocks, nodeBlocks } from "./_measure.ts";
-import { planReserved, type ReservedPlan } from "./_reserved_inodes.ts";
+import type { FeatureSet } from "./_mkfs_options.ts";
+import { planReserved, type ReservedPlan, type ReservedSettings } from "./_reserved_inodes.ts";
 import type { Geometry } from "./geometry.ts";
 import { type FsTree, NodeKind, type Timestamp } from "./tree.ts";
 
 /** Settings the allocator needs beyond the geometry. */
 export interface AllocatorSettings {
-  journal: boolean;
+  /** The features wanted (see {@linkcode ReservedSettings}). */
+  features: FeatureSet;
   /** Time of objects mkfs creates (lost+found, implicit directories, reserved inodes). */
   createTime: Timestamp;
   /** The superblock's hash seed (4 words): directories of 3 or more blocks are hash-indexed with it. */

@@ -1,20 +1,20 @@
 /** The inodes mkfs makes itself (bad blocks, the resize inode, the journal) and the features they bring. */
-import {
-  FeatureCompat,
-  FeatureIncompat,
-  FeatureRoCompat,
-  FileMode,
-  InodeNumber,
-} from "../format/constants.ts";
+import { FeatureCompat, FileMode, InodeNumber } from "../format/constants.ts";
 import { emptyInode, encodeExtraTime, type Inode } from "../format/inode.ts";
 import { BlockMap, BlockPresence } from "./_block_map.ts";
 import type { DataSpace } from "./_data_space.ts";
+import type { FeatureSet } from "./_mkfs_options.ts";
 import { type Geometry, groupHasSuper } from "./geometry.ts";
 import type { Timestamp } from "./tree.ts";
 
 /** What the reserved inodes depend on besides the geometry. */
 export interface ReservedSettings {
-  journal: boolean;
+  /**
+   * The features wanted: the resize inode and the journal are made when
+   * wanted and the geometry has room for them (reserved GDT blocks, journal
+   * blocks), and their features are set only then.
+   */
+  features: FeatureSet;
   /** Time of the objects mkfs creates. */
   createTime: Timestamp;
 }
@@ -22,7 +22,8 @@ export interface ReservedSettings {
 /** What mkfs itself puts first in D-space, after the root and lost+found directories. */
 export interface ReservedPlan {
   special: Map<number, Inode>;
-  features: { compat: number; incompat: number; roCompat: number };
+  /** The features written: those wanted, less the resize inode's and the journal's when not made. */
+  features: FeatureSet;
   journalIBlock?: Uint32Array;
   resizeD0: number;
   journalD0: number;
@@ -61,10 +62,11 @@ export function planReserved(
   const bad = emptyInode();
   bad.atime = bad.mtime = bad.ctime = t.seconds >>> 0;
   special.set(1, bad);
-  const features = {
-    compat: FeatureCompat.EXT_ATTR | FeatureCompat.DIR_INDEX,
-    incompat: FeatureIncompat.FILETYPE,
-    roCompat: FeatureRoCompat.SPARSE_SUPER | FeatureRoCompat.LARGE_FILE,
+  const want = settings.features;
+  const features: FeatureSet = {
+    compat: want.compat & ~(FeatureCompat.RESIZE_INODE | FeatureCompat.HAS_JOURNAL),
+    incompat: want.incompat,
+    roCompat: want.roCompat,
   };
   const reserved: ReservedPlan = {
     special,
@@ -73,7 +75,7 @@ export function planReserved(
     journalD0: Number.NaN,
     cursor,
   };
-  if (geo.reservedGdtBlocks > 0) {
+  if (want.compat & FeatureCompat.RESIZE_INODE && geo.reservedGdtBlocks > 0) {
     features.compat |= FeatureCompat.RESIZE_INODE;
     const inode = emptyInode();
     inode.mode = FileMode.IFREG | 0o600;
@@ -88,7 +90,7 @@ export function planReserved(
     reserved.cursor += 1;
     special.set(InodeNumber.RESIZE, inode);
   }
-  if (settings.journal && geo.journalBlocks > 0) {
+  if (want.compat & FeatureCompat.HAS_JOURNAL && geo.journalBlocks > 0) {
     features.compat |= FeatureCompat.HAS_JOURNAL;
     const map = new BlockMap(apb, new BlockPresence(geo.journalBlocks));
     const inode = emptyInode();

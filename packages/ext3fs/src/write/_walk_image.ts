@@ -13,30 +13,18 @@ import {
   openSync,
   rmSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { iterableToStream, readFile, zeros } from "@bigfile/blockdev";
 import { checksDone, withCopier } from "./_copier_queue.ts";
 import { dataSpace } from "./_data_space.ts";
-import type { SourceOwnership } from "./_dir_source_file.ts";
 import { blocksError, fileSizeCheck, inodesError, symlinkCheck } from "./_errors.ts";
-import { chooseGeometry, formatUuidText, identity, labelBytes } from "./_mkfs_common.ts";
+import { chooseGeometry, formatUuidText, type ResolvedMkfsOptions } from "./_mkfs_options.ts";
 import type { EmitOptions } from "./_output_options.ts";
 import { planReserved } from "./_reserved_inodes.ts";
 import { TarShadow } from "./_tar_shadow.ts";
 import { Spool } from "./_tar_source_file.ts";
 import { measureWalk, type WalkSettings, type WalkTarget, writeWalk } from "./_walk_writer.ts";
-import type { MkfsImage, MkfsOptions, MkfsReport, MkfsSource } from "./mkfs.ts";
-import type { Timestamp } from "./tree.ts";
-
-/** What mkfs decided before choosing the writer. */
-export interface WalkContext {
-  own: SourceOwnership;
-  /** Changed here to the newest mtime when only a seed makes the output reproducible. */
-  createTime: Timestamp;
-  nowSeconds: number;
-  log: (message: string) => void;
-}
+import type { MkfsImage, MkfsReport, MkfsSource } from "./mkfs.ts";
 
 const CHUNK = 1 << 20;
 
@@ -76,10 +64,9 @@ class WorkDir {
  */
 export async function walkImage(
   sources: readonly Exclude<MkfsSource, string>[],
-  options: MkfsOptions,
-  context: WalkContext,
+  resolved: ResolvedMkfsOptions,
 ): Promise<MkfsImage> {
-  const work = new WorkDir(options.tempDir ?? tmpdir());
+  const work = new WorkDir(resolved.tempDir);
   try {
     let spool: Spool | undefined;
     const roots: (string | TarShadow)[] = [];
@@ -102,11 +89,11 @@ export async function walkImage(
         source.kind === "tar"
           ? [readFile(source.path), source.path]
           : [source.stream, source.label ?? "-"];
-      const shadow = await TarShadow.build(stream, label, spool, context.own, dir);
+      const shadow = await TarShadow.build(stream, label, spool, resolved.own, dir);
       work.onRemove(() => shadow.close());
       roots.push(shadow);
     }
-    return await walkSources(roots, options, context, work);
+    return await walkSources(roots, resolved, work);
   } catch (error) {
     work.remove();
     throw error;
@@ -116,16 +103,14 @@ export async function walkImage(
 /** {@linkcode walkImage} once the tar sources are on disk (in `work`). */
 async function walkSources(
   roots: readonly (string | TarShadow)[],
-  options: MkfsOptions,
-  context: WalkContext,
+  resolved: ResolvedMkfsOptions,
   work: WorkDir,
 ): Promise<MkfsImage> {
-  const { createTime, nowSeconds, log } = context;
-  const { uuid, hashSeed, seedWords } = identity(options);
-  const label = labelBytes(options);
+  const { given: options, createTime, nowSeconds, log, journal, features } = resolved;
+  const { uuid, hashSeed, seedWords, label } = resolved;
   const settings: WalkSettings = {
     roots,
-    own: context.own,
+    own: resolved.own,
     rootOwner: options.rootOwner,
     createTime,
     hashSeed: seedWords,
@@ -133,10 +118,8 @@ async function walkSources(
   };
   const measure = await measureWalk(settings, nowSeconds);
   await checksDone(options.copier);
-  if (options.seed !== undefined && options.sourceDateEpoch === undefined)
-    createTime.seconds = measure.maxMtime;
-  const journal = (options.type ?? "ext3") === "ext3";
-  const { geo, autoSized } = chooseGeometry(options, journal, log, (bs) => ({
+  if (resolved.createTimeFromSources) createTime.seconds = measure.maxMtime;
+  const { geo, autoSized } = chooseGeometry(resolved, (bs) => ({
     blocks: measure.plain.get(bs) as number,
     inodes: measure.inodes,
   }));
@@ -145,7 +128,7 @@ async function walkSources(
   const lastIno = measure.inodes + 9;
   if (lastIno > geo.inodesCount) throw inodesError(lastIno, geo);
   const space = dataSpace(geo);
-  const reserved = planReserved(geo, space, { journal, createTime }, 0);
+  const reserved = planReserved(geo, space, { features, createTime }, 0);
   const usedData = (measure.exact.get(bs) as number) + reserved.cursor;
   if (usedData > space.total) throw blocksError(usedData, geo, space.total);
   const largest = measure.largestFile;
@@ -175,7 +158,7 @@ async function walkSources(
     const walked = await writeWalk(
       { ...settings, copier },
       geo,
-      journal,
+      features,
       emit,
       target,
       measure.runs,

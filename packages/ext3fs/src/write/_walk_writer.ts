@@ -30,6 +30,7 @@ import {
   superblockBlock,
 } from "./_group_metadata.ts";
 import { dirBlocks, dirMapBlocks, lostFoundBlocks, presenceFor } from "./_measure.ts";
+import type { FeatureSet } from "./_mkfs_options.ts";
 import type { RangeCopier } from "./_output_options.ts";
 import { Packer } from "./_packer.ts";
 import { scanHoles } from "./_scan.ts";
@@ -350,7 +351,7 @@ function targetWriter(
 export async function writeWalk(
   settings: WalkSettings,
   geo: Geometry,
-  journal: boolean,
+  features: FeatureSet,
   emit: EmitSettings,
   target: WalkTarget,
   runs: Map<string, number[]>,
@@ -374,7 +375,7 @@ export async function writeWalk(
   // Hard-linked files: their inode numbers and names so far (link counts are set last).
   const links = new Map<string, { ino: number; count: number }>();
   const allocator = new Allocator(geo, {
-    journal,
+    features,
     createTime: settings.createTime,
     hashSeed: settings.hashSeed,
   });

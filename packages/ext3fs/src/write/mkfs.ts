@@ -1,18 +1,12 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/blockdev";
 import { fileContent } from "./_content_file.ts";
 import { checksDone, queued } from "./_copier_queue.ts";
-import {
-  addDirectorySource,
-  type SourceOwnership,
-  TreeLimitError,
-  type WalkHooks,
-} from "./_dir_source_file.ts";
+import { addDirectorySource, TreeLimitError, type WalkHooks } from "./_dir_source_file.ts";
 import { emitFilesystem } from "./_emit_tree.ts";
 import { lostFoundBlocks, measureTree } from "./_measure.ts";
-import { chooseGeometry, formatUuidText, identity, labelBytes } from "./_mkfs_common.ts";
+import { chooseGeometry, formatUuidText, resolveMkfsOptions } from "./_mkfs_options.ts";
 import type { EmitOptions, RangeCopier } from "./_output_options.ts";
 import { planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
@@ -20,7 +14,7 @@ import { addTarSource, Spool } from "./_tar_source_file.ts";
 import { walkImage } from "./_walk_image.ts";
 import { applyDeviceTable } from "./device_table.ts";
 import type { Geometry } from "./geometry.ts";
-import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
+import { FsTree, NodeKind, TimeField } from "./tree.ts";
 
 /** One input of {@linkcode mkfs}. */
 export type MkfsSource =
@@ -95,11 +89,7 @@ export interface MkfsOptions {
   walkAbove?: number;
 }
 
-/**
- * Entries past which mkfs walks instead of keeping the tree: just above the
- * seed's filesystem's 252,960 inodes, which the tree holds in about 170 MB.
- */
-export const WALK_ABOVE_ENTRIES = 262_144;
+export { WALK_ABOVE_ENTRIES } from "./_mkfs_options.ts";
 
 /** What {@linkcode mkfs} planned. */
 export interface MkfsReport {
@@ -152,14 +142,8 @@ export async function mkfs(
   sources: readonly MkfsSource[],
   options: MkfsOptions = {},
 ): Promise<MkfsImage> {
-  const log = options.log ?? (() => {});
-  const sde = options.sourceDateEpoch;
-  const reproducible = options.seed !== undefined || sde !== undefined;
-  const nowSeconds = Math.floor(Date.now() / 1000);
-  const createTime: Timestamp = { seconds: sde ?? nowSeconds, nanoseconds: 0 };
-  const own: SourceOwnership = { createTime, mtimeOnly: reproducible };
-  if (sde !== undefined) own.clampTime = sde;
-  if (options.squashOwners) own.squashOwners = true;
+  const resolved = resolveMkfsOptions(options);
+  const { log, nowSeconds, createTime, own, journal, writer } = resolved;
   const tree = new FsTree();
   let spool: Spool | undefined;
   let spoolDir: string | undefined;
@@ -176,8 +160,7 @@ export async function mkfs(
   >();
   const classified = sources.map((s) => (typeof s === "string" ? classify(s) : s));
   const walkable = classified.length > 0 && options.deviceTable === undefined;
-  const writer = options.writer ?? "auto";
-  const walk = () => walkImage(classified, options, { own, createTime, nowSeconds, log });
+  const walk = () => walkImage(classified, resolved);
   if (writer === "walk") {
     if (!walkable)
       throw new TypeError(
@@ -189,7 +172,7 @@ export async function mkfs(
   // read into the tree costs about four times a directory's memory per entry.
   const again = classified.every((s) => s.kind !== "tar-stream");
   const tars = classified.some((s) => s.kind === "tar");
-  const above = options.walkAbove ?? WALK_ABOVE_ENTRIES;
+  const above = resolved.walkAbove;
   const limit = writer === "auto" && walkable && again ? (tars ? Math.ceil(above / 4) : above) : 0;
   try {
     for (const s of classified) {
@@ -212,7 +195,7 @@ export async function mkfs(
         continue;
       }
       if (!spool) {
-        spoolDir = mkdtempSync(join(options.tempDir ?? tmpdir(), "ext3fs-spool-"));
+        spoolDir = mkdtempSync(join(resolved.tempDir, "ext3fs-spool-"));
         spool = new Spool(join(spoolDir, "spool"));
       }
       if (s.kind === "tar") await addTarSource(tree, readFile(s.path), s.path, spool, own, limit);
@@ -264,7 +247,7 @@ export async function mkfs(
     files.length = 0;
     pendingRuns.clear();
     options.copier?.flush?.();
-    if (options.seed !== undefined && sde === undefined) createTime.seconds = maxMtime;
+    if (resolved.createTimeFromSources) createTime.seconds = maxMtime;
 
     let lostFound = tree.child(FsTree.ROOT, "lost+found");
     if (!lostFound || tree.kind[lostFound] !== NodeKind.DIR) {
@@ -276,19 +259,17 @@ export async function mkfs(
     tree.forEachReachable((n) => {
       if (tree.isCreated(n)) tree.setAllTimes(n, createTime);
     });
-    const journal = (options.type ?? "ext3") === "ext3";
     const lf = lostFound;
-    const { geo, autoSized } = chooseGeometry(options, journal, log, (bs) => {
+    const { geo, autoSized } = chooseGeometry(resolved, (bs) => {
       tree.minBlocks.set(lf, lostFoundBlocks(bs));
       return measureTree(tree, bs);
     });
     tree.minBlocks.set(lostFound, lostFoundBlocks(geo.blockSize));
-    const { uuid, hashSeed, seedWords } = identity(options);
-    const plan = planFilesystem(tree, geo, { journal, createTime, hashSeed: seedWords });
+    const { uuid, hashSeed, seedWords, label, features } = resolved;
+    const plan = planFilesystem(tree, geo, { features, createTime, hashSeed: seedWords });
     await checksDone(options.copier);
     if (journal && geo.journalBlocks === 0)
       log("Filesystem too small for a journal: writing it without one");
-    const label = labelBytes(options);
     const settings = { uuid, hashSeed, label, time: Math.min(createTime.seconds, nowSeconds) };
     const size = geo.blocksCount * geo.blockSize;
     let freeData = 0;

@@ -10,8 +10,14 @@ import {
 } from "@bigfile/blockdev/stdio";
 import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
 import type { Command } from "commander";
+import {
+  checkMkfsOptions,
+  ExtOptionError,
+  MKFS_DEFAULTS,
+  WALK_ABOVE_ENTRIES,
+} from "./_mkfs_options.ts";
 import { createCopier, filesystemOutput } from "./filesystem_output.ts";
-import { type MkfsOptions, type MkfsSource, mkfs, WALK_ABOVE_ENTRIES } from "./mkfs.ts";
+import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
 
 /** Trees with fewer inodes are written without V8's optimizing compiler (see below). */
 const SMALL_TREE_INODES = 20_000;
@@ -48,9 +54,28 @@ function ownerOption(value: string): { uid: number; gid: number } {
 
 function percentOption(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 50)
+  if (value.trim() === "" || !Number.isFinite(n))
     throw new UsageError(`-m wants a percentage from 0 to 50, got ${value}`);
   return n;
+}
+
+/** The flag of each option, to word {@linkcode ExtOptionError}s. */
+const FLAGS: Partial<Record<keyof MkfsOptions, string>> = {
+  type: "-t",
+  writer: "--writer",
+  size: "--size",
+  blocks: "--blocks",
+  freeBytes: "--free",
+  reservedPercent: "-m",
+  label: "-L",
+  uuid: "-U",
+};
+
+function usageError(error: ExtOptionError): UsageError {
+  const flag = (option: keyof MkfsOptions) => FLAGS[option] ?? option;
+  if (error.conflictsWith)
+    return new UsageError(`give ${flag(error.option)} or ${flag(error.conflictsWith)}, not both`);
+  return new UsageError(`${flag(error.option)} wants ${error.wants}, got ${error.got}`);
 }
 
 /** Adds `ext3fs mkfs` to the program. */
@@ -64,7 +89,7 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
       "[source...]",
       "directories, tar files, or - for a tar on standard input; later ones overlay earlier ones",
     )
-    .option("-t, --type <type>", "ext3 (with a journal) or ext2", "ext3")
+    .option("-t, --type <type>", "ext3 (with a journal) or ext2", MKFS_DEFAULTS.type)
     .option("--size <size>", "filesystem size (bytes, 4G, 512MiB, 8080632s)", sizeOption)
     .option(
       "--free <size>",
@@ -118,7 +143,7 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
     .option(
       "--writer <mode>",
       `tree (metadata in memory, then streamed), walk (walked twice, one directory in memory: memory bounded whatever the tree; no device table) or auto: tree, or walk past ${WALK_ABOVE_ENTRIES} entries`,
-      "auto",
+      MKFS_DEFAULTS.writer,
     )
     .option("--json", "print the report as JSON on standard error")
     .option("-q, --quiet", "no report on standard error")
@@ -146,10 +171,6 @@ Examples:
   ext3fs mkfs rootfs/ --size 3G | mbr wrap --align cylinder > disk.img`,
     )
     .action(async (sourceArgs: string[], flags: MkfsFlags & { squashUids?: boolean }) => {
-      if (flags.type !== "ext3" && flags.type !== "ext2")
-        throw new UsageError(`-t wants ext3 or ext2, got ${flags.type}`);
-      if (flags.size !== undefined && flags.blocks !== undefined)
-        throw new UsageError("give --size or --blocks, not both");
       checkBinaryOutput(io, flags.output);
       const stdinCount = sourceArgs.filter((s) => s === "-").length;
       if (stdinCount > 1) throw new UsageError("standard input (-) can be a source only once");
@@ -162,16 +183,14 @@ Examples:
             }
           : s,
       );
-      if (flags.writer !== "auto" && flags.writer !== "tree" && flags.writer !== "walk")
-        throw new UsageError(`--writer wants auto, tree or walk, got ${flags.writer}`);
-      const options: MkfsOptions = { type: flags.type, writer: flags.writer };
+      // Parsed here; checked (with every other option) by the library, as usage errors.
+      const options: MkfsOptions = {
+        type: flags.type as NonNullable<MkfsOptions["type"]>,
+        writer: flags.writer as NonNullable<MkfsOptions["writer"]>,
+      };
       if (flags.size !== undefined) options.size = flags.size;
       if (flags.blocks !== undefined) options.blocks = flags.blocks;
-      if (flags.free !== undefined) {
-        if (flags.size !== undefined || flags.blocks !== undefined)
-          throw new UsageError("--free sizes the filesystem: give it without --size or --blocks");
-        options.freeBytes = flags.free;
-      }
+      if (flags.free !== undefined) options.freeBytes = flags.free;
       if (flags.blockSize !== undefined) options.blockSize = flags.blockSize;
       if (flags.inodeSize !== undefined) options.inodeSize = flags.inodeSize;
       if (flags.inodes !== undefined) options.inodes = flags.inodes;
@@ -197,6 +216,11 @@ Examples:
         if (!/^\d+$/.test(sde))
           throw new UsageError(`SOURCE_DATE_EPOCH must be a number of seconds, got ${sde}`);
         options.sourceDateEpoch = Number(sde);
+      }
+      try {
+        checkMkfsOptions(options);
+      } catch (error) {
+        throw error instanceof ExtOptionError ? usageError(error) : error;
       }
       if (!flags.quiet && !flags.json) options.log = (m) => io.stderr.write(`ext3fs: ${m}\n`);
       // Into a regular file, worker threads check the source files as the walk

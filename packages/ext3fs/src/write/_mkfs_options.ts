@@ -1,0 +1,350 @@
+/**
+ * mkfs's options resolved in one place for both writers and the CLI:
+ * defaults, checks (before any source is read), the feature set, the
+ * filesystem's identity (UUID, hash seed, label), its clock, and the
+ * geometry (the size given, or the smallest that fits).
+ */
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { parseUuid } from "../format/_bytes.ts";
+import { FeatureCompat, FeatureIncompat, FeatureRoCompat } from "../format/constants.ts";
+import type { SourceOwnership } from "./_dir_source_file.ts";
+import {
+  computeGeometry,
+  defaultBlockSize,
+  type Geometry,
+  GeometryError,
+  type GeometryOptions,
+  groupHasSuper,
+} from "./geometry.ts";
+import type { MkfsOptions } from "./mkfs.ts";
+import type { Timestamp } from "./tree.ts";
+
+/**
+ * Entries past which mkfs walks instead of keeping the tree: just above the
+ * seed's filesystem's 252,960 inodes, which the tree holds in about 170 MB.
+ */
+export const WALK_ABOVE_ENTRIES = 262_144;
+
+/** The defaults of {@linkcode MkfsOptions} that the CLI shows in its help. */
+export const MKFS_DEFAULTS = {
+  type: "ext3",
+  writer: "auto",
+  walkAbove: WALK_ABOVE_ENTRIES,
+} as const satisfies MkfsOptions;
+
+/** The feature flags of a filesystem, word by word. */
+export interface FeatureSet {
+  compat: number;
+  incompat: number;
+  roCompat: number;
+}
+
+/**
+ * The features mkfs writes by type (those of mke2fs.conf's ext2/ext3 with
+ * its defaults): the resize inode and the journal are dropped when the
+ * geometry has no room for them.
+ */
+export function typeFeatures(type: "ext3" | "ext2"): FeatureSet {
+  return {
+    compat:
+      FeatureCompat.EXT_ATTR |
+      FeatureCompat.DIR_INDEX |
+      FeatureCompat.RESIZE_INODE |
+      (type === "ext3" ? FeatureCompat.HAS_JOURNAL : 0),
+    incompat: FeatureIncompat.FILETYPE,
+    roCompat: FeatureRoCompat.SPARSE_SUPER | FeatureRoCompat.LARGE_FILE,
+  };
+}
+
+/** {@linkcode MkfsOptions} with every default filled in and every check made: what both writers work from. */
+export interface ResolvedMkfsOptions {
+  /** The options as given (sizes and inode counts are read from them with the geometry). */
+  given: MkfsOptions;
+  type: "ext3" | "ext2";
+  /** A journal is wanted (a filesystem too small for one gets none). */
+  journal: boolean;
+  /** The features wanted; see {@linkcode typeFeatures}. */
+  features: FeatureSet;
+  writer: "auto" | "tree" | "walk";
+  walkAbove: number;
+  tempDir: string;
+  log: (message: string) => void;
+  /** The clock, read once. */
+  nowSeconds: number;
+  /**
+   * Time of the objects mkfs creates: SOURCE_DATE_EPOCH, else now; set to the
+   * sources' newest mtime when {@linkcode createTimeFromSources}.
+   */
+  createTime: Timestamp;
+  /** Only a seed makes the output reproducible: created objects take the sources' newest mtime. */
+  createTimeFromSources: boolean;
+  /** How sources' owners and times are taken. */
+  own: SourceOwnership;
+  uuid: Uint8Array;
+  /** The hash seed as bytes (the superblock) and as words (the htree hash). */
+  hashSeed: Uint8Array;
+  seedWords: Uint32Array;
+  label: Uint8Array;
+}
+
+const TYPES = ["ext3", "ext2"] as const;
+const WRITERS = ["auto", "tree", "walk"] as const;
+
+/**
+ * An option mkfs cannot use: which one, what it wants and what it got, or
+ * which other option it cannot be given with. The CLI words it with its
+ * flags (`-t wants ext3 or ext2, got ext4`).
+ *
+ * @example Usage
+ * ```ts
+ * import { ExtOptionError, mkfs } from "@bigfile/ext3fs";
+ * try {
+ *   await mkfs(["rootfs/"], { reservedPercent: 60 });
+ * } catch (error) {
+ *   if (error instanceof ExtOptionError) console.error(error.option, error.wants);
+ * }
+ * ```
+ */
+export class ExtOptionError extends TypeError {
+  /** The option, by its name in {@linkcode MkfsOptions}. */
+  readonly option: keyof MkfsOptions;
+  /** What it wants ("ext3 or ext2"), or "" for a conflict. */
+  readonly wants: string;
+  /** What it got, as text. */
+  readonly got: string;
+  /** The option it cannot be given with. */
+  readonly conflictsWith: keyof MkfsOptions | undefined;
+  /** Creates the error. */
+  constructor(
+    option: keyof MkfsOptions,
+    wants: string,
+    got: string,
+    conflictsWith?: keyof MkfsOptions,
+  ) {
+    super(
+      conflictsWith
+        ? `Cannot use ${option} with ${conflictsWith}: give one`
+        : `Cannot use ${option} ${got}: mkfs wants ${wants}`,
+    );
+    this.name = "ExtOptionError";
+    this.option = option;
+    this.wants = wants;
+    this.got = got;
+    this.conflictsWith = conflictsWith;
+  }
+}
+
+/**
+ * Checks options that do not depend on the sources (names, ranges,
+ * combinations, label, UUID): throws an {@linkcode ExtOptionError}. The
+ * geometry's own limits (block and inode sizes, counts) are checked when it
+ * is computed.
+ */
+export function checkMkfsOptions(options: MkfsOptions): void {
+  const { type, writer, size, blocks, freeBytes } = options;
+  if (type !== undefined && !TYPES.includes(type))
+    throw new ExtOptionError("type", "ext3 or ext2", String(type));
+  if (writer !== undefined && !WRITERS.includes(writer))
+    throw new ExtOptionError("writer", "auto, tree or walk", String(writer));
+  if (size !== undefined && blocks !== undefined)
+    throw new ExtOptionError("size", "", `${size}`, "blocks");
+  if (freeBytes !== undefined && size !== undefined)
+    throw new ExtOptionError("freeBytes", "", `${freeBytes}`, "size");
+  if (freeBytes !== undefined && blocks !== undefined)
+    throw new ExtOptionError("freeBytes", "", `${freeBytes}`, "blocks");
+  const m = options.reservedPercent;
+  if (m !== undefined && !(Number.isFinite(m) && m >= 0 && m <= 50))
+    throw new ExtOptionError("reservedPercent", "a percentage from 0 to 50", `${m}`);
+  labelBytes(options);
+  if (options.uuid !== undefined) {
+    try {
+      parseUuid(options.uuid);
+    } catch {
+      throw new ExtOptionError("uuid", "a UUID (32 hex digits)", JSON.stringify(options.uuid));
+    }
+  }
+}
+
+/**
+ * Resolves mkfs's options: checks them ({@linkcode checkMkfsOptions}), fills
+ * in the defaults, reads the clock, and derives the identity.
+ */
+export function resolveMkfsOptions(options: MkfsOptions): ResolvedMkfsOptions {
+  checkMkfsOptions(options);
+  const type = options.type ?? MKFS_DEFAULTS.type;
+  const features = typeFeatures(type);
+  const sde = options.sourceDateEpoch;
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const createTime: Timestamp = { seconds: sde ?? nowSeconds, nanoseconds: 0 };
+  const own: SourceOwnership = {
+    createTime,
+    mtimeOnly: options.seed !== undefined || sde !== undefined,
+  };
+  if (sde !== undefined) own.clampTime = sde;
+  if (options.squashOwners) own.squashOwners = true;
+  return {
+    given: options,
+    type,
+    journal: (features.compat & FeatureCompat.HAS_JOURNAL) !== 0,
+    features,
+    writer: options.writer ?? MKFS_DEFAULTS.writer,
+    walkAbove: options.walkAbove ?? MKFS_DEFAULTS.walkAbove,
+    tempDir: options.tempDir ?? tmpdir(),
+    log: options.log ?? (() => {}),
+    nowSeconds,
+    createTime,
+    createTimeFromSources: options.seed !== undefined && sde === undefined,
+    own,
+    ...identity(options),
+    label: labelBytes(options),
+  };
+}
+
+/** SHA-256, synchronous (WebCrypto's digest waits a thread-pool round trip). */
+function digest(text: string): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(text).digest());
+}
+
+function v4(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice(0, 16);
+  out[6] = ((out[6] as number) & 0x0f) | 0x40;
+  out[8] = ((out[8] as number) & 0x3f) | 0x80;
+  return out;
+}
+
+export function formatUuidText(b: Uint8Array): string {
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The UUID and hash seed: derived from the seed (or SOURCE_DATE_EPOCH), else random. */
+function identity(options: MkfsOptions): {
+  uuid: Uint8Array;
+  hashSeed: Uint8Array;
+  seedWords: Uint32Array;
+} {
+  const sde = options.sourceDateEpoch;
+  const seedText = options.seed ?? (sde !== undefined ? `SOURCE_DATE_EPOCH=${sde}` : undefined);
+  const uuid = options.uuid
+    ? parseUuid(options.uuid)
+    : v4(
+        seedText !== undefined
+          ? digest(`ext3fs uuid\0${seedText}`)
+          : crypto.getRandomValues(new Uint8Array(16)),
+      );
+  const hashSeed = v4(
+    seedText !== undefined
+      ? digest(`ext3fs hash seed\0${seedText}`)
+      : crypto.getRandomValues(new Uint8Array(16)),
+  );
+  const seedView = new DataView(hashSeed.buffer, hashSeed.byteOffset, 16);
+  const seedWords = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) seedWords[i] = seedView.getUint32(i * 4, true);
+  return { uuid, hashSeed, seedWords };
+}
+
+/** The label's bytes, checked. */
+function labelBytes(options: MkfsOptions): Uint8Array {
+  const label = new TextEncoder().encode(options.label ?? "");
+  if (label.length > 16)
+    throw new ExtOptionError(
+      "label",
+      "at most 16 bytes",
+      `${JSON.stringify(options.label)} (${label.length} bytes)`,
+    );
+  return label;
+}
+
+/**
+ * The geometry: the size given, or (without one) the smallest that fits what
+ * `measure` says the tree needs at a block size.
+ */
+export function chooseGeometry(
+  resolved: ResolvedMkfsOptions,
+  measure: (blockSize: number) => { blocks: number; inodes: number },
+): { geo: Geometry; autoSized: boolean } {
+  const { given: options, journal, log } = resolved;
+  const geoOptions = (bytes: number, inodes?: number): GeometryOptions => {
+    const o: GeometryOptions = { bytes, journal };
+    if (options.blockSize !== undefined) o.blockSize = options.blockSize;
+    if (options.inodeSize !== undefined) o.inodeSize = options.inodeSize;
+    if (options.bytesPerInode !== undefined) o.inodeRatio = options.bytesPerInode;
+    const n = options.inodes ?? inodes;
+    if (n !== undefined) o.inodes = n;
+    if (options.reservedPercent !== undefined) o.reservedPercent = options.reservedPercent;
+    return o;
+  };
+  if (options.size !== undefined || options.blocks !== undefined) {
+    const bytes = options.size ?? (options.blocks as number) * (options.blockSize ?? 1024);
+    return { geo: computeGeometry(geoOptions(bytes)), autoSized: false };
+  }
+  return { geo: autoSize(measure, geoOptions, options, log), autoSized: true };
+}
+
+/**
+ * The smallest geometry that holds what `measure` says a tree needs at a
+ * block size, plus about 10%.
+ */
+function autoSize(
+  measure: (blockSize: number) => { blocks: number; inodes: number },
+  geoOptions: (bytes: number, inodes?: number) => GeometryOptions,
+  options: MkfsOptions,
+  log: (message: string) => void,
+): Geometry {
+  const MiB = 1024 * 1024;
+  let bs = options.blockSize ?? 1024;
+  let need = measure(bs);
+  const free = options.freeBytes;
+  let bytes = Math.max(MiB, Math.ceil(((need.blocks * bs + (free ?? 0)) * 1.2) / MiB) * MiB);
+  for (let i = 0; i < 200; i++) {
+    const wantBs = options.blockSize ?? defaultBlockSize(bytes);
+    if (wantBs !== bs) {
+      bs = wantBs;
+      need = measure(bs);
+    }
+    const wantInodes = Math.ceil(need.inodes * 1.1) + 16 + 10;
+    let geo: Geometry;
+    try {
+      geo = computeGeometry(geoOptions(bytes));
+      if (
+        options.inodes === undefined &&
+        options.bytesPerInode === undefined &&
+        geo.inodesCount < wantInodes
+      ) {
+        geo = computeGeometry(geoOptions(bytes, wantInodes));
+      }
+    } catch (error) {
+      if (!(error instanceof GeometryError)) throw error;
+      bytes = Math.ceil((bytes * 1.25) / MiB) * MiB;
+      continue;
+    }
+    let data = 0;
+    for (let g = 0; g < geo.groupCount; g++) {
+      const start = geo.firstDataBlock + g * geo.blocksPerGroup;
+      const end = Math.min(start + geo.blocksPerGroup, geo.blocksCount);
+      data += end - start - 2 - geo.inodeTableBlocks;
+    }
+    data -= geo.descBlocks + geo.reservedGdtBlocks; // a lower bound on backups is enough for the estimate below
+    let backups = 0;
+    for (let g = 0; g < geo.groupCount; g++) if (groupHasSuper(g)) backups++;
+    data -= (backups - 1) * (1 + geo.descBlocks + geo.reservedGdtBlocks) + 1;
+    const journalAll = geo.journalBlocks + Math.ceil(geo.journalBlocks / geo.addrPerBlock) + 2;
+    // About 10% of the tree free, or what the caller asked for.
+    const headroom =
+      free !== undefined
+        ? Math.ceil(free / bs)
+        : Math.max(Math.ceil(need.blocks * 0.1), Math.ceil(MiB / bs));
+    const fits =
+      data - journalAll - 1 >= need.blocks + headroom && geo.inodesCount - 10 >= need.inodes;
+    if (fits) {
+      log(
+        `Sized the filesystem to fit: the tree needs ${need.blocks} blocks of ${bs} bytes and ${need.inodes} inodes; ` +
+          `${geo.blocksCount} blocks (${geo.blocksCount * bs} bytes) with ${geo.inodesCount} inodes leave ${free !== undefined ? `at least ${free} bytes` : "about 10%"} free (give --size or --blocks to choose)`,
+      );
+      return geo;
+    }
+    bytes = Math.ceil((bytes * 1.1) / MiB) * MiB;
+  }
+  throw new RangeError("Cannot find a filesystem size that fits the tree");
+}
