@@ -111,7 +111,8 @@ describe("vdisk info", () => {
       expect(info.format).toBe(to);
       expect(info.virtualSize).toBe(40 * (1 << 20));
       expect(info.allocatedBytes).toBeGreaterThan(0);
-      expect(info.allocatedBytes).toBeLessThan(to === "vhd" ? 24 << 20 : 8 << 20);
+      if (to !== "vhd-fixed")
+        expect(info.allocatedBytes).toBeLessThan(to === "vhd" ? 24 << 20 : 8 << 20);
       const text = memoryIo();
       expect(await main(["info", out], text)).toBe(0);
       expect(text.stdoutText()).toMatch(
