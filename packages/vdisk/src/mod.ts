@@ -27,6 +27,7 @@ export * from "./qcow2_device.ts";
 export * from "./qcow2_writer.ts";
 export * from "./raw_device.ts";
 export * from "./raw_file_image.ts";
+export * from "./raw_layout.ts";
 export * from "./vhd_device.ts";
 export * from "./vhd_writer.ts";
 export * from "./vmdk_device.ts";
