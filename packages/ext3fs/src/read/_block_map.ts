@@ -26,7 +26,9 @@ export interface BlockMapContext {
   onIssue?: (message: string, offset: number) => void;
 }
 
-const MAX_EXTENT_DEPTH = 5;
+// The kernel builds at most 5 levels; e2fsck reads deeper trees (and offers
+// to make them shallower), so the reader does too, within a hard bound.
+const MAX_EXTENT_DEPTH = 32;
 
 function checkBlock(
   ctx: BlockMapContext,
