@@ -3,6 +3,9 @@
  * directories and tar archives; the reader opens images (bare or inside a disk
  * image) for ls, cat, stat, extract and check.
  *
+ * Each part has its own entry too: `@bigfile/ext3fs/format` (the on-disk
+ * codecs and constants), `@bigfile/ext3fs/reader` and `@bigfile/ext3fs/writer`.
+ *
  * @example Usage
  * ```ts
  * import { mkfs } from "@bigfile/ext3fs";

@@ -1,5 +1,5 @@
 import { viewOf } from "./_bytes.ts";
-import { Ext2FormatError } from "./errors.ts";
+import { ExtFormatError } from "./errors.ts";
 
 /** A directory entry (`ext2_dir_entry_2`). */
 export interface DirEntry {
@@ -22,12 +22,12 @@ export function dirEntrySize(nameLength: number): number {
  * Decodes the entry at `offset` in a directory block. With `filetype` false
  * (no filetype feature), the name length is 16 bits and `fileType` is 0.
  *
- * @throws {Ext2FormatError} on a record length that is too small, unaligned or
+ * @throws {ExtFormatError} on a record length that is too small, unaligned or
  * crosses the end of the block.
  */
 export function decodeDirEntry(block: Uint8Array, offset: number, filetype = true): DirEntry {
   if (offset + 8 > block.length) {
-    throw new Ext2FormatError(`Cannot parse directory entry: header crosses the block end`, offset);
+    throw new ExtFormatError(`Cannot parse directory entry: header crosses the block end`, offset);
   }
   const v = viewOf(block);
   const inode = v.getUint32(offset, true);
@@ -35,7 +35,7 @@ export function decodeDirEntry(block: Uint8Array, offset: number, filetype = tru
   const nameLen = filetype ? (block[offset + 6] ?? 0) : v.getUint16(offset + 6, true);
   const fileType = filetype ? (block[offset + 7] ?? 0) : 0;
   if (recLen < 8 || recLen % 4 !== 0 || offset + recLen > block.length || 8 + nameLen > recLen) {
-    throw new Ext2FormatError(
+    throw new ExtFormatError(
       `Cannot parse directory entry: record length ${recLen} is invalid`,
       offset + 4,
     );

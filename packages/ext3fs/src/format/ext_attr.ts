@@ -1,6 +1,6 @@
 import { viewOf } from "./_bytes.ts";
 import { EXT_ATTR_MAGIC } from "./constants.ts";
-import { Ext2FormatError } from "./errors.ts";
+import { ExtFormatError } from "./errors.ts";
 
 /** The header of an extended-attribute block (32 bytes). */
 export interface ExtAttrHeader {
@@ -21,12 +21,12 @@ export interface ExtAttrEntry {
   name: Uint8Array;
 }
 
-/** Decodes an EA block header. @throws {Ext2FormatError} on a bad magic. */
+/** Decodes an EA block header. @throws {ExtFormatError} on a bad magic. */
 export function decodeExtAttrHeader(bytes: Uint8Array): ExtAttrHeader {
   const v = viewOf(bytes);
   const magic = v.getUint32(0, true);
   if (magic !== EXT_ATTR_MAGIC) {
-    throw new Ext2FormatError(
+    throw new ExtFormatError(
       `Cannot parse extended attribute block: magic is 0x${magic.toString(16)}`,
       0,
     );
@@ -62,7 +62,7 @@ export function decodeExtAttrEntries(bytes: Uint8Array, offset: number): ExtAttr
   let at = offset;
   while (at + 4 <= bytes.length && v.getUint32(at, true) !== 0) {
     if (at + 16 > bytes.length)
-      throw new Ext2FormatError("Cannot parse extended attribute entry: truncated", at);
+      throw new ExtFormatError("Cannot parse extended attribute entry: truncated", at);
     const nameLen = bytes[at] ?? 0;
     out.push({
       nameIndex: bytes[at + 1] ?? 0,

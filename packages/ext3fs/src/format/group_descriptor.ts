@@ -1,6 +1,6 @@
 import { viewOf } from "./_bytes.ts";
 import { GROUP_DESC_SIZE, GROUP_DESC_SIZE_64 } from "./constants.ts";
-import { Ext2FormatError } from "./errors.ts";
+import { ExtFormatError } from "./errors.ts";
 
 /** A block group descriptor (32 bytes classic, 64 bytes with the 64bit feature). */
 export interface GroupDescriptor {
@@ -36,7 +36,7 @@ export function decodeGroupDescriptor(
   size: number = GROUP_DESC_SIZE,
 ): GroupDescriptor {
   if (bytes.length < size || size < GROUP_DESC_SIZE) {
-    throw new Ext2FormatError(
+    throw new ExtFormatError(
       `Cannot parse group descriptor: ${bytes.length} bytes, expected ${size}`,
       0,
     );

@@ -1,6 +1,6 @@
 import { viewOf } from "./_bytes.ts";
 import { GOOD_OLD_INODE_SIZE, N_BLOCKS } from "./constants.ts";
-import { Ext2FormatError } from "./errors.ts";
+import { ExtFormatError } from "./errors.ts";
 
 /**
  * An on-disk inode. 32-bit halves are combined: `uid`/`gid` include the high
@@ -84,10 +84,7 @@ const HI = 2 ** 32;
  */
 export function decodeInode(bytes: Uint8Array): Inode {
   if (bytes.length < GOOD_OLD_INODE_SIZE) {
-    throw new Ext2FormatError(
-      `Cannot parse inode: ${bytes.length} bytes, expected at least 128`,
-      0,
-    );
+    throw new ExtFormatError(`Cannot parse inode: ${bytes.length} bytes, expected at least 128`, 0);
   }
   const v = viewOf(bytes);
   const u32 = (o: number) => v.getUint32(o, true);

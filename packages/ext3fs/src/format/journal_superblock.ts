@@ -1,6 +1,6 @@
 import { viewOf } from "./_bytes.ts";
 import { Jbd2 } from "./constants.ts";
-import { Ext2FormatError } from "./errors.ts";
+import { ExtFormatError } from "./errors.ts";
 
 /** The JBD2 journal superblock (big-endian, in journal block 0). */
 export interface JournalSuperblock {
@@ -33,10 +33,10 @@ export interface JournalSuperblock {
 /** Size of the JBD2 superblock structure. */
 export const JOURNAL_SUPERBLOCK_SIZE = 1024;
 
-/** Decodes a JBD2 superblock. @throws {Ext2FormatError} on a bad magic. */
+/** Decodes a JBD2 superblock. @throws {ExtFormatError} on a bad magic. */
 export function decodeJournalSuperblock(bytes: Uint8Array): JournalSuperblock {
   if (bytes.length < JOURNAL_SUPERBLOCK_SIZE) {
-    throw new Ext2FormatError(
+    throw new ExtFormatError(
       `Cannot parse journal superblock: ${bytes.length} bytes, expected 1024`,
       0,
     );
@@ -45,7 +45,7 @@ export function decodeJournalSuperblock(bytes: Uint8Array): JournalSuperblock {
   const u32 = (o: number) => v.getUint32(o, false);
   const magic = u32(0);
   if (magic !== Jbd2.MAGIC) {
-    throw new Ext2FormatError(
+    throw new ExtFormatError(
       `Cannot parse journal superblock: magic is 0x${magic.toString(16)}`,
       0,
     );

@@ -1,6 +1,6 @@
 import { viewOf } from "./_bytes.ts";
 import { EXT2_MAGIC, SUPERBLOCK_SIZE } from "./constants.ts";
-import { Ext2FormatError } from "./errors.ts";
+import { ExtFormatError } from "./errors.ts";
 
 /**
  * The ext2/3/4 superblock (the fields bigfile reads or writes; 64-bit counts
@@ -190,7 +190,7 @@ function trimNul(bytes: Uint8Array): Uint8Array {
  * Decodes a superblock from its 1024 bytes (`bytes` starts at the superblock,
  * i.e. image offset 1024 for the primary).
  *
- * @throws {Ext2FormatError} if the buffer is short or the magic is not 0xEF53.
+ * @throws {ExtFormatError} if the buffer is short or the magic is not 0xEF53.
  *
  * @example Usage
  * ```ts
@@ -201,7 +201,7 @@ function trimNul(bytes: Uint8Array): Uint8Array {
  */
 export function decodeSuperblock(bytes: Uint8Array): Superblock {
   if (bytes.length < SUPERBLOCK_SIZE) {
-    throw new Ext2FormatError(
+    throw new ExtFormatError(
       `Cannot parse superblock: ${bytes.length} bytes, expected ${SUPERBLOCK_SIZE}`,
       0,
     );
@@ -209,7 +209,7 @@ export function decodeSuperblock(bytes: Uint8Array): Superblock {
   const v = viewOf(bytes);
   const magic = v.getUint16(56, true);
   if (magic !== EXT2_MAGIC) {
-    throw new Ext2FormatError(
+    throw new ExtFormatError(
       `Cannot parse superblock: magic is 0x${magic.toString(16).padStart(4, "0")}`,
       56,
     );

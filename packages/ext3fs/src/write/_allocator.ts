@@ -16,12 +16,13 @@
 import { NAME_MAX } from "../format/constants.ts";
 import { htreeLayoutOf } from "./_build_inode.ts";
 import { type DataSpace, dataSpace } from "./_data_space.ts";
-import { MkfsPlanError, nameError } from "./_errors.ts";
+import { nameError } from "./_errors.ts";
 import { dirBlocks, dirMapBlocks, lostFoundBlocks, nodeBlocks } from "./_measure.ts";
 import type { FeatureSet } from "./_mkfs_options.ts";
 import { planReserved, type ReservedPlan, type ReservedSettings } from "./_reserved_inodes.ts";
+import { type FsTree, NodeKind, type Timestamp } from "./_tree.ts";
+import { ExtLimitError } from "./errors.ts";
 import type { Geometry } from "./geometry.ts";
-import { type FsTree, NodeKind, type Timestamp } from "./tree.ts";
 
 /** Settings the allocator needs beyond the geometry. */
 export interface AllocatorSettings {
@@ -84,7 +85,7 @@ export function sizeDirectory(
   for (let e = tree.head[node] as number; e; e = tree.entryNext[e] as number)
     if (tree.kind[tree.entryNode[e] as number] === NodeKind.DIR) subdirs++;
   if (2 + subdirs > 65000) {
-    throw new MkfsPlanError(
+    throw new ExtLimitError(
       `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`,
     );
   }
@@ -222,7 +223,7 @@ export class Allocator {
       const isDir = tree.kind[child] === NodeKind.DIR;
       const known = visit.link(child);
       if (known) {
-        if (isDir) throw new MkfsPlanError(`Cannot store ${visit.path(e)}: a directory hard link`);
+        if (isDir) throw new ExtLimitError(`Cannot store ${visit.path(e)}: a directory hard link`);
         inoOf[child] = known;
         continue;
       }

@@ -11,7 +11,7 @@ import { writeHtreeNode, writeHtreeRoot } from "./_htree.ts";
 import { presenceFor } from "./_measure.ts";
 import { CHUNK, type Packer, pointerBlock } from "./_packer.ts";
 import type { Plan } from "./_plan.ts";
-import type { ContentFactory } from "./tree.ts";
+import type { ContentFactory } from "./_tree.ts";
 
 /** The journal's blocks (map blocks, its superblock, zeros) in D-space order. */
 export function* journalBlocks(

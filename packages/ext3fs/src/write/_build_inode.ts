@@ -9,7 +9,7 @@ import type { PlannedEntry } from "./_dir_pack.ts";
 import { type HtreeLayout, halfMd4Hash, htreeLayout } from "./_htree.ts";
 import { presenceFor } from "./_measure.ts";
 import type { Plan } from "./_plan.ts";
-import { type FsTree, NodeKind, TimeField } from "./tree.ts";
+import { type FsTree, NodeKind, TimeField } from "./_tree.ts";
 
 /** The inode mode's type bits by {@linkcode NodeKind}. */
 const KIND_MODE: readonly number[] = [

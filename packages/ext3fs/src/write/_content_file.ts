@@ -1,6 +1,6 @@
 import { accessSync, closeSync, constants, openSync, readSync } from "node:fs";
 
-import type { ContentFactory, ContentRef } from "./tree.ts";
+import type { ContentFactory, ContentRef } from "./_tree.ts";
 
 /** File content read from a path (or a region of a spool file), opened only when needed. */
 export class FileContent implements ContentRef {

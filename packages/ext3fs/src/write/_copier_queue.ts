@@ -8,7 +8,7 @@ import { fileContent } from "./_content_file.ts";
 import { presenceFor } from "./_measure.ts";
 import type { RangeCopier } from "./_output_options.ts";
 import type { Plan } from "./_plan.ts";
-import { type ContentFactory, NodeKind } from "./tree.ts";
+import { type ContentFactory, NodeKind } from "./_tree.ts";
 
 /**
  * Hands the copier every file's contents it can read (all but contents without

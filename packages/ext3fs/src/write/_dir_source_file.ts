@@ -1,5 +1,5 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from "node:fs";
-import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
+import { FsTree, NodeKind, TimeField, type Timestamp } from "./_tree.ts";
 
 /** How a source's metadata is mapped into the filesystem. */
 export interface SourceOwnership {

@@ -19,8 +19,8 @@ import {
 import type { EmitOptions, RangeCopier } from "./_output_options.ts";
 import { CHUNK, Packer } from "./_packer.ts";
 import type { Plan } from "./_plan.ts";
+import { type ContentFactory, NodeKind } from "./_tree.ts";
 import { groupLayout } from "./geometry.ts";
-import { type ContentFactory, NodeKind } from "./tree.ts";
 
 /**
  * A source of data-area blocks: every run in allocation order, packed into

@@ -1,22 +1,14 @@
 /** The errors of planning a filesystem, one constructor per refusal. */
 import { maxMappedBlocks } from "./_block_map.ts";
+import { ExtLimitError } from "./errors.ts";
 import type { Geometry } from "./geometry.ts";
-
-/** A tree that does not fit, or cannot be represented. */
-export class MkfsPlanError extends RangeError {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "MkfsPlanError";
-  }
-}
 
 function fileSizeLimit(bs: number): number {
   return Math.min(maxMappedBlocks(bs / 4) * bs, 2 ** 41 - bs);
 }
 
-export function fileSizeError(path: string, size: number, bs: number): MkfsPlanError {
-  return new MkfsPlanError(
+export function fileSizeError(path: string, size: number, bs: number): ExtLimitError {
+  return new ExtLimitError(
     `Cannot store ${path}: ${size} bytes is over the ${fileSizeLimit(bs)} bytes a block map of ${bs}-byte blocks can address`,
   );
 }
@@ -26,40 +18,40 @@ export function fileSizeCheck(
   size: number,
   bs: number,
   path: () => string,
-): MkfsPlanError | undefined {
+): ExtLimitError | undefined {
   return size > fileSizeLimit(bs) ? fileSizeError(path(), size, bs) : undefined;
 }
 
 /** The error for a symlink target of `length` bytes at a block size, if it cannot be stored. */
-export function symlinkCheck(length: number, bs: number): MkfsPlanError | undefined {
-  if (length === 0) return new MkfsPlanError(`Cannot store a symlink with an empty target`);
+export function symlinkCheck(length: number, bs: number): ExtLimitError | undefined {
+  if (length === 0) return new ExtLimitError(`Cannot store a symlink with an empty target`);
   if (length >= 60 && length >= bs)
-    return new MkfsPlanError(
+    return new ExtLimitError(
       `Cannot store a symlink target of ${length} bytes in ${bs}-byte blocks`,
     );
   return undefined;
 }
 
 /** The error for a tree that needs more data blocks than the filesystem has. */
-export function blocksError(need: number, geo: Geometry, have: number): MkfsPlanError {
-  return new MkfsPlanError(
+export function blocksError(need: number, geo: Geometry, have: number): ExtLimitError {
+  return new ExtLimitError(
     `Cannot fit the tree: it needs ${need} data blocks of ${geo.blockSize} bytes (with the journal and block maps), the filesystem has ${have} after its metadata`,
   );
 }
 
 /** The error for a tree that needs more inodes than the filesystem has. */
-export function inodesError(lastIno: number, geo: Geometry): MkfsPlanError {
-  return new MkfsPlanError(
+export function inodesError(lastIno: number, geo: Geometry): ExtLimitError {
+  return new ExtLimitError(
     `Cannot fit the tree: it needs ${lastIno - 10} inodes (plus 10 reserved), the filesystem has ${geo.inodesCount}`,
   );
 }
 
 /** The error for an entry name over 255 bytes. */
-export function nameError(path: string, length: number): MkfsPlanError {
-  return new MkfsPlanError(`Cannot store ${path}: the name is ${length} bytes, at most 255`);
+export function nameError(path: string, length: number): ExtLimitError {
+  return new ExtLimitError(`Cannot store ${path}: the name is ${length} bytes, at most 255`);
 }
 
 /** The error for a file with too many hard links. */
-export function linksError(count: number): MkfsPlanError {
-  return new MkfsPlanError(`Cannot store a file with ${count} hard links: ext3 allows 65000`);
+export function linksError(count: number): ExtLimitError {
+  return new ExtLimitError(`Cannot store a file with ${count} hard links: ext3 allows 65000`);
 }

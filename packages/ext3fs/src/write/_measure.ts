@@ -5,8 +5,8 @@
 import { BlockMap, BlockPresence, maxMappedBlocks } from "./_block_map.ts";
 import { packDirectory } from "./_dir_pack.ts";
 import { fileSizeCheck, fileSizeError, symlinkCheck } from "./_errors.ts";
+import { type FsTree, NodeKind } from "./_tree.ts";
 import type { Geometry } from "./geometry.ts";
-import { type FsTree, NodeKind } from "./tree.ts";
 
 /** Which blocks of file `n` hold data at a block size: converts its 1 KiB runs to block runs. */
 export function presenceFor(tree: FsTree, n: number, blockSize: number): BlockPresence {

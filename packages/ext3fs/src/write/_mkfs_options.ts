@@ -9,16 +9,16 @@ import { tmpdir } from "node:os";
 import { parseUuid } from "../format/_bytes.ts";
 import { FeatureCompat, FeatureIncompat, FeatureRoCompat } from "../format/constants.ts";
 import type { SourceOwnership } from "./_dir_source_file.ts";
+import type { Timestamp } from "./_tree.ts";
+import { ExtGeometryError, ExtOptionError } from "./errors.ts";
 import {
   computeGeometry,
   defaultBlockSize,
   type Geometry,
-  GeometryError,
   type GeometryOptions,
   groupHasSuper,
 } from "./geometry.ts";
 import type { MkfsOptions } from "./mkfs.ts";
-import type { Timestamp } from "./tree.ts";
 
 /**
  * Entries past which mkfs walks instead of keeping the tree: just above the
@@ -90,50 +90,6 @@ export interface ResolvedMkfsOptions {
 
 const TYPES = ["ext3", "ext2"] as const;
 const WRITERS = ["auto", "tree", "walk"] as const;
-
-/**
- * An option mkfs cannot use: which one, what it wants and what it got, or
- * which other option it cannot be given with. The CLI words it with its
- * flags (`-t wants ext3 or ext2, got ext4`).
- *
- * @example Usage
- * ```ts
- * import { ExtOptionError, mkfs } from "@bigfile/ext3fs";
- * try {
- *   await mkfs(["rootfs/"], { reservedPercent: 60 });
- * } catch (error) {
- *   if (error instanceof ExtOptionError) console.error(error.option, error.wants);
- * }
- * ```
- */
-export class ExtOptionError extends TypeError {
-  /** The option, by its name in {@linkcode MkfsOptions}. */
-  readonly option: keyof MkfsOptions;
-  /** What it wants ("ext3 or ext2"), or "" for a conflict. */
-  readonly wants: string;
-  /** What it got, as text. */
-  readonly got: string;
-  /** The option it cannot be given with. */
-  readonly conflictsWith: keyof MkfsOptions | undefined;
-  /** Creates the error. */
-  constructor(
-    option: keyof MkfsOptions,
-    wants: string,
-    got: string,
-    conflictsWith?: keyof MkfsOptions,
-  ) {
-    super(
-      conflictsWith
-        ? `Cannot use ${option} with ${conflictsWith}: give one`
-        : `Cannot use ${option} ${got}: mkfs wants ${wants}`,
-    );
-    this.name = "ExtOptionError";
-    this.option = option;
-    this.wants = wants;
-    this.got = got;
-    this.conflictsWith = conflictsWith;
-  }
-}
 
 /**
  * Checks options that do not depend on the sources (names, ranges,
@@ -315,7 +271,7 @@ function autoSize(
         geo = computeGeometry(geoOptions(bytes, wantInodes));
       }
     } catch (error) {
-      if (!(error instanceof GeometryError)) throw error;
+      if (!(error instanceof ExtGeometryError)) throw error;
       bytes = Math.ceil((bytes * 1.25) / MiB) * MiB;
       continue;
     }

@@ -6,8 +6,8 @@
 import type { Inode } from "../format/inode.ts";
 import { Allocator, type AllocatorSettings, type NodeColumns, nodeColumns } from "./_allocator.ts";
 import { blocksError, inodesError, linksError } from "./_errors.ts";
+import { type FsTree, NodeKind, type Timestamp } from "./_tree.ts";
 import type { Geometry } from "./geometry.ts";
-import { type FsTree, NodeKind, type Timestamp } from "./tree.ts";
 
 /** Settings the plan needs beyond the geometry. */
 export type PlanSettings = AllocatorSettings;
@@ -67,7 +67,7 @@ function entryPathText(tree: FsTree, e: number): string {
  * root, each with the {@linkcode Allocator} (inode numbers, directory sizes,
  * block runs), and builds the special inodes. Per-inode facts live in typed
  * arrays by tree row; inodes and directory blocks are built again when they
- * are written. Throws {@linkcode MkfsPlanError} with the numbers when the
+ * are written. Throws {@linkcode ExtLimitError} with the numbers when the
  * tree does not fit.
  */
 export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettings): Plan {

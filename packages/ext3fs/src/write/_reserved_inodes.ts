@@ -4,8 +4,8 @@ import { emptyInode, encodeExtraTime, type Inode } from "../format/inode.ts";
 import { BlockMap, BlockPresence } from "./_block_map.ts";
 import type { DataSpace } from "./_data_space.ts";
 import type { FeatureSet } from "./_mkfs_options.ts";
+import type { Timestamp } from "./_tree.ts";
 import { type Geometry, groupHasSuper } from "./geometry.ts";
-import type { Timestamp } from "./tree.ts";
 
 /** What the reserved inodes depend on besides the geometry. */
 export interface ReservedSettings {

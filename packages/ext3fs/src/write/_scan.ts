@@ -1,6 +1,6 @@
 import { findDataRuns } from "@bigfile/blockdev";
 
-import type { ContentRef } from "./tree.ts";
+import type { ContentRef } from "./_tree.ts";
 
 /** A file to scan: its content, size, and allocated bytes in its source when known. */
 export interface ScanTarget {

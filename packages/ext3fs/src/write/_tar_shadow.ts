@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { readTar, type TarEntry } from "@bigfile/blockdev";
 import type { SourceOwnership } from "./_dir_source_file.ts";
 import { linkTargetError, type Spool, tarMemberNode } from "./_tar_source_file.ts";
-import { FsTree, NodeKind, splitPath, type TimeField } from "./tree.ts";
+import { FsTree, NodeKind, splitPath, type TimeField } from "./_tree.ts";
 
 /** How a shadow directory acts on earlier sources' directory at its path. */
 export const ShadowMode = { THROUGH: 0, MERGE: 1, REPLACE: 2 } as const;

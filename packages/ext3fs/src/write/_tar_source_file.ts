@@ -1,7 +1,7 @@
 import { closeSync, ftruncateSync, openSync } from "node:fs";
 import { readTar, type TarEntry, writeToFd } from "@bigfile/blockdev";
 import { applyMeta, type SourceOwnership, TreeLimitError } from "./_dir_source_file.ts";
-import { type FsTree, NodeKind, splitPath, TimeField, type Timestamp } from "./tree.ts";
+import { type FsTree, NodeKind, splitPath, TimeField, type Timestamp } from "./_tree.ts";
 
 /** A temporary sparse file that holds tar bodies until their blocks are written. */
 export class Spool {

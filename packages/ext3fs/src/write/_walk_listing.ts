@@ -14,7 +14,7 @@ import {
   type SourceOwnership,
 } from "./_dir_source_file.ts";
 import { ShadowMode, type ShadowNode, type TarShadow } from "./_tar_shadow.ts";
-import { FsTree, NodeKind, type TimeField } from "./tree.ts";
+import { FsTree, NodeKind, type TimeField } from "./_tree.ts";
 
 /** Where a directory is in one source. */
 export interface DirPlace {

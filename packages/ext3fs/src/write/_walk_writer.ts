@@ -35,9 +35,9 @@ import type { RangeCopier } from "./_output_options.ts";
 import { Packer } from "./_packer.ts";
 import { scanHoles } from "./_scan.ts";
 import type { TarShadow } from "./_tar_shadow.ts";
+import { FsTree, NodeKind, TimeField, type Timestamp } from "./_tree.ts";
 import { type DirPlace, type Listing, listDirectory, listNames } from "./_walk_listing.ts";
 import { type Geometry, groupLayout } from "./geometry.ts";
-import { FsTree, NodeKind, TimeField, type Timestamp } from "./tree.ts";
 
 /** The block sizes a measure covers. */
 const BLOCK_SIZES = [1024, 2048, 4096] as const;

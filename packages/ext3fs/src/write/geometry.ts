@@ -5,6 +5,8 @@
  * drop rule, reserved blocks and the default journal size.
  */
 
+import { ExtGeometryError } from "./errors.ts";
+
 /** Options for {@linkcode computeGeometry}. */
 export interface GeometryOptions {
   /** Filesystem size in bytes (the block count is `floor(bytes / blockSize)`). */
@@ -103,15 +105,6 @@ export function groupHasSuper(g: number): boolean {
   return false;
 }
 
-/** A geometry that cannot be made (too small, too many inodes...). */
-export class GeometryError extends RangeError {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = "GeometryError";
-  }
-}
-
 /**
  * Computes the geometry mke2fs would choose for the same size and options.
  *
@@ -126,11 +119,11 @@ export function computeGeometry(options: GeometryOptions): Geometry {
   const cls = sizeClass(options.bytes);
   const blockSize = options.blockSize ?? defaultBlockSize(options.bytes);
   if (![1024, 2048, 4096].includes(blockSize)) {
-    throw new GeometryError(`Cannot use block size ${blockSize}: expected 1024, 2048 or 4096`);
+    throw new ExtGeometryError(`Cannot use block size ${blockSize}: expected 1024, 2048 or 4096`);
   }
   const inodeSize = options.inodeSize ?? 256;
   if (![128, 256].includes(inodeSize) || inodeSize > blockSize) {
-    throw new GeometryError(`Cannot use inode size ${inodeSize}: expected 128 or 256`);
+    throw new ExtGeometryError(`Cannot use inode size ${inodeSize}: expected 128 or 256`);
   }
   let inodeRatio = options.inodeRatio ?? CLASS_RATIO[cls];
   if (inodeRatio < blockSize) inodeRatio = blockSize;
@@ -138,7 +131,9 @@ export function computeGeometry(options: GeometryOptions): Geometry {
   const firstDataBlock = blockSize === 1024 ? 1 : 0;
   const reservedPercent = options.reservedPercent ?? 5;
   if (reservedPercent < 0 || reservedPercent > 50) {
-    throw new GeometryError(`Cannot reserve ${reservedPercent}% of the blocks: expected 0 to 50`);
+    throw new ExtGeometryError(
+      `Cannot reserve ${reservedPercent}% of the blocks: expected 0 to 50`,
+    );
   }
   const paramInodes = options.inodes ?? Math.floor((paramBlocks * blockSize) / inodeRatio);
   const paramReserved = Math.floor((reservedPercent * paramBlocks) / 100.0);
@@ -150,7 +145,7 @@ export function computeGeometry(options: GeometryOptions): Geometry {
   let bpg = Math.min(blockSize * 8, 65528);
   for (let attempt = 0; attempt < 1000; attempt++) {
     if (blocks <= firstDataBlock)
-      throw new GeometryError(`Cannot make a filesystem of ${blocks} blocks: too small`);
+      throw new ExtGeometryError(`Cannot make a filesystem of ${blocks} blocks: too small`);
     const groupCount = Math.ceil((blocks - firstDataBlock) / bpg);
     const descBlocks = Math.ceil(groupCount / descPerBlock);
     let inodes = paramInodes;
@@ -163,7 +158,7 @@ export function computeGeometry(options: GeometryOptions): Geometry {
         rBlocks = paramReserved;
         continue;
       }
-      throw new GeometryError(
+      throw new ExtGeometryError(
         `Cannot fit ${inodes} inodes in ${groupCount} groups: too many inodes`,
       );
     }
@@ -184,7 +179,7 @@ export function computeGeometry(options: GeometryOptions): Geometry {
       if (reservedGdt < 0) reservedGdt = 0;
     }
     if (3 + inodeTableBlocks + reservedGdt > bpg) {
-      throw new GeometryError(
+      throw new ExtGeometryError(
         `Cannot fit ${ipg} inodes per group in groups of ${bpg} blocks: too many inodes`,
       );
     }
@@ -192,7 +187,7 @@ export function computeGeometry(options: GeometryOptions): Geometry {
     if (groupHasSuper(groupCount - 1)) overhead += 1 + descBlocks + reservedGdt;
     const rem = (blocks - firstDataBlock) % bpg;
     if (groupCount === 1 && rem && rem < overhead) {
-      throw new GeometryError(
+      throw new ExtGeometryError(
         `Cannot make a filesystem of ${blocks} blocks: its metadata alone needs ${overhead + firstDataBlock} blocks`,
       );
     }
@@ -223,7 +218,7 @@ export function computeGeometry(options: GeometryOptions): Geometry {
       addrPerBlock,
     };
   }
-  throw new GeometryError(`Cannot find a geometry for ${options.bytes} bytes`);
+  throw new ExtGeometryError(`Cannot find a geometry for ${options.bytes} bytes`);
 }
 
 /** The block layout of group `g`. */

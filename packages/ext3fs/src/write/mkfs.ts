@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/blockdev";
 import { fileContent } from "./_content_file.ts";
 import { checksDone, queued } from "./_copier_queue.ts";
+import { applyDeviceTable } from "./_device_table.ts";
 import { addDirectorySource, TreeLimitError, type WalkHooks } from "./_dir_source_file.ts";
 import { emitFilesystem } from "./_emit_tree.ts";
 import { lostFoundBlocks, measureTree } from "./_measure.ts";
@@ -11,10 +12,9 @@ import type { EmitOptions, RangeCopier } from "./_output_options.ts";
 import { planFilesystem } from "./_plan.ts";
 import { scanHoles } from "./_scan.ts";
 import { addTarSource, Spool } from "./_tar_source_file.ts";
+import { FsTree, NodeKind, TimeField } from "./_tree.ts";
 import { walkImage } from "./_walk_image.ts";
-import { applyDeviceTable } from "./device_table.ts";
 import type { Geometry } from "./geometry.ts";
-import { FsTree, NodeKind, TimeField } from "./tree.ts";
 
 /** One input of {@linkcode mkfs}. */
 export type MkfsSource =

@@ -10,12 +10,8 @@ import {
 } from "@bigfile/blockdev/stdio";
 import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
 import type { Command } from "commander";
-import {
-  checkMkfsOptions,
-  ExtOptionError,
-  MKFS_DEFAULTS,
-  WALK_ABOVE_ENTRIES,
-} from "./_mkfs_options.ts";
+import { checkMkfsOptions, MKFS_DEFAULTS, WALK_ABOVE_ENTRIES } from "./_mkfs_options.ts";
+import { ExtOptionError } from "./errors.ts";
 import { createCopier, filesystemOutput } from "./filesystem_output.ts";
 import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ContentFactory, FsTree, NodeKind, splitPath } from "./tree.ts";
+import { type ContentFactory, FsTree, NodeKind, splitPath } from "./_tree.ts";
 
 const enc = (text: string) => new TextEncoder().encode(text);
 const dec = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

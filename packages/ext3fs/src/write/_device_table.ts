@@ -1,16 +1,5 @@
-import { type FsTree, NodeKind, splitPath, type Timestamp } from "./tree.ts";
-
-/** A line of a device table that cannot be used. */
-export class DeviceTableError extends SyntaxError {
-  /** 1-based line number. */
-  readonly line: number;
-  /** Creates the error. */
-  constructor(message: string, line: number) {
-    super(`Cannot use device table line ${line}: ${message}`);
-    this.name = "DeviceTableError";
-    this.line = line;
-  }
-}
+import { type FsTree, NodeKind, splitPath, type Timestamp } from "./_tree.ts";
+import { ExtDeviceTableError } from "./errors.ts";
 
 const TYPES: Record<string, NodeKind> = {
   f: NodeKind.FILE,
@@ -42,11 +31,11 @@ export function applyDeviceTable(tree: FsTree, text: string, time: Timestamp): v
     if (line === "") return;
     const f = line.split(/\s+/);
     if (f.length < 5)
-      throw new DeviceTableError(`expected at least 5 fields, got ${f.length}`, lineNo);
+      throw new ExtDeviceTableError(`expected at least 5 fields, got ${f.length}`, lineNo);
     const [path, type, modeText, uidText, gidText] = f as [string, string, string, string, string];
     const kind = TYPES[type];
     if (!kind)
-      throw new DeviceTableError(
+      throw new ExtDeviceTableError(
         `unknown type ${JSON.stringify(type)} (use f, d, c, b or p)`,
         lineNo,
       );
@@ -54,7 +43,7 @@ export function applyDeviceTable(tree: FsTree, text: string, time: Timestamp): v
       if (v === undefined || v === "-") return undefined;
       const n = Number.parseInt(v, base);
       if (!Number.isInteger(n) || n < 0 || !/^[0-9a-fA-Fx]+$/.test(v))
-        throw new DeviceTableError(`bad ${what} ${v}`, lineNo);
+        throw new ExtDeviceTableError(`bad ${what} ${v}`, lineNo);
       return n;
     };
     const perm = num(modeText, "mode", 8) ?? (kind === NodeKind.DIR ? 0o755 : 0o644);
@@ -76,7 +65,7 @@ export function applyDeviceTable(tree: FsTree, text: string, time: Timestamp): v
       if (kind === NodeKind.FILE) {
         const node = tree.lookupPath(parts);
         if (!node || tree.kind[node] !== NodeKind.FILE)
-          throw new DeviceTableError(`${p} is not a regular file in the tree`, lineNo);
+          throw new ExtDeviceTableError(`${p} is not a regular file in the tree`, lineNo);
         setOwner(node);
         return;
       }
