@@ -94,7 +94,6 @@ export async function bootQemu(
   image: string,
   options: BootQemuOptions = {},
 ): Promise<BootQemuResult> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
   const args = [
     "-m",
     String(options.memoryMiB ?? 512),

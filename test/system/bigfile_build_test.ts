@@ -90,7 +90,9 @@ describeWithTools(
         const listing = await execa(bin("mbr"), ["print", image, "--units", "cylinders"]);
         expect(listing.stdout).toMatch(/\s\*\s+1\s+503\s+4040316\s+83\s+Linux/);
         // Table and superblock agree: bigfile inspect is clean.
-        const inspect = await execa(bin("bigfile"), ["inspect", image, "--json"], { reject: false });
+        const inspect = await execa(bin("bigfile"), ["inspect", image, "--json"], {
+          reject: false,
+        });
         expect(inspect.exitCode, inspect.stdout).toBe(0);
       } finally {
         await tmp.remove();
