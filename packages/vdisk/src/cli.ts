@@ -190,15 +190,26 @@ Examples:
           ...(toFile ? { extentName: basename(target as string) } : {}),
         };
         let sink: ImageSink | undefined;
-        if (!toFile) {
+        if (!toFile)
           sink = io.stdoutFd !== undefined ? new FdSink(io.stdoutFd) : new StreamSink(io);
-          if (!sink.seekable && SEEKABLE_FORMATS.includes(to)) {
-            throw new UsageError(
-              `${to} writes its tables after the data and needs a seekable output: give -o FILE (or redirect to a file: > FILE)`,
-            );
-          }
-        }
+        // Table-first formats stream only when the input's data runs are known (a sparse file).
+        const mayNeedSeek = (runs: boolean) =>
+          sink !== undefined &&
+          !sink.seekable &&
+          SEEKABLE_FORMATS.includes(to) &&
+          (!runs || (to === "qcow2" && options.compress === true));
+        const refuse = () =>
+          new UsageError(
+            `${to} needs a seekable output here (its tables come after the data${to === "qcow2" && options.compress ? " and compressed clusters" : ", and where the input's data is is not known up front"}): give -o FILE (or redirect to a file: > FILE)`,
+          );
+        // A pipe on stdin never has runs: refuse before reading it.
+        if (mayNeedSeek(false) && input === undefined && stdinFile(io) === undefined)
+          throw refuse();
         const { image, close } = await openSource(io, input, options.size);
+        if (mayNeedSeek(image.dataRuns !== undefined)) {
+          await close();
+          throw refuse();
+        }
         try {
           if (sink) await writeImage(image, to, sink, writeOptions).catch(asExit);
           else

@@ -29,6 +29,30 @@ export interface RawImage {
   size: number;
   /** Exactly `size` bytes; chunks may be reused buffers (they are consumed before the next pull). */
   data: AsyncIterable<Uint8Array>;
+  /**
+   * Where the data is, when known up front: `[offset, length, ...]` byte runs
+   * in order; every byte outside them is zero. With it, qcow2, dynamic VHD and
+   * monolithicSparse VMDK plan their tables before the data and stream to a
+   * pipe (uncompressed). A run may hold zeros; data outside the runs is an error.
+   */
+  dataRuns?: readonly number[];
+}
+
+/**
+ * The allocation units (of `unitSize` bytes) that the data runs of an image
+ * touch, in order.
+ */
+export function unitsWithData(runs: readonly number[], unitSize: number): number[] {
+  const units: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    const start = runs[i] as number;
+    const length = runs[i + 1] as number;
+    if (length <= 0) continue;
+    const first = Math.floor(start / unitSize);
+    const last = Math.floor((start + length - 1) / unitSize);
+    for (let u = Math.max(first, (units.at(-1) ?? -1) + 1); u <= last; u++) units.push(u);
+  }
+  return units;
 }
 
 /**

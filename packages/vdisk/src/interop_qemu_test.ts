@@ -1,11 +1,14 @@
 // The oracle: qemu-img checks, compares and reads what we write, and we read what it writes.
-import { statSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeWithTools } from "../../../test/harness/tools.ts";
 import { convertFile, imageEqualsRaw, qemuImg, scatteredImage, scratchDir } from "./_test_tools.ts";
 import type { ImageFormat } from "./image_device.ts";
+import { MemorySink } from "./image_sink.ts";
+import { rawFileImage } from "./raw_file_image.ts";
 import type { WriteImageOptions } from "./write_image.ts";
+import { writeImage } from "./write_image.ts";
 
 const { dir, cleanup } = scratchDir("vdisk-qemu-");
 afterAll(cleanup);
@@ -92,6 +95,28 @@ describeWithTools(["qemu-img"], "qemu-img agrees", () => {
     describe(image.name, () => {
       const raw = join(dir, `${image.name.replace(/\W+/g, "-")}.raw`);
       scatteredImage(raw, image.size, image.pieces, image.size % 9973);
+      for (const [format, qemu] of [
+        ["qcow2", "qcow2"],
+        ["vhd", "vpc"],
+        ["vmdk", "vmdk"],
+      ] as const) {
+        it(`${format} streamed to a pipe (tables planned from the data runs): qemu-img agrees`, {
+          timeout: 180_000,
+        }, async () => {
+          const sink = new MemorySink({ seekable: false });
+          await writeImage(rawFileImage(raw), format, sink);
+          const out = join(dir, `streamed-${format}`);
+          writeFileSync(out, sink.bytes());
+          if (qemu !== "vpc") {
+            const check = await qemuImg("check", "-f", qemu, out);
+            expect(check.stdout).toMatch(/No errors were found/);
+            expect(check.exitCode).toBe(0);
+          }
+          const compare = await qemuImg("compare", "-f", "raw", "-F", qemu, raw, out);
+          expect(compare.stdout).toMatch(/Images are identical/);
+          expect(compare.exitCode).toBe(0);
+        });
+      }
       for (const c of CASES) {
         const out = join(dir, `out-${c.format}`);
         it(`${label(c)}: check clean, compare identical, info right`, {

@@ -2,7 +2,7 @@ import { isZero } from "@bigfile/blockdev";
 import { alignUp, rawBlocks, setU64, viewOf } from "./_bytes.ts";
 import { qcow2Deflate } from "./_node_zlib.ts";
 import { COMPRESSED, COPIED, QCOW2_HEADER_LENGTH, QCOW2_MAGIC } from "./_qcow2_format.ts";
-import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
+import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
 
 /** Options for {@linkcode writeQcow2}. */
 export interface Qcow2WriteOptions {
@@ -13,11 +13,13 @@ export interface Qcow2WriteOptions {
 }
 
 /**
- * Writes a raw disk image as qcow2 version 3 (compat 1.1) to a seekable sink.
- * Clusters of zeros are left unallocated; data clusters are appended as they
+ * Writes a raw disk image as qcow2 version 3 (compat 1.1). Clusters of zeros
+ * are left unallocated. To a seekable sink, data clusters are appended as they
  * arrive (optionally compressed), then the L2 tables, the L1 table and the
- * refcount blocks and table follow, and the header is written last. Memory
- * holds only the metadata (8 bytes per data cluster and 2 per host cluster).
+ * refcount blocks and table follow, and the header is written last. To a
+ * stream, the image's `dataRuns` must say where the data is: the tables are
+ * planned and written first, then the data clusters in order (uncompressed).
+ * Memory holds only the metadata (8 bytes per data cluster and 2 per host cluster).
  *
  * @example Usage
  * ```ts
@@ -38,11 +40,6 @@ export async function writeQcow2(
       `Cannot write qcow2 with clusters of ${cs} bytes: expected a power of two from 512 to 2097152`,
     );
   }
-  if (!sink.seekable) {
-    throw new TypeError(
-      "Cannot write qcow2 to a stream: its tables are written after the data; write to a file (-o FILE)",
-    );
-  }
   const size = image.size;
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new RangeError(`Cannot write qcow2 of ${size} bytes: expected a non-negative integer`);
@@ -57,6 +54,14 @@ export async function writeQcow2(
     );
   }
   const compress = options.compress ?? false;
+  if (!sink.seekable) {
+    if (compress || !image.dataRuns) {
+      throw new TypeError(
+        `Cannot write qcow2 to a stream: ${compress ? "compressed clusters have sizes known only after the data" : "where the data is must be known up front"}; write to a file (-o FILE)`,
+      );
+    }
+    return writePlanned(image, image.dataRuns, sink, cs, l1Size);
+  }
   // Bits of a compressed descriptor that hold the host offset.
   const offsetBits = 62 - (clusterBits - 8);
 
@@ -156,11 +161,114 @@ export async function writeQcow2(
   await sink.write(tableOffset, table);
   const fileSize = tableOffset + table.length;
 
+  const header = qcow2Header(cs, size, l1Size, l1Offset, tableOffset, tableClusters);
+  await sink.write(0, header);
+  await sink.end(fileSize);
+  return { fileSize, virtualSize: size, dataBytes };
+}
+
+/** The refcount blocks and refcount table clusters that `fixed` other clusters need (they count themselves). */
+function refcountClusters(fixed: number, cs: number): { blocks: number; table: number } {
+  const perBlock = cs / 2;
+  let blocks = 0;
+  let table = 0;
+  for (;;) {
+    const nextBlocks = Math.ceil((fixed + blocks + table) / perBlock);
+    const nextTable = Math.ceil((nextBlocks * 8) / cs);
+    if (nextBlocks === blocks && nextTable === table) return { blocks, table };
+    blocks = nextBlocks;
+    table = nextTable;
+  }
+}
+
+/** The streaming layout: header, L1, refcount table and blocks, L2 tables, then the data in guest order. */
+async function writePlanned(
+  image: RawImage,
+  runs: readonly number[],
+  sink: ImageSink,
+  cs: number,
+  l1Size: number,
+): Promise<WriteResult> {
+  const size = image.size;
+  const l2Entries = cs / 8;
+  const guestClusters = Math.ceil(size / cs);
+  const data = unitsWithData(runs, cs).filter((u) => u < guestClusters);
+  const tables: number[] = [];
+  for (const u of data) {
+    const t = Math.floor(u / l2Entries);
+    if (tables.at(-1) !== t) tables.push(t);
+  }
+  const l1Clusters = Math.max(1, Math.ceil((l1Size * 8) / cs));
+  const fixed = 1 + l1Clusters + tables.length + data.length;
+  const refcount = refcountClusters(fixed, cs);
+  const total = fixed + refcount.blocks + refcount.table;
+  const l1Offset = cs;
+  const tableOffset = l1Offset + l1Clusters * cs;
+  const blocksOffset = tableOffset + refcount.table * cs;
+  const l2Offset = blocksOffset + refcount.blocks * cs;
+  const dataOffset = l2Offset + tables.length * cs;
+  const fileSize = dataOffset + data.length * cs;
+
+  await sink.write(0, qcow2Header(cs, size, l1Size, l1Offset, tableOffset, refcount.table));
+  const l1 = new Uint8Array(l1Clusters * cs);
+  const l1View = viewOf(l1);
+  tables.forEach((t, i) => {
+    l1View.setBigUint64(t * 8, COPIED | BigInt(l2Offset + i * cs));
+  });
+  await sink.write(l1Offset, l1);
+  const table = new Uint8Array(refcount.table * cs);
+  for (let b = 0; b < refcount.blocks; b++) setU64(viewOf(table), b * 8, blocksOffset + b * cs);
+  await sink.write(tableOffset, table);
+  for (let b = 0; b < refcount.blocks; b++) {
+    const block = new Uint8Array(cs);
+    const view = viewOf(block);
+    const first = b * (cs / 2);
+    for (let c = first; c < Math.min(total, first + cs / 2); c++)
+      view.setUint16((c - first) * 2, 1);
+    await sink.write(blocksOffset + b * cs, block);
+  }
+  let k = 0;
+  for (let i = 0; i < tables.length; i++) {
+    const t = tables[i] as number;
+    const l2 = new Uint8Array(cs);
+    const view = viewOf(l2);
+    while (k < data.length && Math.floor((data[k] as number) / l2Entries) === t) {
+      const u = data[k] as number;
+      view.setBigUint64((u % l2Entries) * 8, COPIED | BigInt(dataOffset + k * cs));
+      k++;
+    }
+    await sink.write(l2Offset + i * cs, l2);
+  }
+  k = 0;
+  let guest = 0;
+  for await (const block of rawBlocks(image.data, cs, size)) {
+    const index = guest++;
+    if (data[k] === index) {
+      await sink.write(dataOffset + k * cs, block);
+      k++;
+    } else if (!isZero(block)) {
+      throw new RangeError(
+        `Cannot write qcow2: cluster ${index} holds data outside the image's announced data runs`,
+      );
+    }
+  }
+  await sink.end(fileSize);
+  return { fileSize, virtualSize: size, dataBytes: data.length * cs };
+}
+
+function qcow2Header(
+  cs: number,
+  size: number,
+  l1Size: number,
+  l1Offset: number,
+  tableOffset: number,
+  tableClusters: number,
+): Uint8Array {
   const header = new Uint8Array(QCOW2_HEADER_LENGTH + 8); // + the end-of-extensions marker
   const h = viewOf(header);
   h.setUint32(0, QCOW2_MAGIC);
   h.setUint32(4, 3);
-  h.setUint32(20, clusterBits);
+  h.setUint32(20, Math.log2(cs));
   setU64(h, 24, size);
   h.setUint32(36, l1Size);
   setU64(h, 40, l1Offset);
@@ -168,7 +276,5 @@ export async function writeQcow2(
   h.setUint32(56, tableClusters);
   h.setUint32(96, 4); // refcount_order: 16-bit refcounts
   h.setUint32(100, QCOW2_HEADER_LENGTH);
-  await sink.write(0, header);
-  await sink.end(fileSize);
-  return { fileSize, virtualSize: size, dataBytes };
+  return header;
 }

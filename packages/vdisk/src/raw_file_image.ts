@@ -8,10 +8,10 @@ const CHUNK = 1 << 20;
 
 /**
  * A raw image file as a {@linkcode RawImage} whose holes are known: the file
- * is scanned once for its non-zero 1 KiB units (around the page cache when it
- * is big and mostly unallocated, so holes cost no memory), then only the data
- * is read; the rest comes as views of one shared zero buffer, which writers
- * skip. Falls back to reading everything when the file is mostly data.
+ * is scanned once, now, for its non-zero 1 KiB units (around the page cache
+ * when it is big and mostly unallocated), which become its `dataRuns`; then
+ * only the data is read, the rest comes as views of one shared zero buffer,
+ * which writers skip. A file that is mostly data is read whole, without runs.
  *
  * @example Usage
  * ```ts
@@ -26,17 +26,25 @@ export function rawFileImage(path: string): RawImage {
     throw new TypeError(`Cannot read '${path}' as a raw image: not a regular file`);
   const size = stat.size;
   const allocated = stat.blocks * 512;
-  return { size, data: rawFileChunks(path, size, allocated) };
+  // undefined: every unit holds data (or the file is dense): read it all.
+  const runs = allocated < size / 2 ? findDataRuns(path, { size, allocated }) : undefined;
+  const image: RawImage = { size, data: rawFileChunks(path, size, runs) };
+  if (runs) {
+    const bytes: number[] = [];
+    for (let i = 0; i < runs.length; i += 2) {
+      const start = (runs[i] as number) * UNIT;
+      bytes.push(start, Math.min(size, start + (runs[i + 1] as number) * UNIT) - start);
+    }
+    image.dataRuns = bytes;
+  }
+  return image;
 }
 
 async function* rawFileChunks(
   path: string,
   size: number,
-  allocated: number,
+  runs: number[] | undefined,
 ): AsyncGenerator<Uint8Array> {
-  const sparse = allocated < size / 2;
-  // undefined: every unit holds data (or the file is dense): read it all.
-  const runs = sparse ? findDataRuns(path, { size, allocated }) : undefined;
   const handle = await open(path, "r");
   const buffer = new Uint8Array(CHUNK);
   const readRange = async function* (from: number, to: number) {

@@ -7,10 +7,9 @@ import {
   DISK_TYPE_DYNAMIC,
   DISK_TYPE_FIXED,
   MAX_VHD_SIZE,
-  UNUSED_BAT_ENTRY,
   VHD_EPOCH,
 } from "./_vhd_format.ts";
-import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
+import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
 
 /** Options for {@linkcode writeVhd}. */
 export interface VhdWriteOptions {
@@ -38,8 +37,8 @@ export interface VhdWriteOptions {
  * or streamed to a pipe), padded to the alignment, then the 512-byte footer.
  * Dynamic: footer copy, dynamic header, block allocation table, then a sector
  * bitmap and 2 MiB of data for each block that holds data, and the footer;
- * blocks of zeros are not allocated (needs a seekable sink: the table is
- * written after the blocks).
+ * blocks of zeros are not allocated. The table is written after the blocks to
+ * a seekable sink; to a stream, the image's `dataRuns` plan it up front.
  *
  * @example Usage
  * ```ts
@@ -90,13 +89,17 @@ export async function writeVhd(
     return { fileSize: size + 512, virtualSize: size, dataBytes };
   }
 
-  if (!sink.seekable) {
-    throw new TypeError(
-      "Cannot write a dynamic VHD to a stream: its block table is written after the data; write to a file (-o FILE) or use vhd-fixed",
-    );
-  }
   const blockSize = DEFAULT_BLOCK_SIZE;
   const entries = Math.ceil(size / blockSize);
+  if (!sink.seekable && !image.dataRuns) {
+    throw new TypeError(
+      "Cannot write a dynamic VHD to a stream unless where the data is is known up front: its block table comes first; write to a file (-o FILE) or use vhd-fixed",
+    );
+  }
+  // Streaming: the blocks to allocate are planned from the data runs, the table written first.
+  const plan = sink.seekable
+    ? undefined
+    : unitsWithData(image.dataRuns ?? [], blockSize).filter((b) => b < entries);
   const batOffset = 512 + 1024;
   const batBytes = alignUp(entries * 4, 512);
   const bitmapBytes = alignUp(blockSize / 512 / 8, 512);
@@ -104,24 +107,49 @@ export async function writeVhd(
   const batView = viewOf(bat);
   const bitmap = new Uint8Array(bitmapBytes).fill(0xff);
   // Data of each block on a 4 KiB boundary of the file: the bitmap sits just before it.
-  let cursor = alignUp(batOffset + batBytes + bitmapBytes, 4096) - bitmapBytes;
+  const first = alignUp(batOffset + batBytes + bitmapBytes, 4096) - bitmapBytes;
+  const next = (at: number) =>
+    alignUp(at + bitmapBytes + blockSize + bitmapBytes, 4096) - bitmapBytes;
+  const footer = buildFooter({ ...footerFields, diskType: DISK_TYPE_DYNAMIC, dataOffset: 512 });
+  const header = buildDynamicHeader(batOffset, entries, blockSize);
+  let cursor = first;
+  if (plan) {
+    for (const b of plan) {
+      batView.setUint32(b * 4, cursor / 512);
+      cursor = next(cursor);
+    }
+    await sink.write(0, footer);
+    await sink.write(512, header);
+    await sink.write(batOffset, bat);
+    cursor = first;
+  }
   let index = 0;
+  let k = 0;
   for await (const block of rawBlocks(image.data, blockSize, image.size)) {
     const i = index++;
-    if (isZero(block)) continue;
+    if (plan) {
+      if (plan[k] !== i) {
+        if (isZero(block)) continue;
+        throw new RangeError(
+          `Cannot write VHD: block ${i} holds data outside the image's announced data runs`,
+        );
+      }
+      k++;
+    } else {
+      if (isZero(block)) continue;
+      batView.setUint32(i * 4, cursor / 512);
+    }
     await sink.write(cursor, bitmap);
     await sink.write(cursor + bitmapBytes, block);
-    batView.setUint32(i * 4, cursor / 512);
     dataBytes += blockSize;
-    cursor += bitmapBytes + blockSize;
-    cursor = alignUp(cursor + bitmapBytes, 4096) - bitmapBytes;
+    cursor = next(cursor);
   }
-  for (let i = index; i < entries; i++) batView.setUint32(i * 4, UNUSED_BAT_ENTRY);
-  const footer = buildFooter({ ...footerFields, diskType: DISK_TYPE_DYNAMIC, dataOffset: 512 });
   const end = alignUp(cursor, 512);
-  await sink.write(0, footer);
-  await sink.write(512, buildDynamicHeader(batOffset, entries, blockSize));
-  await sink.write(batOffset, bat);
+  if (!plan) {
+    await sink.write(0, footer);
+    await sink.write(512, header);
+    await sink.write(batOffset, bat);
+  }
   await sink.write(end, footer);
   await sink.end(end + 512);
   return { fileSize: end + 512, virtualSize: size, dataBytes };

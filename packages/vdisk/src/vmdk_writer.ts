@@ -16,13 +16,13 @@ import {
   MARKER_GT,
   markerSector,
 } from "./_vmdk_format.ts";
-import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
+import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
 
 /** Options for {@linkcode writeVmdk}. */
 export interface VmdkWriteOptions {
   /**
    * `monolithicSparse`: one file, grain tables before the grains (VMware
-   * Workstation, VirtualBox; needs a seekable sink); `streamOptimized`:
+   * Workstation, VirtualBox; to a stream only with the image's `dataRuns`); `streamOptimized`:
    * compressed grains with markers, written strictly in order (OVA, vSphere
    * import; streams to a pipe). @default "monolithicSparse"
    */
@@ -57,9 +57,9 @@ export async function writeVmdk(
 ): Promise<WriteResult> {
   const subformat = options.subformat ?? "monolithicSparse";
   const stream = subformat === "streamOptimized";
-  if (!stream && !sink.seekable) {
+  if (!stream && !sink.seekable && !image.dataRuns) {
     throw new TypeError(
-      "Cannot write a monolithicSparse VMDK to a stream: its grain tables come before the grains; write to a file (-o FILE) or use vmdk-stream",
+      "Cannot write a monolithicSparse VMDK to a stream unless where the data is is known up front: its grain tables come before the grains; write to a file (-o FILE) or use vmdk-stream",
     );
   }
   const capacity = Math.ceil(image.size / 512);
@@ -115,9 +115,39 @@ export async function writeVmdk(
     gtUsed = false;
   };
 
+  // Streaming a monolithicSparse extent: grain tables and directory planned from the data runs.
+  const plan =
+    !stream && !sink.seekable
+      ? unitsWithData(image.dataRuns ?? [], grainBytes).filter(
+          (g) => g < Math.ceil(capacity / GRAIN_SECTORS),
+        )
+      : undefined;
+  if (plan) {
+    for (let i = 0; i < numGTs; i++) gdView.setUint32(i * 4, gtsOffset + i * gtSectors, true);
+    await sink.write(gdOffset * 512, gd);
+    const tables = new Uint8Array(numGTs * gtSectors * 512);
+    const t = viewOf(tables);
+    plan.forEach((g, k) => {
+      t.setUint32(g * 4, overhead + k * GRAIN_SECTORS, true);
+    });
+    await sink.write(gtsOffset * 512, tables);
+  }
+  let k = 0;
   let grain = 0;
   for await (const block of rawBlocks(image.data, grainBytes, image.size)) {
     const index = grain++;
+    if (plan) {
+      if (plan[k] === index) {
+        await sink.write((overhead + k * GRAIN_SECTORS) * 512, block);
+        k++;
+        dataBytes += grainBytes;
+      } else if (!isZero(block)) {
+        throw new RangeError(
+          `Cannot write VMDK: grain ${index} holds data outside the image's announced data runs`,
+        );
+      }
+      continue;
+    }
     const gtIndex = Math.floor(index / GTES_PER_GT);
     if (index > 0 && index % GTES_PER_GT === 0) await flushGT(gtIndex - 1);
     if (isZero(block)) continue;
@@ -137,6 +167,11 @@ export async function writeVmdk(
       await sink.write(cursor * 512, block);
       cursor += GRAIN_SECTORS;
     }
+  }
+  if (plan) {
+    const fileSize = (overhead + plan.length * GRAIN_SECTORS) * 512;
+    await sink.end(fileSize);
+    return { fileSize, virtualSize: capacity * 512, dataBytes };
   }
   if (numGTs > 0) await flushGT(numGTs - 1);
 
