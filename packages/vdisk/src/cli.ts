@@ -107,7 +107,14 @@ async function openSource(io: CliIo, source: string | undefined, size?: number):
       if (device.format === "raw") {
         return { image: rawFileImage(path), close: () => device.close() };
       }
-      return { image: { size: device.size, data: device.chunks() }, close: () => device.close() };
+      const dataRuns = await device.dataRuns().catch(async (error) => {
+        await device.close();
+        return asExit(error);
+      });
+      return {
+        image: { size: device.size, data: device.chunks(), dataRuns },
+        close: () => device.close(),
+      };
     }
   }
   checkBinaryInput(io, source);

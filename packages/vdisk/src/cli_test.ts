@@ -38,6 +38,20 @@ describe("vdisk convert", () => {
     });
   }
 
+  it("a container in, a table-first format to a pipe: data runs come from its tables", async () => {
+    const qcow2 = join(dir, "source.qcow2");
+    expect(
+      await main(["convert", "--to", "qcow2", "--cluster-size", "4096", raw, qcow2], memoryIo()),
+    ).toBe(0);
+    for (const to of ["vmdk", "vhd", "qcow2"]) {
+      const io = memoryIo();
+      expect(await main(["convert", "--to", to, qcow2], io)).toBe(0);
+      const out = join(dir, `from-qcow2.${to}`);
+      writeFileSync(out, io.stdoutBytes());
+      expect(await imageEqualsRaw(out, raw), to).toBe(true);
+    }
+  });
+
   it("reads a pipe given --size", async () => {
     const bytes = testBytes(rng(1), 300_000);
     const io = memoryIo({ stdin: bytes });

@@ -53,6 +53,40 @@ export abstract class ImageDevice implements BlockDevice {
   /** Whether unit `index` holds data in the file (false: it reads as zeros). */
   abstract isAllocated(index: number): Promise<boolean>;
 
+  /**
+   * How many units from `index` on are known to read as zeros without
+   * looking at each (a missing second-level table): 0 when unknown.
+   */
+  protected unmappedFrom(_index: number): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  /**
+   * Where the disk's data is: `[offset, length, ...]` byte runs of allocated
+   * units, in order (a `RawImage`'s `dataRuns`). Reads the tables, not the data.
+   */
+  async dataRuns(): Promise<number[]> {
+    const runs: number[] = [];
+    const units = Math.ceil(this.size / this.unitSize);
+    for (let i = 0; i < units; ) {
+      const skip = await this.unmappedFrom(i);
+      if (skip > 0) {
+        i += skip;
+        continue;
+      }
+      if (await this.isAllocated(i)) {
+        const start = i * this.unitSize;
+        const end = Math.min(this.size, start + this.unitSize);
+        const last = runs.length - 2;
+        if (last >= 0 && (runs[last] as number) + (runs[last + 1] as number) === start) {
+          runs[last + 1] = (runs[last + 1] as number) + end - start;
+        } else runs.push(start, end - start);
+      }
+      i++;
+    }
+    return runs;
+  }
+
   /** Describes the image, counting allocated units (reads every table once). */
   abstract info(): Promise<ImageInfo>;
 
@@ -117,6 +151,13 @@ export abstract class ImageDevice implements BlockDevice {
   async *chunks(): AsyncGenerator<Uint8Array> {
     const units = Math.ceil(this.size / this.unitSize);
     for (let i = 0; i < units; i++) {
+      const skip = Math.min(await this.unmappedFrom(i), units - i);
+      if (skip > 1) {
+        const length = Math.min(skip * this.unitSize, this.size - i * this.unitSize);
+        for (let at = 0; at < length; at += 1 << 20) yield zeros(Math.min(1 << 20, length - at));
+        i += skip - 1;
+        continue;
+      }
       const length = Math.min(this.unitSize, this.size - i * this.unitSize);
       const unit = (await this.isAllocated(i)) ? await this.#unit(i) : undefined;
       if (unit) yield unit.subarray(0, length);

@@ -180,6 +180,12 @@ export class Qcow2Device extends ImageDevice {
     return l2 ? l2.getBigUint64((index % perTable) * 8) : 0n;
   }
 
+  protected override async unmappedFrom(index: number): Promise<number> {
+    const perTable = this.unitSize / 8;
+    if (await this.#l2(Math.floor(index / perTable))) return 0;
+    return perTable - (index % perTable);
+  }
+
   async isAllocated(index: number): Promise<boolean> {
     const entry = await this.#entry(index);
     if (entry & COMPRESSED) {

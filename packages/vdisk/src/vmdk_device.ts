@@ -196,6 +196,11 @@ export class VmdkDevice extends ImageDevice {
     return table ? table.getUint32((grain % this.#gtes) * 4, true) : 0;
   }
 
+  protected override async unmappedFrom(index: number): Promise<number> {
+    if (await this.#gt(Math.floor(index / this.#gtes))) return 0;
+    return this.#gtes - (index % this.#gtes);
+  }
+
   async isAllocated(index: number): Promise<boolean> {
     return (await this.#gte(index)) > 1;
   }
