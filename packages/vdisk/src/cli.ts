@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { fstatSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename } from "node:path";
@@ -23,7 +24,7 @@ import type { ImageDevice, ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage } from "./image_sink.ts";
 import { openImage } from "./open_image.ts";
 import { rawFileImage } from "./raw_file_image.ts";
-import { SEEKABLE_FORMATS, writeImage } from "./write_image.ts";
+import { SEEKABLE_FORMATS, type WriteImageOptions, writeImage } from "./write_image.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
@@ -143,6 +144,21 @@ function humanSize(bytes: number): string {
   return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(2))} ${units[unit]}`;
 }
 
+/**
+ * With SOURCE_DATE_EPOCH set, the VHD timestamp comes from it and the ids
+ * (VHD uuid, VMDK CID) from a hash of it: the same input gives the same bytes.
+ */
+function reproducible(io: CliIo, format: ImageFormat): WriteImageOptions {
+  const epoch = io.env.SOURCE_DATE_EPOCH;
+  if (epoch === undefined || !/^\d+$/.test(epoch)) return {};
+  const hash = createHash("sha256").update(`vdisk ${format} ${epoch}`).digest();
+  return {
+    timestamp: new Date(Number(epoch) * 1000),
+    uuid: new Uint8Array(hash.subarray(0, 16)),
+    cid: hash.readUInt32LE(16),
+  };
+}
+
 interface ConvertOptions {
   to: ImageFormat;
   output?: string;
@@ -191,7 +207,8 @@ Examples:
         const toFile = target !== undefined && target !== "-";
         if (!toFile) checkBinaryOutput(io, target);
         const { to } = options;
-        const writeOptions = {
+        const writeOptions: WriteImageOptions = {
+          ...reproducible(io, to),
           ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
           ...(options.compress ? { compress: true } : {}),
           ...(toFile ? { extentName: basename(target as string) } : {}),

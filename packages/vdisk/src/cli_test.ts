@@ -1,11 +1,23 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MemoryDevice } from "@bigfile/blockdev";
 import { memoryIo } from "@bigfile/cli-kit";
 import { afterAll, describe, expect, it } from "vitest";
 import { imageEqualsRaw, rng, scatteredImage, scratchDir, testBytes } from "./_test_tools.ts";
 import { main } from "./cli.ts";
+import { writeImageTo } from "./file_sink.ts";
 import { openImage } from "./open_image.ts";
+import { rawFileImage } from "./raw_file_image.ts";
+
+/** A pipe's two descriptors (read, write), from a child-free trick: a FIFO opened both ways. */
+function pipeFds(): [number, number] {
+  const fifo = join(dir, `fifo-${Math.random().toString(36).slice(2)}`);
+  execFileSync("mkfifo", [fifo]);
+  const read = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const write = openSync(fifo, "w");
+  return [read, write];
+}
 
 const { dir, cleanup } = scratchDir("vdisk-cli-");
 afterAll(cleanup);
@@ -49,6 +61,39 @@ describe("vdisk convert", () => {
       const out = join(dir, `from-qcow2.${to}`);
       writeFileSync(out, io.stdoutBytes());
       expect(await imageEqualsRaw(out, raw), to).toBe(true);
+    }
+  });
+
+  it("SOURCE_DATE_EPOCH makes the output reproducible", async () => {
+    for (const to of ["vhd", "vmdk-stream", "qcow2"]) {
+      const outputs = [];
+      for (let run = 0; run < 2; run++) {
+        const io = memoryIo({ env: { SOURCE_DATE_EPOCH: "1700000000" } });
+        expect(await main(["convert", "--to", to, raw], io)).toBe(0);
+        outputs.push(Buffer.from(io.stdoutBytes()));
+      }
+      expect((outputs[0] as Buffer).equals(outputs[1] as Buffer), to).toBe(true);
+    }
+  });
+
+  it("writeImageTo: a path atomically, a pipe only when the format can stream", async () => {
+    const out = join(dir, "lib.vmdk");
+    await writeImageTo(rawFileImage(raw), "vmdk", out);
+    expect(readFileSync(out).toString("latin1")).toMatch(/RW 81920 SPARSE "lib.vmdk"/);
+    const [read, write] = pipeFds();
+    try {
+      const dense = {
+        size: 4096,
+        data: (async function* () {
+          yield new Uint8Array(4096);
+        })(),
+      };
+      await expect(writeImageTo(dense, "qcow2", write)).rejects.toThrow(
+        /Cannot write qcow2 to a pipe/,
+      );
+    } finally {
+      closeSync(read);
+      closeSync(write);
     }
   });
 

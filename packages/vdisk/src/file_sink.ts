@@ -2,7 +2,9 @@ import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:f
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { isZero, writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
-import type { ImageSink } from "./image_sink.ts";
+import type { ImageFormat } from "./image_device.ts";
+import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
+import { canStream, type WriteImageOptions, writeImage } from "./write_image.ts";
 
 /**
  * An {@linkcode ImageSink} over an open file descriptor. An empty regular file
@@ -109,4 +111,45 @@ export async function writeImageFile<T>(
     await rm(temp ?? path, { force: true });
     throw error;
   }
+}
+
+/**
+ * Writes a raw image in `format` to `target`: a path (written atomically; a
+ * VMDK's descriptor names it) or an open descriptor such as 1 for standard
+ * output (holes in an empty regular file, every byte in order on a pipe).
+ * Throws a `TypeError` before consuming the image when the format cannot go
+ * through that pipe (see {@linkcode canStream}).
+ *
+ * @example `bigfile build --format qcow2 -o big.qcow2`
+ * ```ts
+ * import { rawLayout, writeImageTo } from "@bigfile/vdisk";
+ * declare const mbr: Uint8Array; declare const ext3: AsyncIterable<Uint8Array>;
+ * const image = rawLayout(4141875200, [
+ *   { offset: 0, data: mbr },
+ *   { offset: 32256, data: ext3, length: 4040316 * 1024 },
+ * ]);
+ * await writeImageTo(image, "qcow2", "big.qcow2");
+ * ```
+ */
+export async function writeImageTo(
+  image: RawImage,
+  format: ImageFormat,
+  target: string | number,
+  options: WriteImageOptions = {},
+): Promise<WriteResult> {
+  if (typeof target === "string") {
+    const named = format === "vmdk" || format === "vmdk-stream";
+    const withName =
+      named && options.extentName === undefined
+        ? { ...options, extentName: basename(target) }
+        : options;
+    return writeImageFile(target, (sink) => writeImage(image, format, sink, withName));
+  }
+  const sink = new FdSink(target);
+  if (!sink.seekable && !canStream(image, format, options)) {
+    throw new TypeError(
+      `Cannot write ${format} to a pipe${format === "qcow2" && options.compress ? " compressed" : " without knowing where the data is up front"}: write to a file`,
+    );
+  }
+  return writeImage(image, format, sink, options);
 }

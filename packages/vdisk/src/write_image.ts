@@ -19,6 +19,8 @@ export interface WriteImageOptions {
   uuid?: Uint8Array;
   /** VMDK: the extent file name the descriptor names (the output file's base name). @default "disk.vmdk" */
   extentName?: string;
+  /** VMDK: the descriptor's content id. @default random */
+  cid?: number;
 }
 
 /** Formats whose writer needs a seekable sink (tables after the data). */
@@ -64,6 +66,7 @@ export async function writeImage(
         subformat: format === "vmdk" ? "monolithicSparse" : "streamOptimized",
       };
       if (options.extentName !== undefined) vmdk.extentName = options.extentName;
+      if (options.cid !== undefined) vmdk.cid = options.cid;
       return writeVmdk(image, sink, vmdk);
     }
     case "raw":
@@ -85,4 +88,18 @@ export async function writeRaw(image: RawImage, sink: ImageSink): Promise<WriteR
   }
   await sink.end(image.size);
   return { fileSize: image.size, virtualSize: image.size, dataBytes };
+}
+
+/**
+ * Whether `format` can be written to a non-seekable sink (a pipe) for this
+ * image: raw, fixed VHD and streamOptimized VMDK always; qcow2 (uncompressed),
+ * dynamic VHD and monolithicSparse VMDK when the image's `dataRuns` are known.
+ */
+export function canStream(
+  image: RawImage,
+  format: ImageFormat,
+  options: WriteImageOptions = {},
+): boolean {
+  if (!SEEKABLE_FORMATS.includes(format)) return true;
+  return image.dataRuns !== undefined && !(format === "qcow2" && options.compress === true);
 }
