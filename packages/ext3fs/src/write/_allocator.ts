@@ -101,6 +101,15 @@ export function sizeDirectory(
   }
 }
 
+/**
+ * The highest inode number the allocator gives a tree of `objects` objects
+ * (the root and lost+found included): the root is 2, lost+found 11, the
+ * rest 12 and up.
+ */
+export function lastInoOf(objects: number): number {
+  return objects + 9;
+}
+
 /** Where a child directory's entries are, to size it before it is visited. */
 export interface DirectoryEntries {
   tree: FsTree;

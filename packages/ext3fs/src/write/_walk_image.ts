@@ -15,6 +15,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { iterableToStream, readFile, zeros } from "@bigfile/blockdev";
+import { lastInoOf } from "./_allocator.ts";
 import { checksDone, withCopier } from "./_copier_queue.ts";
 import { dataSpace } from "./_data_space.ts";
 import { blocksError, fileSizeCheck, inodesError, symlinkCheck } from "./_errors.ts";
@@ -124,8 +125,7 @@ async function walkSources(
     inodes: measure.inodes,
   }));
   const bs = geo.blockSize;
-  // Inodes: the root is 2, lost+found 11, the rest from 12.
-  const lastIno = measure.inodes + 9;
+  const lastIno = lastInoOf(measure.inodes);
   if (lastIno > geo.inodesCount) throw inodesError(lastIno, geo);
   const space = dataSpace(geo);
   const reserved = planReserved(geo, space, { features, createTime }, 0);

@@ -3,8 +3,9 @@
  * biggest directory, not by the tree. It walks the sources twice, one
  * directory at a time ({@linkcode listDirectory}): once to measure (inodes
  * and blocks, checks, hole scans) and once to write by position into a file,
- * numbering inodes and allocating blocks exactly as {@linkcode
- * planFilesystem} does, so both writers give the same bytes. Each directory
+ * each listing numbered and allocated by the {@linkcode Allocator} that
+ * {@linkcode planFilesystem} also calls, so both writers give the same bytes
+ * by construction. Each directory
  * is written when it is visited; bitmaps, descriptors and superblocks last
  * (allocation is sequential, so they need only counts).
  */
