@@ -95,16 +95,23 @@ function stdinFile(io: CliIo): string | undefined {
   }
 }
 
-async function openSource(io: CliIo, source: string | undefined, size?: number): Promise<Input> {
+async function openSource(
+  io: CliIo,
+  source: string | undefined,
+  size: number | undefined,
+  from: ImageFormat | undefined,
+): Promise<Input> {
   const path = source !== undefined && source !== "-" ? source : stdinFile(io);
   if (path !== undefined) {
     const stat = statSync(path);
     if (stat.isFile()) {
       const file = await FileDevice.open(path, { readOnly: true });
-      const device: ImageDevice = await openImage(file).catch(async (error) => {
-        await file.close();
-        return asExit(error);
-      });
+      const device: ImageDevice = await openImage(file, from ? { format: from } : {}).catch(
+        async (error) => {
+          await file.close();
+          return asExit(error);
+        },
+      );
       if (device.format === "raw") {
         return { image: rawFileImage(path), close: () => device.close() };
       }
@@ -165,6 +172,7 @@ interface ConvertOptions {
   clusterSize?: number;
   compress?: boolean;
   size?: number;
+  from?: ImageFormat;
 }
 
 /** The `vdisk` command line. */
@@ -195,6 +203,9 @@ Examples:
       new Option("--to <format>", "the output format").choices(FORMATS).makeOptionMandatory(),
     )
     .option("-o, --output <file>", "the image to write, atomically")
+    .addOption(
+      new Option("--from <format>", "read IN as this format (default: detected)").choices(FORMATS),
+    )
     .option("--cluster-size <size>", "qcow2 cluster size (512 to 2M)", clusterSizeOption)
     .option("-c, --compress", "compress qcow2 clusters with zlib")
     .option("--size <size>", "size of a piped input image (bytes, 4G, 8080632s)", sizeOption)
@@ -229,7 +240,7 @@ Examples:
         // A pipe on stdin never has runs: refuse before reading it.
         if (mayNeedSeek(false) && input === undefined && stdinFile(io) === undefined)
           throw refuse();
-        const { image, close } = await openSource(io, input, options.size);
+        const { image, close } = await openSource(io, input, options.size, options.from);
         if (mayNeedSeek(image.dataRuns !== undefined)) {
           await close();
           throw refuse();

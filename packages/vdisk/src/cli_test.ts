@@ -97,6 +97,19 @@ describe("vdisk convert", () => {
     }
   });
 
+  it("--from forces the input format", async () => {
+    const qcow2 = join(dir, "forced.qcow2");
+    expect(await main(["convert", "--to", "qcow2", raw, qcow2], memoryIo())).toBe(0);
+    const copy = join(dir, "forced.copy");
+    expect(await main(["convert", "--from", "raw", "--to", "raw", qcow2, copy], memoryIo())).toBe(
+      0,
+    );
+    expect(readFileSync(copy).equals(readFileSync(qcow2))).toBe(true);
+    const io = memoryIo();
+    expect(await main(["convert", "--from", "vmdk", "--to", "raw", qcow2, copy], io)).toBe(1);
+    expect(io.stderrText()).toBe("vdisk: cannot read VMDK image: no KDMV magic\n");
+  });
+
   it("reads a pipe given --size", async () => {
     const bytes = testBytes(rng(1), 300_000);
     const io = memoryIo({ stdin: bytes });
