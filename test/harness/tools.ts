@@ -18,6 +18,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   dumpe2fs: "e2fsprogs",
   "qemu-system-x86_64": "qemu-system-x86",
   "qemu-img": "qemu-utils",
+  "qemu-io": "qemu-utils",
   "grub-mkimage": "grub-common",
   "grub-bios-setup": "grub-pc-bin",
   "/usr/lib/grub/i386-pc": "grub-pc-bin",
