@@ -155,3 +155,10 @@ export async function qemuImg(
   const result = await execa("qemu-img", args, { reject: false });
   return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Whether `disk` holds `raw` followed only by zeros (formats round sizes up to sectors or MiB). */
+export function sameDisk(disk: Uint8Array, raw: Uint8Array): boolean {
+  if (disk.length < raw.length) return false;
+  if (!Buffer.from(disk.buffer, disk.byteOffset, raw.length).equals(raw)) return false;
+  return disk.subarray(raw.length).every((b) => b === 0);
+}

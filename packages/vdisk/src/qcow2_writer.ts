@@ -40,10 +40,13 @@ export async function writeQcow2(
       `Cannot write qcow2 with clusters of ${cs} bytes: expected a power of two from 512 to 2097152`,
     );
   }
-  const size = image.size;
-  if (!Number.isSafeInteger(size) || size < 0) {
-    throw new RangeError(`Cannot write qcow2 of ${size} bytes: expected a non-negative integer`);
+  if (!Number.isSafeInteger(image.size) || image.size < 0) {
+    throw new RangeError(
+      `Cannot write qcow2 of ${image.size} bytes: expected a non-negative integer`,
+    );
   }
+  // QEMU counts a disk in whole sectors (it would drop a partial last one): round up.
+  const size = alignUp(image.size, 512);
   const clusterBits = Math.log2(cs);
   const l2Entries = cs / 8;
   const guestClusters = Math.ceil(size / cs);
@@ -80,7 +83,7 @@ export async function writeQcow2(
   let cursor = cs; // next free byte of the file
   let dataBytes = 0;
   let guest = 0;
-  for await (const block of rawBlocks(image.data, cs, size)) {
+  for await (const block of rawBlocks(image.data, cs, image.size)) {
     const index = guest++;
     if (isZero(block)) continue;
     dataBytes += cs;
@@ -113,7 +116,7 @@ export async function writeQcow2(
 
   // Metadata after the data: L2 tables, the L1 table, refcount blocks, refcount table.
   cursor = alignUp(cursor, cs);
-  const l1 = new Uint8Array(Math.max(1, Math.ceil((l1Size * 8) / cs)) * cs);
+  const l1 = new Uint8Array(Math.ceil((l1Size * 8) / cs) * cs);
   const l1View = viewOf(l1);
   for (const l1Index of [...l2Tables.keys()].sort((a, b) => a - b)) {
     const table = l2Tables.get(l1Index) as BigUint64Array;
@@ -125,8 +128,8 @@ export async function writeQcow2(
     l1View.setBigUint64(l1Index * 8, COPIED | BigInt(cursor));
     cursor += cs;
   }
-  const l1Offset = cursor;
-  await sink.write(l1Offset, l1);
+  const l1Offset = l1Size > 0 ? cursor : 0;
+  if (l1Size > 0) await sink.write(l1Offset, l1);
   for (let c = 0; c < l1.length / cs; c++) addRef(l1Offset / cs + c);
   cursor += l1.length;
 
@@ -189,7 +192,7 @@ async function writePlanned(
   cs: number,
   l1Size: number,
 ): Promise<WriteResult> {
-  const size = image.size;
+  const size = alignUp(image.size, 512);
   const l2Entries = cs / 8;
   const guestClusters = Math.ceil(size / cs);
   const data = unitsWithData(runs, cs).filter((u) => u < guestClusters);
@@ -198,12 +201,12 @@ async function writePlanned(
     const t = Math.floor(u / l2Entries);
     if (tables.at(-1) !== t) tables.push(t);
   }
-  const l1Clusters = Math.max(1, Math.ceil((l1Size * 8) / cs));
+  const l1Clusters = Math.ceil((l1Size * 8) / cs);
   const fixed = 1 + l1Clusters + tables.length + data.length;
   const refcount = refcountClusters(fixed, cs);
   const total = fixed + refcount.blocks + refcount.table;
-  const l1Offset = cs;
-  const tableOffset = l1Offset + l1Clusters * cs;
+  const l1Offset = l1Clusters > 0 ? cs : 0;
+  const tableOffset = cs + l1Clusters * cs;
   const blocksOffset = tableOffset + refcount.table * cs;
   const l2Offset = blocksOffset + refcount.blocks * cs;
   const dataOffset = l2Offset + tables.length * cs;
@@ -215,7 +218,7 @@ async function writePlanned(
   tables.forEach((t, i) => {
     l1View.setBigUint64(t * 8, COPIED | BigInt(l2Offset + i * cs));
   });
-  await sink.write(l1Offset, l1);
+  if (l1Clusters > 0) await sink.write(l1Offset, l1);
   const table = new Uint8Array(refcount.table * cs);
   for (let b = 0; b < refcount.blocks; b++) setU64(viewOf(table), b * 8, blocksOffset + b * cs);
   await sink.write(tableOffset, table);
@@ -241,7 +244,7 @@ async function writePlanned(
   }
   k = 0;
   let guest = 0;
-  for await (const block of rawBlocks(image.data, cs, size)) {
+  for await (const block of rawBlocks(image.data, cs, image.size)) {
     const index = guest++;
     if (data[k] === index) {
       await sink.write(dataOffset + k * cs, block);

@@ -11,7 +11,7 @@ const CHUNK = 1 << 20;
  * is scanned once, now, for its non-zero 1 KiB units (around the page cache
  * when it is big and mostly unallocated), which become its `dataRuns`; then
  * only the data is read, the rest comes as views of one shared zero buffer,
- * which writers skip. A file that is mostly data is read whole, without runs.
+ * which writers skip. A file that is mostly data is read whole, as one run.
  *
  * @example Usage
  * ```ts
@@ -36,6 +36,9 @@ export function rawFileImage(path: string): RawImage {
       bytes.push(start, Math.min(size, start + (runs[i + 1] as number) * UNIT) - start);
     }
     image.dataRuns = bytes;
+  } else {
+    // Mostly data: one run (its zero clusters are allocated when tables are planned up front).
+    image.dataRuns = size > 0 ? [0, size] : [];
   }
   return image;
 }

@@ -72,6 +72,11 @@ export async function writeVhd(
   };
   let dataBytes = 0;
   if (type === "fixed") {
+    if (size === 0) {
+      throw new RangeError(
+        "Cannot write a fixed VHD of 0 bytes: its lone footer would read as a dynamic disk's header",
+      );
+    }
     let at = 0;
     for await (const block of rawBlocks(image.data, 1 << 20, image.size)) {
       const length = Math.min(block.length, image.size - at);

@@ -63,6 +63,9 @@ export async function writeVmdk(
     );
   }
   const capacity = Math.ceil(image.size / 512);
+  if (capacity === 0) {
+    throw new RangeError("Cannot write a VMDK of 0 bytes: VMware and QEMU refuse an empty extent");
+  }
   const grainBytes = GRAIN_SECTORS * 512;
   const gtSpan = GTES_PER_GT * GRAIN_SECTORS; // sectors per grain table
   const numGTs = Math.ceil(capacity / gtSpan);
