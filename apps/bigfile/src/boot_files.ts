@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { posix, resolve } from "node:path";
-import { type BlockDevice, FileDevice } from "@bigfile/blockdev";
+import type { BlockDevice } from "@bigfile/blockdev";
 import type { FilesystemReader } from "@bigfile/ext3fs";
 import { GPT_PROTECTIVE_TYPE, parseMbr } from "@bigfile/mbr";
+import { openDisk } from "./_open_disk.ts";
 import { isRegularFile, openVolume } from "./_volumes.ts";
 import {
   BOOT_CONFIG_PATHS,
@@ -70,8 +71,7 @@ const MAX_CONFIG_BYTES = 1 << 20;
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
- * import { bootVolumes } from "@bigfile/bigfile";
+ *  * import { bootVolumes } from "@bigfile/bigfile";
  * const disk = await FileDevice.open("disk.img", { readOnly: true });
  * console.log(await bootVolumes(disk)); // [{ partition: 1, offset: 1048576, length: ... }]
  * await disk.close();
@@ -119,8 +119,7 @@ function describeVolume(volume: BootVolume): string {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
- * import { findBootConfig } from "@bigfile/bigfile";
+ *  * import { findBootConfig } from "@bigfile/bigfile";
  * const disk = await FileDevice.open("disk.img", { readOnly: true });
  * const found = await findBootConfig(disk);
  * console.log(found.config, found.menu.entries.length);
@@ -269,7 +268,7 @@ export async function bootFiles(
   options: BootFilesOptions = {},
 ): Promise<BootFilesResult> {
   const cwd = options.cwd ?? process.cwd();
-  const disk = await FileDevice.open(resolve(cwd, image), { readOnly: true });
+  const disk = await openDisk(resolve(cwd, image));
   try {
     const found = await findBootConfig(disk);
     let index: number;

@@ -29,6 +29,7 @@ import {
   grubLegacyMenu,
 } from "@bigfile/grub-mbr";
 import { planWrap, type WrapPlan } from "@bigfile/mbr";
+import { type ImageFormat, rawLayout, writeImageTo } from "@bigfile/vdisk";
 import { bootPayload } from "./_boot_payload.ts";
 import { type DiskHead, type HeadGrub, planDiskHead } from "./_disk_head.ts";
 import { type BootSource, findBootFiles } from "./_find_boot_files.ts";
@@ -45,7 +46,9 @@ export * from "./build_options.ts";
 export interface BuildReport {
   /** The output path, or "-" for a descriptor or sink. */
   output: string;
-  /** Disk size in bytes. */
+  /** The image file's format. */
+  format: ImageFormat;
+  /** Disk size in bytes (the virtual size of a container). */
   bytes: number;
   /** Bytes allocated on disk (a regular file only): the rest are holes. */
   allocatedBytes?: number;
@@ -103,6 +106,16 @@ export class BuildInputError extends TypeError {
   }
 }
 
+/** The formats `build` writes: raw, or a container through `@bigfile/vdisk`. */
+export const IMAGE_FORMATS: readonly ImageFormat[] = [
+  "raw",
+  "qcow2",
+  "vhd",
+  "vhd-fixed",
+  "vmdk",
+  "vmdk-stream",
+];
+
 const BOOT_CONFIGS = ["/boot/grub/grub.cfg", "/boot/grub/menu.lst"];
 
 /**
@@ -143,6 +156,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
   const fsType = options.fs ?? "ext3";
   const tempDir = options.tempDir ?? tmpdir();
   checkChoices(options, size);
+  checkFormat(options);
 
   const sources = (options.rootfs ?? []).map(classify);
   if (options.kernel) checkFile(options.kernel, "kernel");
@@ -209,9 +223,12 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     minimalRoot: sources.length === 0,
     time,
   });
+  const format = options.format ?? "raw";
+  // A container format is written by vdisk from the stream: no copy threads.
   const toFile =
-    typeof options.output === "string" ||
-    ("fd" in options.output && canWriteSparse(options.output.fd));
+    format === "raw" &&
+    (typeof options.output === "string" ||
+      ("fd" in options.output && canWriteSparse(options.output.fd)));
   const copier = toFile ? createCopier(options.threads) : undefined;
   try {
     const mkfsOptions: MkfsOptions = {
@@ -271,6 +288,31 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     }
   } finally {
     await copier?.close();
+  }
+}
+
+/** A container format goes to a file, or to a pipe when it can be streamed. */
+function checkFormat(options: BuildOptions): void {
+  const format = options.format ?? "raw";
+  if (!IMAGE_FORMATS.includes(format))
+    throw new BuildInputError(
+      `Cannot write the image as ${format}: give ${IMAGE_FORMATS.join(", ")}`,
+    );
+  if (format === "raw" || typeof options.output === "string") return;
+  if (!("fd" in options.output))
+    throw new BuildInputError(`Cannot write ${format} to a stream: give a path or a descriptor`);
+  const streams = format === "vhd-fixed" || format === "vmdk-stream";
+  if (!streams && !canWriteSparse(options.output.fd) && !isRegularFile(options.output.fd))
+    throw new BuildInputError(
+      `Cannot write ${format} to a pipe: its tables come before the data; give -o FILE (or --format vhd-fixed / vmdk-stream, which stream)`,
+    );
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -485,6 +527,19 @@ async function writeDisk(
   const onProgress = progress
     ? (done: number) => progress(Math.min(total, plan.partitionOffset + done), total, files)
     : undefined;
+  const format = options.format ?? "raw";
+  if (format !== "raw") {
+    // The disk as parts at offsets (zeros elsewhere), straight into the container.
+    const { chunks } = filesystemOutput(image, onProgress ? { onProgress } : {});
+    const raw = rawLayout(plan.diskSize, [
+      { offset: 0, data: head.bytes },
+      { offset: plan.partitionOffset, data: chunks, length: image.size },
+    ]);
+    const target = typeof output === "string" ? output : (output as { fd: number }).fd;
+    await writeImageTo(raw, format, target);
+    progress?.(total, total, files);
+    return typeof output === "string" ? statSync(output).blocks * 512 : undefined;
+  }
   if (typeof output === "string") {
     let fd: number;
     let temp: string | undefined;
@@ -566,6 +621,7 @@ function report(
   const gp = head.grub;
   const out: BuildReport = {
     output: typeof options.output === "string" ? options.output : "-",
+    format: options.format ?? "raw",
     bytes: plan.diskSize,
     geometry: {
       heads: g.heads,

@@ -60,6 +60,11 @@ export function addBuildCommand(program: Command, io: CliIo): void {
       sizeOption,
     )
     .option(
+      "--format <format>",
+      "the image file: raw, qcow2, vhd, vhd-fixed (Azure), vmdk or vmdk-stream (written directly, no raw copy)",
+      choice("--format", ["raw", "qcow2", "vhd", "vhd-fixed", "vmdk", "vmdk-stream"]),
+    )
+    .option(
       "--align <mode>",
       "cylinder (partition at sector 63, whole cylinders: the seed's) or mib (sector 2048)",
       choice("--align", ["cylinder", "mib"]),
@@ -161,7 +166,8 @@ Examples:
   bigfile build -o xen.img --size auto --free 1G --rootfs rootfs/ --root-device /dev/xvda1
       for a Xen PV guest booted by pygrub
   tar -C rootfs -c . | bigfile build --rootfs - --size auto --align mib > disk.img
-  bigfile build -o disk.img --config bigfile.toml --seed v1`,
+  bigfile build -o disk.img --config bigfile.toml --seed v1
+  bigfile build -o disk.qcow2 --format qcow2 --rootfs rootfs/ --kernel vmlinuz --size auto`,
     )
     .action(async (flags: BuildFlags) => {
       const settings: BuildSettings = flags.config ? loadBuildConfig(flags.config) : {};
@@ -273,7 +279,7 @@ export function summaryText(r: BuildReport): string {
   const p = r.partition;
   const f = r.filesystem;
   const lines = [
-    `${r.output}: ${r.bytes} bytes (${formatSize(r.bytes)}), ${r.geometry.heads} heads, ${r.geometry.sectorsPerTrack} sectors/track, ${r.geometry.cylinders} cylinders, disk signature ${r.diskSignature}`,
+    `${r.output}: ${r.format === "raw" ? "" : `${r.format} image of a disk of `}${r.bytes} bytes (${formatSize(r.bytes)}), ${r.geometry.heads} heads, ${r.geometry.sectorsPerTrack} sectors/track, ${r.geometry.cylinders} cylinders, disk signature ${r.diskSignature}`,
     `partition 1: sectors ${p.start}-${p.start + p.sectors - 1} (byte ${p.offset}, ${p.bytes} bytes = ${p.bytes / 1024} KiB), type 83 Linux, bootable, ${p.align}-aligned`,
     `filesystem: ${f.type}, ${f.blocks} blocks of ${f.blockSize} bytes (${f.bytes / 1024} KiB), ${f.inodesUsed} of ${f.inodes} inodes used, ${formatSize(f.freeBlocks * f.blockSize)} free${f.journalBlocks ? `, journal ${f.journalBlocks} blocks` : ""}, UUID ${f.uuid}`,
     r.bootloader.kind === "grub"

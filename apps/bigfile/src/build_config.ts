@@ -42,6 +42,7 @@ const KEYS: Readonly<Record<string, readonly [keyof BuildSettings, Kind]>> = {
   size: ["size", "size-or-auto"],
   free: ["free", "size"],
   align: ["align", "string"],
+  format: ["format", "string"],
   rootfs: ["rootfs", "paths"],
   kernel: ["kernel", "path"],
   initrd: ["initrd", "path"],

@@ -21,6 +21,12 @@ export interface BuildOptions {
   /** Where the image goes. */
   output: BuildOutput;
   /**
+   * The image file's format: raw, or a container written directly (no raw
+   * intermediate): qcow2, vhd (dynamic), vhd-fixed, vmdk (monolithicSparse),
+   * vmdk-stream (streamOptimized). @default "raw"
+   */
+  format?: "raw" | "qcow2" | "vhd" | "vhd-fixed" | "vmdk" | "vmdk-stream";
+  /**
    * Disk size in bytes, or `auto`: the smallest disk that holds the
    * filesystem (the tree plus `free`) at the alignment.
    * @default 4141875200 (the seed's)

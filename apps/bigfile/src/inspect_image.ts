@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { type BlockDevice, FileDevice } from "@bigfile/blockdev";
+import type { BlockDevice } from "@bigfile/blockdev";
 import { type DiskGeometry, geometryOf } from "@bigfile/chs-geometry";
 import { decodeSuperblock, type FilesystemReader, formatUuid } from "@bigfile/ext3fs";
 import { type BootInspection, inspectBoot } from "@bigfile/grub-mbr";
@@ -14,6 +14,7 @@ import {
   validateTable,
 } from "@bigfile/mbr";
 import { type GrubPrefix, readGrubPrefix } from "./_grub_prefix.ts";
+import { openDisk } from "./_open_disk.ts";
 import { isRegularFile, openVolume } from "./_volumes.ts";
 import { bootVolumes } from "./boot_files.ts";
 import {
@@ -232,9 +233,7 @@ export async function inspectImage(
   image: string,
   options: InspectImageOptions = {},
 ): Promise<ImageInspection> {
-  const disk = await FileDevice.open(resolve(options.cwd ?? process.cwd(), image), {
-    readOnly: true,
-  });
+  const disk = await openDisk(resolve(options.cwd ?? process.cwd(), image));
   try {
     return await inspectDevice(disk, image, options.device ?? image);
   } finally {

@@ -1,6 +1,6 @@
-import { open } from "node:fs/promises";
 import { basename, dirname, extname, resolve } from "node:path";
-import { FileDevice } from "@bigfile/blockdev";
+import type { ImageFormat } from "@bigfile/vdisk";
+import { openDisk } from "./_open_disk.ts";
 import { type BootFilesResult, bootFiles, findBootConfig } from "./boot_files.ts";
 
 /** The kinds of VM configuration {@linkcode vmConfig} writes. */
@@ -35,8 +35,8 @@ export interface VmConfigOptions {
 /** A VM configuration for an image. */
 export interface VmConfig {
   kind: VmConfigKind;
-  /** The disk format named in the configuration: always `raw`. */
-  format: "raw";
+  /** The image's format, named in the configuration (QEMU says `vpc` for VHD). */
+  format: ImageFormat;
   /** The image's absolute path. */
   image: string;
   name: string;
@@ -50,32 +50,25 @@ export interface VmConfig {
   warnings: string[];
 }
 
-const FORMAT_MAGICS: [string, number, string][] = [
-  ["qcow2", 0, "QFI\xfb"],
-  ["vmdk", 0, "KDMV"],
-  ["vmdk", 0, "# Disk DescriptorFile"],
-  ["vhdx", 0, "vhdxfile"],
-];
+/** QEMU's and libvirt's names of vdisk's formats. */
+const QEMU_FORMAT: Readonly<Record<ImageFormat, string>> = {
+  raw: "raw",
+  qcow2: "qcow2",
+  vhd: "vpc",
+  "vhd-fixed": "vpc",
+  vmdk: "vmdk",
+  "vmdk-stream": "vmdk",
+};
 
-async function detectFormat(path: string): Promise<string> {
-  const handle = await open(path, "r");
-  try {
-    const stat = await handle.stat();
-    const head = new Uint8Array(64);
-    await handle.read(head, 0, 64, 0);
-    for (const [format, at, magic] of FORMAT_MAGICS) {
-      if ([...magic].every((ch, i) => head[at + i] === ch.charCodeAt(0))) return format;
-    }
-    if (stat.size >= 512) {
-      const foot = new Uint8Array(8);
-      await handle.read(foot, 0, 8, stat.size - 512);
-      if (new TextDecoder().decode(foot) === "conectix") return "vhd";
-    }
-    return "raw";
-  } finally {
-    await handle.close();
-  }
-}
+/** xl's names (its qdisk backend reads qcow2 and VHD). */
+const XEN_FORMAT: Readonly<Record<ImageFormat, string>> = {
+  raw: "raw",
+  qcow2: "qcow2",
+  vhd: "vhd",
+  "vhd-fixed": "raw",
+  vmdk: "vmdk",
+  "vmdk-stream": "vmdk",
+};
 
 /** A shell word: left bare when safe, else in single quotes. */
 function shellWord(word: string): string {
@@ -113,6 +106,8 @@ function defaultName(image: string): string {
 
 /** What {@linkcode qemuCommand} needs. */
 export interface QemuCommandOptions {
+  /** The image file's format (vdisk's name). @default "raw" */
+  format?: ImageFormat;
   name: string;
   memory: number;
   vcpus: number;
@@ -121,7 +116,7 @@ export interface QemuCommandOptions {
 }
 
 /**
- * The QEMU command line that boots a raw image: `qemu-system-x86_64 -m MiB
+ * The QEMU command line that boots a disk image: `qemu-system-x86_64 -m MiB
  * -nographic` (serial console on standard input and output), the image as
  * an IDE disk (`format=raw`), optionally `-kernel`/`-initrd`/`-append`.
  *
@@ -148,7 +143,8 @@ export function qemuCommand(image: string, options: QemuCommandOptions): string[
     "-nographic",
   ];
   if (options.noReboot) argv.push("-no-reboot");
-  argv.push("-drive", `file=${image.replaceAll(",", ",,")},format=raw,if=ide`);
+  const format = QEMU_FORMAT[options.format ?? "raw"];
+  argv.push("-drive", `file=${image.replaceAll(",", ",,")},format=${format},if=ide`);
   if (options.boot) {
     argv.push("-kernel", options.boot.kernel);
     if (options.boot.initrd) argv.push("-initrd", options.boot.initrd);
@@ -168,6 +164,8 @@ function xlString(value: string, what: string): string {
 
 /** What {@linkcode xenConfig} needs. */
 export interface XenConfigOptions {
+  /** The image file's format (vdisk's name). @default "raw" */
+  format?: ImageFormat;
   name: string;
   memory: number;
   vcpus: number;
@@ -175,7 +173,7 @@ export interface XenConfigOptions {
 }
 
 /**
- * An `xl` domain configuration for a PV guest on a raw image: `bootloader =
+ * An `xl` domain configuration for a PV guest on a disk image: `bootloader =
  * "pygrub"` (pygrub reads grub.cfg or menu.lst inside the image), or with
  * `boot` the kernel, ramdisk and arguments given directly.
  *
@@ -208,8 +206,8 @@ export function xenConfig(image: string, options: XenConfigOptions): string {
     lines.push('bootloader = "pygrub"');
   }
   lines.push(
-    "# The image is a raw disk: its partitions appear as /dev/xvda1, ... in the guest.",
-    `disk = ['format=raw, vdev=xvda, access=rw, target=${image}']`,
+    `# The image is a ${options.format ?? "raw"} disk: its partitions appear as /dev/xvda1, ... in the guest.`,
+    `disk = ['format=${XEN_FORMAT[options.format ?? "raw"]}, vdev=xvda, access=rw, target=${image}']`,
     'on_poweroff = "destroy"',
     'on_reboot = "restart"',
     'on_crash = "destroy"',
@@ -219,6 +217,8 @@ export function xenConfig(image: string, options: XenConfigOptions): string {
 
 /** What {@linkcode libvirtXml} needs. */
 export interface LibvirtXmlOptions {
+  /** The image file's format (vdisk's name). @default "raw" */
+  format?: ImageFormat;
   name: string;
   memory: number;
   vcpus: number;
@@ -228,7 +228,7 @@ export interface LibvirtXmlOptions {
 
 /**
  * A libvirt domain (`virsh define FILE`): an x86_64 HVM guest whose disk is
- * the raw image on IDE, with a serial console; `boot` boots a kernel
+ * the image (raw or a container vdisk reads) on IDE, with a serial console; `boot` boots a kernel
  * directly. The XML passes `virt-xml-validate`.
  *
  * @example Usage
@@ -264,7 +264,7 @@ ${os.join("\n")}
   <on_crash>destroy</on_crash>
   <devices>
     <disk type="file" device="disk">
-      <driver name="qemu" type="raw"/>
+      <driver name="qemu" type="${QEMU_FORMAT[options.format ?? "raw"]}"/>
       <source file="${x(image)}"/>
       <target dev="hda" bus="ide"/>
     </disk>
@@ -280,7 +280,7 @@ ${os.join("\n")}
 }
 
 /**
- * A VM configuration that boots a raw disk image: a Xen domU file (`xen`,
+ * A VM configuration that boots a disk image: a Xen domU file (`xen`,
  * through pygrub or a direct kernel), a QEMU command line (`qemu`, also as
  * an argument vector to run as it is) or a libvirt domain XML (`libvirt`).
  * With `directKernel` the kernel and initrd are first copied out of the
@@ -288,7 +288,7 @@ ${os.join("\n")}
  * images in a container format (qcow2, VMDK, VHD): the configurations say
  * `raw`.
  *
- * @param image Path of a raw disk image.
+ * @param image Path of a disk image: raw, qcow2, VHD or VMDK.
  * @param kind `xen`, `qemu` or `libvirt`.
  *
  * @example The QEMU command for an image
@@ -306,12 +306,9 @@ export async function vmConfig(
 ): Promise<VmConfig> {
   const cwd = options.cwd ?? process.cwd();
   const path = resolve(cwd, image);
-  const format = await detectFormat(path);
-  if (format !== "raw") {
-    throw new RangeError(
-      `Cannot write a VM configuration for '${image}': it is a ${format} image and vm-config writes configurations for raw images (convert it: vdisk convert --to raw)`,
-    );
-  }
+  const disk = await openDisk(path);
+  const format = disk.format;
+  await disk.close();
   const memory = options.memory ?? 512;
   const vcpus = options.vcpus ?? 1;
   if (!Number.isInteger(memory) || memory < 16) {
@@ -339,7 +336,7 @@ export async function vmConfig(
       warnings.push("the kernel arguments have no console=ttyS0: the serial console stays silent");
     }
   } else if (kind === "xen") {
-    const disk = await FileDevice.open(path, { readOnly: true });
+    const disk = await openDisk(path);
     try {
       await findBootConfig(disk);
     } catch (error) {
@@ -348,7 +345,14 @@ export async function vmConfig(
       await disk.close();
     }
   }
-  const common = { name, memory, vcpus, ...(boot && { boot }) };
+  if (format !== "raw" && kind === "xen") {
+    warnings.push(
+      options.directKernel
+        ? `xl reads ${format} images only through qemu (qdisk); a raw copy is the safest: vdisk convert --to raw`
+        : `pygrub reads raw images only: give --direct-kernel, or convert it (vdisk convert --to raw)`,
+    );
+  }
+  const common = { name, memory, vcpus, format, ...(boot && { boot }) };
   let text: string;
   let argv: string[] | undefined;
   if (kind === "xen") {
@@ -361,7 +365,7 @@ export async function vmConfig(
   }
   return {
     kind,
-    format: "raw",
+    format,
     image: path,
     name,
     text,

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { rawLayout, writeImageTo } from "@bigfile/vdisk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grubCfgText, makeTestImage, payload, scratch } from "./_test_images.ts";
 import { libvirtXml, qemuCommand, shellCommand, vmConfig, xenConfig } from "./vm_config.ts";
@@ -73,14 +74,27 @@ describe("vmConfig", () => {
     expect(vm.text).toContain('<target type="serial" port="0"/>');
   });
 
-  it("warns when pygrub would find nothing, and refuses container formats", async () => {
+  it("warns when pygrub would find nothing, and names a container's format", async () => {
     const bare = join(tmp.path, "blank.img");
     await writeFile(bare, new Uint8Array(1 << 20));
     const vm = await vmConfig(bare, "xen");
     expect(vm.warnings[0]).toMatch(/^pygrub will not find a kernel: no bootloader configuration/);
+    // A qcow2 image of the same disk, written by vdisk.
     const qcow = join(tmp.path, "disk.qcow2");
-    await writeFile(qcow, Buffer.from("QFI\xfb\0\0\0\x03", "latin1"));
-    await expect(vmConfig(qcow, "qemu")).rejects.toThrow(/it is a qcow2 image/);
+    await writeImageTo(rawLayout(1 << 20, []), "qcow2", qcow);
+    const q = await vmConfig(qcow, "qemu");
+    expect(q.format).toBe("qcow2");
+    expect(q.argv).toContain(`file=${qcow},format=qcow2,if=ide`);
+    const x = await vmConfig(qcow, "xen");
+    expect(x.text).toContain("format=qcow2, vdev=xvda");
+    expect(x.warnings.join("\n")).toMatch(/pygrub reads raw images only/);
+    expect((await vmConfig(qcow, "libvirt")).text).toContain('<driver name="qemu" type="qcow2"/>');
+    // A corrupt container is one clear error.
+    const bad = join(tmp.path, "bad.qcow2");
+    const bytes = await readFile(qcow);
+    bytes.writeUInt32BE(99, 20); // cluster_bits
+    await writeFile(bad, bytes);
+    await expect(vmConfig(bad, "qemu")).rejects.toThrow(/qcow2/);
   });
 });
 
