@@ -22,6 +22,8 @@ export async function detectFormat(file: BlockDevice): Promise<ImageFormat> {
     const head = await file.read(0, 512);
     const magic = ascii(head.subarray(0, 4));
     if (magic === "QFI\xfb") return "qcow2";
+    // A VMDK descriptor file (text; its extents are other files): the VMDK reader refuses it clearly.
+    if (ascii(head.subarray(0, 21)) === "# Disk DescriptorFile") return "vmdk";
     if (magic === "KDMV") {
       const flags = new DataView(head.buffer, head.byteOffset).getUint32(8, true);
       return flags & 0x10000 ? "vmdk-stream" : "vmdk";

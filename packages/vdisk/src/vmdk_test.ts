@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ascii, viewOf } from "./_bytes.ts";
 import { readBack, rng, testBytes, toMemory } from "./_test_tools.ts";
 import { MemorySink } from "./image_sink.ts";
+import { openImage } from "./open_image.ts";
 import { VmdkDevice } from "./vmdk_device.ts";
 import { writeVmdk } from "./vmdk_writer.ts";
 
@@ -58,6 +59,15 @@ describe("VMDK", () => {
     expect(h.getUint32(end - 1536 + 12, true)).toBe(3); // footer marker
     expect(ascii(file.subarray(end - 1024, end - 1020))).toBe("KDMV");
     expect(file.subarray(end - 512).every((b) => b === 0)).toBe(true); // end of stream
+  });
+
+  it("a descriptor file whose extents are elsewhere is refused clearly", async () => {
+    const text = new TextEncoder().encode(
+      '# Disk DescriptorFile\nversion=1\ncreateType="monolithicFlat"\nRW 2048 FLAT "x-flat.vmdk" 0\n',
+    );
+    const file = new Uint8Array(1024);
+    file.set(text);
+    await expect(openImage(new MemoryDevice(file))).rejects.toThrow(/extents are other files/);
   });
 
   it("monolithicSparse refuses a stream", async () => {
