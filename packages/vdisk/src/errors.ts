@@ -26,6 +26,13 @@ export class ImageFormatError extends SyntaxError {
 /**
  * An image that is valid but uses a feature this package does not implement
  * (a backing file, encryption, external data files, a split VMDK).
+ *
+ * @example Usage
+ * ```ts
+ * import { UnsupportedImageError } from "@bigfile/vdisk";
+ * const error = new UnsupportedImageError("qcow2", 8, "Cannot read qcow2 image: it has a backing file");
+ * error instanceof SyntaxError; // true
+ * ```
  */
 export class UnsupportedImageError extends ImageFormatError {
   constructor(format: string, offset: number, message: string) {

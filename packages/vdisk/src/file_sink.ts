@@ -10,6 +10,13 @@ import { canStream, type WriteImageOptions, writeImage } from "./write_image.ts"
  * An {@linkcode ImageSink} over an open file descriptor. An empty regular file
  * is seekable and gets holes wherever zeros are written (or nothing is); any
  * other descriptor (a pipe) is written strictly in order, gaps as zeros.
+ *
+ * @example Standard output
+ * ```ts
+ * import { FdSink } from "@bigfile/vdisk";
+ * const sink = new FdSink(1);
+ * sink.seekable; // true for `> file`, false for `| cat`
+ * ```
  */
 export class FdSink implements ImageSink {
   readonly seekable: boolean;

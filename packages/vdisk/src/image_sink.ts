@@ -41,6 +41,12 @@ export interface RawImage {
 /**
  * The allocation units (of `unitSize` bytes) that the data runs of an image
  * touch, in order.
+ *
+ * @example Usage
+ * ```ts
+ * import { unitsWithData } from "@bigfile/vdisk";
+ * unitsWithData([0, 512, 65536 * 3 - 1, 2], 65536); // [0, 2, 3]
+ * ```
  */
 export function unitsWithData(runs: readonly number[], unitSize: number): number[] {
   const units: number[] = [];

@@ -23,7 +23,16 @@ export interface WriteImageOptions {
   cid?: number;
 }
 
-/** Formats whose writer needs a seekable sink (tables after the data). */
+/**
+ * Formats whose tables come after the data on a seekable sink: to a pipe they
+ * need the image's `dataRuns` (see {@linkcode canStream}).
+ *
+ * @example Usage
+ * ```ts
+ * import { SEEKABLE_FORMATS } from "@bigfile/vdisk";
+ * SEEKABLE_FORMATS.includes("vmdk-stream"); // false: it always streams
+ * ```
+ */
 export const SEEKABLE_FORMATS: readonly ImageFormat[] = ["qcow2", "vhd", "vmdk"];
 
 /**
@@ -76,7 +85,13 @@ export async function writeImage(
   }
 }
 
-/** Writes the raw bytes themselves (holes where the sink allows). */
+/** Writes the raw bytes themselves (holes where the sink allows). *
+ * @example Usage
+ * ```ts
+ * import { MemorySink, writeRaw } from "@bigfile/vdisk";
+ * await writeRaw({ size: 3, data: (async function* () { yield new Uint8Array([1, 2, 3]); })() }, new MemorySink());
+ * ```
+ */
 export async function writeRaw(image: RawImage, sink: ImageSink): Promise<WriteResult> {
   let at = 0;
   let dataBytes = 0;
@@ -94,6 +109,14 @@ export async function writeRaw(image: RawImage, sink: ImageSink): Promise<WriteR
  * Whether `format` can be written to a non-seekable sink (a pipe) for this
  * image: raw, fixed VHD and streamOptimized VMDK always; qcow2 (uncompressed),
  * dynamic VHD and monolithicSparse VMDK when the image's `dataRuns` are known.
+ *
+ * @example Usage
+ * ```ts
+ * import { canStream } from "@bigfile/vdisk";
+ * const image = { size: 1 << 20, data: [] as unknown as AsyncIterable<Uint8Array> };
+ * canStream(image, "qcow2"); // false: no dataRuns
+ * canStream({ ...image, dataRuns: [0, 4096] }, "qcow2"); // true
+ * ```
  */
 export function canStream(
   image: RawImage,
