@@ -1,9 +1,12 @@
 // Hostile input: valid images of every format with mutated headers, tables and markers. Each
 // must open and read cleanly or fail with one ImageFormatError: no other exception, no hang,
 // no huge allocation.
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { MemoryDevice } from "@bigfile/blockdev";
-import { describe, expect, it } from "vitest";
-import { rng, testBytes, toMemory } from "./_test_tools.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { describeWithTools } from "../../../test/harness/tools.ts";
+import { qemuImg, rng, scratchDir, testBytes, toMemory } from "./_test_tools.ts";
 import { ImageFormatError } from "./errors.ts";
 import type { ImageFormat } from "./image_device.ts";
 import { openImage } from "./open_image.ts";
@@ -153,4 +156,37 @@ describe("readers treat every image as hostile", () => {
       }
     }
   });
+});
+
+describeWithTools(["qemu-img"], "readers treat QEMU's layouts as hostile too", () => {
+  const { dir, cleanup } = scratchDir("vdisk-fuzz-");
+  afterAll(cleanup);
+  const QEMU: [string, string[]][] = [
+    ["qcow2", []],
+    ["qcow2", ["-c", "-o", "cluster_size=4096"]],
+    ["vpc", ["-o", "subformat=dynamic"]],
+    ["vmdk", ["-o", "subformat=monolithicSparse"]],
+    ["vmdk", ["-o", "subformat=streamOptimized"]],
+  ];
+  for (const [format, options] of QEMU) {
+    it(`qemu-img ${format} ${options.join(" ")}: 200 mutated images`, async () => {
+      const rawPath = join(dir, "raw");
+      writeFileSync(rawPath, raw());
+      const out = join(dir, `${format}.img`);
+      const made = await qemuImg("convert", "-f", "raw", "-O", format, ...options, rawPath, out);
+      expect(made.exitCode, made.stderr).toBe(0);
+      const valid = new Uint8Array(readFileSync(out));
+      await exercise(valid, rng(1));
+      const random = rng(format.length * 77 + options.length);
+      for (let i = 0; i < 200; i++) {
+        try {
+          await exercise(mutate(valid, random), random);
+        } catch (error) {
+          if (!(error instanceof ImageFormatError)) {
+            throw new Error(`mutation ${i} of qemu's ${format}: ${(error as Error).stack}`);
+          }
+        }
+      }
+    }, 120_000);
+  }
 });
