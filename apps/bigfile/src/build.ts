@@ -21,16 +21,11 @@ import {
   type MkfsSource,
   mkfs,
 } from "@bigfile/ext3fs";
-import {
-  buildCoreImage,
-  coreModules,
-  findGrubDir,
-  grubConfig,
-  grubLegacyMenu,
-} from "@bigfile/grub-mbr";
+import { coreModules, findGrubDir, grubConfig, grubLegacyMenu } from "@bigfile/grub-mbr";
 import { planWrap, type WrapPlan } from "@bigfile/mbr";
 import { type ImageFormat, rawLayout, writeImageTo } from "@bigfile/vdisk";
 import { bootPayload } from "./_boot_payload.ts";
+import { cachedCoreImage } from "./_core_image_cache.ts";
 import { type DiskHead, type HeadGrub, planDiskHead } from "./_disk_head.ts";
 import { type BootSource, findBootFiles } from "./_find_boot_files.ts";
 import {
@@ -272,6 +267,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       const images = await grubImages(grub);
       const head = await planDiskHead(plan.table, plan.partitionOffset, plan.diskSize, images);
       flushNotes();
+      options.onPlanned?.({ files: image.report.inodesUsed, bytes: plan.diskSize });
       const allocatedBytes = await writeDisk(options, plan, head, image, copier);
       return report(
         options,
@@ -412,15 +408,19 @@ async function resolveGrub(
     const grubDir = await findGrubDir(
       options.grubDir ? { grubDir: options.grubDir, env } : { env },
     );
-    if (!onPath("grub-mkimage", env))
+    const mkimage = onPath("grub-mkimage", env);
+    if (!mkimage)
       throw new BuildInputError(
         "grub-mkimage is not installed, so core.img cannot be built; install grub-common (Debian, Ubuntu) or grub2-tools (Fedora)",
       );
     const bootImg = new Uint8Array(await readFile(join(grubDir, "boot.img")));
-    const coreImg = buildCoreImage(grubDir, {
-      prefix: "(hd0,msdos1)/boot/grub",
-      modules: coreModules("msdos"),
-    });
+    const coreImg = cachedCoreImage(
+      grubDir,
+      "(hd0,msdos1)/boot/grub",
+      coreModules("msdos"),
+      mkimage,
+      env,
+    );
     // Awaited before any output; a failure elsewhere first must not leave it unhandled.
     coreImg.catch(() => {});
     return { grubDir, bootImg, coreImg };
@@ -433,18 +433,18 @@ async function resolveGrub(
   }
 }
 
-/** Whether `name` is an executable file in one of $PATH's directories. */
-function onPath(name: string, env: Record<string, string | undefined>): boolean {
+/** The path of `name` in one of $PATH's directories, if it is executable there. */
+function onPath(name: string, env: Record<string, string | undefined>): string | undefined {
   for (const dir of (env.PATH ?? process.env.PATH ?? "").split(delimiter)) {
     if (!dir) continue;
     try {
       accessSync(join(dir, name), constants.X_OK);
-      return true;
+      return join(dir, name);
     } catch {
       // Not here.
     }
   }
-  return false;
+  return undefined;
 }
 
 /** GRUB's images once core.img is built. */

@@ -90,6 +90,8 @@ export interface BuildOptions {
   tempDir?: string;
   /** The environment ($GRUB_DIR). @default process.env */
   env?: Record<string, string | undefined>;
+  /** Called once the filesystem is planned, before the first byte is written. */
+  onPlanned?: (planned: { files: number; bytes: number }) => void;
   /** Notes on choices and on what is missing to boot, one line each. */
   log?: (message: string) => void;
   /**
