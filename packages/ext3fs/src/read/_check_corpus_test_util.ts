@@ -205,6 +205,24 @@ export async function buildTargetedCorpus(dir: string): Promise<CorpusImage[]> {
     "8M",
   );
 
+  // A directory of 4000 names: a two-level htree (the root, index nodes, leaves).
+  const deepTree = join(dir, "deep-tree");
+  mkdirSync(join(deepTree, "huge"), { recursive: true });
+  for (let i = 0; i < 4000; i++)
+    writeFileSync(join(deepTree, "huge", `name-${i}-${"d".repeat(36)}`), "");
+  bases.set(
+    "ext3-deep",
+    await makeBase(dir, deepTree, "ext3-deep", ["-t", "ext3", "-b", "1024", "-N", "4200"], "8M"),
+  );
+  /** Pokes `data` at `offset` in the first index node (the block of the root's first entry). */
+  const htreeNode = async (image: string, offset: number, data: Uint8Array) => {
+    const { data: blocks } = await blocksOf(image, "/huge");
+    const at = (blocks[0] as number) * 1024;
+    const root = readFileSync(image).subarray(at, at + 1024);
+    const first =
+      new DataView(root.buffer, root.byteOffset, 1024).getUint32(32 + 4, true) & 0x0fffffff;
+    poke(image, (blocks[first] as number) * 1024 + offset, data);
+  };
   const htreeRoot = async (image: string, offset: number, data: Uint8Array) => {
     const { data: blocks } = await blocksOf(image, "/big");
     const bs = await withReader(image, async (fs) => fs.blockSize);
@@ -427,6 +445,24 @@ export async function buildTargetedCorpus(dir: string): Promise<CorpusImage[]> {
       what: "htree root: an entry names the wrong leaf",
       base: "ext3",
       edit: (image) => htreeRoot(image, 44, le(1, 4)),
+    },
+    {
+      name: "ext3-htree-node-limit",
+      what: "htree index node: bad limit",
+      base: "ext3-deep",
+      edit: (image) => htreeNode(image, 8, le(3, 2)),
+    },
+    {
+      name: "ext3-htree-node-count",
+      what: "htree index node: count over limit",
+      base: "ext3-deep",
+      edit: (image) => htreeNode(image, 10, le(300, 2)),
+    },
+    {
+      name: "ext3-htree-node-order",
+      what: "htree index node: hashes out of order",
+      base: "ext3-deep",
+      edit: (image) => htreeNode(image, 24, le(0x20, 4)),
     },
     {
       name: "ext4-htree-order",

@@ -80,6 +80,7 @@ describe.skipIf(!canRun)("one damaged entry among good ones", () => {
     const { symlinkSync } = await import("node:fs");
     symlinkSync("abc", join(tree, "dir", "nul-link"));
     symlinkSync("a", join(tree, "dir", "good-link"));
+    symlinkSync(`a/${"x".repeat(80)}`, join(tree, "dir", "slow-link"));
     await mkfsFromTree(image, tree, { type: "ext3", blockSize: 1024, size: "8M" });
     // A size of 40 TB (past what a 1 KiB block map can address) and one over 2^63.
     await debugfs(image, "sif /dir/huge size 0x280000000000", true);
@@ -109,6 +110,8 @@ describe.skipIf(!canRun)("one damaged entry among good ones", () => {
     // ext4: a file whose extent header is gone, and an entry naming an inode past the end.
     await mkfsFromTree(ext4, tree, { type: "ext4", blockSize: 4096, size: "16M" });
     await debugfs(ext4, "sif /dir/b block[0] 0", true);
+    // A slow symlink whose extent header is gone: its target cannot be read.
+    await debugfs(ext4, "sif /dir/slow-link block[0] 0", true);
     const entry = await withFs(ext4, async (fs) => {
       const entries = await fs.dirEntries(await fs.lookup("/dir"));
       return entries.find((e) => e.name === "c")?.offset as number;
@@ -215,7 +218,10 @@ describe.skipIf(!canRun)("one damaged entry among good ones", () => {
     }[];
     expect(json.find((e) => e.name === "c")?.error).toMatch(/Cannot read inode 2147483647/);
     expect(json.find((e) => e.name === "a")?.size).toBe(600);
-    expect(json.length).toBe(7);
+    expect(json.find((e) => e.name === "slow-link")?.error).toMatch(/extent header magic/);
+    expect(json.length).toBe(8);
+    expect(long.stdout).toMatch(/^lrwxrwxrwx .* slow-link -> \?$/m);
+    expect(long.stderr).toMatch(/^ext3fs: slow-link: Cannot map inode \d+: extent header magic/m);
   });
 
   it("stat shows what it can of an inode whose block map is damaged", async () => {
@@ -235,6 +241,8 @@ describe.skipIf(!canRun)("one damaged entry among good ones", () => {
     expect(names).toContain("./dir/huge");
     expect(names).not.toContain("./dir/b");
     expect(names).not.toContain("./dir/c");
+    expect(names).not.toContain("./dir/slow-link");
+    expect(names).toContain("./dir/good-link");
     expect(result.stderr).toMatch(/\/dir\/b: .*extent header magic/);
     expect(result.stderr).toMatch(/\/dir\/c: Cannot read inode 2147483647/);
   });
