@@ -154,7 +154,7 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
   ext3fs stat root.ext3 /etc/passwd --json
   ext3fs extract root.ext3 out/               the whole tree (owners when run as root)
   ext3fs extract root.ext3 --path /boot --tar > boot.tar
-  ext3fs check root.ext3                      read-only structural check; exit 1 on findings`,
+  ext3fs check root.ext3                      read-only check like e2fsck -fn; exit 1 on errors (not notes)`,
   );
 
   addCommon(
@@ -443,7 +443,9 @@ Reading (IMAGE is a filesystem image, a disk image with --partition N, or - for 
   addCommon(
     program
       .command("check")
-      .description("read-only structural check (like e2fsck -fn); exit 1 when anything is wrong"),
+      .description(
+        "read-only check that agrees with e2fsck -fn; exit 1 on errors (notes, such as a journal to replay, do not count)",
+      ),
   )
     .argument("<image>", "filesystem or disk image, or - for stdin")
     .option("--max-findings <n>", "list at most N findings", integerOption, 200)
