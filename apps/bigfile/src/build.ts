@@ -298,18 +298,11 @@ function checkFormat(options: BuildOptions): void {
   if (!("fd" in options.output))
     throw new BuildInputError(`Cannot write ${format} to a stream: give a path or a descriptor`);
   const streams = format === "vhd-fixed" || format === "vmdk-stream";
-  if (!streams && !canWriteSparse(options.output.fd) && !isRegularFile(options.output.fd))
+  // Only an empty regular file can be written by position (vdisk's sinks).
+  if (!streams && !canWriteSparse(options.output.fd))
     throw new BuildInputError(
-      `Cannot write ${format} to a pipe: its tables come before the data; give -o FILE (or --format vhd-fixed / vmdk-stream, which stream)`,
+      `Cannot write ${format} to a pipe or a file being appended to: its tables come before the data; give -o FILE (or --format vhd-fixed / vmdk-stream, which stream)`,
     );
-}
-
-function isRegularFile(fd: number): boolean {
-  try {
-    return fstatSync(fd).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function checkChoices(options: BuildOptions, size: number | "auto"): void {
