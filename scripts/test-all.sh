@@ -26,4 +26,13 @@ status=0
 pnpm exec biome ci . || status=$?
 pnpm turbo run typecheck build test --continue --concurrency=1 || status=$?
 node scripts/test-totals.mjs || status=1
+
+# The benchmark suite must keep running (its numbers are not asserted here:
+# this machine is shared and small; BENCHMARKS.md holds a full run).
+echo "==> pnpm bench --quick (smoke run of every comparison)"
+node bench/run.mjs --quick --out .test-results/bench-quick.json >.test-results/bench-quick.log 2>&1 || {
+  tail -n 40 .test-results/bench-quick.log
+  echo "bench --quick failed"
+  status=1
+}
 exit "$status"

@@ -31,7 +31,8 @@ export class StreamHead implements ByteReader {
       const next = await this.iterator.next();
       if (next.done) this.ended = true;
       else if (next.value.length > 0) {
-        this.chunks.push(next.value);
+        // Held across reads: a copy, as the source may reuse its buffer.
+        this.chunks.push(next.value.slice());
         this.buffered += next.value.length;
       }
     }
