@@ -1,17 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
-import {
-  accessSync,
-  closeSync,
-  constants,
-  fstatSync,
-  ftruncateSync,
-  openSync,
-  statSync,
-} from "node:fs";
-import { readFile, rename, rm } from "node:fs/promises";
+import { accessSync, constants, fstatSync, ftruncateSync, statSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, delimiter, dirname, join, resolve } from "node:path";
-import { canWriteSparse, writeNonZeroBlocks, writeToFd, zeroChunks } from "@bigfile/blockdev";
+import { delimiter, dirname, join, resolve } from "node:path";
+import {
+  canWriteSparse,
+  writeFileAtomically,
+  writeNonZeroBlocks,
+  writeToFd,
+  zeroChunks,
+} from "@bigfile/blockdev";
 import { geometryOf } from "@bigfile/chs-geometry";
 import {
   createCopier,
@@ -534,28 +532,12 @@ async function writeDisk(
     return typeof output === "string" ? statSync(output).blocks * 512 : undefined;
   }
   if (typeof output === "string") {
-    let fd: number;
-    let temp: string | undefined;
-    try {
-      fd = openSync(output, "wx", 0o644);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      // An existing file is replaced only once the new one is whole.
-      temp = join(dirname(output), `.${basename(output)}.${process.pid}.${Date.now()}.tmp`);
-      fd = openSync(temp, "wx", 0o644);
-    }
-    try {
-      const allocated = await writeSparse(fd, plan, head, image, copier, onProgress);
-      closeSync(fd);
-      fd = -1;
-      if (temp) await rename(temp, output);
-      progress?.(total, total, files);
-      return allocated;
-    } catch (error) {
-      if (fd >= 0) closeSync(fd);
-      await rm(temp ?? output, { force: true });
-      throw error;
-    }
+    // An existing file is replaced only once the new one is whole.
+    const allocated = await writeFileAtomically(output, (fd) =>
+      writeSparse(fd, plan, head, image, copier, onProgress),
+    );
+    progress?.(total, total, files);
+    return allocated;
   }
   if ("fd" in output && canWriteSparse(output.fd)) {
     const allocated = await writeSparse(output.fd, plan, head, image, copier, onProgress);

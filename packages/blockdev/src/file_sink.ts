@@ -51,6 +51,29 @@ export async function writeToFile(
   path: string,
   options: SinkOptions = {},
 ): Promise<SinkResult> {
+  return writeFileAtomically(path, (fd) => writeToFd(source, fd, { ...options, positional: true }));
+}
+
+/**
+ * Runs `write` on a new, empty file descriptor for `path` and never leaves a
+ * half-written file: a new `path` is written in place (sparing ext4's flush on
+ * a rename over a file) and removed if `write` fails; an existing `path` is
+ * replaced through a temporary file beside it only once `write` succeeded,
+ * and stays untouched otherwise. The descriptor is closed before returning.
+ *
+ * @example A file written by position
+ * ```ts
+ * import { writeSync } from "node:fs";
+ * import { writeFileAtomically } from "@bigfile/blockdev";
+ * await writeFileAtomically("disk.img", async (fd) => {
+ *   writeSync(fd, new Uint8Array([0x55, 0xaa]), 0, 2, 510);
+ * });
+ * ```
+ */
+export async function writeFileAtomically<T>(
+  path: string,
+  write: (fd: number) => Promise<T>,
+): Promise<T> {
   let fd: number;
   let temp: string | undefined;
   try {
@@ -61,7 +84,7 @@ export async function writeToFile(
     fd = openSync(temp, "wx", 0o644);
   }
   try {
-    const result = await writeToFd(source, fd, { ...options, positional: true });
+    const result = await write(fd);
     closeSync(fd);
     fd = -1;
     if (temp) await rename(temp, path);

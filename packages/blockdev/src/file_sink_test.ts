@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -12,7 +13,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeNonZeroBlocks, writeToFile } from "./file_sink.ts";
+import { writeFileAtomically, writeNonZeroBlocks, writeToFile } from "./file_sink.ts";
 import { readFile } from "./file_source.ts";
 import { zeroChunks } from "./zeros.ts";
 
@@ -102,6 +103,34 @@ describe("writeToFile", () => {
     expect(existsSync(path) && readFileSync(path).length).toBe(8);
     const { readdirSync } = await import("node:fs");
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+});
+
+describe("writeFileAtomically", () => {
+  it("replaces an existing file only when the write succeeds, and leaves no temporary", async () => {
+    const path = join(dir, "atomic.bin");
+    writeFileSync(path, "old");
+    await expect(
+      writeFileAtomically(path, async (fd) => {
+        writeFileSync(fd, "half");
+        throw new Error("the writer failed");
+      }),
+    ).rejects.toThrow("the writer failed");
+    expect(readFileSync(path, "utf8")).toBe("old");
+    const result = await writeFileAtomically(path, async (fd) => {
+      writeFileSync(fd, "new");
+      return 7;
+    });
+    expect(result).toBe(7);
+    expect(readFileSync(path, "utf8")).toBe("new");
+    const fresh = join(dir, "atomic-new.bin");
+    await expect(
+      writeFileAtomically(fresh, async () => {
+        throw new Error("no");
+      }),
+    ).rejects.toThrow("no");
+    expect(existsSync(fresh)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });
 });
 

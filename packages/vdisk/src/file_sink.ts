@@ -1,7 +1,6 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import { isZero, writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
+import { fstatSync, ftruncateSync, writeSync } from "node:fs";
+import { basename } from "node:path";
+import { isZero, writeFileAtomically, writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
 import type { ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
 import { canStream, type WriteImageOptions, writeImage } from "./write_image.ts";
@@ -94,30 +93,7 @@ export async function writeImageFile<T>(
   path: string,
   write: (sink: FdSink) => Promise<T>,
 ): Promise<T> {
-  let fd: number;
-  let temp: string | undefined;
-  try {
-    fd = openSync(path, "wx", 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-    fd = openSync(temp, "wx", 0o644);
-  }
-  try {
-    const result = await write(new FdSink(fd));
-    closeSync(fd);
-    fd = -1;
-    if (temp) await rename(temp, path);
-    return result;
-  } catch (error) {
-    if (fd >= 0) {
-      try {
-        closeSync(fd);
-      } catch {}
-    }
-    await rm(temp ?? path, { force: true });
-    throw error;
-  }
+  return writeFileAtomically(path, (fd) => write(new FdSink(fd)));
 }
 
 /**
