@@ -14,6 +14,7 @@
  *
  * @module
  */
+export * from "./blob_device.ts";
 export * from "./block_device.ts";
 export * from "./byte_count_stream.ts";
 export * from "./byte_range_stream.ts";
