@@ -20,11 +20,11 @@ pnpm install --frozen-lockfile
 echo "==> fixtures: Debian kernel, initramfs, debootstrap root (cached in .cache/fixtures)"
 node test/scripts/build-fixtures.mjs --boot --rootfs
 
-echo "==> lint (Biome, the whole tree), typecheck, build, test"
+echo "==> lint (Biome, the whole tree), typecheck, build, test, package lint (publint, attw)"
 rm -rf .test-results
 status=0
 pnpm exec biome ci . || status=$?
-pnpm turbo run typecheck build test --continue --concurrency=1 || status=$?
+pnpm turbo run typecheck build test lint:package --continue --concurrency=1 || status=$?
 node scripts/test-totals.mjs || status=1
 
 # The benchmark suite must keep running (its numbers are not asserted here:
