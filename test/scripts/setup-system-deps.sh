@@ -31,6 +31,9 @@ packages=(
   python3         # sockets in test trees, xattrs in tar tests
   tar             # GNU tar: the tar codec's interop tests
   libcap2-bin     # setcap/getcap: ext3fs reader keeps file capabilities
+  gcc             # blockdev's native addon (lseek SEEK_DATA): cc -shared at build time
+  libc6-dev       # the C headers gcc compiles that addon against
+  chromium        # headless browser: apps/web's page test (driven by playwright-core)
   gzip
   xz-utils
   zstd            # kernel modules may be compressed

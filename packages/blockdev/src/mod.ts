@@ -21,6 +21,7 @@ export * from "./byte_range_stream.ts";
 export * from "./collect_bytes.ts";
 export * from "./concat_streams.ts";
 export * from "./copy_pool.ts";
+export * from "./data_regions.ts";
 export * from "./data_runs.ts";
 export * from "./exact_reader.ts";
 export * from "./file_device.ts";
