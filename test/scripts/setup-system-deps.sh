@@ -33,6 +33,8 @@ packages=(
   libcap2-bin     # setcap/getcap: ext3fs reader keeps file capabilities
   gcc             # blockdev's native addon (lseek SEEK_DATA): cc -shared at build time
   libc6-dev       # the C headers gcc compiles that addon against
+  gcc             # blockdev's native addon (lseek SEEK_DATA): cc -shared at build time
+  libc6-dev       # the C headers gcc compiles that addon against
   chromium        # headless browser: apps/web's page test (driven by playwright-core)
   gzip
   xz-utils

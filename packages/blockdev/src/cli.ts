@@ -2,7 +2,8 @@ import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:f
 import { rename, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
-import { type CliIo, createProgram, ExitError, jsonText, runProgram } from "@bigfile/cli-kit";
+import { ExitError, jsonText } from "@bigfile/cli-kit";
+import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
 import { FileDevice } from "./file_device.ts";
 import { writeToFd } from "./file_sink.ts";
 import { readFd, readFile } from "./file_source.ts";
@@ -143,9 +144,12 @@ Examples:
     .option("--sparse", "skip zero blocks by seeking when OUT is a regular file")
     .action(async (input: string, output: string, opts: { sparse?: boolean }) => {
       checkBinaryOutput(io, output);
-      await writeOutput(io, openInput(io, input, { reuseBuffer: true }), output, {
-        sparse: Boolean(opts.sparse),
-      });
+      // A named file copied sparsely: the kernel says where its holes are, and they are not read.
+      const source =
+        opts.sparse && input !== "-"
+          ? readFile(input, { reuseBuffer: true, seekData: true })
+          : openInput(io, input, { reuseBuffer: true });
+      await writeOutput(io, source, output, { sparse: Boolean(opts.sparse) });
     });
 
   return runProgram(program, args, io);

@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { dataRegions } from "./data_regions.ts";
 
 /** Where a file region's bytes are, for {@linkcode findDataRuns}. */
 export interface DataRunsRegion {
@@ -11,6 +12,12 @@ export interface DataRunsRegion {
    * is read around the page cache (O_DIRECT), so its holes cost no memory.
    */
   allocated?: number | undefined;
+  /**
+   * Ask the kernel where the data is (lseek SEEK_DATA, {@linkcode dataRegions})
+   * and read only that; false reads the whole region. Both give the same runs.
+   * @default true
+   */
+  seekData?: boolean;
 }
 
 /** Buffers kept between scans (one per thread). */
@@ -26,12 +33,13 @@ const scratch: DataRunsScratch = {};
 /**
  * Reads a file region once and finds its 1 KiB units that are not all zeros:
  * [start, count] pairs in units, or undefined when every unit holds data.
- * (Node has no SEEK_DATA: the region is read, around the page cache when it
- * is big and mostly holes.) Throws if the file is shorter than the region.
+ * Where the kernel tells where the data is ({@linkcode dataRegions}), only
+ * that is read; otherwise the whole region, around the page cache when it is
+ * big and mostly holes. Throws if the file is shorter than the region.
  *
  * @example Usage
  * ```ts
- * import { findDataRuns } from "@bigfile/blockdev";
+ * import { findDataRuns } from "@bigfile/blockdev/node";
  * const runs = findDataRuns("disk.raw", { size: 2 ** 31, allocated: 8192 });
  * // e.g. [0, 4, 2097148, 4]: data in the first and the last 4 KiB
  * ```
@@ -47,12 +55,14 @@ export function findDataRuns(
     region.size,
     region.allocated ?? -1,
     scratch,
+    region.seekData === false ? undefined : dataRegions,
   );
 }
 
 /**
  * {@linkcode findDataRuns} with everything it uses given: self-contained, so
- * its text also runs on `CopyPool`'s workers. `allocated` is -1 when unknown.
+ * its text also runs on `CopyPool`'s workers. `allocated` is -1 when unknown;
+ * `regionsOf` is {@linkcode dataRegions} where it may be used.
  */
 export function findDataRunsWith(
   nodeFs: typeof fs,
@@ -61,6 +71,7 @@ export function findDataRunsWith(
   size: number,
   allocated: number,
   scratch: DataRunsScratch,
+  regionsOf?: (fd: number, start: number, end: number) => number[] | undefined,
 ): number[] | undefined {
   const chunk = 1 << 20;
   const unit = 1024;
@@ -93,17 +104,30 @@ export function findDataRunsWith(
     }
     return fd;
   };
-  const scan = (uncached: boolean): number[] | undefined => {
+  // Scans the region; with `seek`, only the parts of it the kernel says hold
+  // data (widened to whole units; the rest is holes, zeros without reading),
+  // or null when the kernel cannot say.
+  const scan = (uncached: boolean, seek = false): number[] | undefined | null => {
     const direct = uncached ? openDirect() : undefined;
     const fd = direct ?? nodeFs.openSync(bufferPath, "r");
     scratch.cached ??= new Uint8Array(chunk);
     const buffer = direct !== undefined ? (scratch.direct as Uint8Array) : scratch.cached;
+    if (!scratch.zeros) scratch.zeros = Buffer.alloc(chunk);
+    const zeros = scratch.zeros;
     const runs: number[] = [];
     let runStart = -1;
     let u = 0;
-    try {
-      for (let position = 0; position < size; ) {
-        const want = Math.min(buffer.length, size - position);
+    const closeRun = (): void => {
+      if (runStart >= 0) {
+        runs.push(runStart, u - runStart);
+        runStart = -1;
+      }
+    };
+    // Bytes [from, to) of the region; from is a whole number of units.
+    const scanBytes = (from: number, to: number): void => {
+      u = from / unit;
+      for (let position = from; position < to; ) {
+        const want = Math.min(buffer.length, to - position);
         let got = 0;
         if (direct !== undefined) {
           // Whole-buffer reads at aligned positions; the end of the file makes one short.
@@ -130,13 +154,8 @@ export function findDataRunsWith(
         }
         // Buffer's equals is a memcmp: far faster than a loop over the bytes.
         const view = Buffer.from(buffer.buffer, buffer.byteOffset, got);
-        if (!scratch.zeros) scratch.zeros = Buffer.alloc(chunk);
-        const zeros = scratch.zeros;
         if (view.equals(zeros.subarray(0, got))) {
-          if (runStart >= 0) {
-            runs.push(runStart, u - runStart);
-            runStart = -1;
-          }
+          closeRun();
           u += Math.ceil(got / unit);
           position += got;
           continue;
@@ -145,17 +164,41 @@ export function findDataRunsWith(
           const end = Math.min(at + unit, got);
           const zero = view[at] === 0 && view.subarray(at, end).equals(zeros.subarray(0, end - at));
           if (!zero && runStart < 0) runStart = u;
-          if (zero && runStart >= 0) {
-            runs.push(runStart, u - runStart);
-            runStart = -1;
-          }
+          if (zero) closeRun();
         }
         position += got;
+      }
+    };
+    try {
+      const regions = seek ? regionsOf?.(fd, offset, offset + size) : undefined;
+      if (seek && !regions) return null;
+      if (regions) {
+        const length = nodeFs.fstatSync(fd).size - offset;
+        if (length < size)
+          throw new Error(`it ended at ${Math.max(0, length)} bytes, expected ${size}`);
+        let scanned = 0;
+        for (let i = 0; i < regions.length; i += 2) {
+          const from = Math.max(
+            scanned,
+            Math.floor(((regions[i] as number) - offset) / unit) * unit,
+          );
+          const to = Math.min(
+            size,
+            Math.ceil(((regions[i] as number) + (regions[i + 1] as number) - offset) / unit) * unit,
+          );
+          if (to <= from) continue;
+          if (from > scanned) closeRun();
+          scanBytes(from, to);
+          scanned = to;
+        }
+        closeRun();
+      } else {
+        scanBytes(0, size);
+        closeRun();
       }
     } finally {
       nodeFs.closeSync(fd);
     }
-    if (runStart >= 0) runs.push(runStart, u - runStart);
     const units = Math.ceil(size / unit);
     if (runs.length === 2 && runs[0] === 0 && runs[1] === units) return undefined;
     return runs;
@@ -163,13 +206,15 @@ export function findDataRunsWith(
   // Big and mostly unallocated: read around the page cache (holes would
   // fill it with zero pages).
   const uncached = offset === 0 && size >= 64 << 20 && allocated >= 0 && allocated * 2 < size;
-  if (!uncached) return scan(false);
+  const found = regionsOf ? scan(false, true) : null;
+  if (found !== null) return found;
+  if (!uncached) return scan(false) ?? undefined;
   try {
-    return scan(true);
+    return scan(true) ?? undefined;
   } catch (error) {
     // O_DIRECT has alignment rules some files and filesystems break (EINVAL):
     // read through the page cache instead.
     if ((error as { code?: string }).code !== "EINVAL") throw error;
-    return scan(false);
+    return scan(false) ?? undefined;
   }
 }

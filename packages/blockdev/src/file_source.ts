@@ -1,5 +1,7 @@
 import { readSync } from "node:fs";
 import { open } from "node:fs/promises";
+import { dataRegions } from "./data_regions.ts";
+import { zeros } from "./zeros.ts";
 
 /** Options for {@linkcode readFile} and {@linkcode readFd}. */
 export interface SourceOptions {
@@ -15,6 +17,13 @@ export interface SourceOptions {
    * (copying 4 GiB otherwise costs a million of them). @default false
    */
   reuseBuffer?: boolean;
+  /**
+   * Files only: ask the kernel where the data is (lseek SEEK_DATA,
+   * {@linkcode dataRegions}) and give holes as views of the shared zero
+   * buffer without reading them, which sparse sinks skip. Where the kernel
+   * cannot say, the file is read whole. @default false
+   */
+  seekData?: boolean;
 }
 
 /**
@@ -23,7 +32,7 @@ export interface SourceOptions {
  *
  * @example Usage
  * ```ts
- * import { readFile } from "@bigfile/blockdev";
+ * import { readFile } from "@bigfile/blockdev/node";
  * for await (const chunk of readFile("big.img", { offset: 32256, length: 1024 })) {}
  * ```
  */
@@ -37,6 +46,32 @@ export async function* readFile(
     let position = options.offset ?? 0;
     let left = options.length ?? Number.POSITIVE_INFINITY;
     const shared = options.reuseBuffer ? new Uint8Array(chunkSize) : undefined;
+    if (options.seekData) {
+      const end = Math.min(position + left, (await handle.stat()).size);
+      const regions = end > position ? dataRegions(handle.fd, position, end) : undefined;
+      // Holes as shared zeros, data read below (a hole is at most a region's length).
+      for (let i = 0; regions && i <= regions.length; i += 2) {
+        const next = i < regions.length ? (regions[i] as number) : end;
+        for (; position < next; position += Math.min(1 << 20, next - position)) {
+          yield zeros(Math.min(1 << 20, next - position));
+        }
+        if (i === regions.length) return;
+        // Synchronous reads, as cat does: a thread-pool hop per chunk costs
+        // more than copying from the page cache.
+        for (const stop = position + (regions[i + 1] as number); position < stop; ) {
+          const size = Math.min(chunkSize, stop - position);
+          const buffer = shared ? shared.subarray(0, size) : new Uint8Array(size);
+          let filled = 0;
+          while (filled < size) {
+            const n = readSync(handle.fd, buffer, filled, size - filled, position + filled);
+            if (n === 0) return; // the file shrank: it ends here
+            filled += n;
+          }
+          position += size;
+          yield buffer;
+        }
+      }
+    }
     while (left > 0) {
       const size = Math.min(chunkSize, left);
       const buffer = shared ? shared.subarray(0, size) : new Uint8Array(size);

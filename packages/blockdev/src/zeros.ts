@@ -38,6 +38,8 @@ export function isZeroRange(bytes: Uint8Array, from: number, to: number): boolea
 
 /** Whether every byte of `bytes` is zero. */
 export function isZero(bytes: Uint8Array): boolean {
+  // A view of the shared zero buffer (the holes of a sparse source): no need to look.
+  if (bytes.buffer === ZEROS.buffer) return true;
   if (NodeBuffer) {
     for (let at = 0; at < bytes.length; at += ZERO_CHUNK_SIZE) {
       const length = Math.min(ZERO_CHUNK_SIZE, bytes.length - at);

@@ -1,0 +1,75 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+interface DataRegionsAddon {
+  dataRegions(fd: number, start: number, end: number): number[];
+}
+
+const ADDON_FILE = `native/${process.platform}-${process.arch}/data_regions.node`;
+
+/** undefined: not tried yet; null: not available here. */
+let addon: DataRegionsAddon | null | undefined;
+
+/**
+ * The addon built by `scripts/build-native.mjs`, loaded on first use: beside
+ * this module in `dist/`, or (when this code was bundled into another
+ * package's command line) in the installed package's `dist/`.
+ */
+function loadAddon(): DataRegionsAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  const require = createRequire(import.meta.url);
+  const places = [
+    () => require.resolve(`./${ADDON_FILE}`),
+    () => join(dirname(require.resolve("@bigfile/blockdev/package.json")), "dist", ADDON_FILE),
+  ];
+  for (const place of places) {
+    try {
+      addon = require(place()) as DataRegionsAddon;
+      break;
+    } catch {}
+  }
+  return addon;
+}
+
+/**
+ * Whether {@linkcode dataRegions} can ask the kernel (the native addon loaded,
+ * and `BIGFILE_NO_NATIVE` is not set to 1).
+ *
+ * @example Usage
+ * ```ts
+ * import { hasNativeDataRegions } from "@bigfile/blockdev/node";
+ * hasNativeDataRegions(); // true on Linux once the package was built with a C compiler
+ * ```
+ */
+export function hasNativeDataRegions(): boolean {
+  return process.env.BIGFILE_NO_NATIVE !== "1" && loadAddon() !== null;
+}
+
+/**
+ * Where the data of an open file lies between `start` and `end`, from the
+ * kernel (lseek SEEK_DATA/SEEK_HOLE, which Node has no binding for): byte
+ * `[offset, length, ...]` pairs in order, holes between them. Regions are
+ * what the filesystem allocated, so they may still hold zeros; a filesystem
+ * that does not track holes reports one region. Returns undefined when the
+ * answer is not available — no addon (no C compiler at build time, another
+ * platform, `BIGFILE_NO_NATIVE=1`) or a file or filesystem that refuses
+ * SEEK_DATA (EINVAL, a pipe) — and the caller reads the file instead.
+ *
+ * @example Usage
+ * ```ts
+ * import { openSync } from "node:fs";
+ * import { dataRegions } from "@bigfile/blockdev/node";
+ * const fd = openSync("big.img", "r");
+ * dataRegions(fd, 0, 4141875200); // e.g. [0, 1048576, 32505856, 211812352]
+ * ```
+ */
+export function dataRegions(fd: number, start: number, end: number): number[] | undefined {
+  if (!hasNativeDataRegions()) return undefined;
+  try {
+    return (addon as DataRegionsAddon).dataRegions(fd, start, end);
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+    return undefined;
+  }
+}
