@@ -297,5 +297,22 @@ describeWithTools(
       );
       await page.close();
     });
+
+    it("takes an image dropped on the page", async () => {
+      const page = await browser.newPage();
+      await page.goto(url);
+      // A small file made in the page: a real drop of the 4 GB image would need a file chooser.
+      const dataTransfer = await page.evaluateHandle(() => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File(["x".repeat(100)], "dropped.img"));
+        return transfer;
+      });
+      await page.dispatchEvent("#report", "drop", { dataTransfer });
+      await page.waitForSelector("body[data-state=error]");
+      expect(await page.locator("#error").textContent()).toBe(
+        "Cannot read dropped.img: the image holds 100 bytes, less than one 512-byte sector: choose a disk image",
+      );
+      await page.close();
+    });
   },
 );
