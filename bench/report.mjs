@@ -4,6 +4,8 @@
 // rendered to SVG by Vega in Node (no canvas, no browser).
 //
 //   node bench/report.mjs [bench/results/full.json]   rewrite BENCHMARKS.md and bench/charts/
+//   node bench/report.mjs bench/results/full.json --merge bench/results/only-formats.json --out bench/results/full.json
+//                                    the same, with the groups of a partial run replaced by its rows
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -194,7 +196,7 @@ export async function report(results, target) {
     `- Commit ${m.commit}${m.dirty ? " (with uncommitted changes in the tree)" : ""}; bigfile ${v.bigfile}, ext3fs ${v.ext3fs}`,
   );
   out.push(
-    `- Tools: ${v.mke2fs}; ${v.debugfs}; ${v.genext2fs}; ${v.sfdisk}; ${v.grub}; ${v.coreutils}; ${v.tar}`,
+    `- Tools: ${v.mke2fs}; ${v.debugfs}; ${v.genext2fs}; ${v.sfdisk}; ${v.grub}; ${v.coreutils}; ${v.tar}${v.qemuImg ? `; ${v.qemuImg}` : ""}`,
   );
   out.push(
     `- Method: each comparison runs every row once as a warm-up (${results.plan.warmup} per row), then ${results.plan.rounds} rounds alternating the rows (reversed order on odd rounds). Times are medians; a ratio is taken per round (ours / theirs, same round) and given as median (min–max over rounds). Peak RSS is from GNU time per process; for a pipeline it is the sum of its stages' peaks. Allocated is the output's allocated bytes on disk (st_blocks). Page cache warm (inputs read once before each comparison).`,
@@ -211,6 +213,11 @@ export async function report(results, target) {
         `| ${cell(c.name)} | ${cell(`${r.a} / ${r.b}`)} | ${ratioText(r)} | ${fmt(r.cpu, 3)} | ${targetText(c, r)} |`,
       );
     }
+    for (const r of c.sizeRatios ?? []) {
+      out.push(
+        `| ${cell(c.name)} | output size ${cell(`${r.a} / ${r.b}`)} | ${fmt(r.ratio, 4)} | | within 1%: ${r.met ? "**met**" : "**not met**"} |`,
+      );
+    }
     if (c.error) out.push(`| ${c.name} | failed: ${c.error} | | | |`);
   }
   out.push("");
@@ -220,6 +227,7 @@ export async function report(results, target) {
     ["image", "Whole image"],
     ["filters", "Pass-through filters"],
     ["read", "Reading"],
+    ["formats", "Virtual disk formats: qcow2, VHD, VMDK"],
   ];
   for (const [g, title] of groups) {
     const list = results.comparisons.filter((c) => c.group === g);
@@ -291,9 +299,52 @@ export async function report(results, target) {
   writeFileSync(target.markdown, `${out.join("\n").trimEnd()}\n`);
 }
 
+/**
+ * The results of `base` with every group that `part` ran replaced by part's
+ * comparisons (in base's place; new groups at the end), and a note that says
+ * when and where those rows were measured.
+ */
+export function mergeResults(base, part) {
+  const groups = [...new Set(part.comparisons.map((c) => c.group))];
+  const comparisons = [];
+  for (const c of base.comparisons) {
+    if (!groups.includes(c.group)) comparisons.push(c);
+    else if (!comparisons.some((x) => x.group === c.group && part.comparisons.includes(x))) {
+      comparisons.push(...part.comparisons.filter((x) => x.group === c.group));
+    }
+  }
+  for (const g of groups) {
+    if (!comparisons.some((c) => c.group === g)) {
+      comparisons.push(...part.comparisons.filter((c) => c.group === g));
+    }
+  }
+  const m = part.machine ?? {};
+  const when = `The ${groups.join(", ")} rows come from a separate run (\`${part.command ?? "bench/run.mjs"}\`, ${part.started} to ${part.finished}, ${part.plan?.rounds} rounds after ${part.plan?.warmup} warm-up; load average ${m.loadStart?.join(", ")} at start, ${m.loadEnd?.join(", ") ?? "?"} at end; commit ${m.commit}${m.dirty ? " with uncommitted changes" : ""}${part.note ? `; ${part.note}` : ""}).`;
+  return {
+    ...base,
+    comparisons,
+    versions: { ...base.versions, ...part.versions },
+    note: [base.note, when].filter(Boolean).join(" "),
+  };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const file = process.argv[2] ?? join(here, "results", "full.json");
-  const results = JSON.parse(readFileSync(file, "utf8"));
+  // node bench/report.mjs [RESULTS.json] [--merge PART.json]... [--out MERGED.json]
+  const args = process.argv.slice(2);
+  const take = (flag) => {
+    const found = [];
+    for (let i = args.indexOf(flag); i >= 0; i = args.indexOf(flag)) {
+      found.push(args[i + 1]);
+      args.splice(i, 2);
+    }
+    return found;
+  };
+  const parts = take("--merge");
+  const [save] = take("--out");
+  const file = args[0] ?? join(here, "results", "full.json");
+  let results = JSON.parse(readFileSync(file, "utf8"));
+  for (const part of parts) results = mergeResults(results, JSON.parse(readFileSync(part, "utf8")));
+  if (save) writeFileSync(save, `${JSON.stringify(results, null, 2)}\n`);
   const target = results.quick
     ? {
         markdown: join(here, "results", "quick", "BENCHMARKS.md"),

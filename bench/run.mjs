@@ -6,7 +6,10 @@
 //                                    bench/results/full.json, BENCHMARKS.md and bench/charts/*.svg
 //   pnpm bench --quick               a smoke run of every comparison on small inputs (a minute or
 //                                    two): bench/results/quick.json and bench/results/quick/
-//   node bench/run.mjs --only populate,read   some groups (populate, image, filters, read, scaling)
+//   node bench/run.mjs --only populate,read   some groups (populate, image, filters, read, scaling, formats)
+//   node bench/run.mjs --only formats --out bench/results/formats.json
+//   node bench/report.mjs bench/results/full.json --merge bench/results/formats.json
+//                                    a group's new rows in the full report, the others kept
 //   node bench/run.mjs --rounds 3 --tmp /big/disk
 //   node bench/report.mjs bench/results/full.json   rewrite BENCHMARKS.md from a JSON result
 //
@@ -29,6 +32,7 @@ import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { formatsSuite } from "./_formats.mjs";
 import { compare, killRunning } from "./_measure.mjs";
 import {
   filterSuite,
@@ -48,6 +52,7 @@ const GROUPS = {
   filters: filterSuite,
   read: readSuite,
   scaling: scalingSuite,
+  formats: formatsSuite,
 };
 
 const { values } = parseArgs({
@@ -185,7 +190,11 @@ function shorten(text) {
     .replaceAll(fixtures.initrd, "$INITRD");
 }
 
-const out = values.out ?? join(here, "results", `${quick ? "quick" : "full"}.json`);
+// A run of some groups does not replace the full results: merge it into them
+// with `node bench/report.mjs bench/results/full.json --merge OUT`.
+const partialName = values.only && !quick ? `only-${only.join("-")}` : undefined;
+const out =
+  values.out ?? join(here, "results", `${partialName ?? (quick ? "quick" : "full")}.json`);
 mkdirSync(dirname(out), { recursive: true });
 
 const say = (text) => process.stderr.write(`${text}\n`);
@@ -205,6 +214,7 @@ try {
     grubMbr: snapshot("packages/grub-mbr", "grub-mbr"),
     blockdev: snapshot("packages/blockdev", "blockdev"),
     bigfile: snapshot("apps/bigfile", "bigfile"),
+    vdisk: snapshot("packages/vdisk", "vdisk"),
   };
   const mke2fs = version(["mke2fs", "-V"], /mke2fs/);
   const [maj, min, pat] = (/(\d+)\.(\d+)\.?(\d+)?/.exec(mke2fs) ?? []).slice(1).map(Number);
@@ -289,7 +299,12 @@ try {
         markdown: join(here, "results", "quick", "BENCHMARKS.md"),
         charts: join(here, "results", "quick"),
       }
-    : { markdown: join(root, "BENCHMARKS.md"), charts: join(here, "charts") };
+    : partialName
+      ? {
+          markdown: join(here, "results", partialName, "BENCHMARKS.md"),
+          charts: join(here, "results", partialName),
+        }
+      : { markdown: join(root, "BENCHMARKS.md"), charts: join(here, "charts") };
   await report(results, target);
   say(`bench: report in ${target.markdown}, charts in ${target.charts}`);
 } finally {

@@ -1,0 +1,183 @@
+// The formats group: virtual disk images written by bigfile (bigfile build
+// --format, vdisk convert) against qemu-img, on the same inputs in the same
+// run. Time ratio target <= 1.0; output size within 1% of qemu-img's.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { q } from "./_measure.mjs";
+
+const SEED_DISK = 4141875200;
+
+/** What each of our formats is called by qemu-img, with the options for the same kind of image. */
+const QEMU = {
+  qcow2: { name: "qcow2", options: [] },
+  "qcow2 -c": { name: "qcow2", options: ["-c"] },
+  vhd: { name: "vpc", options: ["-o", "subformat=dynamic"] },
+  "vhd-fixed": { name: "vpc", options: ["-o", "subformat=fixed"] },
+  vmdk: { name: "vmdk", options: ["-o", "subformat=monolithicSparse"] },
+  "vmdk-stream": { name: "vmdk", options: ["-o", "subformat=streamOptimized"] },
+};
+
+/** The vdisk convert flags for one of the keys of QEMU. */
+function vdiskFlags(key) {
+  return key === "qcow2 -c" ? ["--to", "qcow2", "-c"] : ["--to", key];
+}
+
+/**
+ * Adds output sizes to a comparison's result: each row's file length (of its
+ * last good run) and ours / theirs, with the 1% target.
+ */
+function addSizes(result, sizes, pairs) {
+  for (const row of result.rows) row.fileBytes = sizes[row.label] ?? Number.NaN;
+  result.sizeRatios = pairs.map(([a, b]) => {
+    const ratio = (sizes[a] ?? Number.NaN) / (sizes[b] ?? Number.NaN);
+    return { a, b, ratio, met: Math.abs(ratio - 1) <= 0.01 };
+  });
+  for (const s of result.sizeRatios) {
+    result.notes.push(
+      `Output size ${s.a} / ${s.b}: ${Number.isFinite(s.ratio) ? s.ratio.toFixed(4) : "–"} (${sizes[s.a]} / ${sizes[s.b]} bytes); target within 1%: ${s.met ? "**met**" : "**not met**"}.`,
+    );
+  }
+  return result;
+}
+
+/**
+ * A row whose output file's length is recorded by the command line itself,
+ * beside the output (runOnce removes the output after each run).
+ */
+function sized(label, role, script, output) {
+  const record = `${output}.bytes`;
+  return {
+    label,
+    role,
+    show: script,
+    cmd: {
+      stages: [["bash", "-c", `${script} && stat -c %s ${q(output)} > ${q(record)}`]],
+      output,
+      before: () => rmSync(record, { force: true }),
+    },
+    record,
+  };
+}
+
+/** The length a row's last run recorded; NaN if it failed. */
+function recordedSize(row) {
+  return existsSync(row.record) ? Number(readFileSync(row.record, "utf8").trim()) : Number.NaN;
+}
+
+export async function formatsSuite(ctx) {
+  if (spawnSync("sh", ["-c", "command -v qemu-img"]).status !== 0) {
+    throw new Error("qemu-img is missing: apt-get install -y qemu-utils");
+  }
+  const qemuVersion = spawnSync("qemu-img", ["--version"], { encoding: "utf8" }).stdout.split(
+    "\n",
+  )[0];
+  ctx.versions.qemuImg = qemuVersion;
+  const out = (name) => join(ctx.scratch, name);
+  const bigfile = (format, output) =>
+    [
+      "node",
+      ctx.bin.bigfile,
+      "build",
+      "-q",
+      "-o",
+      output,
+      ...(format ? ["--format", format] : []),
+      "--size",
+      SEED_DISK,
+      "--align",
+      "cylinder",
+      "--rootfs",
+      ctx.fixtures.root,
+      "--kernel",
+      ctx.fixtures.kernel,
+      "--initrd",
+      ctx.fixtures.initrd,
+      "--seed",
+      "bench",
+    ]
+      .map(q)
+      .join(" ");
+  const results = [];
+  const run = async (comparison, rows, pairs) => {
+    const r = await ctx.compare({ ...comparison, rows, ratios: pairs });
+    const sizes = Object.fromEntries(rows.map((row) => [row.label, recordedSize(row)]));
+    results.push(addSizes(r, sizes, pairs));
+  };
+
+  // (a) The whole image in qcow2: bigfile writes it directly; the standard way
+  // is the raw image, then qemu-img convert, then the raw image removed.
+  {
+    const ours = "bigfile build --format qcow2";
+    const theirs = "bigfile build (raw) + qemu-img convert -O qcow2";
+    const raw = out("build.raw");
+    await run(
+      {
+        group: "formats",
+        name: "(a) the seed's image as qcow2: bigfile build --format qcow2 vs build + qemu-img convert",
+        input: `the Debian minbase root + kernel + initrd, disk ${SEED_DISK} bytes (the seed's), partition at sector 63`,
+        baseline: theirs,
+        target: { max: 1.0 },
+        notes: [
+          "Both rows run the same bigfile build; the second writes the raw image (sparse) and converts it with qemu-img, then removes the raw file, as an image pipeline without bigfile's --format would.",
+        ],
+      },
+      [
+        sized(ours, "ours", bigfile("qcow2", out("a-ours.qcow2")), out("a-ours.qcow2")),
+        sized(
+          theirs,
+          "theirs",
+          `${bigfile(undefined, raw)} && qemu-img convert -f raw -O qcow2 ${q(raw)} ${q(out("a-theirs.qcow2"))} && rm -f ${q(raw)}`,
+          out("a-theirs.qcow2"),
+        ),
+      ],
+      [[ours, theirs]],
+    );
+  }
+
+  // (b), (c) One raw image (from bigfile build, sparse) converted by both tools.
+  const raw = join(ctx.inputs, "formats-seed.raw");
+  if (!existsSync(raw)) {
+    ctx.say("  making formats-seed.raw ...");
+    execFileSync("bash", ["-c", bigfile(undefined, raw)]);
+  }
+  const rawInfo = statSync(raw);
+  const keys = ctx.quick
+    ? ["qcow2", "vhd", "vmdk-stream"]
+    : ["qcow2", "qcow2 -c", "vhd", "vhd-fixed", "vmdk", "vmdk-stream"];
+  for (const [i, key] of keys.entries()) {
+    const letter = key === "qcow2" ? "b" : "c";
+    const qemu = QEMU[key];
+    const ours = `vdisk convert ${vdiskFlags(key).join(" ")}`;
+    const theirs = `qemu-img convert -O ${qemu.name}${qemu.options.length ? ` ${qemu.options.join(" ")}` : ""}`;
+    const mine = out(`conv-${i}-ours`);
+    const other = out(`conv-${i}-theirs`);
+    await run(
+      {
+        group: "formats",
+        name: `(${letter}) raw to ${key}: vdisk convert vs qemu-img convert`,
+        input: `the seed's raw image from bigfile build (${SEED_DISK} bytes, ${((rawInfo.blocks * 512) / 2 ** 20).toFixed(0)} MiB allocated, sparse)`,
+        baseline: theirs,
+        target: { max: 1.0 },
+      },
+      [
+        sized(
+          ours,
+          "ours",
+          ["node", ctx.bin.vdisk, "convert", ...vdiskFlags(key), raw, "-o", mine].map(q).join(" "),
+          mine,
+        ),
+        sized(
+          theirs,
+          "theirs",
+          ["qemu-img", "convert", "-f", "raw", "-O", qemu.name, ...qemu.options, raw, other]
+            .map(q)
+            .join(" "),
+          other,
+        ),
+      ],
+      [[ours, theirs]],
+    );
+  }
+  return results;
+}
