@@ -144,14 +144,16 @@ async function openFilesystem(
   volume: VolumeReport,
   checks: DiskCheck[],
 ): Promise<void> {
-  const end = Math.min(volume.offset + volume.bytes, disk.size);
-  if (volume.offset + 2048 > end) return;
+  if (volume.offset + 2048 > Math.min(volume.offset + volume.bytes, disk.size)) return;
   const magic = await disk.read(volume.offset + EXT_MAGIC_OFFSET, 2);
   if (magic[0] !== 0x53 || magic[1] !== 0xef) return;
   const where = volume.number === 0 ? "The whole disk" : `Partition ${volume.number}`;
   try {
+    // Up to the disk's end, not the partition's: a filesystem larger than its
+    // partition (a table shrunk under it) is still read as far as the disk goes,
+    // as pygrub and bigfile inspect do; the check below names the disagreement.
     const reader = await FilesystemReader.open(
-      new SliceDevice(disk, { offset: volume.offset, length: end - volume.offset }),
+      new SliceDevice(disk, { offset: volume.offset, length: disk.size - volume.offset }),
     );
     const sb = reader.superblock;
     const fs: FilesystemSummary = {
