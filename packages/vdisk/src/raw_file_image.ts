@@ -1,61 +1,89 @@
-import { statSync } from "node:fs";
-import { open } from "node:fs/promises";
-import { findDataRuns, zeros } from "@bigfile/blockdev";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { dataRegions, findDataRuns, zeros } from "@bigfile/blockdev";
 import type { RawImage } from "./image_sink.ts";
 
 const UNIT = 1024; // findDataRuns' unit
 const CHUNK = 1 << 20;
 
+/** Options for {@linkcode rawFileImage}. */
+export interface RawFileImageOptions {
+  /**
+   * Ask the kernel where the data is (lseek SEEK_DATA, blockdev's
+   * `dataRegions`) instead of reading the file for zeros first. Both give
+   * the same image; false is the slow path, for tests. @default true
+   */
+  seekData?: boolean;
+}
+
 /**
- * A raw image file as a {@linkcode RawImage} whose holes are known: the file
- * is scanned once, now, for its non-zero 1 KiB units (around the page cache
- * when it is big and mostly unallocated), which become its `dataRuns`; then
- * only the data is read, the rest comes as views of one shared zero buffer,
- * which writers skip. A file that is mostly data is read whole, as one run.
+ * A raw image file as a {@linkcode RawImage} whose holes are known. Where the
+ * kernel tells where a file's data is (SEEK_DATA, through blockdev's native
+ * addon), its allocated regions become the `dataRuns` and are read once, as
+ * the image streams; elsewhere the file is scanned now for its non-zero 1 KiB
+ * units (around the page cache when it is big and mostly unallocated). Either
+ * way only the data is read while converting; the rest comes as views of one
+ * shared zero buffer, which writers skip (as they skip zero clusters inside a
+ * run). A file that is mostly data is read whole, as one run.
  *
  * @example Usage
  * ```ts
- * import { rawFileImage, writeImage, writeImageFile } from "@bigfile/vdisk";
+ * import { writeImage } from "@bigfile/vdisk";
+ * import { rawFileImage, writeImageFile } from "@bigfile/vdisk/node";
  * const image = rawFileImage("big.img");
  * await writeImageFile("big.qcow2", (sink) => writeImage(image, "qcow2", sink));
  * ```
  */
-export function rawFileImage(path: string): RawImage {
+export function rawFileImage(path: string, options: RawFileImageOptions = {}): RawImage {
   const stat = statSync(path);
   if (!stat.isFile())
     throw new TypeError(`Cannot read '${path}' as a raw image: not a regular file`);
   const size = stat.size;
-  const allocated = stat.blocks * 512;
-  // undefined: every unit holds data (or the file is dense): read it all.
-  const runs = allocated < size / 2 ? findDataRuns(path, { size, allocated }) : undefined;
-  const image: RawImage = { size, data: rawFileChunks(path, size, runs) };
-  if (runs) {
-    const bytes: number[] = [];
-    for (let i = 0; i < runs.length; i += 2) {
-      const start = (runs[i] as number) * UNIT;
-      bytes.push(start, Math.min(size, start + (runs[i + 1] as number) * UNIT) - start);
-    }
-    image.dataRuns = bytes;
-  } else {
-    // Mostly data: one run (its zero clusters are allocated when tables are planned up front).
-    image.dataRuns = size > 0 ? [0, size] : [];
+  const runs =
+    ((options.seekData ?? true) ? kernelRuns(path, size) : undefined) ??
+    scannedRuns(path, size, stat.blocks * 512);
+  return { size, data: rawFileChunks(path, size, runs), dataRuns: runs };
+}
+
+/** The file's allocated regions, from the kernel; undefined where it cannot say. */
+function kernelRuns(path: string, size: number): number[] | undefined {
+  const fd = openSync(path, "r");
+  try {
+    return dataRegions(fd, 0, size);
+  } finally {
+    closeSync(fd);
   }
-  return image;
+}
+
+/** Byte runs of the file's non-zero 1 KiB units, read from it; the whole file when mostly data. */
+function scannedRuns(path: string, size: number, allocated: number): number[] {
+  // undefined: every unit holds data (or the file is dense): read it all.
+  const units =
+    allocated < size / 2 ? findDataRuns(path, { size, allocated, seekData: false }) : undefined;
+  // Mostly data: one run (its zero clusters are allocated when tables are planned up front).
+  if (!units) return size > 0 ? [0, size] : [];
+  const bytes: number[] = [];
+  for (let i = 0; i < units.length; i += 2) {
+    const start = (units[i] as number) * UNIT;
+    bytes.push(start, Math.min(size, start + (units[i + 1] as number) * UNIT) - start);
+  }
+  return bytes;
 }
 
 async function* rawFileChunks(
   path: string,
   size: number,
-  runs: number[] | undefined,
+  runs: readonly number[],
 ): AsyncGenerator<Uint8Array> {
-  const handle = await open(path, "r");
+  // Synchronous reads, as cat does: an image being converted is usually in
+  // the page cache, where a thread-pool hop per MiB costs more than the copy.
+  const fd = openSync(path, "r");
   const buffer = new Uint8Array(CHUNK);
-  const readRange = async function* (from: number, to: number) {
+  const readRange = function* (from: number, to: number) {
     for (let at = from; at < to; at += CHUNK) {
       const want = Math.min(CHUNK, to - at);
       let got = 0;
       while (got < want) {
-        const { bytesRead } = await handle.read(buffer, got, want - got, at + got);
+        const bytesRead = readSync(fd, buffer, got, want - got, at + got);
         if (bytesRead === 0)
           throw new RangeError(`Cannot read '${path}': it shrank while being read`);
         got += bytesRead;
@@ -67,20 +95,16 @@ async function* rawFileChunks(
     for (let at = from; at < to; at += CHUNK) yield zeros(Math.min(CHUNK, to - at));
   };
   try {
-    if (!runs) {
-      yield* readRange(0, size);
-      return;
-    }
     let position = 0;
     for (let i = 0; i < runs.length; i += 2) {
-      const start = (runs[i] as number) * UNIT;
-      const end = Math.min(size, start + (runs[i + 1] as number) * UNIT);
+      const start = runs[i] as number;
+      const end = start + (runs[i + 1] as number);
       yield* zeroRange(position, start);
       yield* readRange(start, end);
       position = end;
     }
     yield* zeroRange(position, size);
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
