@@ -51,15 +51,19 @@ async function open(file: File): Promise<void> {
   output.replaceChildren();
   status.textContent = `Reading ${file.name}…`;
   await device?.close();
-  device = new BlobDevice(file);
+  const current = new BlobDevice(file);
+  device = current;
+  // Another image chosen meanwhile closes this one: its results and errors are dropped.
+  const superseded = () => device !== current;
   try {
-    const format = await detectFormat(device);
+    const format = await detectFormat(current);
     if (format !== "raw") {
       throw new TypeError(
         `it is a ${format} image, and the page reads raw images only: convert it with vdisk convert --to raw`,
       );
     }
-    const report = await inspectDisk(device);
+    const report = await inspectDisk(current);
+    if (superseded()) return;
     output.append(...renderReport(report, file.name, format));
     const trees = document.createElement("section");
     trees.id = "files";
@@ -85,6 +89,7 @@ async function open(file: File): Promise<void> {
     status.textContent = `${file.name}: ${formatBytes(file.size)}`;
     document.body.dataset.state = "ready";
   } catch (error) {
+    if (superseded()) return;
     status.textContent = "";
     showError(`Cannot read ${file.name}: ${(error as Error).message}`);
     document.body.dataset.state = "error";
