@@ -2,8 +2,9 @@
 // second pass: the root's fields, each index node's limit, count and hash
 // order, every leaf referenced exactly once, each leaf's names hashing into
 // the range its index gives it, and (with metadata_csum) the index tails.
+
+import { crc32c } from "../format/_crc32c.ts";
 import { halfMd4Hash } from "../write/_htree.ts";
-import { crc32c } from "./_crc32c.ts";
 import { parseDirBlock } from "./_decode_dirent.ts";
 
 /** What the htree check needs about the directory and the filesystem. */

@@ -1,56 +1,6 @@
 // Feature bit names as dumpe2fs prints them: compat, then incompat, then ro_compat, each by bit.
 
-const COMPAT: Record<number, string> = {
-  1: "dir_prealloc",
-  2: "imagic_inodes",
-  4: "has_journal",
-  8: "ext_attr",
-  16: "resize_inode",
-  32: "dir_index",
-  64: "lazy_bg",
-  128: "snapshot_bitmap",
-  512: "sparse_super2",
-  1024: "fast_commit",
-  2048: "stable_inodes",
-  4096: "orphan_file",
-};
-const INCOMPAT: Record<number, string> = {
-  1: "compression",
-  2: "filetype",
-  4: "needs_recovery",
-  8: "journal_dev",
-  16: "meta_bg",
-  64: "extent",
-  128: "64bit",
-  256: "mmp",
-  512: "flex_bg",
-  1024: "ea_inode",
-  4096: "dirdata",
-  8192: "metadata_csum_seed",
-  16384: "large_dir",
-  32768: "inline_data",
-  65536: "encrypt",
-  131072: "casefold",
-};
-const RO_COMPAT: Record<number, string> = {
-  1: "sparse_super",
-  2: "large_file",
-  4: "btree_dir",
-  8: "huge_file",
-  16: "uninit_bg",
-  32: "dir_nlink",
-  64: "extra_isize",
-  128: "snapshot",
-  256: "quota",
-  512: "bigalloc",
-  1024: "metadata_csum",
-  2048: "replica",
-  4096: "read-only",
-  8192: "project",
-  16384: "shared_blocks",
-  32768: "verity",
-  65536: "orphan_present",
-};
+import { COMPAT, INCOMPAT, RO_COMPAT } from "../format/_feature_names.ts";
 
 export const COMPAT_HAS_JOURNAL = 0x4;
 export const COMPAT_EXT_ATTR = 0x8;

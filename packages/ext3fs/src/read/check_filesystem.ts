@@ -1,3 +1,4 @@
+import { crc32c, le32 } from "../format/_crc32c.ts";
 import { checkHtree, leafChecksumProblem } from "./_check_htree.ts";
 import { type QuotaUsage, readQuotaFile } from "./_check_quota.ts";
 import {
@@ -8,7 +9,6 @@ import {
   superblockChecksumOk,
   wideBitmapChecksums,
 } from "./_checksums.ts";
-import { crc32c, le32 } from "./_crc32c.ts";
 import { type DirentFault, parseDirBlock } from "./_decode_dirent.ts";
 import { BG_BLOCK_UNINIT, BG_INODE_UNINIT, type ReaderGroup } from "./_decode_group.ts";
 import {

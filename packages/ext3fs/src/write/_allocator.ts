@@ -13,12 +13,16 @@
  * numbered; a directory's blocks are placed when it is numbered, so it is
  * sized then, before it is visited.
  */
-import { NAME_MAX } from "../format/constants.ts";
+import { uuidChecksumSeed } from "../format/_checksums.ts";
+import { FeatureCompat, NAME_MAX } from "../format/constants.ts";
+import { BlockPresence } from "./_block_map.ts";
 import { htreeLayoutOf } from "./_build_inode.ts";
 import { type DataSpace, dataSpace } from "./_data_space.ts";
 import { nameError } from "./_errors.ts";
-import { dirBlocks, dirMapBlocks, lostFoundBlocks, nodeBlocks } from "./_measure.ts";
-import type { FeatureSet } from "./_mkfs_options.ts";
+import { entriesPerBlock } from "./_extent_map.ts";
+import { checkNode, dirBlocks, lostFoundBlocks } from "./_measure.ts";
+import { type FeatureSet, writeFormat } from "./_mkfs_options.ts";
+import { mapBlocksAnywhere, type NodeFormat, nodeMap } from "./_node_map.ts";
 import { planReserved, type ReservedPlan, type ReservedSettings } from "./_reserved_inodes.ts";
 import { type FsTree, NodeKind, type Timestamp } from "./_tree.ts";
 import { ExtLimitError } from "./errors.ts";
@@ -30,8 +34,20 @@ export interface AllocatorSettings {
   features: FeatureSet;
   /** Time of objects mkfs creates (lost+found, implicit directories, reserved inodes). */
   createTime: Timestamp;
-  /** The superblock's hash seed (4 words): directories of 3 or more blocks are hash-indexed with it. */
+  /** The superblock's hash seed (4 words): directories of 3 or more blocks are hash-indexed with it (with dir_index). */
   hashSeed?: Uint32Array | undefined;
+  /** The UUID: the checksum seed with metadata_csum. */
+  uuid?: Uint8Array | undefined;
+}
+
+/** How the features shape each object: extents, checksums, link counts. */
+export function nodeFormatOf(features: FeatureSet, uuid: Uint8Array | undefined): NodeFormat {
+  const f = writeFormat(features);
+  return {
+    extents: f.extents,
+    csumSeed: f.metadataCsum && uuid ? uuidChecksumSeed(uuid) : undefined,
+    dirNlink: f.dirNlink,
+  };
 }
 
 /** Per-row planning columns of a tree: what the allocator decides for each row. */
@@ -79,21 +95,24 @@ export function sizeDirectory(
   blockSize: number,
   lostFound: boolean,
   indexed: boolean,
+  format: Pick<NodeFormat, "csumSeed" | "dirNlink"> = { csumSeed: undefined, dirNlink: false },
 ): void {
   const tree = plan.tree;
   let subdirs = 0;
   for (let e = tree.head[node] as number; e; e = tree.entryNext[e] as number)
     if (tree.kind[tree.entryNode[e] as number] === NodeKind.DIR) subdirs++;
-  if (2 + subdirs > 65000) {
+  // Past 65000 links, dir_nlink counts 1 (as the kernel and e2fsck do).
+  if (2 + subdirs > 65000 && !format.dirNlink) {
     throw new ExtLimitError(
-      `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998`,
+      `Cannot store a directory with ${subdirs} subdirectories: ext3 allows 64998 (ext4's dir_nlink has no limit)`,
     );
   }
-  plan.links[node] = 2 + subdirs;
+  plan.links[node] = 2 + subdirs > 65000 ? 1 : 2 + subdirs;
   const bs = blockSize;
-  plan.dirData[node] = dirBlocks(tree, node, bs);
+  const tail = format.csumSeed !== undefined;
+  plan.dirData[node] = dirBlocks(tree, node, bs, tail);
   if ((plan.dirData[node] as number) >= 3 && !lostFound && indexed) {
-    const layout = htreeLayoutOf(tree, node, plan.hashSeed, bs);
+    const layout = htreeLayoutOf(tree, node, plan.hashSeed, bs, tail);
     if (layout) {
       plan.dirData[node] = layout.layout.blocks;
       plan.indexed[node] = 1;
@@ -164,17 +183,26 @@ export class Allocator {
   cursor = 0;
   /** The highest inode number given (lost+found's 11 before any other). */
   lastIno = 11;
+  /** How objects are written (extents, checksums). */
+  readonly format: NodeFormat;
+  /**
+   * Extent-tree blocks beyond what the objects would need anywhere (where
+   * D-space breaks at metadata): what measuring without positions misses.
+   */
+  placedTreeBlocks = 0;
   readonly #settings: AllocatorSettings;
   readonly #indexed: boolean;
 
   /** An allocator for a filesystem of geometry `geo`. */
   constructor(geo: Geometry, settings: AllocatorSettings) {
     this.geo = geo;
-    this.space = dataSpace(geo);
+    this.format = nodeFormatOf(settings.features, settings.uuid);
+    this.space = allocatorSpace(geo, settings.features, this.format);
     this.hashSeed = settings.hashSeed ?? new Uint32Array(4);
     this.dirsPerGroup = new Uint32Array(geo.groupCount);
     this.#settings = settings;
-    this.#indexed = settings.hashSeed !== undefined;
+    this.#indexed =
+      settings.hashSeed !== undefined && (settings.features.compat & FeatureCompat.DIR_INDEX) !== 0;
   }
 
   /**
@@ -190,13 +218,23 @@ export class Allocator {
       bs,
       lostFound,
       this.#indexed,
+      this.format,
     );
     return columns.dirData[node] as number;
   }
 
+  /** Blocks an object of `presence` takes placed at the cursor (extents break where D-space does). */
+  #blocksHere(presence: BlockPresence, ino: number): number {
+    if (!this.format.extents) return mapBlocksAnywhere(this.format, this.geo, presence);
+    const context = { ...this.space, geo: this.geo, format: this.format };
+    const here = nodeMap(context, presence, this.cursor, ino).totalBlocks;
+    this.placedTreeBlocks += here - mapBlocksAnywhere(this.format, this.geo, presence);
+    return here;
+  }
+
   #placeDirectory(columns: NodeColumns, node: number, ino: number, dirData: number): void {
     columns.dirData[node] = dirData;
-    this.#place(columns, node, dirMapBlocks(this.geo.addrPerBlock, dirData));
+    this.#place(columns, node, this.#blocksHere(new BlockPresence(dirData), ino));
     const g = Math.floor((ino - 1) / this.geo.inodesPerGroup);
     this.dirsPerGroup[g] = (this.dirsPerGroup[g] as number) + 1;
   }
@@ -253,7 +291,12 @@ export class Allocator {
       this.#placeDirectory(columns, dir, 2, this.sizeDirectory(tree, dir, columns, false));
       if (lostFound)
         this.#placeDirectory(columns, lostFound, 11, this.#sizeChild(visit, lostFound, true));
-      this.reserved = planReserved(this.geo, this.space, this.#settings, this.cursor);
+      this.reserved = planReserved(
+        this.geo,
+        this.space,
+        { ...this.#settings, csumSeed: this.format.csumSeed },
+        this.cursor,
+      );
       this.cursor = this.reserved.cursor;
     }
     for (const child of fresh) {
@@ -266,9 +309,39 @@ export class Allocator {
         );
         continue;
       }
-      const blocks = nodeBlocks(tree, child, this.geo, () => visit.path(tree.up[child] as number));
+      const ino = inoOf[child] as number;
+      const checked = checkNode(
+        tree,
+        child,
+        this.geo,
+        () => visit.path(tree.up[child] as number),
+        this.format.extents,
+      );
+      const blocks =
+        typeof checked === "number"
+          ? checked && this.#blocksHere(new BlockPresence(checked), ino)
+          : this.#blocksHere(checked, ino);
       if (blocks > 0) this.#place(columns, child, blocks);
     }
     return { fresh, dirs };
   }
+}
+
+/**
+ * The D-space an allocator works in: on extent filesystems the journal is
+ * placed outside it, near the middle, as mke2fs places it (its goal counts
+ * the root's block, lost+found's and the resize inode's as taken).
+ */
+export function allocatorSpace(geo: Geometry, features: FeatureSet, format: NodeFormat): DataSpace {
+  const journal =
+    format.extents && features.compat & FeatureCompat.HAS_JOURNAL && geo.journalBlocks > 0;
+  if (!journal) return dataSpace(geo);
+  const resize = features.compat & FeatureCompat.RESIZE_INODE && geo.reservedGdtBlocks > 0;
+  return dataSpace(geo, {
+    midJournal: {
+      blocks: geo.journalBlocks,
+      skip: 1 + lostFoundBlocks(geo.blockSize) + (resize ? 1 : 0),
+      perLeaf: entriesPerBlock(geo.blockSize),
+    },
+  });
 }

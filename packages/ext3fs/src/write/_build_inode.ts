@@ -4,10 +4,11 @@
  */
 import { DirFileType, FileMode, InodeFlags } from "../format/constants.ts";
 import { encodeDevice, encodeExtraTime, type Inode } from "../format/inode.ts";
-import { BlockMap, BlockPresence } from "./_block_map.ts";
+import { BlockPresence } from "./_block_map.ts";
 import type { PlannedEntry } from "./_dir_pack.ts";
 import { type HtreeLayout, halfMd4Hash, htreeLayout } from "./_htree.ts";
 import { presenceFor } from "./_measure.ts";
+import { type NodeMap, nodeMap } from "./_node_map.ts";
 import type { Plan } from "./_plan.ts";
 import { type FsTree, NodeKind, TimeField } from "./_tree.ts";
 
@@ -40,32 +41,53 @@ export const KIND_TYPE: readonly number[] = [
  * plan when the inode is written (15 words per inode kept for the whole run
  * would be 60 bytes per entry).
  */
-function fillIBlock(plan: NodePlan, node: number, block: Uint32Array): void {
+function fillIBlock(plan: NodePlan, node: number, block: Uint32Array): boolean {
   block.fill(0);
   const d0 = plan.d0[node] as number;
-  const geo = plan.geo;
   const tree = plan.tree;
   const kind = tree.kind[node];
+  const extents = plan.format.extents;
   if (kind === NodeKind.DIR || kind === NodeKind.FILE) {
-    if (Number.isNaN(d0)) return;
-    const direct = directBlocks(plan, node);
+    if (Number.isNaN(d0)) {
+      if (!extents) return false;
+      // An empty file on an extent filesystem still has an (empty) extent root.
+      block.set(mapOf(plan, node).iBlock());
+      return true;
+    }
+    const direct = extents ? -1 : directBlocks(plan, node);
     if (direct >= 0) {
       // Up to 12 blocks, no holes: all direct, one run.
       for (let i = 0; i < direct; i++) block[i] = plan.phys(d0 + i);
-      return;
+      return false;
     }
-    const presence =
-      kind === NodeKind.DIR
-        ? new BlockPresence(plan.dirData[node] as number)
-        : presenceFor(tree, node, geo.blockSize);
-    block.set(new BlockMap(geo.addrPerBlock, presence).iBlock((p) => plan.phys(d0 + p)));
-  } else if (kind === NodeKind.SYMLINK) {
+    block.set(mapOf(plan, node).iBlock());
+    return extents;
+  }
+  if (kind === NodeKind.SYMLINK) {
     const target = tree.target(node);
     if (target.length < 60) new Uint8Array(block.buffer, block.byteOffset, 60).set(target);
-    else block[0] = plan.phys(d0);
+    else if (extents) {
+      block.set(mapOf(plan, node).iBlock());
+      return true;
+    } else block[0] = plan.phys(d0);
   } else if (kind === NodeKind.CHAR || kind === NodeKind.BLOCK) {
     encodeDevice(tree.major(node), tree.minor(node), block);
   }
+  return false;
+}
+
+/** The map of row `node`'s blocks (a directory's, a file's, a slow symlink's). */
+export function mapOf(plan: NodePlan, node: number): NodeMap {
+  const tree = plan.tree;
+  const kind = tree.kind[node];
+  const presence =
+    kind === NodeKind.DIR
+      ? new BlockPresence(plan.dirData[node] as number)
+      : kind === NodeKind.SYMLINK
+        ? new BlockPresence(1)
+        : presenceFor(tree, node, plan.geo.blockSize);
+  const d0 = plan.d0[node] as number;
+  return nodeMap(plan, presence, Number.isNaN(d0) ? 0 : d0, plan.inoOf[node] as number);
 }
 
 /**
@@ -80,7 +102,13 @@ export function directBlocks(plan: NodePlan, node: number): number {
       : tree.dataRuns.has(node)
         ? -1
         : Math.ceil((tree.size[node] as number) / plan.geo.blockSize);
-  return blocks <= 12 ? blocks : -1;
+  if (blocks > 12) return -1;
+  // With extents: only one unbroken run (no tree blocks, whatever the count).
+  if (plan.format.extents && blocks > 0) {
+    const d0 = plan.d0[node] as number;
+    if (Number.isNaN(d0) || plan.blocksLeftInGroup(d0) < blocks) return -1;
+  }
+  return blocks;
 }
 
 /** Fills `inode` with inode `ino` of a plan (false if the inode is unused). */
@@ -115,6 +143,7 @@ export type NodePlan = Pick<
   | "phys"
   | "blocksLeftInGroup"
   | "createTime"
+  | "format"
 >;
 
 /** Fills `inode` with tree row `node`'s inode. */
@@ -134,9 +163,9 @@ export function buildNodeInode(plan: NodePlan, node: number, inode: Inode): void
         ? (tree.size[node] as number)
         : 0;
   inode.blocks = (plan.runBlocks[node] as number) * (bs / 512);
-  inode.flags = plan.indexed[node] ? InodeFlags.INDEX : 0;
   inode.dtime = 0;
-  fillIBlock(plan, node, block);
+  const extents = fillIBlock(plan, node, block);
+  inode.flags = (plan.indexed[node] ? InodeFlags.INDEX : 0) | (extents ? InodeFlags.EXTENTS : 0);
   const seconds = tree.seconds;
   const t3 = node * 3;
   inode.atime = (seconds[t3 + TimeField.ATIME] as number) >>> 0;
@@ -202,6 +231,7 @@ export function htreeLayoutOf(
   dir: number,
   seed: Uint32Array,
   blockSize: number,
+  tail = false,
 ): { entries: Uint32Array; layout: HtreeLayout } | undefined {
   const entries = tree.sortedEntries(dir);
   const hashes = new Map<number, number>();
@@ -215,6 +245,7 @@ export function htreeLayoutOf(
     Array.from(entries, (e) => hashes.get(e) as number),
     Array.from(entries, (e) => tree.entryNameLength[e] as number),
     blockSize,
+    tail,
   );
   return layout ? { entries, layout } : undefined;
 }

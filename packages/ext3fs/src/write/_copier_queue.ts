@@ -2,10 +2,8 @@
  * The copier queue: file contents handed to a {@linkcode RangeCopier} (worker
  * threads writing straight into the output), and the waits around it.
  */
-import { BlockMap } from "./_block_map.ts";
-import { directBlocks, type NodePlan } from "./_build_inode.ts";
+import { directBlocks, mapOf, type NodePlan } from "./_build_inode.ts";
 import { fileContent } from "./_content_file.ts";
-import { presenceFor } from "./_measure.ts";
 import type { RangeCopier } from "./_output_options.ts";
 import type { Plan } from "./_plan.ts";
 import { type ContentFactory, NodeKind } from "./_tree.ts";
@@ -49,7 +47,7 @@ export function queueFileCopy(
   const items =
     direct >= 0
       ? [{ kind: "data" as const, logical: 0, count: direct }]
-      : new BlockMap(plan.geo.addrPerBlock, presenceFor(tree, node, bs)).layout();
+      : mapOf(plan, node).layout();
   let d = d0;
   for (const item of items) {
     if (item.kind === "map") {

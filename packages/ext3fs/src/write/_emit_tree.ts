@@ -2,8 +2,9 @@
  * The tree writer's stream: a planned filesystem emitted in block order,
  * group by group (metadata, inode table, then data blocks).
  */
+import { setInodeChecksum } from "../format/_checksums.ts";
 import { emptyInode, encodeInode } from "../format/inode.ts";
-import { dirBlocks, fileBlocks, journalBlocks } from "./_block_streams.ts";
+import { dirBlocks, fileBlocks, journalBlocks, outsideJournal } from "./_block_streams.ts";
 import { buildInode, directBlocks } from "./_build_inode.ts";
 import { queueCopies, queued, withCopier } from "./_copier_queue.ts";
 import {
@@ -20,7 +21,6 @@ import type { EmitOptions, RangeCopier } from "./_output_options.ts";
 import { CHUNK, Packer } from "./_packer.ts";
 import type { Plan } from "./_plan.ts";
 import { type ContentFactory, NodeKind } from "./_tree.ts";
-import { groupLayout } from "./geometry.ts";
 
 /**
  * A source of data-area blocks: every run in allocation order, packed into
@@ -92,7 +92,7 @@ async function* emitStream(
   const geo = plan.geo;
   const bs = geo.blockSize;
   const { sb, gdt, counts } = groupMetadata(plan, settings);
-  let backupGroups = backupGroupsOf(geo);
+  const backupGroups = backupGroupsOf(geo);
   const maxChunkBlocks = Math.max(1, CHUNK / bs);
   const reuse = options.reuseBuffers ?? false;
   // The copier starts on every file's contents now, while the metadata is written.
@@ -106,47 +106,12 @@ async function* emitStream(
   const packer = new Packer(reuse);
   const inodeBytes = new Uint8Array(geo.inodeSize);
   const inode = emptyInode();
+  const journal = plan.journalOutside ? outsideJournal(plan, settings.uuid) : undefined;
+  const csumSeed = plan.format.csumSeed;
 
-  if (geo.firstDataBlock === 1) packer.zero(1024);
-  for (let g = 0; g < geo.groupCount; g++) {
-    const l = groupLayout(geo, g);
-    const c = counts[g] as GroupCounts;
-    if (l.hasSuper) {
-      packer.push(superblockBlock(sb, geo, g));
-      yield* packer.out.splice(0);
-      packer.push(gdt);
-      yield* packer.out.splice(0);
-      if (g === 0) {
-        for (let k = 0; k < geo.reservedGdtBlocks; k++) {
-          packer.push(reservedGdtBlock(geo, k, backupGroups));
-          yield* packer.out.splice(0);
-        }
-      } else packer.zero(geo.reservedGdtBlocks * bs);
-      yield* packer.out.splice(0);
-    }
-    const [bb, ib] = groupBitmaps(geo, g, c);
-    packer.push(bb);
-    yield* packer.out.splice(0);
-    packer.push(ib);
-    yield* packer.out.splice(0);
-    // Inode table.
-    const first = g * geo.inodesPerGroup + 1;
-    const lastUsed = Math.min(plan.lastIno, first + geo.inodesPerGroup - 1);
-    for (let ino = first; ino <= lastUsed; ino++) {
-      if (buildInode(plan, ino, inode)) {
-        inodeBytes.fill(0);
-        packer.push(encodeInode(inode, geo.inodeSize, inodeBytes));
-        if (packer.out.length > 0) yield* packer.out.splice(0);
-      } else {
-        packer.zero(geo.inodeSize);
-        if (packer.out.length > 0) yield* packer.out.splice(0);
-      }
-    }
-    const usedBytes = Math.max(0, lastUsed - first + 1) * geo.inodeSize;
-    packer.zero(geo.inodeTableBlocks * bs - usedBytes);
-    yield* packer.out.splice(0);
-    // Data blocks.
-    let left = l.end - l.dataStart;
+  /** `count` D-space blocks, pulled from the data area. */
+  async function* dataBlocks(count: number): AsyncGenerator<Uint8Array> {
+    let left = count;
     while (left > 0) {
       if (!pending) {
         const next = await data.next();
@@ -168,7 +133,68 @@ async function* emitStream(
     if (left > 0) packer.zero(left * bs);
     if (packer.out.length > 0) yield* packer.out.splice(0);
   }
-  backupGroups = [];
+
+  // Blocks in increasing order: each metadata region, and the D-space between them.
+  let at = geo.firstDataBlock;
+  if (geo.firstDataBlock === 1) packer.zero(1024);
+  const regions = [...plan.regions, { start: geo.blocksCount, count: 0, kind: "end", group: -1 }];
+  for (const r of regions) {
+    for (let b = at; b < r.start; ) {
+      const g = Math.floor((b - geo.firstDataBlock) / geo.blocksPerGroup);
+      const n = Math.min(r.start, geo.firstDataBlock + (g + 1) * geo.blocksPerGroup) - b;
+      yield* dataBlocks(n);
+      b += n;
+    }
+    at = r.start + r.count;
+    const g = r.group;
+    switch (r.kind) {
+      case "super":
+        packer.push(superblockBlock(sb, geo, g));
+        break;
+      case "gdt":
+        packer.push(gdt);
+        break;
+      case "rsv":
+        if (g === 0) {
+          for (let k = 0; k < geo.reservedGdtBlocks; k++) {
+            packer.push(reservedGdtBlock(geo, k, backupGroups));
+            yield* packer.out.splice(0);
+          }
+        } else packer.zero(r.count * bs);
+        break;
+      case "bb":
+      case "ib": {
+        const [bb, ib] = groupBitmaps(plan, g, counts[g] as GroupCounts);
+        packer.push(r.kind === "bb" ? bb : ib);
+        break;
+      }
+      case "it": {
+        const first = g * geo.inodesPerGroup + 1;
+        const lastUsed = Math.min(plan.lastIno, first + geo.inodesPerGroup - 1);
+        for (let ino = first; ino <= lastUsed; ino++) {
+          if (buildInode(plan, ino, inode)) {
+            inodeBytes.fill(0);
+            encodeInode(inode, geo.inodeSize, inodeBytes);
+            if (csumSeed !== undefined) setInodeChecksum(csumSeed, ino, inodeBytes);
+            packer.push(inodeBytes);
+          } else packer.zero(geo.inodeSize);
+          if (packer.out.length > 0) yield* packer.out.splice(0);
+        }
+        const usedBytes = Math.max(0, lastUsed - first + 1) * geo.inodeSize;
+        packer.zero(geo.inodeTableBlocks * bs - usedBytes);
+        break;
+      }
+      case "journal":
+        for (let b = r.start; b < r.start + r.count; b++) {
+          const block = journal?.get(b);
+          if (block) packer.push(block);
+          else packer.zero(bs);
+          if (packer.out.length > 0) yield* packer.out.splice(0);
+        }
+        break;
+    }
+    yield* packer.out.splice(0);
+  }
   packer.flush();
   yield* packer.out.splice(0);
 }

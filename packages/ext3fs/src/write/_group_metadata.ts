@@ -2,8 +2,12 @@
  * Group metadata: the superblock and its backups, the group descriptor
  * table, reserved GDT blocks, block and inode bitmaps, and the resize
  * inode's block, all made from a plan's totals (allocation is a prefix of
- * each group's data and inodes).
+ * D-space and of each group's inodes; the metadata regions are in use),
+ * with metadata_csum's checksums and uninit flags as mke2fs sets them.
  */
+
+import { groupChecksum, superblockChecksum } from "../format/_checksums.ts";
+import { crc32c } from "../format/_crc32c.ts";
 import {
   DefaultMount,
   ErrorsBehavior,
@@ -15,6 +19,7 @@ import {
 } from "../format/constants.ts";
 import { encodeGroupDescriptor } from "../format/group_descriptor.ts";
 import { emptySuperblock, encodeSuperblock, type Superblock } from "../format/superblock.ts";
+import type { Region } from "./_data_space.ts";
 import type { Plan } from "./_plan.ts";
 import { groupHasSuper, groupLayout } from "./geometry.ts";
 
@@ -38,7 +43,16 @@ export type PlanSummary = Pick<
   | "dirsPerGroup"
   | "groupDataStart"
   | "groupDataCount"
+  | "regions"
+  | "phys"
+  | "blocksLeftInGroup"
+  | "format"
 >;
+
+/** Group descriptor flags (with a descriptor checksum). */
+const BG_INODE_UNINIT = 1;
+const BG_BLOCK_UNINIT = 2;
+const BG_ITABLE_ZEROED = 4;
 
 /** Builds the primary superblock of a plan. */
 export function buildSuperblock(
@@ -85,12 +99,11 @@ export function buildSuperblock(
     sb.minExtraIsize = 32;
     sb.wantExtraIsize = 32;
   }
-  let overhead = geo.firstDataBlock + geo.journalBlocks;
-  for (let g = 0; g < geo.groupCount; g++) {
-    const l = groupLayout(geo, g);
-    overhead += l.dataStart - l.start;
-  }
-  if (!plan.journalIBlock) overhead -= geo.journalBlocks;
+  if (geo.descSize > 32) sb.descSize = geo.descSize;
+  if (geo.flexBgSize > 0) sb.logGroupsPerFlex = Math.log2(geo.flexBgSize);
+  if (plan.format.csumSeed !== undefined) sb.checksumType = 1;
+  let overhead = geo.firstDataBlock + (plan.journalIBlock ? geo.journalBlocks : 0);
+  for (const r of plan.regions) if (r.kind !== "journal") overhead += r.count;
   sb.overheadClusters = overhead;
   if (plan.journalIBlock) {
     sb.journalInum = InodeNumber.JOURNAL;
@@ -102,12 +115,34 @@ export function buildSuperblock(
   return sb;
 }
 
-/** Per-group counts. */
+/** Per-group counts and flags. */
 export interface GroupCounts {
   freeBlocks: number;
   freeInodes: number;
   usedData: number;
   usedInodes: number;
+  /** Descriptor flags (uninit, zeroed) with metadata_csum, else 0. */
+  flags: number;
+}
+
+/** The regions overlapping group `g`'s blocks `[start, end)`, clipped to them. */
+function* regionsIn(plan: PlanSummary, start: number, end: number): Generator<Region> {
+  const regions = plan.regions;
+  let lo = 0;
+  let hi = regions.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = regions[mid] as Region;
+    if (r.start + r.count <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < regions.length; i++) {
+    const r = regions[i] as Region;
+    if (r.start >= end) break;
+    const from = Math.max(r.start, start);
+    const to = Math.min(r.start + r.count, end);
+    yield { ...r, start: from, count: to - from };
+  }
 }
 
 function groupCounts(plan: PlanSummary, g: number): GroupCounts {
@@ -122,11 +157,29 @@ function groupCounts(plan: PlanSummary, g: number): GroupCounts {
     Math.max(plan.lastIno - g * geo.inodesPerGroup, 0),
     geo.inodesPerGroup,
   );
+  let flags = 0;
+  if (plan.format.csumSeed !== undefined) {
+    // As mke2fs: every group's table is zeroed; a group whose blocks hold
+    // only its own backups (no data, journal, or flex_bg tables) and is not
+    // the last is BLOCK_UNINIT; one with no inode in use INODE_UNINIT.
+    flags = BG_ITABLE_ZEROED;
+    if (usedInodes === 0) flags |= BG_INODE_UNINIT;
+    let foreign = false;
+    for (const r of regionsIn(plan, l.start, l.end)) {
+      if (
+        r.kind === "journal" ||
+        (geo.flexBgSize > 0 && (r.kind === "bb" || r.kind === "ib" || r.kind === "it"))
+      )
+        foreign = true;
+    }
+    if (g !== geo.groupCount - 1 && usedData === 0 && !foreign) flags |= BG_BLOCK_UNINIT;
+  }
   return {
-    freeBlocks: l.end - l.dataStart - usedData,
+    freeBlocks: dataCount - usedData,
     freeInodes: geo.inodesPerGroup - usedInodes,
     usedData,
     usedInodes,
+    flags,
   };
 }
 
@@ -174,10 +227,26 @@ export function groupMetadata(
     freeInodes += c.freeInodes;
   }
   const sb = buildSuperblock(plan, settings, freeBlocks, freeInodes);
+  const ds = geo.descSize;
   const gdt = new Uint8Array(geo.descBlocks * geo.blockSize);
+  const seed = plan.format.csumSeed;
   for (let g = 0; g < geo.groupCount; g++) {
     const l = groupLayout(geo, g);
     const c = counts[g] as GroupCounts;
+    let blockBitmapCsum = 0;
+    let inodeBitmapCsum = 0;
+    if (seed !== undefined) {
+      const [bb, ib] = groupBitmaps(plan, g, c);
+      if (!(c.flags & BG_BLOCK_UNINIT))
+        blockBitmapCsum = crc32c(seed, bb.subarray(0, geo.blocksPerGroup / 8));
+      if (!(c.flags & BG_INODE_UNINIT))
+        inodeBitmapCsum = crc32c(seed, ib.subarray(0, geo.inodesPerGroup / 8));
+      if (ds < 64) {
+        blockBitmapCsum &= 0xffff;
+        inodeBitmapCsum &= 0xffff;
+      }
+    }
+    const desc = gdt.subarray(g * ds, g * ds + ds);
     encodeGroupDescriptor(
       {
         blockBitmap: l.blockBitmap,
@@ -186,15 +255,22 @@ export function groupMetadata(
         freeBlocksCount: c.freeBlocks,
         freeInodesCount: c.freeInodes,
         usedDirsCount: plan.dirsPerGroup[g] as number,
-        flags: 0,
+        flags: c.flags,
         excludeBitmap: 0,
-        blockBitmapCsum: 0,
-        inodeBitmapCsum: 0,
-        itableUnused: 0,
+        blockBitmapCsum,
+        inodeBitmapCsum,
+        itableUnused: seed !== undefined ? geo.inodesPerGroup - c.usedInodes : 0,
         checksum: 0,
       },
-      gdt.subarray(g * 32, g * 32 + 32),
+      desc,
+      ds,
     );
+    if (seed !== undefined)
+      new DataView(desc.buffer, desc.byteOffset, ds).setUint16(
+        30,
+        groupChecksum(seed, g, desc),
+        true,
+      );
   }
   return { sb, gdt, counts };
 }
@@ -210,8 +286,11 @@ export function backupGroupsOf(geo: Plan["geo"]): number[] {
 export function superblockBlock(sb: Superblock, geo: Plan["geo"], g: number): Uint8Array {
   const block = new Uint8Array(geo.blockSize);
   sb.blockGroupNr = g;
-  if (g === 0 && geo.blockSize > 1024) encodeSuperblock(sb, block.subarray(1024, 2048));
-  else encodeSuperblock(sb, block.subarray(0, 1024));
+  const raw =
+    g === 0 && geo.blockSize > 1024 ? block.subarray(1024, 2048) : block.subarray(0, 1024);
+  encodeSuperblock(sb, raw);
+  if (sb.checksumType === 1)
+    new DataView(raw.buffer, raw.byteOffset, 1024).setUint32(1020, superblockChecksum(raw), true);
   return block;
 }
 
@@ -226,19 +305,37 @@ export function reservedGdtBlock(geo: Plan["geo"], k: number, backupGroups: numb
   return block;
 }
 
-/** Group `g`'s block and inode bitmaps: allocation is a prefix of each group. */
+/**
+ * Group `g`'s block and inode bitmaps: its metadata regions and the D-space
+ * it has in use (a prefix of D-space), its first inodes. With metadata_csum
+ * an uninit group's bitmap is left as zeros, as mke2fs leaves it.
+ */
 export function groupBitmaps(
-  geo: Plan["geo"],
+  plan: PlanSummary,
   g: number,
   c: GroupCounts,
 ): [Uint8Array, Uint8Array] {
+  const geo = plan.geo;
   const bs = geo.blockSize;
   const l = groupLayout(geo, g);
   const bb = new Uint8Array(bs);
-  setBits(bb, 0, l.dataStart - l.start + c.usedData);
-  setBits(bb, l.end - l.start, bs * 8);
+  if (!(c.flags & BG_BLOCK_UNINIT)) {
+    for (const r of regionsIn(plan, l.start, l.end))
+      setBits(bb, r.start - l.start, r.start - l.start + r.count);
+    let d = plan.groupDataStart[g] as number;
+    for (let left = c.usedData; left > 0; ) {
+      const n = Math.min(left, plan.blocksLeftInGroup(d));
+      const p = plan.phys(d) - l.start;
+      setBits(bb, p, p + n);
+      d += n;
+      left -= n;
+    }
+    setBits(bb, l.end - l.start, bs * 8);
+  }
   const ib = new Uint8Array(bs);
-  setBits(ib, 0, c.usedInodes);
-  setBits(ib, geo.inodesPerGroup, bs * 8);
+  if (!(c.flags & BG_INODE_UNINIT)) {
+    setBits(ib, 0, c.usedInodes);
+    setBits(ib, geo.inodesPerGroup, bs * 8);
+  }
   return [bb, ib];
 }

@@ -116,6 +116,10 @@ export interface HtreeLayout {
   nodes: number;
   /** Leaves per index node. */
   nodeLimit: number;
+  /** Entries the root has room for. */
+  rootLimit: number;
+  /** metadata_csum: leaves end with a 12-byte checksum entry, index blocks with an 8-byte tail. */
+  tail: boolean;
 }
 
 /**
@@ -128,13 +132,15 @@ export function htreeLayout(
   hashes: ArrayLike<number>,
   nameLengths: ArrayLike<number>,
   blockSize: number,
+  tail = false,
 ): HtreeLayout | undefined {
   const leafStarts: number[] = [];
   const leafHashes: number[] = [];
-  let used = blockSize;
+  const room = blockSize - (tail ? 12 : 0);
+  let used = room;
   for (let i = 0; i < hashes.length; i++) {
     const size = dirEntrySize(nameLengths[i] as number);
-    if (used + size > blockSize) {
+    if (used + size > room) {
       leafStarts.push(i);
       const h = hashes[i] as number;
       leafHashes.push(i > 0 && hashes[i - 1] === h ? (h | 1) >>> 0 : h);
@@ -144,13 +150,14 @@ export function htreeLayout(
   }
   leafStarts.push(hashes.length);
   const leaves = leafHashes.length;
-  const rootLimit = (blockSize - 32) / 8;
-  const nodeLimit = (blockSize - 8) / 8;
-  if (leaves <= rootLimit)
-    return { levels: 0, blocks: 1 + leaves, leafStarts, leafHashes, nodes: 0, nodeLimit };
+  const dxTail = tail ? 8 : 0;
+  const rootLimit = (blockSize - 32 - dxTail) / 8;
+  const nodeLimit = (blockSize - 8 - dxTail) / 8;
+  const common = { leafStarts, leafHashes, nodeLimit, rootLimit, tail };
+  if (leaves <= rootLimit) return { levels: 0, blocks: 1 + leaves, nodes: 0, ...common };
   const nodes = Math.ceil(leaves / nodeLimit);
   if (nodes > rootLimit) return undefined;
-  return { levels: 1, blocks: 1 + nodes + leaves, leafStarts, leafHashes, nodes, nodeLimit };
+  return { levels: 1, blocks: 1 + nodes + leaves, nodes, ...common };
 }
 
 /** Writes the root block of an indexed directory. */
@@ -179,7 +186,7 @@ export function writeHtreeRoot(
   block[29] = 8;
   block[30] = layout.levels;
   block[31] = 0;
-  const limit = (bs - 32) / 8;
+  const limit = layout.rootLimit;
   if (layout.levels === 0) {
     writeEntries(v, 32, limit, layout.leafHashes, (i) => 1 + i, 0, layout.leafHashes.length);
   } else {
@@ -198,7 +205,7 @@ export function writeHtreeNode(layout: HtreeLayout, n: number, block: Uint8Array
   v.setUint16(4, bs, true);
   const from = n * layout.nodeLimit;
   const to = Math.min(from + layout.nodeLimit, layout.leafHashes.length);
-  writeEntries(v, 8, (bs - 8) / 8, layout.leafHashes, (i) => 1 + layout.nodes + i, from, to);
+  writeEntries(v, 8, layout.nodeLimit, layout.leafHashes, (i) => 1 + layout.nodes + i, from, to);
 }
 
 function writeEntries(

@@ -2,9 +2,10 @@
  * Measuring: what a tree, a directory or a file needs at a block size (data
  * and map blocks, inodes), checked against what ext2/ext3 can store.
  */
-import { BlockMap, BlockPresence, maxMappedBlocks } from "./_block_map.ts";
+import { BlockPresence, maxMappedBlocks } from "./_block_map.ts";
 import { packDirectory } from "./_dir_pack.ts";
 import { fileSizeCheck, fileSizeError, symlinkCheck } from "./_errors.ts";
+import { mapBlocksAnywhere, type NodeFormat } from "./_node_map.ts";
 import { type FsTree, NodeKind } from "./_tree.ts";
 import type { Geometry } from "./geometry.ts";
 
@@ -38,25 +39,35 @@ function dirEntryNameLengths(tree: FsTree, dir: number): number[] {
   return lengths;
 }
 
-export function dirBlocks(tree: FsTree, dir: number, blockSize: number): number {
+/**
+ * The blocks of a linear directory: its entries packed in name order
+ * (`tail`: metadata_csum's 12-byte checksum entry ends each block).
+ */
+export function dirBlocks(tree: FsTree, dir: number, blockSize: number, tail = false): number {
   return Math.max(
-    packDirectory(dirEntryNameLengths(tree, dir), blockSize).length,
+    packDirectory(dirEntryNameLengths(tree, dir), blockSize - (tail ? 12 : 0)).length,
     tree.minBlocks.get(dir) ?? 0,
   );
 }
 
 /** What a tree needs at a block size: data blocks (including map blocks) and inodes. */
-export function measureTree(tree: FsTree, blockSize: number): { blocks: number; inodes: number } {
-  const apb = blockSize / 4;
+export function measureTree(
+  tree: FsTree,
+  blockSize: number,
+  format: Pick<NodeFormat, "extents" | "csumSeed">,
+): { blocks: number; inodes: number } {
+  const geo = { addrPerBlock: blockSize / 4, blockSize };
+  const tail = format.csumSeed !== undefined;
   let blocks = 0;
   let inodes = 0;
   tree.forEachReachable((n) => {
     inodes++;
     const kind = tree.kind[n];
     if (kind === NodeKind.DIR) {
-      blocks += new BlockMap(apb, new BlockPresence(dirBlocks(tree, n, blockSize))).totalBlocks;
+      const data = dirBlocks(tree, n, blockSize, tail);
+      blocks += mapBlocksAnywhere(format, geo, new BlockPresence(data));
     } else if (kind === NodeKind.FILE) {
-      blocks += new BlockMap(apb, presenceFor(tree, n, blockSize)).totalBlocks;
+      blocks += mapBlocksAnywhere(format, geo, presenceFor(tree, n, blockSize));
     } else if (kind === NodeKind.SYMLINK && (tree.size[n] as number) >= 60) {
       blocks += 1;
     }
@@ -64,26 +75,41 @@ export function measureTree(tree: FsTree, blockSize: number): { blocks: number; 
   return { blocks, inodes };
 }
 
-/** Blocks (data and map) of a directory of `data` blocks, with `apb` addresses per block. */
-export function dirMapBlocks(apb: number, data: number): number {
-  return new BlockMap(apb, new BlockPresence(data)).totalBlocks;
+/** Blocks (data and map) of a directory of `data` blocks, where position does not matter. */
+export function dirMapBlocks(
+  apb: number,
+  data: number,
+  format: Pick<NodeFormat, "extents"> = { extents: false },
+): number {
+  return mapBlocksAnywhere(
+    format,
+    { addrPerBlock: apb, blockSize: apb * 4 },
+    new BlockPresence(data),
+  );
 }
 
 /**
- * The blocks (data and map) a non-directory `node` takes, after the checks
- * mkfs makes (size a block map can address, symlink target length).
+ * The checks mkfs makes of a non-directory `node` (size its map can
+ * address, symlink target length); returns its presence (files) or the
+ * blocks it takes (symlinks: 0 or 1; others 0).
  */
-export function nodeBlocks(tree: FsTree, node: number, geo: Geometry, path: () => string): number {
+export function checkNode(
+  tree: FsTree,
+  node: number,
+  geo: Geometry,
+  path: () => string,
+  extents: boolean,
+): BlockPresence | number {
   const kind = tree.kind[node];
   const bs = geo.blockSize;
   if (kind === NodeKind.FILE) {
     const presence = presenceFor(tree, node, bs);
     const size = tree.size[node] as number;
-    if (presence.logicalBlocks > maxMappedBlocks(geo.addrPerBlock))
-      throw fileSizeError(path(), size, bs);
+    const addressable = extents ? 2 ** 32 - 1 : maxMappedBlocks(geo.addrPerBlock);
+    if (presence.logicalBlocks > addressable) throw fileSizeError(path(), size, bs);
     const error = fileSizeCheck(size, bs, path);
     if (error) throw error;
-    return new BlockMap(geo.addrPerBlock, presence).totalBlocks;
+    return presence;
   }
   if (kind === NodeKind.SYMLINK) {
     const length = tree.size[node] as number;

@@ -9,6 +9,13 @@ import { tmpdir } from "node:os";
 import { parseUuid } from "../format/_bytes.ts";
 import { FeatureCompat, FeatureIncompat, FeatureRoCompat } from "../format/constants.ts";
 import type { SourceOwnership } from "./_dir_source_file.ts";
+import {
+  editFeatures,
+  type FeatureSet,
+  type FsType,
+  featureText,
+  typeFeatures,
+} from "./_mkfs_features.ts";
 import type { Timestamp } from "./_tree.ts";
 import { ExtGeometryError, ExtOptionError } from "./errors.ts";
 import {
@@ -33,39 +40,19 @@ export const MKFS_DEFAULTS = {
   walkAbove: WALK_ABOVE_ENTRIES,
 } as const satisfies MkfsOptions;
 
-/** The feature flags of a filesystem, word by word. */
-export interface FeatureSet {
-  compat: number;
-  incompat: number;
-  roCompat: number;
-}
-
-/**
- * The features mkfs writes by type (those of mke2fs.conf's ext2/ext3 with
- * its defaults): the resize inode and the journal are dropped when the
- * geometry has no room for them.
- */
-export function typeFeatures(type: "ext3" | "ext2"): FeatureSet {
-  return {
-    compat:
-      FeatureCompat.EXT_ATTR |
-      FeatureCompat.DIR_INDEX |
-      FeatureCompat.RESIZE_INODE |
-      (type === "ext3" ? FeatureCompat.HAS_JOURNAL : 0),
-    incompat: FeatureIncompat.FILETYPE,
-    roCompat: FeatureRoCompat.SPARSE_SUPER | FeatureRoCompat.LARGE_FILE,
-  };
-}
+export { type FeatureSet, type FsType, typeFeatures } from "./_mkfs_features.ts";
 
 /** {@linkcode MkfsOptions} with every default filled in and every check made: what both writers work from. */
 export interface ResolvedMkfsOptions {
   /** The options as given (sizes and inode counts are read from them with the geometry). */
   given: MkfsOptions;
-  type: "ext3" | "ext2";
+  type: FsType;
   /** A journal is wanted (a filesystem too small for one gets none). */
   journal: boolean;
-  /** The features wanted; see {@linkcode typeFeatures}. */
+  /** The features wanted: the type's ({@linkcode typeFeatures}) with `features` edits applied. */
   features: FeatureSet;
+  /** How the features shape what is written. */
+  format: WriteFormat;
   writer: "auto" | "tree" | "walk";
   walkAbove: number;
   tempDir: string;
@@ -88,7 +75,7 @@ export interface ResolvedMkfsOptions {
   label: Uint8Array;
 }
 
-const TYPES = ["ext3", "ext2"] as const;
+const TYPES = ["ext3", "ext2", "ext4"] as const;
 const WRITERS = ["auto", "tree", "walk"] as const;
 
 /**
@@ -100,7 +87,20 @@ const WRITERS = ["auto", "tree", "walk"] as const;
 export function checkMkfsOptions(options: MkfsOptions): void {
   const { type, writer, size, blocks, freeBytes } = options;
   if (type !== undefined && !TYPES.includes(type))
-    throw new ExtOptionError("type", "ext3 or ext2", String(type));
+    throw new ExtOptionError("type", "ext2, ext3 or ext4", String(type));
+  if (options.features !== undefined) {
+    const text = options.features;
+    if (
+      typeof text !== "string" &&
+      !(Array.isArray(text) && text.every((f) => typeof f === "string"))
+    )
+      throw new ExtOptionError(
+        "features",
+        "mke2fs -O text (e.g. ^metadata_csum,^64bit)",
+        String(text),
+      );
+  }
+  resolveFeatures(options);
   if (writer !== undefined && !WRITERS.includes(writer))
     throw new ExtOptionError("writer", "auto, tree or walk", String(writer));
   if (size !== undefined && blocks !== undefined)
@@ -129,7 +129,7 @@ export function checkMkfsOptions(options: MkfsOptions): void {
 export function resolveMkfsOptions(options: MkfsOptions): ResolvedMkfsOptions {
   checkMkfsOptions(options);
   const type = options.type ?? MKFS_DEFAULTS.type;
-  const features = typeFeatures(type);
+  const features = resolveFeatures(options);
   const sde = options.sourceDateEpoch;
   const nowSeconds = Math.floor(Date.now() / 1000);
   const createTime: Timestamp = { seconds: sde ?? nowSeconds, nanoseconds: 0 };
@@ -144,6 +144,7 @@ export function resolveMkfsOptions(options: MkfsOptions): ResolvedMkfsOptions {
     type,
     journal: (features.compat & FeatureCompat.HAS_JOURNAL) !== 0,
     features,
+    format: writeFormat(features),
     writer: options.writer ?? MKFS_DEFAULTS.writer,
     walkAbove: options.walkAbove ?? MKFS_DEFAULTS.walkAbove,
     tempDir: options.tempDir ?? tmpdir(),
@@ -154,6 +155,45 @@ export function resolveMkfsOptions(options: MkfsOptions): ResolvedMkfsOptions {
     own,
     ...identity(options),
     label: labelBytes(options),
+  };
+}
+
+/** The type's features with the `features` edits applied and checked. */
+function resolveFeatures(options: MkfsOptions): FeatureSet {
+  const base = typeFeatures(options.type ?? MKFS_DEFAULTS.type);
+  const edits = options.features;
+  if (edits === undefined || featureText(edits).trim() === "") return base;
+  return editFeatures(base, edits);
+}
+
+/** How a feature set shapes the bytes: what the allocator and the writers look at. */
+export interface WriteFormat {
+  /** Files, directories and the journal mapped by extents (extent). */
+  extents: boolean;
+  /** Groups per flex group (flex_bg: 16, as mke2fs), 0 without. */
+  flexBgSize: number;
+  /** Group descriptor size: 64 with 64bit. */
+  descSize: 32 | 64;
+  /** CRC-32C checksums of the metadata (metadata_csum). */
+  metadataCsum: boolean;
+  /** Directories past 65000 links count 1 (dir_nlink). */
+  dirNlink: boolean;
+  /** Hash-indexed directories (dir_index). */
+  dirIndex: boolean;
+  /** The resize inode (resize_inode). */
+  resizeInode: boolean;
+}
+
+/** The {@linkcode WriteFormat} of a feature set. */
+export function writeFormat(features: FeatureSet): WriteFormat {
+  return {
+    extents: (features.incompat & FeatureIncompat.EXTENTS) !== 0,
+    flexBgSize: features.incompat & FeatureIncompat.FLEX_BG ? 16 : 0,
+    descSize: features.incompat & FeatureIncompat.BIT64 ? 64 : 32,
+    metadataCsum: (features.roCompat & FeatureRoCompat.METADATA_CSUM) !== 0,
+    dirNlink: (features.roCompat & FeatureRoCompat.DIR_NLINK) !== 0,
+    dirIndex: (features.compat & FeatureCompat.DIR_INDEX) !== 0,
+    resizeInode: (features.compat & FeatureCompat.RESIZE_INODE) !== 0,
   };
 }
 
@@ -220,9 +260,15 @@ export function chooseGeometry(
   resolved: ResolvedMkfsOptions,
   measure: (blockSize: number) => { blocks: number; inodes: number },
 ): { geo: Geometry; autoSized: boolean } {
-  const { given: options, journal, log } = resolved;
+  const { given: options, journal, log, format } = resolved;
   const geoOptions = (bytes: number, inodes?: number): GeometryOptions => {
-    const o: GeometryOptions = { bytes, journal };
+    const o: GeometryOptions = {
+      bytes,
+      journal,
+      resizeInode: format.resizeInode,
+      descSize: format.descSize,
+      flexBgSize: format.flexBgSize,
+    };
     if (options.blockSize !== undefined) o.blockSize = options.blockSize;
     if (options.inodeSize !== undefined) o.inodeSize = options.inodeSize;
     if (options.bytesPerInode !== undefined) o.inodeRatio = options.bytesPerInode;

@@ -5,7 +5,10 @@
  */
 import type { Inode } from "../format/inode.ts";
 import { Allocator, type AllocatorSettings, type NodeColumns, nodeColumns } from "./_allocator.ts";
+import type { Region } from "./_data_space.ts";
 import { blocksError, inodesError, linksError } from "./_errors.ts";
+import type { NodeFormat } from "./_node_map.ts";
+import type { ReservedPlan } from "./_reserved_inodes.ts";
 import { type FsTree, NodeKind, type Timestamp } from "./_tree.ts";
 import type { Geometry } from "./geometry.ts";
 
@@ -53,7 +56,13 @@ export interface Plan {
   /** D-space start of the resize inode's DIND block and of the journal (NaN: none). */
   resizeD0: number;
   journalD0: number;
+  /** The journal outside D-space (extent filesystems). */
+  journalOutside?: ReservedPlan["journalOutside"];
+  /** Metadata runs (everything that is not D-space), sorted. */
+  regions: Region[];
   createTime: Timestamp;
+  /** How objects are written (extents, checksums). */
+  format: NodeFormat;
 }
 
 /** The path of entry `e` in the image, for messages. */
@@ -127,8 +136,11 @@ export function planFilesystem(tree: FsTree, geo: Geometry, settings: PlanSettin
     features: reserved.features,
     resizeD0: reserved.resizeD0,
     journalD0: reserved.journalD0,
+    regions: space.regions,
     createTime: settings.createTime,
+    format: allocator.format,
   };
   if (reserved.journalIBlock) plan.journalIBlock = reserved.journalIBlock;
+  if (reserved.journalOutside) plan.journalOutside = reserved.journalOutside;
   return plan;
 }

@@ -1,8 +1,10 @@
 /** The inodes mkfs makes itself (bad blocks, the resize inode, the journal) and the features they bring. */
-import { FeatureCompat, FileMode, InodeNumber } from "../format/constants.ts";
+import { inodeChecksumSeed } from "../format/_checksums.ts";
+import { FeatureCompat, FileMode, InodeFlags, InodeNumber } from "../format/constants.ts";
 import { emptyInode, encodeExtraTime, type Inode } from "../format/inode.ts";
 import { BlockMap, BlockPresence } from "./_block_map.ts";
-import type { DataSpace } from "./_data_space.ts";
+import { type DataSpace, extentRuns, type JournalPlacement } from "./_data_space.ts";
+import { journalTree, rootOfRuns } from "./_extent_map.ts";
 import type { FeatureSet } from "./_mkfs_options.ts";
 import type { Timestamp } from "./_tree.ts";
 import { type Geometry, groupHasSuper } from "./geometry.ts";
@@ -17,6 +19,8 @@ export interface ReservedSettings {
   features: FeatureSet;
   /** Time of the objects mkfs creates. */
   createTime: Timestamp;
+  /** The checksum seed with metadata_csum (the journal's extent leaves are checksummed). */
+  csumSeed?: number | undefined;
 }
 
 /** What mkfs itself puts first in D-space, after the root and lost+found directories. */
@@ -26,7 +30,10 @@ export interface ReservedPlan {
   features: FeatureSet;
   journalIBlock?: Uint32Array;
   resizeD0: number;
+  /** Where the journal is in D-space (NaN: none, or outside it). */
   journalD0: number;
+  /** The journal outside D-space (extent filesystems), with its extent leaves' bytes. */
+  journalOutside?: JournalPlacement & { leafBytes: Uint8Array[] };
   /** The D-space cursor after them. */
   cursor: number;
 }
@@ -90,7 +97,31 @@ export function planReserved(
     reserved.cursor += 1;
     special.set(InodeNumber.RESIZE, inode);
   }
-  if (want.compat & FeatureCompat.HAS_JOURNAL && geo.journalBlocks > 0) {
+  const outside = space.journal;
+  if (want.compat & FeatureCompat.HAS_JOURNAL && outside) {
+    // Extent-mapped, near the middle (placed with D-space).
+    features.compat |= FeatureCompat.HAS_JOURNAL;
+    const inode = emptyInode();
+    inode.mode = FileMode.IFREG | 0o600;
+    inode.linksCount = 1;
+    inode.flags = InodeFlags.EXTENTS;
+    timesOfCreated(inode, t, big);
+    inode.size = geo.journalBlocks * bs;
+    inode.blocks = (geo.journalBlocks + outside.treeBlocks.length) * (bs / 512);
+    const extents = extentRuns(outside.runs);
+    const seed =
+      settings.csumSeed === undefined
+        ? undefined
+        : inodeChecksumSeed(settings.csumSeed, InodeNumber.JOURNAL, 0);
+    const tree =
+      outside.treeBlocks.length > 0
+        ? journalTree(extents, outside.treeBlocks, bs, seed)
+        : { iBlock: rootOfRuns(extents), leafBytes: [] };
+    inode.block = tree.iBlock;
+    reserved.journalIBlock = inode.block;
+    reserved.journalOutside = { ...outside, leafBytes: tree.leafBytes };
+    special.set(InodeNumber.JOURNAL, inode);
+  } else if (want.compat & FeatureCompat.HAS_JOURNAL && geo.journalBlocks > 0) {
     features.compat |= FeatureCompat.HAS_JOURNAL;
     const map = new BlockMap(apb, new BlockPresence(geo.journalBlocks));
     const inode = emptyInode();

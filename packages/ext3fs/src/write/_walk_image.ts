@@ -15,9 +15,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { iterableToStream, readFile, zeros } from "@bigfile/blockdev";
-import { lastInoOf } from "./_allocator.ts";
+import { allocatorSpace, lastInoOf, nodeFormatOf } from "./_allocator.ts";
 import { checksDone, withCopier } from "./_copier_queue.ts";
-import { dataSpace } from "./_data_space.ts";
 import { blocksError, fileSizeCheck, inodesError, symlinkCheck } from "./_errors.ts";
 import { chooseGeometry, formatUuidText, type ResolvedMkfsOptions } from "./_mkfs_options.ts";
 import type { EmitOptions } from "./_output_options.ts";
@@ -115,6 +114,9 @@ async function walkSources(
     rootOwner: options.rootOwner,
     createTime,
     hashSeed: seedWords,
+    dirIndex: resolved.format.dirIndex,
+    format: nodeFormatOf(features, uuid),
+    uuid,
     copier: options.copier,
   };
   const measure = await measureWalk(settings, nowSeconds);
@@ -127,7 +129,7 @@ async function walkSources(
   const bs = geo.blockSize;
   const lastIno = lastInoOf(measure.inodes);
   if (lastIno > geo.inodesCount) throw inodesError(lastIno, geo);
-  const space = dataSpace(geo);
+  const space = allocatorSpace(geo, features, settings.format);
   const reserved = planReserved(geo, space, { features, createTime }, 0);
   const usedData = (measure.exact.get(bs) as number) + reserved.cursor;
   if (usedData > space.total) throw blocksError(usedData, geo, space.total);
@@ -163,7 +165,7 @@ async function walkSources(
       target,
       measure.runs,
     );
-    if (walked.lastIno !== lastIno || walked.usedData !== usedData) {
+    if (walked.lastIno !== lastIno || walked.usedData - walked.placedTreeBlocks !== usedData) {
       throw new RangeError(
         `Cannot write the filesystem: the sources changed while mkfs ran (${walked.lastIno} inodes and ${walked.usedData} blocks, measured ${lastIno} and ${usedData})`,
       );

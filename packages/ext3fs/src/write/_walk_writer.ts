@@ -10,11 +10,16 @@
  * (allocation is sequential, so they need only counts).
  */
 import { writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
+import { setInodeChecksum } from "../format/_checksums.ts";
 import { NAME_MAX } from "../format/constants.ts";
 import { emptyInode, encodeInode, type Inode } from "../format/inode.ts";
 import { Allocator, nodeColumns, sizeDirectory } from "./_allocator.ts";
-import { BlockMap } from "./_block_map.ts";
-import { dirBlocks as directoryBlocks, fileBlocks, journalBlocks } from "./_block_streams.ts";
+import {
+  dirBlocks as directoryBlocks,
+  fileBlocks,
+  journalBlocks,
+  outsideJournal,
+} from "./_block_streams.ts";
 import { buildNodeInode, directBlocks, type NodePlan } from "./_build_inode.ts";
 import { fileContent } from "./_content_file.ts";
 import { queued, queueFileCopy } from "./_copier_queue.ts";
@@ -32,6 +37,7 @@ import {
 } from "./_group_metadata.ts";
 import { dirBlocks, dirMapBlocks, lostFoundBlocks, presenceFor } from "./_measure.ts";
 import type { FeatureSet } from "./_mkfs_options.ts";
+import { mapBlocksAnywhere, type NodeFormat } from "./_node_map.ts";
 import type { RangeCopier } from "./_output_options.ts";
 import { Packer } from "./_packer.ts";
 import { scanHoles } from "./_scan.ts";
@@ -52,6 +58,12 @@ export interface WalkSettings {
   /** Time of the objects mkfs creates (lost+found). */
   createTime: Timestamp;
   hashSeed: Uint32Array;
+  /** Hash-indexed directories (dir_index). */
+  dirIndex: boolean;
+  /** How objects are written (extents, checksums, link counts). */
+  format: NodeFormat;
+  /** The UUID (the checksum seed with metadata_csum). */
+  uuid: Uint8Array;
   /** Checks files can be read (measure) and copies contents (write). */
   copier?: RangeCopier | undefined;
 }
@@ -78,6 +90,8 @@ export interface WalkMeasure {
 export interface WalkResult {
   lastIno: number;
   usedData: number;
+  /** Extent-tree blocks beyond what the measure counts (where D-space breaks). */
+  placedTreeBlocks: number;
 }
 
 interface Pending {
@@ -89,6 +103,8 @@ interface Pending {
   parentIno: number;
   d0: number;
   dirData: number;
+  /** Blocks of its run (data and map blocks). */
+  runBlocks: number;
 }
 
 const DECODER = new TextDecoder();
@@ -139,6 +155,7 @@ function rootPending(roots: readonly (string | TarShadow)[]): Pending {
     parentIno: 2,
     d0: Number.NaN,
     dirData: -1,
+    runBlocks: 0,
   };
 }
 
@@ -158,6 +175,7 @@ function childDirs(listing: Listing, parent: Pending, root: boolean): Map<number
       parentIno: parent.ino,
       d0: Number.NaN,
       dirData: 0,
+      runBlocks: 0,
     });
   }
   return out;
@@ -239,17 +257,20 @@ export async function measureWalk(
     const tree = listing.tree;
     mtime(tree, FsTree.ROOT);
     const columns = nodeColumns(2);
+    const format = settings.format;
+    const tail = format.csumSeed !== undefined;
     for (const bs of BLOCK_SIZES) {
       if (dir.lostFound) tree.minBlocks.set(FsTree.ROOT, lostFoundBlocks(bs));
-      add(measure.plain, bs, dirMapBlocks(bs / 4, dirBlocks(tree, FsTree.ROOT, bs)));
+      add(measure.plain, bs, dirMapBlocks(bs / 4, dirBlocks(tree, FsTree.ROOT, bs, tail), format));
       sizeDirectory(
         { tree, ...columns, hashSeed: settings.hashSeed },
         FsTree.ROOT,
         bs,
         dir.lostFound,
-        true,
+        settings.dirIndex,
+        format,
       );
-      add(measure.exact, bs, dirMapBlocks(bs / 4, columns.dirData[FsTree.ROOT] as number));
+      add(measure.exact, bs, dirMapBlocks(bs / 4, columns.dirData[FsTree.ROOT] as number, format));
       columns.indexed[FsTree.ROOT] = 0;
     }
     setRuns(listing, measure.runs, true);
@@ -272,7 +293,11 @@ export async function measureWalk(
         if (size > measure.largestFile.size)
           measure.largestFile = { size, path: `${dir.path}/${nameText(tree, e)}` };
         for (const bs of BLOCK_SIZES) {
-          const blocks = new BlockMap(bs / 4, presenceFor(tree, child, bs)).totalBlocks;
+          const blocks = mapBlocksAnywhere(
+            format,
+            { addrPerBlock: bs / 4, blockSize: bs },
+            presenceFor(tree, child, bs),
+          );
           add(measure.plain, bs, blocks);
           add(measure.exact, bs, blocks);
         }
@@ -358,7 +383,6 @@ export async function writeWalk(
   runs: Map<string, number[]>,
 ): Promise<WalkResult> {
   const bs = geo.blockSize;
-  const apb = geo.addrPerBlock;
   const write = targetWriter(target, bs);
   const copier = settings.copier;
   const packer = new Packer(true);
@@ -371,14 +395,21 @@ export async function writeWalk(
   const inodeOffset = (ino: number) =>
     (inodeTables[Math.floor((ino - 1) / geo.inodesPerGroup)] as number) * bs +
     ((ino - 1) % geo.inodesPerGroup) * geo.inodeSize;
-  const writeInode = (ino: number, built: Inode) =>
-    write(inodeOffset(ino), encodeInode(built, geo.inodeSize, new Uint8Array(geo.inodeSize)));
-  // Hard-linked files: their inode numbers and names so far (link counts are set last).
-  const links = new Map<string, { ino: number; count: number }>();
+  const csumSeed = settings.format.csumSeed;
+  const encoded = (ino: number, built: Inode) => {
+    const bytes = encodeInode(built, geo.inodeSize, new Uint8Array(geo.inodeSize));
+    if (csumSeed !== undefined) setInodeChecksum(csumSeed, ino, bytes);
+    return bytes;
+  };
+  const writeInode = (ino: number, built: Inode) => write(inodeOffset(ino), encoded(ino, built));
+  // Hard-linked files: their inode numbers and names so far (link counts are
+  // set last; with checksums the inode is kept to be written again whole).
+  const links = new Map<string, { ino: number; count: number; inode?: Inode }>();
   const allocator = new Allocator(geo, {
     features,
     createTime: settings.createTime,
-    hashSeed: settings.hashSeed,
+    hashSeed: settings.dirIndex ? settings.hashSeed : undefined,
+    uuid: settings.uuid,
   });
   const space = allocator.space;
 
@@ -412,6 +443,7 @@ export async function writeWalk(
       phys: space.phys,
       blocksLeftInGroup: space.blocksLeftInGroup,
       createTime: settings.createTime,
+      format: allocator.format,
     };
     const { inoOf, parent, d0 } = columns;
     const pendings = childDirs(listing, dir, root);
@@ -421,7 +453,7 @@ export async function writeWalk(
       if (allocator.sizeDirectory(tree, FsTree.ROOT, columns, dir.lostFound) !== dir.dirData)
         throw changed(`directory ${dir.path} has other entries than a moment ago`);
       d0[FsTree.ROOT] = dir.d0;
-      columns.runBlocks[FsTree.ROOT] = dirMapBlocks(apb, dir.dirData);
+      columns.runBlocks[FsTree.ROOT] = dir.runBlocks;
     }
 
     // Inode numbers (children in name order) and blocks (in inode order).
@@ -451,10 +483,12 @@ export async function writeWalk(
       pending.ino = inoOf[child] as number;
       pending.d0 = d0[child] as number;
       pending.dirData = columns.dirData[child] as number;
+      pending.runBlocks = columns.runBlocks[child] as number;
     }
     if (root) {
       dir.d0 = d0[FsTree.ROOT] as number;
       dir.dirData = columns.dirData[FsTree.ROOT] as number;
+      dir.runBlocks = columns.runBlocks[FsTree.ROOT] as number;
     }
     if (allocator.lastIno > geo.inodesCount) throw changed(`more than ${geo.inodesCount} inodes`);
     if (allocator.cursor > space.total) throw changed(`more than ${space.total} data blocks`);
@@ -466,7 +500,11 @@ export async function writeWalk(
     for (const child of fresh) {
       if (tree.kind[child] === NodeKind.DIR) continue;
       buildNodeInode(plan, child, inode);
-      writeInode(inoOf[child] as number, inode);
+      const ino = inoOf[child] as number;
+      writeInode(ino, inode);
+      const key = csumSeed !== undefined ? listing.linkKeys.get(child) : undefined;
+      const linked = key ? links.get(key) : undefined;
+      if (linked) linked.inode = { ...inode, block: inode.block.slice() };
     }
     if (copier) {
       await queued(copier, () => {
@@ -503,6 +541,13 @@ export async function writeWalk(
       journalBlocks({ geo, journalD0: reserved.journalD0, phys: space.phys }, emit.uuid, packer),
     );
   }
+  if (reserved.journalOutside) {
+    for (const [b, block] of outsideJournal(
+      { geo, journalOutside: reserved.journalOutside },
+      emit.uuid,
+    ))
+      write(b * bs, block);
+  }
   const summary: PlanSummary = {
     geo,
     features: reserved.features,
@@ -511,33 +556,45 @@ export async function writeWalk(
     dirsPerGroup: allocator.dirsPerGroup,
     groupDataStart: space.groupDataStart,
     groupDataCount: space.groupDataCount,
+    regions: space.regions,
+    phys: space.phys,
+    blocksLeftInGroup: space.blocksLeftInGroup,
+    format: allocator.format,
   };
   if (reserved.journalIBlock) summary.journalIBlock = reserved.journalIBlock;
   const { sb, gdt, counts } = groupMetadata(summary, emit);
   const backups = backupGroupsOf(geo);
-  for (let g = 0; g < geo.groupCount; g++) {
-    const l = groupLayout(geo, g);
-    if (l.hasSuper) {
-      write(l.start * bs, superblockBlock(sb, geo, g));
-      write((l.start + 1) * bs, gdt);
-      if (g === 0) {
-        for (let k = 0; k < geo.reservedGdtBlocks; k++)
-          write((l.start + 1 + geo.descBlocks + k) * bs, reservedGdtBlock(geo, k, backups));
-      }
+  for (const r of space.regions) {
+    const g = r.group;
+    if (r.kind === "super") write(r.start * bs, superblockBlock(sb, geo, g));
+    else if (r.kind === "gdt") write(r.start * bs, gdt);
+    else if (r.kind === "rsv" && g === 0) {
+      for (let k = 0; k < geo.reservedGdtBlocks; k++)
+        write((r.start + k) * bs, reservedGdtBlock(geo, k, backups));
+    } else if (r.kind === "bb" || r.kind === "ib") {
+      const c = counts[g] as NonNullable<(typeof counts)[number]>;
+      const [bb, ib] = groupBitmaps(summary, g, c);
+      write(r.start * bs, r.kind === "bb" ? bb : ib);
     }
-    const [bb, ib] = groupBitmaps(geo, g, counts[g] as NonNullable<(typeof counts)[number]>);
-    write(l.blockBitmap * bs, bb);
-    write(l.inodeBitmap * bs, ib);
   }
   // Link counts of hard-linked files, known now (written as 1): i_links_count
-  // is the 16-bit word at byte 26 of the inode.
+  // is the 16-bit word at byte 26 of the inode; with checksums, the whole inode again.
   const linkCount = new Uint8Array(2);
-  for (const { ino, count } of links.values()) {
+  for (const { ino, count, inode: kept } of links.values()) {
     if (count > 65000) throw linksError(count);
     if (count === 1) continue;
+    if (kept) {
+      kept.linksCount = count;
+      writeInode(ino, kept);
+      continue;
+    }
     linkCount[0] = count & 0xff;
     linkCount[1] = count >>> 8;
     write(inodeOffset(ino) + 26, linkCount);
   }
-  return { lastIno: allocator.lastIno, usedData: allocator.cursor };
+  return {
+    lastIno: allocator.lastIno,
+    usedData: allocator.cursor,
+    placedTreeBlocks: allocator.placedTreeBlocks,
+  };
 }

@@ -81,7 +81,7 @@ export class ExtDeviceTableError extends SyntaxError {
 /**
  * An option mkfs cannot use: which one, what it wants and what it got, or
  * which other option it cannot be given with. The CLI words it with its
- * flags (`-t wants ext3 or ext2, got ext4`).
+ * flags (`-t wants ext2, ext3 or ext4, got ext5`).
  *
  * @example Usage
  * ```ts
@@ -96,24 +96,30 @@ export class ExtDeviceTableError extends SyntaxError {
 export class ExtOptionError extends TypeError {
   /** The option, by its name in {@linkcode MkfsOptions}. */
   readonly option: keyof MkfsOptions;
-  /** What it wants ("ext3 or ext2"), or "" for a conflict. */
+  /** What it wants ("ext2, ext3 or ext4"), or "" for a conflict. */
   readonly wants: string;
   /** What it got, as text. */
   readonly got: string;
   /** The option it cannot be given with. */
   readonly conflictsWith: keyof MkfsOptions | undefined;
+  /** Why the value cannot be used, when more than `wants` says (e.g. mke2fs's reason for a feature combination). */
+  readonly reason: string | undefined;
   /** Creates the error. */
   constructor(
     option: keyof MkfsOptions,
     wants: string,
     got: string,
     conflictsWith?: keyof MkfsOptions,
+    reason?: string,
   ) {
     super(
       conflictsWith
         ? `Cannot use ${option} with ${conflictsWith}: give one`
-        : `Cannot use ${option} ${got}: mkfs wants ${wants}`,
+        : reason
+          ? `Cannot use ${option} ${got}: ${reason}`
+          : `Cannot use ${option} ${got}: mkfs wants ${wants}`,
     );
+    this.reason = reason;
     this.name = "ExtOptionError";
     this.option = option;
     this.wants = wants;

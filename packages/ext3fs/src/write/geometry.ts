@@ -1,8 +1,10 @@
 /**
- * Filesystem geometry as mke2fs computes it for ext2/ext3 (no flex_bg, no
- * meta_bg, no 64bit): block size and inode ratio by size class, blocks and
- * inodes per group, reserved GDT blocks for the resize inode, the last-group
- * drop rule, reserved blocks and the default journal size.
+ * Filesystem geometry as mke2fs computes it (no meta_bg): block size and
+ * inode ratio by size class, blocks and inodes per group, reserved GDT
+ * blocks for the resize inode (32- or 64-byte descriptors), the last-group
+ * drop rule, reserved blocks, the default journal size, and where each
+ * group's bitmaps and inode table go (in the group, or packed per flex
+ * group as mke2fs's flex_bg allocator puts them).
  */
 
 import { ExtGeometryError } from "./errors.ts";
@@ -27,6 +29,10 @@ export interface GeometryOptions {
   journalBlocks?: number;
   /** The resize inode and reserved GDT blocks. @default true */
   resizeInode?: boolean;
+  /** Group descriptor size: 64 with the 64bit feature. @default 32 */
+  descSize?: 32 | 64;
+  /** Groups per flex group (flex_bg; mke2fs: 16), 0 for none. @default 0 */
+  flexBgSize?: number;
 }
 
 /** The computed layout numbers of a filesystem. */
@@ -48,6 +54,10 @@ export interface Geometry {
   journalBlocks: number;
   /** Block pointers per block: blockSize / 4. */
   addrPerBlock: number;
+  /** Group descriptor size: 32, or 64 (64bit). */
+  descSize: number;
+  /** Groups per flex group, 0 without flex_bg. */
+  flexBgSize: number;
 }
 
 /** Per-group block layout. */
@@ -58,7 +68,11 @@ export interface GroupLayout {
   blockBitmap: number;
   inodeBitmap: number;
   inodeTable: number;
-  /** First block after the inode table: data blocks run from here to `end`. */
+  /**
+   * Without flex_bg, the first block after the inode table: data blocks run
+   * from here to `end`. With flex_bg, the first block after the group's
+   * superblock backup and descriptors (bitmaps and tables may be anywhere).
+   */
   dataStart: number;
 }
 
@@ -137,7 +151,8 @@ export function computeGeometry(options: GeometryOptions): Geometry {
   }
   const paramInodes = options.inodes ?? Math.floor((paramBlocks * blockSize) / inodeRatio);
   const paramReserved = Math.floor((reservedPercent * paramBlocks) / 100.0);
-  const descPerBlock = blockSize / 32;
+  const descSize = options.descSize ?? 32;
+  const descPerBlock = blockSize / descSize;
   const inodesPerBlock = blockSize / inodeSize;
   const addrPerBlock = blockSize / 4;
   let blocks = paramBlocks;
@@ -216,6 +231,8 @@ export function computeGeometry(options: GeometryOptions): Geometry {
       rBlocksCount: rBlocks,
       journalBlocks,
       addrPerBlock,
+      descSize,
+      flexBgSize: options.flexBgSize ?? 0,
     };
   }
   throw new ExtGeometryError(`Cannot find a geometry for ${options.bytes} bytes`);
@@ -228,6 +245,18 @@ export function groupLayout(geo: Geometry, g: number): GroupLayout {
   const hasSuper = groupHasSuper(g);
   let at = start;
   if (hasSuper) at += 1 + geo.descBlocks + geo.reservedGdtBlocks;
+  if (geo.flexBgSize > 0) {
+    const t = flexTables(geo);
+    return {
+      start,
+      end,
+      hasSuper,
+      blockBitmap: t.blockBitmap[g] as number,
+      inodeBitmap: t.inodeBitmap[g] as number,
+      inodeTable: t.inodeTable[g] as number,
+      dataStart: at,
+    };
+  }
   return {
     start,
     end,
@@ -237,4 +266,157 @@ export function groupLayout(geo: Geometry, g: number): GroupLayout {
     inodeTable: at + 2,
     dataStart: at + 2 + geo.inodeTableBlocks,
   };
+}
+
+/** Where each group's bitmaps and inode table are, by group. */
+interface GroupTables {
+  blockBitmap: Float64Array;
+  inodeBitmap: Float64Array;
+  inodeTable: Float64Array;
+}
+
+const FLEX_TABLES = new WeakMap<Geometry, GroupTables>();
+
+/**
+ * The flex_bg placement of bitmaps and inode tables, as mke2fs's
+ * ext2fs_allocate_group_table makes it: for each flex group, the block
+ * bitmaps packed from the first free block of its first group, the inode
+ * bitmaps `table_offset` blocks further, the inode tables after those; each
+ * search first-fit over the blocks still free (superblock backups and
+ * descriptors are in the way).
+ */
+function flexTables(geo: Geometry): GroupTables {
+  const cached = FLEX_TABLES.get(geo);
+  if (cached) return cached;
+  const used = new UsedRuns(geo.blocksCount, geo.firstDataBlock);
+  for (let g = 0; g < geo.groupCount; g++) {
+    if (!groupHasSuper(g)) continue;
+    const start = geo.firstDataBlock + g * geo.blocksPerGroup;
+    used.add(start, 1 + geo.descBlocks + geo.reservedGdtBlocks);
+  }
+  const n = geo.groupCount;
+  const t: GroupTables = {
+    blockBitmap: new Float64Array(n),
+    inodeBitmap: new Float64Array(n),
+    inodeTable: new Float64Array(n),
+  };
+  const flex = geo.flexBgSize;
+  const first = (g: number) => geo.firstDataBlock + g * geo.blocksPerGroup;
+  const last = (g: number) => Math.min(first(g) + geo.blocksPerGroup, geo.blocksCount) - 1;
+  const itb = geo.inodeTableBlocks;
+  const offset = (g: number, startBlk: number, rem: number, elem: number): number => {
+    let size = rem * elem;
+    if (size > Math.floor(geo.blocksPerGroup / 4)) size = Math.floor(geo.blocksPerGroup / 4);
+    if (startBlk && startBlk < geo.blocksCount) {
+      const found = used.findFree(startBlk, startBlk + size, elem);
+      if (found >= 0) return found;
+    }
+    const start = first(flex * Math.floor(g / flex));
+    const lastBlk = last(Math.min(g | (flex - 1), n - 1));
+    for (const [from, want] of [
+      [start, size],
+      [start, elem],
+      [0, elem],
+    ] as const) {
+      const found = used.findFree(from, lastBlk, want);
+      if (found >= 0) return found;
+    }
+    return 0;
+  };
+  const place = (from: number, to: number, count: number, fallback: number): number => {
+    let at = used.findFree(from, to, count);
+    if (at < 0) at = used.findFree(fallback, to, count);
+    if (at < 0)
+      throw new ExtGeometryError(`Cannot place the group tables: no ${count} free blocks`);
+    used.add(at, count);
+    return at;
+  };
+  for (let g = 0; g < n; g++) {
+    const lastGrp = Math.min(g | (flex - 1), n - 1);
+    const rem = lastGrp - g + 1;
+    const lastBlk = last(lastGrp);
+    let tableOffset = flex;
+    if (g % flex === 0 && lastGrp === n - 1) {
+      // The last flex group keeps its tables contiguous.
+      tableOffset = lastGrp & (flex - 1);
+      tableOffset = tableOffset === 0 ? flex : tableOffset + 1;
+    }
+    let prev = g % flex ? (t.blockBitmap[g - 1] as number) + 1 : 0;
+    t.blockBitmap[g] = place(offset(g, prev, rem, 1), lastBlk, 1, first(g));
+    prev =
+      g % flex ? (t.inodeBitmap[g - 1] as number) + 1 : (t.blockBitmap[g] as number) + tableOffset;
+    t.inodeBitmap[g] = place(offset(g, prev, rem, 1), lastBlk, 1, first(g));
+    prev =
+      g % flex ? (t.inodeTable[g - 1] as number) + itb : (t.inodeBitmap[g] as number) + tableOffset;
+    const at = used.findFree(offset(g, prev, rem, itb), lastBlk, itb);
+    if (at < 0) throw new ExtGeometryError(`Cannot place group ${g}'s inode table`);
+    used.add(at, itb);
+    t.inodeTable[g] = at;
+  }
+  FLEX_TABLES.set(geo, t);
+  return t;
+}
+
+/** Blocks in use, as sorted non-touching runs, with mke2fs's first-fit search. */
+class UsedRuns {
+  readonly #starts: number[] = [];
+  readonly #ends: number[] = [];
+  readonly #blocks: number;
+  readonly #firstData: number;
+
+  constructor(blocks: number, firstData: number) {
+    this.#blocks = blocks;
+    this.#firstData = firstData;
+  }
+
+  /** Index of the first run ending after `b`. */
+  #after(b: number): number {
+    let lo = 0;
+    let hi = this.#ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#ends[mid] as number) <= b) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  add(start: number, count: number): void {
+    const end = start + count;
+    let i = this.#after(start - 1);
+    // Merge with runs it touches.
+    let s = start;
+    let e = end;
+    let j = i;
+    while (j < this.#starts.length && (this.#starts[j] as number) <= e) {
+      s = Math.min(s, this.#starts[j] as number);
+      e = Math.max(e, this.#ends[j] as number);
+      j++;
+    }
+    if (i > 0 && (this.#ends[i - 1] as number) === s) {
+      i--;
+      s = this.#starts[i] as number;
+    }
+    this.#starts.splice(i, j - i, s);
+    this.#ends.splice(i, j - i, e);
+  }
+
+  /**
+   * ext2fs_get_free_blocks2: the first `b` in [start, finish) with `num`
+   * free blocks from it (start 0 means the first data block); -1 if none.
+   */
+  findFree(start: number, finish: number, num: number): number {
+    let b = start || this.#firstData;
+    while (b < finish || b === start) {
+      if (b + num - 1 >= this.#blocks) return -1;
+      const i = this.#after(b);
+      if (i < this.#starts.length && (this.#starts[i] as number) < b + num) {
+        b = Math.max(b + 1, this.#ends[i] as number);
+        if (b >= finish) return -1;
+        continue;
+      }
+      return b;
+    }
+    return -1;
+  }
 }

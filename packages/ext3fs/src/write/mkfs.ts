@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/blockdev";
+import { nodeFormatOf } from "./_allocator.ts";
 import { fileContent } from "./_content_file.ts";
 import { checksDone, queued } from "./_copier_queue.ts";
 import { applyDeviceTable } from "./_device_table.ts";
@@ -25,8 +26,19 @@ export type MkfsSource =
 
 /** Options of {@linkcode mkfs}; names follow mke2fs. */
 export interface MkfsOptions {
-  /** `ext3` (with a journal) or `ext2`. @default "ext3" */
-  type?: "ext3" | "ext2";
+  /**
+   * `ext3` (with a journal), `ext2`, or `ext4` (mke2fs.conf's ext4 features:
+   * has_journal, extent, huge_file, flex_bg, metadata_csum, 64bit,
+   * dir_nlink, extra_isize, beside the base features). @default "ext3"
+   */
+  type?: "ext3" | "ext2" | "ext4";
+  /**
+   * Feature edits on the type's features, as mke2fs -O takes them:
+   * `"^metadata_csum,^64bit"` (for older boot loaders), `"^has_journal"`,
+   * `"none"`; or the same as a list. Combinations mke2fs refuses are refused
+   * with its reason, and so are features this writer does not write.
+   */
+  features?: string | readonly string[];
   /** Size in bytes. */
   size?: number;
   /** Size in blocks: 1 KiB units unless `blockSize` is given (as mke2fs counts). */
@@ -260,13 +272,14 @@ export async function mkfs(
       if (tree.isCreated(n)) tree.setAllTimes(n, createTime);
     });
     const lf = lostFound;
+    const measureFormat = nodeFormatOf(resolved.features, resolved.uuid);
     const { geo, autoSized } = chooseGeometry(resolved, (bs) => {
       tree.minBlocks.set(lf, lostFoundBlocks(bs));
-      return measureTree(tree, bs);
+      return measureTree(tree, bs, measureFormat);
     });
     tree.minBlocks.set(lostFound, lostFoundBlocks(geo.blockSize));
     const { uuid, hashSeed, seedWords, label, features } = resolved;
-    const plan = planFilesystem(tree, geo, { features, createTime, hashSeed: seedWords });
+    const plan = planFilesystem(tree, geo, { features, createTime, hashSeed: seedWords, uuid });
     await checksDone(options.copier);
     if (journal && geo.journalBlocks === 0)
       log("Filesystem too small for a journal: writing it without one");

@@ -20,6 +20,7 @@ const SMALL_TREE_INODES = 20_000;
 
 interface MkfsFlags {
   type: string;
+  features?: string;
   size?: number;
   free?: number;
   blocks?: number;
@@ -58,6 +59,7 @@ function percentOption(value: string): number {
 /** The flag of each option, to word {@linkcode ExtOptionError}s. */
 const FLAGS: Partial<Record<keyof MkfsOptions, string>> = {
   type: "-t",
+  features: "-O",
   writer: "--writer",
   size: "--size",
   blocks: "--blocks",
@@ -71,6 +73,7 @@ function usageError(error: ExtOptionError): UsageError {
   const flag = (option: keyof MkfsOptions) => FLAGS[option] ?? option;
   if (error.conflictsWith)
     return new UsageError(`give ${flag(error.option)} or ${flag(error.conflictsWith)}, not both`);
+  if (error.reason) return new UsageError(`${flag(error.option)} ${error.got}: ${error.reason}`);
   return new UsageError(`${flag(error.option)} wants ${error.wants}, got ${error.got}`);
 }
 
@@ -79,13 +82,21 @@ export function addMkfsCommand(program: Command, io: CliIo): void {
   program
     .command("mkfs")
     .description(
-      "write an ext2/ext3 filesystem built from directories and tar archives (a stream, no root needed)",
+      "write an ext2/ext3/ext4 filesystem built from directories and tar archives (a stream, no root needed)",
     )
     .argument(
       "[source...]",
       "directories, tar files, or - for a tar on standard input; later ones overlay earlier ones",
     )
-    .option("-t, --type <type>", "ext3 (with a journal) or ext2", MKFS_DEFAULTS.type)
+    .option(
+      "-t, --type <type>",
+      "ext3 (with a journal), ext2, or ext4 (extents, flex_bg, 64bit, metadata_csum, ...)",
+      MKFS_DEFAULTS.type,
+    )
+    .option(
+      "-O, --features <list>",
+      "add or remove features as mke2fs -O: e.g. ^metadata_csum,^64bit for older boot loaders",
+    )
     .option("--size <size>", "filesystem size (bytes, 4G, 512MiB, 8080632s)", sizeOption)
     .option(
       "--free <size>",
@@ -164,7 +175,9 @@ Examples:
   ext3fs mkfs rootfs/ --blocks 4040316 -o part.img     the seed's 4040316-KiB ext3
   ext3fs mkfs rootfs/ boot.tar -L root --seed v1 > part.img
   tar -C rootfs -c . | ext3fs mkfs - -t ext2 --root-owner 0:0 -o part.img
-  ext3fs mkfs rootfs/ --size 3G | mbr wrap --align cylinder > disk.img`,
+  ext3fs mkfs rootfs/ --size 3G | mbr wrap --align cylinder > disk.img
+  ext3fs mkfs -t ext4 rootfs/ -o part.img                mke2fs -t ext4's features
+  ext3fs mkfs -t ext4 -O ^metadata_csum,^64bit rootfs/ -o part.img   for older GRUB/pygrub/syslinux`,
     )
     .action(async (sourceArgs: string[], flags: MkfsFlags & { squashUids?: boolean }) => {
       checkBinaryOutput(io, flags.output);
@@ -184,6 +197,7 @@ Examples:
         type: flags.type as NonNullable<MkfsOptions["type"]>,
         writer: flags.writer as NonNullable<MkfsOptions["writer"]>,
       };
+      if (flags.features !== undefined) options.features = flags.features;
       if (flags.size !== undefined) options.size = flags.size;
       if (flags.blocks !== undefined) options.blocks = flags.blocks;
       if (flags.free !== undefined) options.freeBytes = flags.free;
