@@ -7,12 +7,12 @@
 //
 //   node ../../scripts/bundle-cli.mjs <name> [cli-kit module]
 //     run in the package directory, after tsc; the CLI kit (the module that
-//     exports runMain) defaults to @bigfile/cli-kit, a dependency of the package
+//     exports runMain) defaults to @bigfile/cli-kit/node, a dependency of the package
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
 
-const [name, kit = "@bigfile/cli-kit"] = process.argv.slice(2);
+const [name, kit = "@bigfile/cli-kit/node"] = process.argv.slice(2);
 if (!name) {
   console.error("usage: bundle-cli.mjs <command name> [cli-kit module]");
   process.exit(2);

@@ -7,7 +7,8 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { readFile, type TarWriteEntry, writeTar } from "@bigfile/blockdev";
+import { type TarWriteEntry, writeTar } from "@bigfile/blockdev";
+import { readFile } from "@bigfile/blockdev/node";
 
 /** What {@linkcode bootPayload} holds. */
 export interface BootPayloadOptions {

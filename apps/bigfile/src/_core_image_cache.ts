@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { buildCoreImage } from "@bigfile/grub-mbr";
+import { buildCoreImage } from "@bigfile/grub-mbr/node";
 
 /** Where cached images go: $XDG_CACHE_HOME/bigfile, else ~/.cache/bigfile. */
 function cacheDir(env: Record<string, string | undefined>): string | undefined {

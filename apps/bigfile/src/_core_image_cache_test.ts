@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildCoreImage, coreModules } from "@bigfile/grub-mbr";
+import { buildCoreImage, coreModules } from "@bigfile/grub-mbr/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cachedCoreImage } from "./_core_image_cache.ts";
 

@@ -5,7 +5,8 @@
  */
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join, posix } from "node:path";
-import { readFile, readTar } from "@bigfile/blockdev";
+import { readTar } from "@bigfile/blockdev";
+import { readFile } from "@bigfile/blockdev/node";
 
 /** What a source holds at a path of interest. */
 interface Entry {

@@ -1,4 +1,4 @@
-import { FileDevice } from "@bigfile/blockdev";
+import { FileDevice } from "@bigfile/blockdev/node";
 import { type ImageDevice, openImage } from "@bigfile/vdisk";
 
 /**

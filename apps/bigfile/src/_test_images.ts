@@ -3,8 +3,8 @@
 import { mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { writeToFile } from "@bigfile/blockdev";
-import { mkfs } from "@bigfile/ext3fs";
+import { writeToFile } from "@bigfile/blockdev/node";
+import { mkfs } from "@bigfile/ext3fs/node";
 import { planWrap, wrapPartition } from "@bigfile/mbr";
 
 /** A scratch directory removed by `remove()`. */

@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeToFile } from "@bigfile/blockdev";
-import { mkfs } from "@bigfile/ext3fs";
+import { writeToFile } from "@bigfile/blockdev/node";
+import { mkfs } from "@bigfile/ext3fs/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   grubCfgText,

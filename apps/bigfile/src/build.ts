@@ -3,13 +3,13 @@ import { accessSync, constants, fstatSync, ftruncateSync, statSync } from "node:
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
+import { zeroChunks } from "@bigfile/blockdev";
 import {
   canWriteSparse,
   writeFileAtomically,
   writeNonZeroBlocks,
   writeToFd,
-  zeroChunks,
-} from "@bigfile/blockdev";
+} from "@bigfile/blockdev/node";
 import { geometryOf } from "@bigfile/chs-geometry";
 import {
   createCopier,
@@ -18,10 +18,12 @@ import {
   type MkfsOptions,
   type MkfsSource,
   mkfs,
-} from "@bigfile/ext3fs";
-import { coreModules, findGrubDir, grubConfig, grubLegacyMenu } from "@bigfile/grub-mbr";
+} from "@bigfile/ext3fs/node";
+import { grubConfig, grubLegacyMenu } from "@bigfile/grub-mbr";
+import { coreModules, findGrubDir } from "@bigfile/grub-mbr/node";
 import { planWrap, type WrapPlan } from "@bigfile/mbr";
-import { type ImageFormat, rawLayout, writeImageTo } from "@bigfile/vdisk";
+import { type ImageFormat, rawLayout } from "@bigfile/vdisk";
+import { writeImageTo } from "@bigfile/vdisk/node";
 import { bootPayload } from "./_boot_payload.ts";
 import { cachedCoreImage } from "./_core_image_cache.ts";
 import { type DiskHead, type HeadGrub, planDiskHead } from "./_disk_head.ts";

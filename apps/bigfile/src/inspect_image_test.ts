@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { FileDevice } from "@bigfile/blockdev";
+import { FileDevice } from "@bigfile/blockdev/node";
 import { installGrub } from "@bigfile/grub-mbr";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

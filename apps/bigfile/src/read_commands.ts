@@ -1,4 +1,5 @@
-import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
+import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
+import { type CliIo, integerOption } from "@bigfile/cli-kit/node";
 import type { Command } from "commander";
 import { BootFilesError, bootFiles } from "./boot_files.ts";
 import { formatInspection, inspectImage } from "./inspect_image.ts";

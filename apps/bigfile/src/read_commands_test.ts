@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { memoryIo } from "@bigfile/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   grubCfgText,

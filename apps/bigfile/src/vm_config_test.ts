@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { rawLayout, writeImageTo } from "@bigfile/vdisk";
+import { rawLayout } from "@bigfile/vdisk";
+import { writeImageTo } from "@bigfile/vdisk/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grubCfgText, makeTestImage, payload, scratch } from "./_test_images.ts";
 import { libvirtXml, qemuCommand, shellCommand, vmConfig, xenConfig } from "./vm_config.ts";

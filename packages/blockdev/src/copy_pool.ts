@@ -95,7 +95,7 @@ interface WorkerFailure {
  * @example Usage
  * ```ts
  * import { closeSync, openSync } from "node:fs";
- * import { CopyPool } from "@bigfile/blockdev";
+ * import { CopyPool } from "@bigfile/blockdev/node";
  * const pool = new CopyPool();
  * const fd = openSync("out.img", "wx");
  * try {

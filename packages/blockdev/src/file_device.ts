@@ -15,7 +15,8 @@ export interface FileDeviceOptions {
  *
  * @example Usage
  * ```ts
- * import { FileDevice, SliceDevice } from "@bigfile/blockdev";
+ * import { SliceDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * const disk = await FileDevice.open("big.img");
  * const part1 = new SliceDevice(disk, { offset: 32256, length: 4137283584 });
  * await disk.close();

@@ -42,7 +42,8 @@ export interface SinkResult {
  *
  * @example Usage
  * ```ts
- * import { writeToFile, zeroStream } from "@bigfile/blockdev";
+ * import { zeroStream } from "@bigfile/blockdev";
+ * import { writeToFile } from "@bigfile/blockdev/node";
  * await writeToFile(zeroStream(4141875200), "big.img"); // allocates nothing
  * ```
  */
@@ -64,7 +65,7 @@ export async function writeToFile(
  * @example A file written by position
  * ```ts
  * import { writeSync } from "node:fs";
- * import { writeFileAtomically } from "@bigfile/blockdev";
+ * import { writeFileAtomically } from "@bigfile/blockdev/node";
  * await writeFileAtomically("disk.img", async (fd) => {
  *   writeSync(fd, new Uint8Array([0x55, 0xaa]), 0, 2, 510);
  * });

@@ -2,15 +2,8 @@ import { fstatSync } from "node:fs";
 import { createRequire } from "node:module";
 import { parseSize } from "@bigfile/blockdev";
 import { openInput } from "@bigfile/blockdev/stdio";
-import {
-  type CliIo,
-  createProgram,
-  ExitError,
-  integerOption,
-  jsonText,
-  runProgram,
-  UsageError,
-} from "@bigfile/cli-kit";
+import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
+import { type CliIo, createProgram, integerOption, runProgram } from "@bigfile/cli-kit/node";
 import type { Command } from "commander";
 import { fdiskBlocks } from "./blocks.ts";
 import { chsToLba, formatChs, lbaToChs, parseChs } from "./chs.ts";

@@ -1,4 +1,4 @@
-import { memoryIo } from "@bigfile/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { describe, expect, it } from "vitest";
 import { main } from "./cli.ts";
 

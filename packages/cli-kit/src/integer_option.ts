@@ -5,7 +5,7 @@ import { parseOptionValue } from "./parse_option_value.ts";
  *
  * @example An integer option
  * ```ts
- * import { createProgram, integerOption, memoryIo } from "@bigfile/cli-kit";
+ * import { createProgram, integerOption, memoryIo } from "@bigfile/cli-kit/node";
  * const program = createProgram("tool", "1.0.0", memoryIo());
  * program.option("--partition <N>", "partition number", integerOption);
  * ```

@@ -1,32 +1,18 @@
 /**
- * The CLI runtime every bigfile tool shares: `main(args, io)` with injectable
- * standard streams ({@linkcode CliIo}, {@linkcode memoryIo} for tests),
- * commander wired for exit codes 0/1/2 and one-line errors
- * ({@linkcode createProgram}, {@linkcode runProgram}), the `bin/` shim with a
- * quiet EPIPE ({@linkcode runMain}), and option parsers. It knows nothing of
- * disks: binary data on standard streams is `@bigfile/blockdev/stdio`.
+ * The parts of the bigfile CLI runtime that any JavaScript runtime can use:
+ * the typed exit errors ({@linkcode ExitError}, {@linkcode UsageError} for
+ * exit 2), one-line error descriptions ({@linkcode describeError}) and the
+ * `--json` text of a report ({@linkcode jsonText}). The runtime itself (standard
+ * streams, commander, the `bin/` shim) is Node-specific: `@bigfile/cli-kit/node`.
  *
- * @example A tool
+ * @example An error as a tool reports it
  * ```ts
- * import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit";
- * export function main(args: string[], io: CliIo): Promise<number> {
- *   const program = createProgram("tool", "1.0.0", io);
- *   program.command("hello").action(() => {
- *     io.stdout.write("hi\n");
- *   });
- *   return runProgram(program, args, io);
- * }
+ * import { describeError, UsageError } from "@bigfile/cli-kit";
+ * console.log(describeError(new UsageError("missing IMAGE argument")));
  * ```
  *
  * @module
  */
-
-export * from "./cli_io.ts";
 export * from "./describe_error.ts";
 export * from "./exit_error.ts";
-export * from "./integer_option.ts";
 export * from "./json_text.ts";
-export * from "./memory_io.ts";
-export * from "./parse_option_value.ts";
-export * from "./run_main.ts";
-export * from "./run_program.ts";

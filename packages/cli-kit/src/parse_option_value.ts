@@ -9,7 +9,7 @@ import { InvalidArgumentError } from "commander";
  *
  * @example A size option
  * ```ts
- * import { parseOptionValue } from "@bigfile/cli-kit";
+ * import { parseOptionValue } from "@bigfile/cli-kit/node";
  * export function evenOption(value: string): number {
  *   return parseOptionValue(value, (text) => {
  *     const n = Number(text);

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit";
+import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
 import { addMkfsCommand } from "./write/mkfs_command.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };

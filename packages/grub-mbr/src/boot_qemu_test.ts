@@ -4,8 +4,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/cli-kit";
+import { FileDevice } from "@bigfile/blockdev/node";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootQemu, haveTools } from "../../../test/harness/mod.ts";

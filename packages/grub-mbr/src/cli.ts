@@ -1,21 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { FileDevice } from "@bigfile/blockdev";
+import { FileDevice } from "@bigfile/blockdev/node";
 import {
   checkBinaryInput,
   checkBinaryOutput,
   openInput,
   writeOutput,
 } from "@bigfile/blockdev/stdio";
-import {
-  type CliIo,
-  createProgram,
-  ExitError,
-  integerOption,
-  jsonText,
-  runProgram,
-  UsageError,
-} from "@bigfile/cli-kit";
+import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
+import { type CliIo, createProgram, integerOption, runProgram } from "@bigfile/cli-kit/node";
 import { StreamHead } from "./_stream_head.ts";
 import type { EmbeddingArea } from "./embedding_area.ts";
 import { grubConfig } from "./grub_config.ts";

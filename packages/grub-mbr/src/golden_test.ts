@@ -2,7 +2,7 @@
 import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileDevice, readFile as readChunks } from "@bigfile/blockdev";
+import { FileDevice, readFile as readChunks } from "@bigfile/blockdev/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grubBiosSetupGolden, grubMkimage, haveTools } from "../../../test/harness/mod.ts";
 import { sfdiskImage } from "./_test_tools.ts";

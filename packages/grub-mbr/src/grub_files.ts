@@ -108,7 +108,8 @@ export interface GrubFilesTarOptions {
  *
  * @example Usage
  * ```ts
- * import { grubConfig, grubFilesTar } from "@bigfile/grub-mbr";
+ * import { grubConfig } from "@bigfile/grub-mbr";
+ * import { grubFilesTar } from "@bigfile/grub-mbr/node";
  * const tar = grubFilesTar("/usr/lib/grub/i386-pc", { config: grubConfig({ serial: true }) });
  * ```
  */

@@ -72,7 +72,7 @@ export function bootCodeKind(sector0: Uint8Array): BootCodeKind {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { inspectBoot } from "@bigfile/grub-mbr";
  * const disk = await FileDevice.open("disk.img", { readOnly: true });
  * const report = await inspectBoot(disk);

@@ -15,7 +15,7 @@ import {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { installGrub } from "@bigfile/grub-mbr";
  * declare const bootImg: Uint8Array, coreImg: Uint8Array;
  * const disk = await FileDevice.open("disk.img");
@@ -60,7 +60,7 @@ export interface GrubInstallStream {
  *
  * @example Usage
  * ```ts
- * import { readFile, writeToFile } from "@bigfile/blockdev";
+ * import { readFile, writeToFile } from "@bigfile/blockdev/node";
  * import { installGrubStream } from "@bigfile/grub-mbr";
  * declare const bootImg: Uint8Array, coreImg: Uint8Array;
  * const { output } = await installGrubStream(readFile("disk.img"), bootImg, coreImg);

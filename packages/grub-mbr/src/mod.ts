@@ -3,11 +3,12 @@
  * grub-bios-setup does: boot.img into sector 0 (keeping the BPB, disk
  * signature and partition table), core.img into the MBR gap or the GPT BIOS
  * boot partition with its blocklists and Reed-Solomon parity; inspect what
- * boot code an image holds; build the /boot/grub payload.
+ * boot code an image holds. Finding GRUB's files on this system, running
+ * grub-mkimage and building the /boot/grub payload are in `@bigfile/grub-mbr/node`.
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { installGrub } from "@bigfile/grub-mbr";
  * import { readFile } from "node:fs/promises";
  * const disk = await FileDevice.open("disk.img");
@@ -25,7 +26,6 @@
 
 export * from "./embedding_area.ts";
 export * from "./grub_config.ts";
-export * from "./grub_files.ts";
 export * from "./grub_install_error.ts";
 export * from "./grub_layout.ts";
 export * from "./grub_legacy_menu.ts";

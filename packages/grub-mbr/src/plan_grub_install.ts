@@ -68,7 +68,7 @@ export interface GrubInstallPlan {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { planGrubInstall } from "@bigfile/grub-mbr";
  * declare const bootImg: Uint8Array, coreImg: Uint8Array;
  * const disk = await FileDevice.open("disk.img", { readOnly: true });

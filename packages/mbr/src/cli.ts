@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { FileDevice, readFd, readFile } from "@bigfile/blockdev";
+import { FileDevice, readFd, readFile } from "@bigfile/blockdev/node";
 import {
   checkBinaryInput,
   checkBinaryOutput,
@@ -9,7 +9,8 @@ import {
   sizeOption,
   writeOutput,
 } from "@bigfile/blockdev/stdio";
-import { type CliIo, createProgram, ExitError, runProgram, UsageError } from "@bigfile/cli-kit";
+import { ExitError, UsageError } from "@bigfile/cli-kit";
+import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
 import { InvalidArgumentError } from "commander";
 import { FilesystemProbeError, PartitionLayoutError, PartitionTableError } from "./errors.ts";
 import { formatFdiskListing, formatLegacyListing } from "./fdisk_listing.ts";

@@ -3,7 +3,7 @@
 // (the built bin, execa) checked with sfdisk.
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { memoryIo } from "@bigfile/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeWithTools } from "../../../test/harness/tools.ts";

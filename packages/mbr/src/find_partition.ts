@@ -15,7 +15,7 @@ export interface FoundPartition extends Partition, PartitionRange {}
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { findPartition } from "@bigfile/mbr";
  * const disk = await FileDevice.open("big.img", { readOnly: true });
  * const { offset, length } = await findPartition(disk, 1); // 32256, 4137283584
@@ -63,7 +63,7 @@ export async function findPartition(
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { openPartition } from "@bigfile/mbr";
  * const disk = await FileDevice.open("big.img");
  * const part1 = await openPartition(disk, 1);

@@ -2,8 +2,8 @@
 // the seed's era): we read them as sfdisk does, list the same cylinders, and our cylinder planner
 // reproduces every byte of them (sector 0 and each EBR).
 import { join } from "node:path";
-import { FileDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/cli-kit";
+import { FileDevice } from "@bigfile/blockdev/node";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../test/harness/tools.ts";

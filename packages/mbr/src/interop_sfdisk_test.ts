@@ -2,8 +2,8 @@
 // and logical partitions: tables we write, sfdisk reads as intended (and writes with the same CHS
 // bytes); tables sfdisk writes, we read identically.
 import { join } from "node:path";
-import { FileDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/cli-kit";
+import { FileDevice } from "@bigfile/blockdev/node";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../test/harness/tools.ts";

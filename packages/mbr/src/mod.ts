@@ -6,7 +6,7 @@
  *
  * @example The seed's partition inside the big file
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { findPartition, readPartitions } from "@bigfile/mbr";
  * const disk = await FileDevice.open("big.img", { readOnly: true });
  * const table = await readPartitions(disk);

@@ -27,7 +27,7 @@ export interface StreamHead {
  *
  * @example Size a partition from its superblock, then wrap it
  * ```ts
- * import { readFd } from "@bigfile/blockdev";
+ * import { readFd } from "@bigfile/blockdev/node";
  * import { PROBE_HEAD_BYTES, planWrap, probeFilesystemSize, readHead, wrapPartition } from "@bigfile/mbr";
  * const { head, stream } = await readHead(readFd(0), PROBE_HEAD_BYTES);
  * const fs = probeFilesystemSize(head); // { type: "ext4", bytes: 629145600 }

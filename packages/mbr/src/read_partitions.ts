@@ -34,7 +34,8 @@ export interface ReadPartitionsOptions {
  *
  * @example Partition 1 of an image
  * ```ts
- * import { FileDevice, SliceDevice } from "@bigfile/blockdev";
+ * import { SliceDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { readPartitions } from "@bigfile/mbr";
  * const disk = await FileDevice.open("big.img", { readOnly: true });
  * const table = await readPartitions(disk);

@@ -1,8 +1,9 @@
 // Every figure of the seed (reference/the-big-file.txt), through the library, the CLI and sfdisk.
 import { statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { FileDevice, MemoryDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/cli-kit";
+import { MemoryDevice } from "@bigfile/blockdev";
+import { FileDevice } from "@bigfile/blockdev/node";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../test/harness/tools.ts";

@@ -122,7 +122,7 @@ export function planWrap(options: WrapOptions): WrapPlan {
  *
  * @example Usage
  * ```ts
- * import { readFile, writeToFile } from "@bigfile/blockdev";
+ * import { readFile, writeToFile } from "@bigfile/blockdev/node";
  * import { planWrap, wrapPartition } from "@bigfile/mbr";
  * const plan = planWrap({ partitionSize: 4137283584, diskSize: 4141875200, align: "cylinder" });
  * await writeToFile(wrapPartition(readFile("part.img"), plan), "disk.img");

@@ -10,7 +10,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileDevice, MemoryDevice } from "@bigfile/blockdev";
+import { MemoryDevice } from "@bigfile/blockdev";
+import { FileDevice } from "@bigfile/blockdev/node";
 import { execa } from "execa";
 import { writeImageFile } from "./file_sink.ts";
 import type { ImageFormat } from "./image_device.ts";

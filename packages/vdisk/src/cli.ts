@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { fstatSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename } from "node:path";
-import { FileDevice, readFd, readFile } from "@bigfile/blockdev";
+import { FileDevice, readFd, readFile } from "@bigfile/blockdev/node";
 import {
   checkBinaryInput,
   checkBinaryOutput,
@@ -10,14 +10,8 @@ import {
   sizeOption,
   writeChunk,
 } from "@bigfile/blockdev/stdio";
-import {
-  type CliIo,
-  createProgram,
-  ExitError,
-  jsonText,
-  runProgram,
-  UsageError,
-} from "@bigfile/cli-kit";
+import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
+import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
 import { InvalidArgumentError, Option } from "commander";
 import { ImageFormatError } from "./errors.ts";
 import { FdSink, writeImageFile } from "./file_sink.ts";

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MemoryDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { imageEqualsRaw, rng, scatteredImage, scratchDir, testBytes } from "./_test_tools.ts";
 import { main } from "./cli.ts";

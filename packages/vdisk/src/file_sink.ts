@@ -1,6 +1,7 @@
 import { fstatSync, ftruncateSync, writeSync } from "node:fs";
 import { basename } from "node:path";
-import { isZero, writeFileAtomically, writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
+import { isZero, zeros } from "@bigfile/blockdev";
+import { writeFileAtomically, writeNonZeroBlocks } from "@bigfile/blockdev/node";
 import type { ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
 import { canStream, type WriteImageOptions, writeImage } from "./write_image.ts";
@@ -12,7 +13,7 @@ import { canStream, type WriteImageOptions, writeImage } from "./write_image.ts"
  *
  * @example Standard output
  * ```ts
- * import { FdSink } from "@bigfile/vdisk";
+ * import { FdSink } from "@bigfile/vdisk/node";
  * const sink = new FdSink(1);
  * sink.seekable; // true for `> file`, false for `| cat`
  * ```
@@ -83,8 +84,9 @@ function writeAll(fd: number, data: Uint8Array): void {
  *
  * @example Usage
  * ```ts
- * import { writeImageFile, writeQcow2 } from "@bigfile/vdisk";
- * import { readFile } from "@bigfile/blockdev";
+ * import { writeQcow2 } from "@bigfile/vdisk";
+ * import { writeImageFile } from "@bigfile/vdisk/node";
+ * import { readFile } from "@bigfile/blockdev/node";
  * await writeImageFile("disk.qcow2", (sink) =>
  *   writeQcow2({ size: 4141875200, data: readFile("big.img") }, sink));
  * ```
@@ -105,7 +107,8 @@ export async function writeImageFile<T>(
  *
  * @example `bigfile build --format qcow2 -o big.qcow2`
  * ```ts
- * import { rawLayout, writeImageTo } from "@bigfile/vdisk";
+ * import { rawLayout } from "@bigfile/vdisk";
+ * import { writeImageTo } from "@bigfile/vdisk/node";
  * declare const mbr: Uint8Array; declare const ext3: AsyncIterable<Uint8Array>;
  * const image = rawLayout(4141875200, [
  *   { offset: 0, data: mbr },

@@ -2,12 +2,15 @@
  * Disk image container formats, written and read natively: qcow2 (v3),
  * VHD (fixed and dynamic) and VMDK (monolithicSparse and streamOptimized).
  * Writers take a raw image as a byte stream and never write its zeros;
- * readers open any of the formats as a read-only `BlockDevice`.
+ * readers open any of the formats as a read-only `BlockDevice`. Writing to a
+ * file and reading a sparse raw file are in `@bigfile/vdisk/node`. (The
+ * compressed formats still use Node's zlib, in `_node_zlib.ts`.)
  *
  * @example Raw to qcow2, then read it back
  * ```ts
- * import { FileDevice, readFile } from "@bigfile/blockdev";
- * import { openImage, writeImage, writeImageFile } from "@bigfile/vdisk";
+ * import { FileDevice, readFile } from "@bigfile/blockdev/node";
+ * import { openImage, writeImage } from "@bigfile/vdisk";
+ * import { writeImageFile } from "@bigfile/vdisk/node";
  * const size = (await FileDevice.open("big.img", { readOnly: true })).size;
  * await writeImageFile("big.qcow2", (sink) =>
  *   writeImage({ size, data: readFile("big.img") }, "qcow2", sink));
@@ -19,14 +22,12 @@
  * @module
  */
 export * from "./errors.ts";
-export * from "./file_sink.ts";
 export * from "./image_device.ts";
 export * from "./image_sink.ts";
 export * from "./open_image.ts";
 export * from "./qcow2_device.ts";
 export * from "./qcow2_writer.ts";
 export * from "./raw_device.ts";
-export * from "./raw_file_image.ts";
 export * from "./raw_layout.ts";
 export * from "./vhd_device.ts";
 export * from "./vhd_writer.ts";

@@ -51,7 +51,7 @@ export interface OpenImageOptions {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { openImage } from "@bigfile/vdisk";
  * const disk = await openImage(await FileDevice.open("disk.vmdk", { readOnly: true }));
  * const mbr = await disk.read(0, 512);

@@ -26,7 +26,7 @@ const L2_CACHE_BYTES = 16 << 20;
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { Qcow2Device } from "@bigfile/vdisk";
  * const disk = await Qcow2Device.open(await FileDevice.open("disk.qcow2", { readOnly: true }));
  * const mbr = await disk.read(0, 512);

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { dataRegions, findDataRuns, zeros } from "@bigfile/blockdev";
+import { zeros } from "@bigfile/blockdev";
+import { dataRegions, findDataRuns } from "@bigfile/blockdev/node";
 import type { RawImage } from "./image_sink.ts";
 
 const UNIT = 1024; // findDataRuns' unit

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { hasNativeDataRegions } from "@bigfile/blockdev";
+import { hasNativeDataRegions } from "@bigfile/blockdev/node";
 import { afterAll, describe, expect, test } from "vitest";
 import { readBack, sameDisk, scatteredImage, scratchDir } from "./_test_tools.ts";
 import { writeImageFile } from "./file_sink.ts";

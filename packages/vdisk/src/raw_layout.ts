@@ -20,7 +20,8 @@ export interface RawPart {
  *
  * @example The seed's disk as qcow2, without writing the raw image
  * ```ts
- * import { rawLayout, writeImage, writeImageFile } from "@bigfile/vdisk";
+ * import { rawLayout, writeImage } from "@bigfile/vdisk";
+ * import { writeImageFile } from "@bigfile/vdisk/node";
  * declare const mbr: Uint8Array; declare const ext3: AsyncIterable<Uint8Array>;
  * const image = rawLayout(4141875200, [
  *   { offset: 0, data: mbr },

@@ -25,7 +25,7 @@ const MAX_BAT_ENTRIES = 4 << 20;
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { VhdDevice } from "@bigfile/vdisk";
  * const disk = await VhdDevice.open(await FileDevice.open("disk.vhd", { readOnly: true }));
  * await disk.close();

@@ -42,8 +42,9 @@ export interface VhdWriteOptions {
  *
  * @example Usage
  * ```ts
- * import { readFile } from "@bigfile/blockdev";
- * import { writeImageFile, writeVhd } from "@bigfile/vdisk";
+ * import { readFile } from "@bigfile/blockdev/node";
+ * import { writeVhd } from "@bigfile/vdisk";
+ * import { writeImageFile } from "@bigfile/vdisk/node";
  * await writeImageFile("azure.vhd", (sink) =>
  *   writeVhd({ size: 4141875200, data: readFile("big.img") }, sink, { type: "fixed" }));
  * ```

@@ -28,7 +28,7 @@ const GT_CACHE_BYTES = 16 << 20;
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { VmdkDevice } from "@bigfile/vdisk";
  * const disk = await VmdkDevice.open(await FileDevice.open("disk.vmdk", { readOnly: true }));
  * await disk.close();

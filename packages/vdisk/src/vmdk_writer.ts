@@ -43,8 +43,9 @@ export interface VmdkWriteOptions {
  *
  * @example Usage
  * ```ts
- * import { readFile } from "@bigfile/blockdev";
- * import { FdSink, writeVmdk } from "@bigfile/vdisk";
+ * import { readFile } from "@bigfile/blockdev/node";
+ * import { writeVmdk } from "@bigfile/vdisk";
+ * import { FdSink } from "@bigfile/vdisk/node";
  * await writeVmdk({ size: 4141875200, data: readFile("big.img") }, new FdSink(1), {
  *   subformat: "streamOptimized",
  * });

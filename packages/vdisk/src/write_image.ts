@@ -43,8 +43,9 @@ export const SEEKABLE_FORMATS: readonly ImageFormat[] = ["qcow2", "vhd", "vmdk"]
  *
  * @example Usage
  * ```ts
- * import { readFile } from "@bigfile/blockdev";
- * import { writeImage, writeImageFile } from "@bigfile/vdisk";
+ * import { readFile } from "@bigfile/blockdev/node";
+ * import { writeImage } from "@bigfile/vdisk";
+ * import { writeImageFile } from "@bigfile/vdisk/node";
  * await writeImageFile("disk.vmdk", (sink) =>
  *   writeImage({ size: 4141875200, data: readFile("big.img") }, "vmdk-stream", sink));
  * ```

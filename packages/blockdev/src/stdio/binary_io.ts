@@ -1,5 +1,6 @@
 import type { Writable } from "node:stream";
-import { type CliIo, UsageError } from "@bigfile/cli-kit";
+import { UsageError } from "@bigfile/cli-kit";
+import type { CliIo } from "@bigfile/cli-kit/node";
 import { type SinkOptions, type SinkResult, writeToFd, writeToFile } from "../file_sink.ts";
 import { readFd, readFile } from "../file_source.ts";
 

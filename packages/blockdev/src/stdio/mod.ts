@@ -8,7 +8,7 @@
  *
  * @example A filter: an image in, the same bytes out
  * ```ts
- * import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit";
+ * import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
  * import { openInput, writeOutput } from "@bigfile/blockdev/stdio";
  * export function main(args: string[], io: CliIo): Promise<number> {
  *   const program = createProgram("copy", "1.0.0", io);

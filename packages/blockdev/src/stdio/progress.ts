@@ -1,4 +1,4 @@
-import type { CliIo } from "@bigfile/cli-kit";
+import type { CliIo } from "@bigfile/cli-kit/node";
 import { formatSize } from "../size.ts";
 
 /** A progress line on stderr; a no-op unless stderr is a terminal and not in CI. */

@@ -1,4 +1,4 @@
-import { parseOptionValue } from "@bigfile/cli-kit";
+import { parseOptionValue } from "@bigfile/cli-kit/node";
 import { parseSize } from "../size.ts";
 
 /**
@@ -9,7 +9,7 @@ import { parseSize } from "../size.ts";
  *
  * @example A size option
  * ```ts
- * import { createProgram, memoryIo } from "@bigfile/cli-kit";
+ * import { createProgram, memoryIo } from "@bigfile/cli-kit/node";
  * import { sizeOption } from "@bigfile/blockdev/stdio";
  * const program = createProgram("tool", "1.0.0", memoryIo());
  * program.option("--size <SIZE>", "image size", sizeOption);

@@ -1,4 +1,5 @@
-import { createProgram, memoryIo, runProgram, UsageError } from "@bigfile/cli-kit";
+import { UsageError } from "@bigfile/cli-kit";
+import { createProgram, memoryIo, runProgram } from "@bigfile/cli-kit/node";
 import { describe, expect, it } from "vitest";
 import { checkBinaryInput, checkBinaryOutput, openInput, writeOutput } from "./binary_io.ts";
 import { createProgress } from "./progress.ts";

@@ -18,7 +18,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { FileDevice } from "@bigfile/blockdev";
+import { FileDevice } from "@bigfile/blockdev/node";
 import { execa } from "execa";
 import { FilesystemReader } from "./filesystem_reader.ts";
 

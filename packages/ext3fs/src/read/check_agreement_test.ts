@@ -7,8 +7,8 @@
 // image's size.
 import { statSync } from "node:fs";
 import { Writable } from "node:stream";
-import type { CliIo } from "@bigfile/cli-kit";
-import { memoryIo } from "@bigfile/cli-kit";
+import type { CliIo } from "@bigfile/cli-kit/node";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTools } from "../../../../test/harness/tools.ts";
 import { main } from "../cli.ts";

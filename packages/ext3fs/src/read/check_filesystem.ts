@@ -140,7 +140,8 @@ function ranges(list: number[]): string {
  *
  * @example Usage
  * ```ts
- * import { checkFilesystem, openImageFile } from "@bigfile/ext3fs";
+ * import { checkFilesystem } from "@bigfile/ext3fs";
+ * import { openImageFile } from "@bigfile/ext3fs/node";
  * const image = await openImageFile("root.ext3");
  * const report = await checkFilesystem(image.reader);
  * for (const finding of report.findings) console.log(finding.message);

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { memoryIo } from "@bigfile/cli-kit";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../cli.ts";
 import { e2fsckClean } from "./_check_corpus_test_util.ts";

@@ -11,8 +11,8 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { FileDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/cli-kit";
+import { FileDevice } from "@bigfile/blockdev/node";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTools } from "../../../../test/harness/tools.ts";

@@ -69,7 +69,7 @@ const toSeconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t
  *
  * @example Usage
  * ```ts
- * import { extractToDirectory, openImageFile } from "@bigfile/ext3fs";
+ * import { extractToDirectory, openImageFile } from "@bigfile/ext3fs/node";
  * const image = await openImageFile("big.img", { partition: 1 });
  * await extractToDirectory(image.reader, "out", { path: "/boot" });
  * await image.close();

@@ -215,7 +215,7 @@ function joinPath(parent: string, name: string): string {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
+ * import { FileDevice } from "@bigfile/blockdev/node";
  * import { FilesystemReader } from "@bigfile/ext3fs";
  * const device = await FileDevice.open("root.ext3", { readOnly: true });
  * const fs = await FilesystemReader.open(device);

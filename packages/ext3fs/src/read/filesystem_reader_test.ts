@@ -1,6 +1,6 @@
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
-import { FileDevice } from "@bigfile/blockdev";
+import { FileDevice } from "@bigfile/blockdev/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTools } from "../../../../test/harness/tools.ts";
 import { debugfs, isRoot, makeTree, mkfsFromTree, scratch } from "./_fixtures_test_util.ts";

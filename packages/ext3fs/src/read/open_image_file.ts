@@ -2,7 +2,8 @@ import { closeSync, openSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BlockDevice, FileDevice, writeToFd } from "@bigfile/blockdev";
+import type { BlockDevice } from "@bigfile/blockdev";
+import { FileDevice, writeToFd } from "@bigfile/blockdev/node";
 import { openPartition } from "@bigfile/mbr";
 import { SyncReadFileDevice } from "./_sync_file_device.ts";
 import { FilesystemReader, type ReaderOptions } from "./filesystem_reader.ts";
@@ -26,7 +27,7 @@ export interface OpenedImage {
  *
  * @example Usage
  * ```ts
- * import { openImageFile } from "@bigfile/ext3fs";
+ * import { openImageFile } from "@bigfile/ext3fs/node";
  * const image = await openImageFile("big.img", { partition: 1 });
  * console.log(await image.reader.readdir("/boot"));
  * await image.close();
@@ -58,8 +59,8 @@ export async function openImageFile(
  *
  * @example Usage
  * ```ts
- * import { openImageStream } from "@bigfile/ext3fs";
- * import { readFd } from "@bigfile/blockdev";
+ * import { openImageStream } from "@bigfile/ext3fs/node";
+ * import { readFd } from "@bigfile/blockdev/node";
  * const image = await openImageStream(readFd(0));
  * console.log(image.reader.superblock.blocksCount);
  * await image.close();

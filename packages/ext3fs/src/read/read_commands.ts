@@ -1,7 +1,8 @@
 import { fstatSync, ftruncateSync, writeSync } from "node:fs";
-import { canWriteSparse } from "@bigfile/blockdev";
+import { canWriteSparse } from "@bigfile/blockdev/node";
 import { checkBinaryOutput, openInput, writeOutput } from "@bigfile/blockdev/stdio";
-import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
+import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
+import { type CliIo, integerOption } from "@bigfile/cli-kit/node";
 import type { Command } from "commander";
 import { infoObject, infoText, isoTime, longLine, modeString, timeText } from "./_format_text.ts";
 import { checkFilesystem } from "./check_filesystem.ts";

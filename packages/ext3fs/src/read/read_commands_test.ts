@@ -1,8 +1,9 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { FileDevice, MemoryDevice } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/cli-kit";
+import { MemoryDevice } from "@bigfile/blockdev";
+import { FileDevice } from "@bigfile/blockdev/node";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTools } from "../../../../test/harness/tools.ts";

@@ -29,8 +29,9 @@ const seconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t.n
  *
  * @example Usage
  * ```ts
- * import { openImageFile, tarStream } from "@bigfile/ext3fs";
- * import { writeToFile } from "@bigfile/blockdev";
+ * import { tarStream } from "@bigfile/ext3fs";
+ * import { openImageFile } from "@bigfile/ext3fs/node";
+ * import { writeToFile } from "@bigfile/blockdev/node";
  * const image = await openImageFile("root.ext3");
  * await writeToFile(tarStream(image.reader, "/boot"), "boot.tar");
  * await image.close();

@@ -1,5 +1,5 @@
 /** How an image goes out: the options of its stream, and the copier that writes file contents beside it. */
-import type { CopyPool } from "@bigfile/blockdev";
+import type { CopyPool } from "@bigfile/blockdev/node";
 
 /**
  * Copies file contents into the output by itself, and checks that source

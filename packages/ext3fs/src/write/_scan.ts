@@ -1,4 +1,4 @@
-import { findDataRuns } from "@bigfile/blockdev";
+import { findDataRuns } from "@bigfile/blockdev/node";
 
 import type { ContentRef } from "./_tree.ts";
 

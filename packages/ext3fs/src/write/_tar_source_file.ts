@@ -1,5 +1,6 @@
 import { closeSync, ftruncateSync, openSync } from "node:fs";
-import { readTar, type TarEntry, writeToFd } from "@bigfile/blockdev";
+import { readTar, type TarEntry } from "@bigfile/blockdev";
+import { writeToFd } from "@bigfile/blockdev/node";
 import { applyMeta, type SourceOwnership, TreeLimitError } from "./_dir_source_file.ts";
 import { type FsTree, NodeKind, splitPath, TimeField, type Timestamp } from "./_tree.ts";
 

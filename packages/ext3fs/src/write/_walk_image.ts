@@ -14,7 +14,8 @@ import {
   rmSync,
 } from "node:fs";
 import { join } from "node:path";
-import { iterableToStream, readFile, zeros } from "@bigfile/blockdev";
+import { iterableToStream, zeros } from "@bigfile/blockdev";
+import { readFile } from "@bigfile/blockdev/node";
 import { allocatorSpace, lastInoOf, nodeFormatOf } from "./_allocator.ts";
 import { checksDone, withCopier } from "./_copier_queue.ts";
 import { blocksError, fileSizeCheck, inodesError, symlinkCheck } from "./_errors.ts";

@@ -9,7 +9,8 @@
  * is written when it is visited; bitmaps, descriptors and superblocks last
  * (allocation is sequential, so they need only counts).
  */
-import { writeNonZeroBlocks, zeros } from "@bigfile/blockdev";
+import { zeros } from "@bigfile/blockdev";
+import { writeNonZeroBlocks } from "@bigfile/blockdev/node";
 import { setInodeChecksum } from "../format/_checksums.ts";
 import { NAME_MAX } from "../format/constants.ts";
 import { emptyInode, encodeInode, type Inode } from "../format/inode.ts";

@@ -16,7 +16,8 @@ import type { MkfsOptions } from "./mkfs.ts";
  *
  * @example Usage
  * ```ts
- * import { ExtLimitError, mkfs } from "@bigfile/ext3fs";
+ * import { ExtLimitError } from "@bigfile/ext3fs";
+ * import { mkfs } from "@bigfile/ext3fs/node";
  * try {
  *   await mkfs(["rootfs/"], { size: 1 << 20 });
  * } catch (error) {
@@ -59,7 +60,8 @@ export class ExtGeometryError extends RangeError {
  *
  * @example Usage
  * ```ts
- * import { ExtDeviceTableError, mkfs } from "@bigfile/ext3fs";
+ * import { ExtDeviceTableError } from "@bigfile/ext3fs";
+ * import { mkfs } from "@bigfile/ext3fs/node";
  * try {
  *   await mkfs(["rootfs/"], { deviceTable: "/dev/x q 600 0 0 1 1" });
  * } catch (error) {
@@ -85,7 +87,8 @@ export class ExtDeviceTableError extends SyntaxError {
  *
  * @example Usage
  * ```ts
- * import { ExtOptionError, mkfs } from "@bigfile/ext3fs";
+ * import { ExtOptionError } from "@bigfile/ext3fs";
+ * import { mkfs } from "@bigfile/ext3fs/node";
  * try {
  *   await mkfs(["rootfs/"], { reservedPercent: 60 });
  * } catch (error) {

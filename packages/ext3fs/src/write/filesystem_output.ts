@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { CopyPool, type SinkOptions } from "@bigfile/blockdev";
+import { CopyPool, type SinkOptions } from "@bigfile/blockdev/node";
 import type { EmitOptions, RangeCopier } from "./_output_options.ts";
 import type { MkfsImage } from "./mkfs.ts";
 
@@ -52,8 +52,8 @@ export interface FilesystemOutput {
  * @example A filesystem at byte 32256 of a disk image
  * ```ts
  * import { openSync } from "node:fs";
- * import { writeToFd } from "@bigfile/blockdev";
- * import { createCopier, filesystemOutput, mkfs } from "@bigfile/ext3fs";
+ * import { writeToFd } from "@bigfile/blockdev/node";
+ * import { createCopier, filesystemOutput, mkfs } from "@bigfile/ext3fs/node";
  * const copier = createCopier();
  * const image = await mkfs(["rootfs/"], { blocks: 4040316, copier });
  * const { chunks, sinkOptions } = filesystemOutput(image, { copier, reuseBuffers: true });

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, stat, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeToFile } from "@bigfile/blockdev";
+import { writeToFile } from "@bigfile/blockdev/node";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../../test/harness/tools.ts";

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type BlockDevice, iterableToStream, readFile, zeros } from "@bigfile/blockdev";
+import { type BlockDevice, iterableToStream, zeros } from "@bigfile/blockdev";
+import { readFile } from "@bigfile/blockdev/node";
 import { nodeFormatOf } from "./_allocator.ts";
 import { fileContent } from "./_content_file.ts";
 import { checksDone, queued } from "./_copier_queue.ts";
@@ -144,8 +145,8 @@ export interface MkfsImage {
  *
  * @example Usage
  * ```ts
- * import { mkfs } from "@bigfile/ext3fs";
- * import { writeToFile } from "@bigfile/blockdev";
+ * import { mkfs } from "@bigfile/ext3fs/node";
+ * import { writeToFile } from "@bigfile/blockdev/node";
  * const image = await mkfs(["rootfs/", { kind: "tar", path: "boot.tar" }], { blocks: 4040316, seed: "demo" });
  * await writeToFile(image.chunks(), "part.img");
  * ```
@@ -346,8 +347,8 @@ export interface WriteToDeviceOptions {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev";
- * import { mkfs, writeImageToDevice } from "@bigfile/ext3fs";
+ * import { FileDevice } from "@bigfile/blockdev/node";
+ * import { mkfs, writeImageToDevice } from "@bigfile/ext3fs/node";
  * const disk = await FileDevice.open("big.img");
  * await writeImageToDevice(await mkfs(["rootfs/"], { blocks: 4040316 }), disk, 32256);
  * await disk.close();

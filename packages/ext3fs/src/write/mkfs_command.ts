@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
-import { type CopyPool, canWriteSparse } from "@bigfile/blockdev";
+import { type CopyPool, canWriteSparse } from "@bigfile/blockdev/node";
 import {
   checkBinaryOutput,
   createProgress,
@@ -8,7 +8,8 @@ import {
   sizeOption,
   writeOutput,
 } from "@bigfile/blockdev/stdio";
-import { type CliIo, ExitError, integerOption, jsonText, UsageError } from "@bigfile/cli-kit";
+import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
+import { type CliIo, integerOption } from "@bigfile/cli-kit/node";
 import type { Command } from "commander";
 import { checkMkfsOptions, MKFS_DEFAULTS, WALK_ABOVE_ENTRIES } from "./_mkfs_options.ts";
 import { ExtOptionError } from "./errors.ts";

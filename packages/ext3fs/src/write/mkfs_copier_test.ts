@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, truncateSync } from "node:fs";
 import { link, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CopyPool, writeToFile } from "@bigfile/blockdev";
-import { memoryIo } from "@bigfile/cli-kit";
+import { CopyPool, writeToFile } from "@bigfile/blockdev/node";
+import { memoryIo } from "@bigfile/cli-kit/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../cli.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";

@@ -1,7 +1,7 @@
 import { link, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileDevice, readFile, writeToFile } from "@bigfile/blockdev";
+import { FileDevice, readFile, writeToFile } from "@bigfile/blockdev/node";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../../test/harness/tools.ts";

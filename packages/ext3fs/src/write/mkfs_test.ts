@@ -2,7 +2,7 @@ import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileDevice, writeToFile } from "@bigfile/blockdev";
+import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { haveTool } from "../../../../test/harness/tools.ts";

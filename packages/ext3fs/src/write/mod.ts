@@ -1,32 +1,18 @@
 /**
- * The streamed ext2/ext3 writer: `mkfs` plans a filesystem from directories
- * and tar archives and streams it; `filesystemOutput` and `createCopier`
- * send it to a file with worker threads; `computeGeometry` gives the numbers
- * mke2fs would choose. The tree it builds in memory and its internals are
- * not exported.
+ * The writer's core: `computeGeometry` gives the numbers mke2fs would choose
+ * for a size, and the typed errors of planning a filesystem. The streamed
+ * writer itself (`mkfs` from directories and tar files, `filesystemOutput`
+ * with its copy threads) reads files, so it is in `@bigfile/ext3fs/node`.
  *
  * @example Usage
  * ```ts
- * import { mkfs } from "@bigfile/ext3fs/writer";
- * import { writeToFile } from "@bigfile/blockdev";
- * const image = await mkfs(["rootfs/"], { blocks: 4040316, seed: "v1" });
- * await writeToFile(image.chunks({ reuseBuffers: true }), "part.img");
+ * import { computeGeometry } from "@bigfile/ext3fs/writer";
+ * const geometry = computeGeometry({ bytes: 4040316 * 1024, blockSize: 1024 });
+ * console.log(geometry);
  * ```
  *
  * @module
  */
-
 export type { EmitOptions, RangeCopier } from "./_output_options.ts";
 export * from "./errors.ts";
-export * from "./filesystem_output.ts";
 export * from "./geometry.ts";
-export {
-  type MkfsImage,
-  type MkfsOptions,
-  type MkfsReport,
-  type MkfsSource,
-  mkfs,
-  WALK_ABOVE_ENTRIES,
-  type WriteToDeviceOptions,
-  writeImageToDevice,
-} from "./mkfs.ts";

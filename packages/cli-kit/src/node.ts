@@ -1,0 +1,28 @@
+/**
+ * The Node-specific CLI runtime every bigfile tool shares: `main(args, io)` with injectable
+ * standard streams ({@linkcode CliIo}, {@linkcode memoryIo} for tests),
+ * commander wired for exit codes 0/1/2 and one-line errors
+ * ({@linkcode createProgram}, {@linkcode runProgram}), the `bin/` shim with a
+ * quiet EPIPE ({@linkcode runMain}), and option parsers. It knows nothing of
+ * disks: binary data on standard streams is `@bigfile/blockdev/stdio`.
+ *
+ * @example A tool
+ * ```ts
+ * import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
+ * export function main(args: string[], io: CliIo): Promise<number> {
+ *   const program = createProgram("tool", "1.0.0", io);
+ *   program.command("hello").action(() => {
+ *     io.stdout.write("hi\n");
+ *   });
+ *   return runProgram(program, args, io);
+ * }
+ * ```
+ *
+ * @module
+ */
+export * from "./cli_io.ts";
+export * from "./integer_option.ts";
+export * from "./memory_io.ts";
+export * from "./parse_option_value.ts";
+export * from "./run_main.ts";
+export * from "./run_program.ts";

@@ -1,0 +1,30 @@
+/**
+ * The Node-specific half of `@bigfile/ext3fs`: `mkfs` builds a filesystem from
+ * directories and tar files and streams it, `filesystemOutput` and
+ * `createCopier` send it to a file with worker threads, `openImageFile` opens
+ * an image file (bare or inside a disk image) for the reader, and
+ * `extractToDirectory` writes a tree out. The core is at `@bigfile/ext3fs`.
+ *
+ * @example Usage
+ * ```ts
+ * import { mkfs } from "@bigfile/ext3fs/node";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * const image = await mkfs(["rootfs/"], { blocks: 4040316, seed: "v1" });
+ * await writeToFile(image.chunks({ reuseBuffers: true }), "part.img");
+ * ```
+ *
+ * @module
+ */
+export * from "./read/extract_to_directory_file.ts";
+export * from "./read/open_image_file.ts";
+export * from "./write/filesystem_output.ts";
+export {
+  type MkfsImage,
+  type MkfsOptions,
+  type MkfsReport,
+  type MkfsSource,
+  mkfs,
+  WALK_ABOVE_ENTRIES,
+  type WriteToDeviceOptions,
+  writeImageToDevice,
+} from "./write/mkfs.ts";
