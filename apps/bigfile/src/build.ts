@@ -63,7 +63,7 @@ export interface BuildReport {
     align: "cylinder" | "mib";
   };
   filesystem: {
-    type: "ext3" | "ext2";
+    type: "ext3" | "ext4" | "ext2";
     blockSize: number;
     blocks: number;
     bytes: number;
@@ -242,6 +242,7 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       "reservedPercent",
       "label",
       "uuid",
+      "features",
       "seed",
       "sourceDateEpoch",
       "rootOwner",
@@ -312,8 +313,8 @@ function checkChoices(options: BuildOptions, size: number | "auto"): void {
     throw new BuildInputError("--free sizes the disk: give it with --size auto");
   if (options.align !== undefined && options.align !== "cylinder" && options.align !== "mib")
     throw new BuildInputError(`Cannot align to ${options.align}: give cylinder or mib`);
-  if (options.fs !== undefined && options.fs !== "ext3" && options.fs !== "ext2")
-    throw new BuildInputError(`Cannot make a ${options.fs} filesystem: give ext3 or ext2`);
+  if (options.fs !== undefined && !["ext3", "ext4", "ext2"].includes(options.fs))
+    throw new BuildInputError(`Cannot make a ${options.fs} filesystem: give ext3, ext4 or ext2`);
   const b = options.bootloader;
   if (b !== undefined && b !== "auto" && b !== "grub" && b !== "none")
     throw new BuildInputError(`Cannot use boot loader ${b}: give auto, grub or none`);

@@ -92,7 +92,15 @@ export function addBuildCommand(program: Command, io: CliIo): void {
       "--root-device <dev>",
       "the root the kernel mounts (default /dev/sda1; Xen PV guests: /dev/xvda1)",
     )
-    .option("--fs <type>", "ext3 (journal) or ext2", choice("--fs", ["ext3", "ext2"]))
+    .option(
+      "--fs <type>",
+      "ext3 (journal; the seed's), ext4 (extents, 64bit, metadata_csum...) or ext2",
+      choice("--fs", ["ext3", "ext4", "ext2"]),
+    )
+    .option(
+      "-O, --features <list>",
+      "filesystem features to add or remove, as mke2fs -O (e.g. ^metadata_csum,^64bit for old boot loaders)",
+    )
     .option(
       "-b, --block-size <bytes>",
       "filesystem block size: 1024, 2048 or 4096 (default: by size, as mke2fs)",

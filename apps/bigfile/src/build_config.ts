@@ -49,6 +49,7 @@ const KEYS: Readonly<Record<string, readonly [keyof BuildSettings, Kind]>> = {
   cmdline: ["cmdline", "string"],
   "root-device": ["rootDevice", "string"],
   fs: ["fs", "string"],
+  features: ["features", "string"],
   "block-size": ["blockSize", "integer"],
   "inode-size": ["inodeSize", "integer"],
   inodes: ["inodes", "integer"],

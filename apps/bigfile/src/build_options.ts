@@ -46,8 +46,13 @@ export interface BuildOptions {
   cmdline?: string;
   /** The root device the kernel mounts. @default "/dev/sda1" */
   rootDevice?: string;
-  /** Filesystem type. @default "ext3" */
-  fs?: "ext3" | "ext2";
+  /** Filesystem type: ext3 is the seed's; ext4 takes mke2fs.conf's ext4 features. @default "ext3" */
+  fs?: "ext3" | "ext4" | "ext2";
+  /**
+   * Features added to or removed from the type's, as mke2fs -O spells them
+   * (`^metadata_csum,^64bit` for boot loaders older than those features).
+   */
+  features?: string;
   /** Block size (1024, 2048, 4096). @default by size, as mke2fs */
   blockSize?: number;
   /** Inode size (128 or 256). @default 256 */

@@ -115,6 +115,48 @@ describe("bigfile build (library)", () => {
   });
 });
 
+describe("bigfile build --fs ext4", () => {
+  const features = async (image: string, part: { offset: number; bytes: number }) => {
+    const disk = await FileDevice.open(image);
+    try {
+      const slice = new SliceDevice(disk, { offset: part.offset, length: part.bytes });
+      return (await FilesystemReader.open(slice)).superblock;
+    } finally {
+      await disk.close();
+    }
+  };
+
+  it("takes mke2fs.conf's ext4 features, and -O edits them as mke2fs does", async () => {
+    const root = await tree("ext4", { "etc/hostname": "ext4\n" });
+    const out = join(dir, "ext4.img");
+    const report = await build({
+      output: out,
+      size: "auto",
+      rootfs: [root],
+      fs: "ext4",
+      bootloader: "none",
+    });
+    expect(report.filesystem.type).toBe("ext4");
+    const sb = await features(out, report.partition);
+    // extent (incompat 0x40), 64bit (0x80), flex_bg (0x200); metadata_csum (ro_compat 0x400).
+    expect(sb.featureIncompat & 0x2c0).toBe(0x2c0);
+    expect(sb.featureRoCompat & 0x400).toBe(0x400);
+
+    const old = join(dir, "ext4-old.img");
+    const oldReport = await build({
+      output: old,
+      size: "auto",
+      rootfs: [root],
+      fs: "ext4",
+      features: "^metadata_csum,^64bit",
+      bootloader: "none",
+    });
+    const oldSb = await features(old, oldReport.partition);
+    expect(oldSb.featureIncompat & 0x2c0).toBe(0x240);
+    expect(oldSb.featureRoCompat & 0x400).toBe(0);
+  });
+});
+
 describe("bigfile build (command line)", () => {
   it("writes the same image to a pipe as to a file", async () => {
     const root = await tree("pipe", { "etc/hostname": "pipe\n" });
@@ -230,6 +272,16 @@ describe("bigfile build (command line)", () => {
         /Cannot write the image into .*no-such-dir/,
       ],
       [
+        "ext4 features mke2fs refuses together, with its reason",
+        async (out) => ["build", "-o", out, "--fs", "ext4", "--features", "^extent"],
+        /Cannot use features \^extent: Extents MUST be enabled for a 64-bit filesystem/,
+      ],
+      [
+        "an unknown feature",
+        async (out) => ["build", "-o", out, "--features", "bogus"],
+        /unknown feature bogus/,
+      ],
+      [
         "a disk too small for the alignment",
         async (out) => ["build", "-o", out, "--size", "1M", "--align", "mib"],
         /Cannot/,
@@ -273,6 +325,9 @@ describe("bigfile build (command line)", () => {
       const r = await run(["build", "--align", "track"]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/--align wants cylinder, mib/);
+      const fs = await run(["build", "--fs", "xfs"]);
+      expect(fs.code).toBe(2);
+      expect(fs.stderr).toMatch(/--fs wants ext3, ext4, ext2/);
     });
 
     it("refuses to write the image to a terminal", async () => {
