@@ -1,7 +1,53 @@
 // Compression for the writers and readers, from Node's zlib (the one Node-specific
 // dependency of the format code). qcow2 uses raw deflate with a 4 KiB window
 // (QEMU inflates with windowBits -12); VMDK grains are zlib streams (RFC 1950).
+import * as zlib from "node:zlib";
 import { deflateRawSync, deflateSync, inflateRawSync, inflateSync } from "node:zlib";
+import { zstdFrameLength } from "./_zstd_frame.ts";
+
+/** Node's zstd one-shot functions (node:zlib from Node 22.15 and 23.8; not in Node 20's types). */
+interface NodeZstd {
+  zstdCompressSync(data: Uint8Array): Uint8Array;
+  zstdDecompressSync(data: Uint8Array, options: { maxOutputLength: number }): Uint8Array;
+}
+const maybeZstd = zlib as unknown as Partial<NodeZstd>;
+const zstd: NodeZstd | undefined =
+  typeof maybeZstd.zstdCompressSync === "function" &&
+  typeof maybeZstd.zstdDecompressSync === "function"
+    ? (maybeZstd as NodeZstd)
+    : undefined;
+
+/** Whether this Node can compress and decompress zstd (node:zlib has it from 22.15). */
+export function hasZstd(): boolean {
+  return zstd !== undefined;
+}
+
+/** Why zstd is not available here, for messages. */
+export function zstdMissing(): string {
+  return `zstd needs Node >= 22.15 (node:zlib has no zstd in Node ${process.version})`;
+}
+
+/** A zstd frame for a qcow2 cluster (compression_type 1), as QEMU writes them. */
+export function qcow2ZstdCompress(data: Uint8Array): Uint8Array {
+  if (!zstd) throw new TypeError(`Cannot compress with zstd: ${zstdMissing()}`);
+  return zstd.zstdCompressSync(data);
+}
+
+/**
+ * Decompresses the zstd frame at the start of a qcow2 compressed cluster
+ * (the sectors after it are padding) to at most `limit` bytes; undefined if
+ * the data is corrupt.
+ */
+export function qcow2ZstdInflate(data: Uint8Array, limit: number): Uint8Array | undefined {
+  if (!zstd) throw new TypeError(`Cannot decompress zstd: ${zstdMissing()}`);
+  const length = zstdFrameLength(data);
+  if (length === undefined) return undefined;
+  try {
+    return zstd.zstdDecompressSync(data.subarray(0, length), { maxOutputLength: limit });
+  } catch {
+    return undefined;
+  }
+}
 
 /** Raw deflate for a qcow2 cluster (window 2^12, as readers of qcow2 expect). */
 export function qcow2Deflate(data: Uint8Array): Uint8Array {

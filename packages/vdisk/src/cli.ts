@@ -13,6 +13,7 @@ import {
 import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
 import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
 import { InvalidArgumentError, Option } from "commander";
+import { hasZstd, zstdMissing } from "./_node_zlib.ts";
 import { ImageFormatError } from "./errors.ts";
 import { FdSink, writeImageFile } from "./file_sink.ts";
 import type { ImageDevice, ImageFormat } from "./image_device.ts";
@@ -185,7 +186,10 @@ interface ConvertOptions {
   to: ImageFormat;
   output?: string;
   clusterSize?: number;
-  compress?: boolean;
+  /** -c */
+  c?: boolean;
+  /** --compress [type]: true when given without a type. */
+  compress?: boolean | "zlib" | "zstd";
   size?: number;
   from?: ImageFormat;
 }
@@ -203,6 +207,7 @@ export function main(args: string[], io: CliIo): Promise<number> {
 Examples:
   vdisk convert --to qcow2 big.img big.qcow2        raw to qcow2 (zeros stay unallocated)
   vdisk convert --to qcow2 -c big.img -o big.qcow2  compressed clusters (zlib)
+  vdisk convert --to qcow2 --compress zstd -o big.qcow2 big.img   zstd clusters (Node >= 22.15)
   vdisk convert --to vhd-fixed < big.img > big.vhd  Azure: fixed VHD, size rounded up to 1 MiB
   vdisk convert --to vmdk-stream big.img | ssh host 'cat > big.vmdk'
   vdisk convert --to raw big.qcow2 big.img          any supported format back to raw
@@ -222,7 +227,13 @@ Examples:
       new Option("--from <format>", "read IN as this format (default: detected)").choices(FORMATS),
     )
     .option("--cluster-size <size>", "qcow2 cluster size (512 to 2M)", clusterSizeOption)
-    .option("-c, --compress", "compress qcow2 clusters with zlib")
+    .option("-c", "compress qcow2 clusters with zlib (as --compress zlib)")
+    .addOption(
+      new Option(
+        "--compress [type]",
+        "compress qcow2 clusters: zlib (the default) or zstd (Node >= 22.15)",
+      ).choices(["zlib", "zstd"]),
+    )
     .option("--size <size>", "size of a piped input image (bytes, 4G, 8080632s)", sizeOption)
     .action(
       async (input: string | undefined, output: string | undefined, options: ConvertOptions) => {
@@ -233,10 +244,17 @@ Examples:
         const toFile = target !== undefined && target !== "-";
         if (!toFile) checkBinaryOutput(io, target);
         const { to } = options;
+        const compression =
+          options.compress === true || (options.c && options.compress === undefined)
+            ? "zlib"
+            : options.compress || undefined;
+        if (compression === "zstd" && !hasZstd()) {
+          throw new UsageError(`--compress zstd: ${zstdMissing()}; use -c (zlib)`);
+        }
         const writeOptions: WriteImageOptions = {
           ...reproducible(io, to),
           ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
-          ...(options.compress ? { compress: true } : {}),
+          ...(compression ? { compress: compression } : {}),
           ...(toFile ? { extentName: basename(target as string) } : {}),
         };
         let sink: ImageSink | undefined;
@@ -247,10 +265,10 @@ Examples:
           sink !== undefined &&
           !sink.seekable &&
           SEEKABLE_FORMATS.includes(to) &&
-          (!runs || (to === "qcow2" && options.compress === true));
+          (!runs || (to === "qcow2" && compression !== undefined));
         const refuse = () =>
           new UsageError(
-            `${to} needs a seekable output here (its tables come after the data${to === "qcow2" && options.compress ? " and compressed clusters" : ", and where the input's data is is not known up front"}): give -o FILE (or redirect to a file: > FILE)`,
+            `${to} needs a seekable output here (its tables come after the data${to === "qcow2" && compression ? " and compressed clusters" : ", and where the input's data is is not known up front"}): give -o FILE (or redirect to a file: > FILE)`,
           );
         // A pipe on stdin never has runs: refuse before reading it.
         if (mayNeedSeek(false) && input === undefined && stdinFile(io) === undefined)

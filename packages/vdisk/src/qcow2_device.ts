@@ -1,6 +1,6 @@
 import type { BlockDevice } from "@bigfile/blockdev";
 import { getU64, viewOf } from "./_bytes.ts";
-import { qcow2Inflate } from "./_node_zlib.ts";
+import { hasZstd, qcow2Inflate, qcow2ZstdInflate, zstdMissing } from "./_node_zlib.ts";
 import {
   COMPRESSED,
   COPIED,
@@ -21,8 +21,9 @@ const L2_CACHE_BYTES = 16 << 20;
  * A qcow2 image (version 2 or 3) read as the virtual disk it holds. Every
  * header field and table entry is checked against the file: a bad one ends
  * in an {@linkcode ImageFormatError} with its offset. Backing files,
- * encryption, external data files, extended L2 entries and zstd compression
- * are refused with an {@linkcode UnsupportedImageError}.
+ * encryption, external data files and extended L2 entries are refused with
+ * an {@linkcode UnsupportedImageError}; so are zstd-compressed clusters where
+ * Node has no zstd (before 22.15), when one is read.
  *
  * @example Usage
  * ```ts
@@ -43,6 +44,8 @@ export class Qcow2Device extends ImageDevice {
   #l2Limit: number;
   #offsetBits: number;
   #compressedSeen = false;
+  /** How compressed clusters are compressed (header byte 104). */
+  readonly compression: "zlib" | "zstd";
 
   private constructor(
     file: BlockDevice,
@@ -51,8 +54,10 @@ export class Qcow2Device extends ImageDevice {
     clusterBits: number,
     l1: Uint8Array,
     l1Offset: number,
+    compression: "zlib" | "zstd" = "zlib",
   ) {
     super(file, size, 2 ** clusterBits);
+    this.compression = compression;
     this.version = version;
     this.clusterBits = clusterBits;
     this.#l1 = viewOf(l1);
@@ -72,6 +77,7 @@ export class Qcow2Device extends ImageDevice {
     if (h.getUint32(0) !== QCOW2_MAGIC) fail(0, "no QFI\\xfb magic");
     const version = h.getUint32(4);
     if (version !== 2 && version !== 3) fail(4, `version ${version} (expected 2 or 3)`);
+    let compression: "zlib" | "zstd" = "zlib";
     if (getU64(h, 8) !== 0) {
       throw new UnsupportedImageError(
         "qcow2",
@@ -129,7 +135,6 @@ export class Qcow2Device extends ImageDevice {
         );
       };
       if (incompatible & 4n) unsupported("an external data file");
-      if (incompatible & 8n) unsupported("a compression type other than zlib (zstd)");
       if (incompatible & 16n) unsupported("extended L2 entries (subclusters)");
       const refcountOrder = h.getUint32(96);
       if (refcountOrder > 6) fail(96, `refcount_order ${refcountOrder} (at most 6)`);
@@ -141,10 +146,19 @@ export class Qcow2Device extends ImageDevice {
       ) {
         fail(100, `header_length ${headerLength} is out of range`);
       }
-      if (headerLength > 104 && (head[104] ?? 0) !== 0) fail(104, `compression type ${head[104]}`);
+      // The compression type byte: present and non-zero exactly when bit 3 says so.
+      const type = headerLength > 104 ? (head[104] ?? 0) : 0;
+      if ((incompatible & 8n) === 0n && type !== 0) {
+        fail(104, `compression type ${type} without the compression-type feature bit`);
+      }
+      if (incompatible & 8n) {
+        if (type === 0) fail(104, "the compression-type feature bit is set but the type is zlib");
+        if (type !== 1) unsupported(`compression type ${type} (known: 0 zlib, 1 zstd)`);
+        compression = "zstd";
+      }
     }
     const l1 = l1Size > 0 ? await file.read(l1Offset, l1Size * 8) : new Uint8Array(8);
-    return new Qcow2Device(file, size, version, clusterBits, l1, l1Offset);
+    return new Qcow2Device(file, size, version, clusterBits, l1, l1Offset, compression);
   }
 
   #fail(at: number, what: string): never {
@@ -210,7 +224,16 @@ export class Qcow2Device extends ImageDevice {
       const end = Math.min(this.file.size, offset - (offset % 512) + sectors * 512);
       if (end - offset > 2 * cs + 512) this.#fail(offset, `${where} claims ${sectors} sectors`);
       this.#compressedSeen = true;
-      const data = qcow2Inflate(await this.file.read(offset, end - offset), cs);
+      if (this.compression === "zstd" && !hasZstd()) {
+        throw new UnsupportedImageError(
+          "qcow2",
+          offset,
+          `Cannot read qcow2 image: guest cluster ${index} is zstd-compressed, and ${zstdMissing()}`,
+        );
+      }
+      const packed = await this.file.read(offset, end - offset);
+      const data =
+        this.compression === "zstd" ? qcow2ZstdInflate(packed, cs) : qcow2Inflate(packed, cs);
       if (!data || data.length !== cs) {
         this.#fail(
           offset,
@@ -251,7 +274,11 @@ export class Qcow2Device extends ImageDevice {
       clusterSize: this.unitSize,
       allocatedBytes: Math.min(this.size, allocated * this.unitSize),
       compressed: this.#compressedSeen,
-      details: { version: this.version, compat: this.version === 3 ? "1.1" : "0.10" },
+      details: {
+        version: this.version,
+        compat: this.version === 3 ? "1.1" : "0.10",
+        compressionType: this.compression,
+      },
     };
   }
 }

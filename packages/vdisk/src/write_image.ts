@@ -1,7 +1,7 @@
 import { rawBlocks } from "./_bytes.ts";
 import type { ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
-import { writeQcow2 } from "./qcow2_writer.ts";
+import { type Qcow2Compression, writeQcow2 } from "./qcow2_writer.ts";
 import { type VhdWriteOptions, writeVhd } from "./vhd_writer.ts";
 import { type VmdkWriteOptions, writeVmdk } from "./vmdk_writer.ts";
 
@@ -9,8 +9,11 @@ import { type VmdkWriteOptions, writeVmdk } from "./vmdk_writer.ts";
 export interface WriteImageOptions {
   /** qcow2 cluster size in bytes. @default 65536 */
   clusterSize?: number;
-  /** Compress qcow2 clusters (zlib). VMDK streamOptimized grains are always compressed. @default false */
-  compress?: boolean;
+  /**
+   * Compress qcow2 clusters: `true`/`"zlib"`, or `"zstd"` (Node >= 22.15).
+   * VMDK streamOptimized grains are always compressed (zlib). @default false
+   */
+  compress?: boolean | Qcow2Compression;
   /** VHD: round the size up to a multiple of this many bytes. @default 1 MiB for vhd-fixed, 512 for vhd */
   alignment?: number;
   /** VHD footer timestamp. @default now */
@@ -125,5 +128,5 @@ export function canStream(
   options: WriteImageOptions = {},
 ): boolean {
   if (!SEEKABLE_FORMATS.includes(format)) return true;
-  return image.dataRuns !== undefined && !(format === "qcow2" && options.compress === true);
+  return image.dataRuns !== undefined && !(format === "qcow2" && options.compress);
 }
