@@ -68,43 +68,47 @@ function node(bin, ...args) {
 /** ext3fs mkfs vs mke2fs -d vs genext2fs on one tree, at one filesystem size. */
 async function populate(
   ctx,
-  { name, tree, kib, inodes, notes, target, rounds, warmup, genext2fs = true, keepMke2fs },
+  {
+    name,
+    tree,
+    kib,
+    inodes,
+    notes,
+    target,
+    rounds,
+    warmup,
+    genext2fs = true,
+    keepMke2fs,
+    type = "ext3",
+  },
 ) {
   // genext2fs is slow (seconds even on small trees): left out of --quick runs.
-  const withGen = ctx.have.genext2fs && genext2fs && !ctx.quick;
+  // It makes ext2 only: a peer of the ext3 rows, not of ext4's.
+  const withGen = ctx.have.genext2fs && genext2fs && !ctx.quick && type === "ext3";
+  const ours = `ext3fs mkfs -t ${type}`;
+  const theirs = `mke2fs -t ${type} -d`;
   const img = (tool) => join(ctx.scratch, `${tool}.img`);
   warm(tree);
   const rows = [
     {
-      label: "ext3fs mkfs -t ext3",
+      label: ours,
       role: "ours",
       cmd: {
         stages: [
-          node(
-            ctx.bin.ext3fs,
-            "mkfs",
-            "-q",
-            "-t",
-            "ext3",
-            "--blocks",
-            kib,
-            tree,
-            "-o",
-            img("ours"),
-          ),
+          node(ctx.bin.ext3fs, "mkfs", "-q", "-t", type, "--blocks", kib, tree, "-o", img("ours")),
         ],
         output: img("ours"),
       },
     },
     {
-      label: "mke2fs -t ext3 -d",
+      label: theirs,
       role: "theirs",
       cmd: {
         stages: [
           [
             "bash",
             "-c",
-            `truncate -s ${kib}K ${q(img("mke2fs"))} && mke2fs -q -F -t ext3 -d ${q(tree)} ${q(img("mke2fs"))}`,
+            `truncate -s ${kib}K ${q(img("mke2fs"))} && mke2fs -q -F -t ${type} -d ${q(tree)} ${q(img("mke2fs"))}`,
           ],
         ],
         output: img("mke2fs"),
@@ -128,11 +132,8 @@ async function populate(
       name,
       input: `${tree} (${(duBytes(tree, true) / MiB).toFixed(0)} MiB apparent), filesystem ${kib} KiB`,
       rows,
-      baseline: "mke2fs -t ext3 -d",
-      ratios: [
-        ["ext3fs mkfs -t ext3", "mke2fs -t ext3 -d"],
-        ...(withGen ? [["ext3fs mkfs -t ext3", "genext2fs (ext2, no journal)"]] : []),
-      ],
+      baseline: theirs,
+      ratios: [[ours, theirs], ...(withGen ? [[ours, "genext2fs (ext2, no journal)"]] : [])],
       notes,
       target,
     },
@@ -142,9 +143,11 @@ async function populate(
 
 export async function populateSuite(ctx) {
   const p = ctx.plan;
-  const out = [];
-  out.push(
-    await populate(ctx, {
+  const small = input(ctx, `small-${p.smallFiles}`, (d) => smallFilesTree(d, p.smallFiles));
+  const flat = input(ctx, `flat-${p.flatEntries}`, (d) => flatTree(d, p.flatEntries));
+  const big = input(ctx, "big-files", (d) => bigFilesTree(d, p.big));
+  const cases = [
+    {
       name: "(a) Debian minbase root",
       tree: ctx.fixtures.root,
       kib: SEED.kib,
@@ -153,21 +156,15 @@ export async function populateSuite(ctx) {
       notes: [
         "The seed's filesystem size (4040316 KiB); every tool picks its defaults for that size.",
       ],
-    }),
-  );
-  const small = input(ctx, `small-${p.smallFiles}`, (d) => smallFilesTree(d, p.smallFiles));
-  out.push(
-    await populate(ctx, {
+    },
+    {
       name: `(b) ${p.smallFiles.toLocaleString("en")} small files in a three-level tree`,
       tree: small,
       kib: SEED.kib,
       inodes: 300000,
       target: { max: 0.6 },
-    }),
-  );
-  const flat = input(ctx, `flat-${p.flatEntries}`, (d) => flatTree(d, p.flatEntries));
-  out.push(
-    await populate(ctx, {
+    },
+    {
       name: `(c) one flat directory of ${p.flatEntries.toLocaleString("en")} entries`,
       tree: flat,
       kib: SEED.kib,
@@ -177,7 +174,7 @@ export async function populateSuite(ctx) {
       rounds: ctx.quick ? undefined : 1,
       warmup: 0,
       genext2fs: p.flatEntries <= 20000,
-      // The reading benchmark lists this directory in mke2fs's image: keep it (minutes to make).
+      // The reading benchmark lists this directory in mke2fs's ext3 image: keep it (minutes to make).
       keepMke2fs: join(ctx.inputs, "flat.img"),
       notes: [
         ...(ctx.quick ? [] : ["One round, no warm-up: mke2fs -d takes many minutes per run here."]),
@@ -187,11 +184,8 @@ export async function populateSuite(ctx) {
             ]
           : []),
       ],
-    }),
-  );
-  const big = input(ctx, "big-files", (d) => bigFilesTree(d, p.big));
-  out.push(
-    await populate(ctx, {
+    },
+    {
       name: `(d) ${p.big.sparse} sparse files of ${fmtBytes(p.big.sparseBytes)} and one dense file of ${fmtBytes(p.big.denseBytes)}`,
       tree: big,
       kib: p.bigKiB,
@@ -199,8 +193,15 @@ export async function populateSuite(ctx) {
       notes: [
         `Sparse files hold 1 MiB of data every 512 MiB; the dense file is pseudo-random. Filesystem ${fmtBytes(p.bigKiB * 1024)}.`,
       ],
-    }),
-  );
+    },
+  ];
+  const out = [];
+  for (const c of cases) out.push(await populate(ctx, c));
+  // The same trees and targets as ext4 (mke2fs.conf's ext4 features on both sides).
+  for (const c of cases) {
+    const { keepMke2fs: _kept, ...rest } = c;
+    out.push(await populate(ctx, { ...rest, name: `${c.name}, ext4`, type: "ext4" }));
+  }
   out.push(await tarPopulate(ctx));
   return out;
 }
