@@ -1,10 +1,10 @@
 // The page: pick or drop a disk image, read it through a BlobDevice (slices of
 // the File, never the whole of it), and show what `bigfile inspect` shows.
 import { BlobDevice } from "@bigfile/blockdev";
-import { detectFormat } from "@bigfile/vdisk";
 import { fileTree } from "./file_tree.ts";
 import { formatBytes } from "./format_bytes.ts";
 import { inspectDisk } from "./inspect_disk.ts";
+import { openDiskImage } from "./open_disk_image.ts";
 import { renderReport } from "./render_report.ts";
 
 /** What the page exposes for tests and the curious: the bytes it has read. */
@@ -56,13 +56,8 @@ async function open(file: File): Promise<void> {
   // Another image chosen meanwhile closes this one: its results and errors are dropped.
   const superseded = () => device !== current;
   try {
-    const format = await detectFormat(current);
-    if (format !== "raw") {
-      throw new TypeError(
-        `it is a ${format} image, and the page reads raw images only: convert it with vdisk convert --to raw`,
-      );
-    }
-    const report = await inspectDisk(current);
+    const { disk, format } = await openDiskImage(current);
+    const report = await inspectDisk(disk);
     if (superseded()) return;
     output.append(...renderReport(report, file.name, format));
     const trees = document.createElement("section");
