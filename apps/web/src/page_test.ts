@@ -4,7 +4,7 @@
 // debugfs. Outside CI a missing chromium skips with one loud line naming the
 // Debian package; in CI it fails.
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -119,7 +119,10 @@ describeWithTools(
     const big = bigFileBytes();
 
     beforeAll(async () => {
-      expect(statSync(join(dist, "main.js")).isFile(), "build apps/web first").toBe(true);
+      expect(
+        existsSync(join(dist, "main.js")),
+        "apps/web/dist/main.js is missing: run pnpm --filter @bigfile/web build",
+      ).toBe(true);
       tmp = await tempDir("web-page");
       const root = join(tmp.path, "root");
       await mkdir(join(root, "etc"), { recursive: true });
