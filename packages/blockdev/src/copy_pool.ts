@@ -94,8 +94,10 @@ interface WorkerFailure {
  *
  * @example Usage
  * ```ts
- * import { closeSync, openSync } from "node:fs";
+ * import assert from "node:assert/strict";
+ * import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
  * import { CopyPool } from "@bigfile/blockdev/node";
+ * writeFileSync("kernel", new Uint8Array(4_000_000).fill(7));
  * const pool = new CopyPool();
  * const fd = openSync("out.img", "wx");
  * try {
@@ -106,6 +108,9 @@ interface WorkerFailure {
  *   await pool.close();
  *   closeSync(fd);
  * }
+ * const out = readFileSync("out.img");
+ * assert.equal(out.length, (1 << 20) + 4_000_000);
+ * assert.equal(out[(1 << 20) + 3_999_999], 7);
  * ```
  */
 export class CopyPool {

@@ -39,7 +39,8 @@ function loadAddon(): DataRegionsAddon | null {
  * @example Usage
  * ```ts
  * import { hasNativeDataRegions } from "@bigfile/blockdev/node";
- * hasNativeDataRegions(); // true on Linux once the package was built with a C compiler
+ * // true on Linux once the package was built with a C compiler
+ * console.log(typeof hasNativeDataRegions());
  * ```
  */
 export function hasNativeDataRegions(): boolean {
@@ -58,10 +59,15 @@ export function hasNativeDataRegions(): boolean {
  *
  * @example Usage
  * ```ts
- * import { openSync } from "node:fs";
- * import { dataRegions } from "@bigfile/blockdev/node";
- * const fd = openSync("big.img", "r");
- * dataRegions(fd, 0, 4141875200); // e.g. [0, 1048576, 32505856, 211812352]
+ * import assert from "node:assert/strict";
+ * import { closeSync, openSync, writeSync } from "node:fs";
+ * import { dataRegions, hasNativeDataRegions } from "@bigfile/blockdev/node";
+ * const fd = openSync("big.img", "w+");
+ * writeSync(fd, new Uint8Array(4096).fill(1), 0, 4096, 64 << 20); // data at 64 MiB, a hole before
+ * const regions = dataRegions(fd, 0, (64 << 20) + 4096);
+ * closeSync(fd);
+ * // [offset, length, ...]; undefined when the kernel cannot tell (no addon, a filesystem without holes)
+ * if (hasNativeDataRegions() && regions) assert.equal(regions.at(-2), 64 << 20);
  * ```
  */
 export function dataRegions(fd: number, start: number, end: number): number[] | undefined {

@@ -39,9 +39,17 @@ const scratch: DataRunsScratch = {};
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { closeSync, openSync, statSync, writeSync } from "node:fs";
  * import { findDataRuns } from "@bigfile/blockdev/node";
- * const runs = findDataRuns("disk.raw", { size: 2 ** 31, allocated: 8192 });
- * // e.g. [0, 4, 2097148, 4]: data in the first and the last 4 KiB
+ * const fd = openSync("disk.raw", "w+");
+ * writeSync(fd, new Uint8Array(4096).fill(1), 0, 4096, 0);
+ * writeSync(fd, new Uint8Array(4096).fill(1), 0, 4096, 2 ** 31 - 4096);
+ * closeSync(fd);
+ * const allocated = statSync("disk.raw").blocks * 512;
+ * const runs = findDataRuns("disk.raw", { size: 2 ** 31, allocated });
+ * // [0, 4, 2097148, 4] (KiB): data in the first and the last 4 KiB; undefined: read it all
+ * if (runs) assert.deepEqual([runs[0], runs.at(-2)], [0, 2097148]);
  * ```
  */
 export function findDataRuns(

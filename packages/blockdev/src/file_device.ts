@@ -15,10 +15,15 @@ export interface FileDeviceOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { SliceDevice } from "@bigfile/blockdev";
  * import { FileDevice } from "@bigfile/blockdev/node";
+ * await writeFile("big.img", new Uint8Array(1 << 20));
  * const disk = await FileDevice.open("big.img");
- * const part1 = new SliceDevice(disk, { offset: 32256, length: 4137283584 });
+ * const part1 = new SliceDevice(disk, { offset: 32256, length: disk.size - 32256 });
+ * await part1.write(0, new TextEncoder().encode("hello"));
+ * assert.equal(new TextDecoder().decode(await disk.read(32256, 5)), "hello");
  * await disk.close();
  * ```
  */

@@ -32,8 +32,13 @@ export interface SourceOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { readFile } from "@bigfile/blockdev/node";
- * for await (const chunk of readFile("big.img", { offset: 32256, length: 1024 })) {}
+ * await writeFile("big.img", new Uint8Array(65536).fill(9));
+ * let bytes = 0;
+ * for await (const chunk of readFile("big.img", { offset: 32256, length: 1024 })) bytes += chunk.length;
+ * assert.equal(bytes, 1024);
  * ```
  */
 export async function* readFile(

@@ -7,10 +7,13 @@
  *
  * @example Usage
  * ```ts
- * import { MemoryDevice, SliceDevice, parseSize } from "@bigfile/blockdev";
+ * import assert from "node:assert/strict";
+ * import { MemoryDevice, parseSize, SliceDevice } from "@bigfile/blockdev";
  * const disk = new MemoryDevice(new Uint8Array(1 << 20));
  * const part1 = new SliceDevice(disk, { offset: parseSize("63s"), length: parseSize("1000s") });
+ * assert.equal(part1.size, 512_000);
  * const superblock = await part1.read(1024, 1024);
+ * assert.equal(superblock.length, 1024);
  * ```
  *
  * @module

@@ -6,11 +6,15 @@
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { parseSize, SliceDevice } from "@bigfile/blockdev";
  * import { FileDevice } from "@bigfile/blockdev/node";
+ * await writeFile("big.img", new Uint8Array(1 << 20));
  * const disk = await FileDevice.open("big.img");
- * const part1 = new SliceDevice(disk, { offset: parseSize("63s"), length: parseSize("8080632s") });
+ * const part1 = new SliceDevice(disk, { offset: parseSize("63s"), length: parseSize("1000s") });
  * const superblock = await part1.read(1024, 1024);
+ * assert.equal(superblock.length, 1024);
  * await disk.close();
  * ```
  *

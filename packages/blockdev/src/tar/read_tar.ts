@@ -64,12 +64,17 @@ const MIB = 1 << 20;
  *
  * @example Usage
  * ```ts
- * import { readTar } from "@bigfile/blockdev";
- * import { createReadStream } from "node:fs";
+ * import assert from "node:assert/strict";
+ * import { createReadStream, createWriteStream } from "node:fs";
+ * import { pipeline } from "node:stream/promises";
+ * import { readTar, writeTar } from "@bigfile/blockdev";
+ * const body = new TextEncoder().encode("menuentry\n");
+ * await pipeline(writeTar([{ type: "file", path: "boot/grub/grub.cfg", body }]), createWriteStream("boot.tar"));
+ * const seen = [];
  * for await (const entry of readTar(createReadStream("boot.tar"))) {
- *   console.log(entry.type, entry.path, entry.size);
- *   // entry.body streams the bytes; skipped when not read
+ *   seen.push([entry.type, entry.path, entry.size]); // entry.body streams the bytes; skipped when not read
  * }
+ * assert.deepEqual(seen, [["file", "boot/grub/grub.cfg", 10]]);
  * ```
  */
 export async function* readTar(
