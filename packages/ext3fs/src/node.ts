@@ -17,6 +17,7 @@
  */
 export * from "./read/extract_to_directory_file.ts";
 export * from "./read/open_image_file.ts";
+export type { EmitOptions, RangeCopier } from "./write/_output_options.ts";
 export * from "./write/filesystem_output.ts";
 export {
   type MkfsImage,

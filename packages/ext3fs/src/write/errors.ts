@@ -7,7 +7,6 @@
  *
  * @module
  */
-import type { MkfsOptions } from "./mkfs.ts";
 
 /**
  * A tree that does not fit (blocks, inodes) or cannot be stored in ext2/ext3
@@ -96,25 +95,21 @@ export class ExtDeviceTableError extends SyntaxError {
  * }
  * ```
  */
-export class ExtOptionError extends TypeError {
-  /** The option, by its name in {@linkcode MkfsOptions}. */
-  readonly option: keyof MkfsOptions;
+export class ExtOptionError<Option extends string = string> extends TypeError {
+  // `Option` is a key of MkfsOptions where mkfs throws it; the class names no
+  // MkfsOptions itself, so the core's types never reach the Node-specific writer.
+  /** The option, by its name in `MkfsOptions`. */
+  readonly option: Option;
   /** What it wants ("ext2, ext3 or ext4"), or "" for a conflict. */
   readonly wants: string;
   /** What it got, as text. */
   readonly got: string;
   /** The option it cannot be given with. */
-  readonly conflictsWith: keyof MkfsOptions | undefined;
+  readonly conflictsWith: Option | undefined;
   /** Why the value cannot be used, when more than `wants` says (e.g. mke2fs's reason for a feature combination). */
   readonly reason: string | undefined;
   /** Creates the error. */
-  constructor(
-    option: keyof MkfsOptions,
-    wants: string,
-    got: string,
-    conflictsWith?: keyof MkfsOptions,
-    reason?: string,
-  ) {
+  constructor(option: Option, wants: string, got: string, conflictsWith?: Option, reason?: string) {
     super(
       conflictsWith
         ? `Cannot use ${option} with ${conflictsWith}: give one`

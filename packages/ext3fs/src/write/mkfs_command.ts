@@ -70,7 +70,7 @@ const FLAGS: Partial<Record<keyof MkfsOptions, string>> = {
   uuid: "-U",
 };
 
-function usageError(error: ExtOptionError): UsageError {
+function usageError(error: ExtOptionError<keyof MkfsOptions>): UsageError {
   const flag = (option: keyof MkfsOptions) => FLAGS[option] ?? option;
   if (error.conflictsWith)
     return new UsageError(`give ${flag(error.option)} or ${flag(error.conflictsWith)}, not both`);

@@ -13,6 +13,5 @@
  *
  * @module
  */
-export type { EmitOptions, RangeCopier } from "./_output_options.ts";
 export * from "./errors.ts";
 export * from "./geometry.ts";
