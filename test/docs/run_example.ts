@@ -130,7 +130,8 @@ const STEP_MARK = "@@bigfile-doc-step@@";
 export async function runShellExample(example: CodeExample): Promise<void> {
   const steps = parseTranscript(example.code);
   const script = steps
-    ? steps.map((s) => `echo ${STEP_MARK}\n${s.command}`).join("\n")
+    ? // set -e does not stop at a failure inside `a && b`: check each step's status.
+      steps.map((s) => `echo ${STEP_MARK}\n${s.command}\nstatus=$?; [ $status = 0 ] || exit $status`).join("\n")
     : example.code;
   await inTempDir(async (dir) => {
     const result = await execa("bash", ["-euo", "pipefail", "-c", script], {

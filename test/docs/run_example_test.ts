@@ -128,6 +128,12 @@ describe("runShellExample", () => {
     ).rejects.toThrow(/0\/1\/2/);
   });
 
+  it("fails when a step of a transcript fails inside an && list", async () => {
+    await expect(runShellExample(example("sh", "$ false && echo yes\n$ echo after\nafter"))).rejects.toThrow(
+      /exited 1/,
+    );
+  });
+
   it("fails when a command fails", async () => {
     await expect(
       runShellExample(example("sh", "mbr print no-such.img\necho after")),
