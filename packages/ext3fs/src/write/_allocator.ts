@@ -17,7 +17,7 @@ import { uuidChecksumSeed } from "../format/_checksums.ts";
 import { FeatureCompat, NAME_MAX } from "../format/constants.ts";
 import { BlockPresence } from "./_block_map.ts";
 import { htreeLayoutOf } from "./_build_inode.ts";
-import { type DataSpace, dataSpace } from "./_data_space.ts";
+import { type DataSpace, type DataSpaceOptions, dataSpace } from "./_data_space.ts";
 import { nameError } from "./_errors.ts";
 import { entriesPerBlock } from "./_extent_map.ts";
 import { checkNode, dirBlocks, lostFoundBlocks } from "./_measure.ts";
@@ -335,13 +335,23 @@ export class Allocator {
 export function allocatorSpace(geo: Geometry, features: FeatureSet, format: NodeFormat): DataSpace {
   const journal =
     format.extents && features.compat & FeatureCompat.HAS_JOURNAL && geo.journalBlocks > 0;
-  if (!journal) return dataSpace(geo);
-  const resize = features.compat & FeatureCompat.RESIZE_INODE && geo.reservedGdtBlocks > 0;
-  return dataSpace(geo, {
-    midJournal: {
+  const resize = features.compat & FeatureCompat.RESIZE_INODE;
+  const rootAndLostFound = 1 + lostFoundBlocks(geo.blockSize);
+  const options: DataSpaceOptions = {};
+  // mke2fs's goal for the resize inode's block: past group 0's own tables
+  // had they been in group 0 (with flex_bg, among the packed tables).
+  if (resize && geo.flexBgSize > 0) {
+    const goal =
+      geo.firstDataBlock + geo.descBlocks + geo.reservedGdtBlocks + 2 + geo.inodeTableBlocks;
+    options.resize = { goal, skip: rootAndLostFound };
+  }
+  if (journal) {
+    options.midJournal = {
       blocks: geo.journalBlocks,
-      skip: 1 + lostFoundBlocks(geo.blockSize) + (resize ? 1 : 0),
+      skip: rootAndLostFound + (resize ? 1 : 0),
       perLeaf: entriesPerBlock(geo.blockSize),
-    },
-  });
+    };
+  }
+  const space = dataSpace(geo, options);
+  return space;
 }

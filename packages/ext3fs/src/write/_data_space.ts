@@ -9,7 +9,7 @@
 import { type Geometry, groupLayout } from "./geometry.ts";
 
 /** What a region of metadata holds. */
-export type RegionKind = "super" | "gdt" | "rsv" | "bb" | "ib" | "it" | "journal";
+export type RegionKind = "super" | "gdt" | "rsv" | "bb" | "ib" | "it" | "journal" | "resize";
 
 /** A run of blocks that is not D-space. */
 export interface Region {
@@ -39,6 +39,8 @@ export interface DataSpace {
   regions: Region[];
   /** The journal, when it is outside D-space. */
   journal: JournalPlacement | undefined;
+  /** The resize inode's DIND block, when it is outside D-space. */
+  resizeBlock: number | undefined;
   /** Physical block of D-space index `d`. */
   phys(d: number): number;
   /** D-space blocks from `d` that stay physically contiguous (to its segment's end). */
@@ -47,6 +49,13 @@ export interface DataSpace {
 
 /** How the journal is placed. */
 export interface DataSpaceOptions {
+  /**
+   * The resize inode's DIND block placed as mke2fs places it: the first free
+   * block at or after `goal` once the root and lost+found (the first `skip`
+   * data blocks) are in. Where that is not the next data block (flex_bg puts
+   * the goal among the tables), it leaves D-space.
+   */
+  resize?: { goal: number; skip: number } | undefined;
   /**
    * A journal of this many blocks placed as mke2fs places an extent-mapped
    * one: from the first block of the group near the middle with the most
@@ -154,6 +163,16 @@ function takeFree(
   return runs;
 }
 
+/** The block of the `n`th free block (0: the first), in segment order. */
+function blockAfter(segments: readonly [number, number][], n: number): number {
+  let left = n;
+  for (const [s, c] of segments) {
+    if (left < c) return s + left;
+    left -= c;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
 /** Splits runs into extents of at most 32768 blocks (an initialized extent's limit). */
 export function extentRuns(runs: readonly [number, number][]): [number, number][] {
   const out: [number, number][] = [];
@@ -167,11 +186,24 @@ export function dataSpace(geo: Geometry, options: DataSpaceOptions = {}): DataSp
   let regions = metadataRegions(geo);
   let segments = freeSegments(geo, regions);
   let journal: JournalPlacement | undefined;
+  let resizeBlock: number | undefined;
+  if (options.resize) {
+    const { goal, skip } = options.resize;
+    const at = blockAfter(segments, skip);
+    const taken = (b: number) => b < at && blockAfter(segments, 0) <= b;
+    const [found] = takeFree(segments, goal, 1, taken);
+    if (found && found[0] !== at) {
+      resizeBlock = found[0];
+      regions = [...regions, { start: resizeBlock, count: 1, kind: "resize" as const, group: -1 }];
+      regions.sort((a, b) => a.start - b.start);
+      segments = freeSegments(geo, regions);
+    }
+  }
   const mid = options.midJournal;
   if (mid && mid.blocks > 0) {
     // Free blocks per group once the root, lost+found and the resize block are in.
     const free = new Float64Array(geo.groupCount);
-    let skip = mid.skip;
+    let skip = mid.skip - (resizeBlock !== undefined ? 1 : 0);
     const firstTaken: [number, number][] = [];
     for (const [s, n] of segments) {
       const used = Math.min(skip, n);
@@ -245,6 +277,7 @@ export function dataSpace(geo: Geometry, options: DataSpaceOptions = {}): DataSp
     total,
     regions,
     journal,
+    resizeBlock,
     phys: (d) => {
       const i = segOf(d);
       return (segPhys[i] as number) + d - (segD[i] as number);

@@ -184,6 +184,9 @@ async function* emitStream(
         packer.zero(geo.inodeTableBlocks * bs - usedBytes);
         break;
       }
+      case "resize":
+        fillResizeBlock(geo, packer.take(bs));
+        break;
       case "journal":
         for (let b = r.start; b < r.start + r.count; b++) {
           const block = journal?.get(b);

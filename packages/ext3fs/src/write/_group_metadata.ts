@@ -103,7 +103,8 @@ export function buildSuperblock(
   if (geo.flexBgSize > 0) sb.logGroupsPerFlex = Math.log2(geo.flexBgSize);
   if (plan.format.csumSeed !== undefined) sb.checksumType = 1;
   let overhead = geo.firstDataBlock + (plan.journalIBlock ? geo.journalBlocks : 0);
-  for (const r of plan.regions) if (r.kind !== "journal") overhead += r.count;
+  for (const r of plan.regions)
+    if (r.kind !== "journal" && r.kind !== "resize") overhead += r.count;
   sb.overheadClusters = overhead;
   if (plan.journalIBlock) {
     sb.journalInum = InodeNumber.JOURNAL;

@@ -12,9 +12,9 @@ import { type Geometry, groupHasSuper } from "./geometry.ts";
 /** What the reserved inodes depend on besides the geometry. */
 export interface ReservedSettings {
   /**
-   * The features wanted: the resize inode and the journal are made when
-   * wanted and the geometry has room for them (reserved GDT blocks, journal
-   * blocks), and their features are set only then.
+   * The features wanted: the resize inode is made when wanted (with no
+   * reserved GDT blocks it holds only its DIND block, as mke2fs makes it);
+   * the journal when wanted and the geometry has room for one.
    */
   features: FeatureSet;
   /** Time of the objects mkfs creates. */
@@ -82,7 +82,7 @@ export function planReserved(
     journalD0: Number.NaN,
     cursor,
   };
-  if (want.compat & FeatureCompat.RESIZE_INODE && geo.reservedGdtBlocks > 0) {
+  if (want.compat & FeatureCompat.RESIZE_INODE) {
     features.compat |= FeatureCompat.RESIZE_INODE;
     const inode = emptyInode();
     inode.mode = FileMode.IFREG | 0o600;
@@ -92,9 +92,12 @@ export function planReserved(
     for (let g = 1; g < geo.groupCount; g++) if (groupHasSuper(g)) backups++;
     inode.size = (apb * apb + apb + 12) * bs;
     inode.blocks = (1 + geo.reservedGdtBlocks * (1 + backups)) * (bs / 512);
-    inode.block[13] = space.phys(reserved.cursor);
-    reserved.resizeD0 = reserved.cursor;
-    reserved.cursor += 1;
+    if (space.resizeBlock !== undefined) inode.block[13] = space.resizeBlock;
+    else {
+      inode.block[13] = space.phys(reserved.cursor);
+      reserved.resizeD0 = reserved.cursor;
+      reserved.cursor += 1;
+    }
     special.set(InodeNumber.RESIZE, inode);
   }
   const outside = space.journal;

@@ -542,6 +542,11 @@ export async function writeWalk(
       journalBlocks({ geo, journalD0: reserved.journalD0, phys: space.phys }, emit.uuid, packer),
     );
   }
+  if (space.resizeBlock !== undefined) {
+    const block = new Uint8Array(bs);
+    fillResizeBlock(geo, block);
+    write(space.resizeBlock * bs, block);
+  }
   if (reserved.journalOutside) {
     for (const [b, block] of outsideJournal(
       { geo, journalOutside: reserved.journalOutside },

@@ -163,3 +163,141 @@ describe("geometry matches mke2fs", () => {
     image.dispose();
   });
 });
+
+/**
+ * ext4: for an empty tree the whole layout is mke2fs -t ext4's, for the same
+ * size, UUID and hash seed: flex_bg's packed bitmaps and inode tables, the
+ * journal near the middle, the resize inode's block, 64-byte descriptors,
+ * and with metadata_csum every descriptor's, bitmap's and flag's checksum
+ * (all of dumpe2fs but times and the superblock's own checksum, which covers
+ * them).
+ */
+const ext4Cases: [string, string[], MkfsOptions][] = [
+  ["2 MiB ext4 (one group)", [], { blocks: 2048 }],
+  ["64 MiB ext4", [], { blocks: 65536 }],
+  [
+    "64 MiB ext4 -O ^metadata_csum,^64bit",
+    ["-O", "^metadata_csum,^64bit"],
+    { blocks: 65536, features: "^metadata_csum,^64bit" },
+  ],
+  ["64 MiB ext4 -O ^flex_bg", ["-O", "^flex_bg"], { blocks: 65536, features: "^flex_bg" }],
+  [
+    "64 MiB ext4 -O ^has_journal,^resize_inode",
+    ["-O", "^has_journal,^resize_inode"],
+    { blocks: 65536, features: "^has_journal,^resize_inode" },
+  ],
+  ["100000 KiB ext4 with last-group drop", [], { blocks: 100000 }],
+  [
+    "300 MiB ext4, 128-byte inodes, -m 1",
+    ["-I", "128", "-m", "1"],
+    { blocks: 307200, inodeSize: 128, reservedPercent: 1 },
+  ],
+  [
+    "1 GiB ext4 at 1 KiB blocks (128 groups, 8 flex groups)",
+    ["-b", "1024"],
+    { blocks: 1048576, blockSize: 1024 },
+  ],
+  [
+    "6 MiB ext4 at 4 KiB blocks (no journal, no reserved GDT blocks)",
+    ["-b", "4096"],
+    { blocks: 1536, blockSize: 4096 },
+  ],
+  [
+    "64 MiB ext4, -b 4096 -N 5000 -L",
+    ["-b", "4096", "-N", "5000", "-L", "lbl"],
+    { blocks: 16384, blockSize: 4096, inodes: 5000, label: "lbl" },
+  ],
+  ["the seed's 4040316 KiB as ext4", [], { blocks: 4040316 }],
+  // Feature edits mke2fs accepts, on every type.
+  ["64 MiB ext3 -O extent", ["-O", "extent"], { type: "ext3", blocks: 65536, features: "extent" }],
+  [
+    "64 MiB ext2 -O flex_bg",
+    ["-O", "flex_bg"],
+    { type: "ext2", blocks: 65536, features: "flex_bg" },
+  ],
+  [
+    "64 MiB ext2 -O ^resize_inode,^dir_index",
+    ["-O", "^resize_inode,^dir_index"],
+    { type: "ext2", blocks: 65536, features: "^resize_inode,^dir_index" },
+  ],
+  [
+    "64 MiB ext4 -O ^huge_file,^dir_nlink,^extra_isize",
+    ["-O", "^huge_file,^dir_nlink,^extra_isize"],
+    { blocks: 65536, features: "^huge_file,^dir_nlink,^extra_isize" },
+  ],
+  [
+    "64 MiB ext4 -O uninit_bg (metadata_csum supersedes it)",
+    ["-O", "uninit_bg"],
+    { blocks: 65536, features: "uninit_bg" },
+  ],
+  [
+    "64 MiB ext4 -O ^64bit,^flex_bg,^metadata_csum",
+    ["-O", "^64bit,^flex_bg,^metadata_csum"],
+    { blocks: 65536, features: "^64bit,^flex_bg,^metadata_csum" },
+  ],
+  [
+    "16 GiB ext4 (128 groups of 4 KiB blocks)",
+    ["-b", "4096"],
+    { blocks: 4194304, blockSize: 4096 },
+  ],
+];
+
+describe("ext4 (and -O edits) geometry and layout match mke2fs", () => {
+  it.each(ext4Cases)(
+    "%s: the whole dumpe2fs output agrees",
+    async (_name, mke2fsArgs, options) => {
+      if (!(await haveTool("mke2fs", "e2fsprogs"))) return;
+      const ours = join(work, "ours4.img");
+      const image = await mkfs([empty], { type: "ext4", ...options, seed: "geometry4" });
+      await writeToFile(image.chunks(), ours);
+      const sb = (await execa("dumpe2fs", ["-h", ours], { reject: false })).stdout;
+      const uuid = /^Filesystem UUID:\s+(\S+)/m.exec(sb)?.[1] as string;
+      const hashSeed = /^Directory Hash Seed:\s+(\S+)/m.exec(sb)?.[1] as string;
+      const theirs = join(work, "theirs4.img");
+      await rm(theirs, { force: true });
+      await writeFile(theirs, "");
+      await truncate(theirs, image.size);
+      // Counted as mke2fs counts: in blocks with -b, else in KiB.
+      const blocks = `${image.size / (options.blockSize ?? 1024)}`;
+      const m = await execa(
+        "mke2fs",
+        [
+          "-q",
+          "-F",
+          "-t",
+          options.type ?? "ext4",
+          ...mke2fsArgs,
+          "-U",
+          uuid,
+          "-E",
+          `hash_seed=${hashSeed}`,
+          theirs,
+          blocks,
+        ],
+        { reject: false, env: { MKE2FS_CONFIG: "/etc/mke2fs.conf" } },
+      );
+      expect(m.exitCode, m.stderr).toBe(0);
+      const full = async (img: string) =>
+        (await execa("dumpe2fs", [img], { reject: false })).stdout
+          .split("\n")
+          .filter((l) => !/time|created|checked|^Checksum:/.test(l));
+      const a = await full(theirs);
+      expect(a.length).toBeGreaterThan(40);
+      expect(await full(ours)).toEqual(a);
+      for (const ino of [2, 7, 8, 11]) {
+        const blocks = async (img: string) =>
+          (await execa("debugfs", ["-R", `stat <${ino}>`, img], { reject: false })).stdout.replace(
+            /^[\s\S]*\n(BLOCKS|EXTENTS):/,
+            "",
+          );
+        expect(await blocks(ours), `inode ${ino}`).toBe(await blocks(theirs));
+      }
+      const f = await fsckProblems(ours);
+      expect(f.problems, f.output).toEqual([]);
+      expect(f.exitCode).toBe(0);
+      await rm(ours);
+      await rm(theirs);
+    },
+    120_000,
+  );
+});

@@ -11,9 +11,12 @@ import {
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { writeTar } from "@bigfile/blockdev";
+import { writeToFile } from "@bigfile/blockdev/node";
 import { memoryIo } from "@bigfile/cli-kit/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { haveTool } from "../../../../test/harness/tools.ts";
 import { main } from "../cli.ts";
+import { fsckProblems } from "./_fsck_test_util.ts";
 import { makeTortureFixture, patternBytes } from "./_test_tree.ts";
 import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
 
@@ -24,7 +27,9 @@ import { type MkfsOptions, type MkfsSource, mkfs } from "./mkfs.ts";
 // both writers (and, through the CLI, with copy threads), from sources whose
 // every mode, owner and time is fixed, so the sums do not depend on the
 // machine, the umask or the clock. A sum changes only when the format
-// written changes on purpose: then say so in the commit.
+// written changes on purpose: then say so in the commit. The ext4 sums were
+// taken when ext4 was added (issue 16, second half), once e2fsck -fn found
+// each image clean; the cases marked `fsck` check that again every run.
 
 let work = "";
 let tree = "";
@@ -100,6 +105,8 @@ interface Case {
   sources: () => MkfsSource[];
   options: MkfsOptions;
   sha256: string;
+  /** Also check the image with e2fsck -fn (the ext4 sums were pinned after it passed). */
+  fsck?: boolean;
 }
 
 const CASES: Case[] = [
@@ -144,6 +151,37 @@ const CASES: Case[] = [
     options: { seed: "bytes-4" },
     sha256: "2ca0a01af2cabc5722033eef1bea930303756aa8ea5ddd887723ec38ea787f4f",
   },
+  // ext4, pinned once e2fsck -fn found each image clean (checked again below).
+  {
+    name: "ext4, 1 KiB blocks, directory and tar overlay, sized to fit",
+    sources: () => [tree, tarPath, join(work, "fixed.tar")],
+    options: { type: "ext4", seed: "bytes-7", squashOwners: true },
+    sha256: "a0084cd03e77d477d74c3774cba95fc4fc29149ecfdd8a93136178bf9902d868",
+    fsck: true,
+  },
+  {
+    name: "ext4 -O ^metadata_csum,^64bit, 4 KiB blocks, 128-byte inodes, a fixed size",
+    sources: () => [tree, join(work, "fixed.tar")],
+    options: {
+      type: "ext4",
+      features: "^metadata_csum,^64bit",
+      seed: "bytes-8",
+      squashOwners: true,
+      blockSize: 4096,
+      inodeSize: 128,
+      size: 160 << 20,
+      label: "pinned4",
+    },
+    sha256: "0f87f9c1961f04c7d7eabe1b7e59b2f4b2b38437ee2665bdb3354b904e910b04",
+    fsck: true,
+  },
+  {
+    name: "ext4, 2 KiB blocks, SOURCE_DATE_EPOCH, a tar stream only",
+    sources: () => [{ kind: "tar-stream", stream: fixedTar(), label: "-" }],
+    options: { type: "ext4", sourceDateEpoch: 1_550_000_000, blockSize: 2048 },
+    sha256: "3aabe620a2a8cb5fdf77e4b4213dcf206296ae9416abd9d0c9f76cc6e5564eb0",
+    fsck: true,
+  },
 ];
 
 describe("mkfs bytes, pinned", () => {
@@ -151,6 +189,17 @@ describe("mkfs bytes, pinned", () => {
     for (const writer of ["tree", "walk"] as const) {
       it(`${c.name}: the ${writer} writer`, async () => {
         expect(await sha256(c.sources(), { ...c.options, writer })).toBe(c.sha256);
+      });
+    }
+    if (c.fsck) {
+      it(`${c.name}: e2fsck -fn is clean`, async () => {
+        if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
+        const out = join(work, "fsck.img");
+        await writeToFile((await mkfs(c.sources(), c.options)).chunks(), out);
+        const f = await fsckProblems(out);
+        expect(f.problems, f.output).toEqual([]);
+        expect(f.exitCode).toBe(0);
+        await rm(out);
       });
     }
   }
@@ -174,6 +223,28 @@ describe("mkfs bytes, pinned", () => {
       expect(createHash("sha256").update(readFileSync(out)).digest("hex")).toBe(
         "419d6a1cf558f4a88db07766fd02925c5a972f078811f02eee129772a238e201",
       );
+    });
+  }
+
+  for (const writer of ["tree", "walk"]) {
+    it(`ext3fs mkfs -t ext4 -o with copy threads: the ${writer} writer`, async () => {
+      const out = join(work, `threads4-${writer}.img`);
+      const io = memoryIo();
+      const args = ["mkfs", tree, tarPath, "-t", "ext4", "-b", "1024", "--seed", "bytes-10"];
+      expect(
+        await main(
+          [...args, "--squash-owners", "--writer", writer, "--threads", "2", "-o", out, "-q"],
+          io,
+        ),
+        io.stderrText(),
+      ).toBe(0);
+      expect(createHash("sha256").update(readFileSync(out)).digest("hex")).toBe(
+        "b7f1604e69ffca2dbc19c153374c54c305918882603e395d2d7267ff7089172d",
+      );
+      if (await haveTool("e2fsck", "e2fsprogs")) {
+        const f = await fsckProblems(out);
+        expect(f.problems, f.output).toEqual([]);
+      }
     });
   }
 });
