@@ -15,10 +15,16 @@ export interface FoundPartition extends Partition, PartitionRange {}
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev/node";
- * import { findPartition } from "@bigfile/mbr";
+ * import assert from "node:assert/strict";
+ * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
+ * import { findPartition, planWrap, wrapPartition } from "@bigfile/mbr";
+ * // A disk like the seed's, smaller: partition 1 of 8 MiB at sector 63 (byte 32256).
+ * const plan = planWrap({ partitionSize: 8 << 20, align: "cylinder" });
+ * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], plan), "big.img");
  * const disk = await FileDevice.open("big.img", { readOnly: true });
- * const { offset, length } = await findPartition(disk, 1); // 32256, 4137283584
+ * const { offset, length } = await findPartition(disk, 1);
+ * assert.deepEqual([offset, length], [32256, 8 << 20]); // 32256, 4137283584 on the seed's disk
+ * await disk.close();
  * ```
  */
 export async function findPartition(
@@ -63,11 +69,16 @@ export async function findPartition(
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev/node";
- * import { openPartition } from "@bigfile/mbr";
+ * import assert from "node:assert/strict";
+ * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
+ * import { openPartition, planWrap, wrapPartition } from "@bigfile/mbr";
+ * const plan = planWrap({ partitionSize: 8 << 20, align: "cylinder" });
+ * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], plan), "big.img");
  * const disk = await FileDevice.open("big.img");
  * const part1 = await openPartition(disk, 1);
- * const superblock = await part1.read(1024, 1024);
+ * await part1.write(1024, new Uint8Array([0x53, 0xef]));
+ * assert.deepEqual([...(await disk.read(32256 + 1024, 2))], [0x53, 0xef]);
+ * await disk.close();
  * ```
  */
 export async function openPartition(

@@ -6,11 +6,19 @@
  *
  * @example The seed's partition inside the big file
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev/node";
- * import { findPartition, readPartitions } from "@bigfile/mbr";
+ * import assert from "node:assert/strict";
+ * import { readPartitions } from "@bigfile/mbr";
+ * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
+ * import { findPartition, planWrap, wrapPartition } from "@bigfile/mbr";
+ * // A disk like the seed's, smaller: partition 1 of 8 MiB at sector 63 (byte 32256).
+ * const plan = planWrap({ partitionSize: 8 << 20, align: "cylinder" });
+ * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], plan), "big.img");
  * const disk = await FileDevice.open("big.img", { readOnly: true });
  * const table = await readPartitions(disk);
- * const { offset, length } = await findPartition(disk, 1); // 32256, 4137283584
+ * assert.equal(table.partitions[0]?.start, 63);
+ * const { offset, length } = await findPartition(disk, 1); // 32256, 4137283584 in the seed's
+ * assert.deepEqual([offset, length], [32256, 8 << 20]);
+ * await disk.close();
  * ```
  *
  * @module

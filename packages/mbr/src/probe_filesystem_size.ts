@@ -63,10 +63,16 @@ export const PROBE_HEAD_BYTES = 128 * 1024;
  *
  * @example An ext4 image from mke2fs
  * ```ts
- * import { readFile } from "node:fs/promises";
+ * import assert from "node:assert/strict";
+ * import { mkdir, readFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { mkfs } from "@bigfile/ext3fs/node";
  * import { probeFilesystemSize } from "@bigfile/mbr";
+ * await mkdir("root");
+ * const image = await mkfs(["root"], { type: "ext4", size: 16 << 20 }); // or mke2fs -t ext4 root.ext4 16M
+ * await writeToFile(image.chunks(), "root.ext4");
  * const head = (await readFile("root.ext4")).subarray(0, 128 * 1024);
- * probeFilesystemSize(head); // { type: "ext4", bytes: 629145600 }
+ * assert.deepEqual(probeFilesystemSize(head), { type: "ext4", bytes: 16 << 20 });
  * ```
  */
 export function probeFilesystemSize(head: Uint8Array): FilesystemSize | undefined {

@@ -34,13 +34,19 @@ export interface ReadPartitionsOptions {
  *
  * @example Partition 1 of an image
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SliceDevice } from "@bigfile/blockdev";
- * import { FileDevice } from "@bigfile/blockdev/node";
- * import { readPartitions } from "@bigfile/mbr";
+ * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
+ * import { planWrap, readPartitions, wrapPartition } from "@bigfile/mbr";
+ * const plan = planWrap({ partitionSize: 8 << 20, align: "cylinder" });
+ * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], plan), "big.img");
  * const disk = await FileDevice.open("big.img", { readOnly: true });
  * const table = await readPartitions(disk);
- * const p1 = table.partitions.find((p) => p.number === 1)!;
+ * const p1 = table.partitions.find((p) => p.number === 1);
+ * assert.ok(p1);
  * const part = new SliceDevice(disk, { offset: p1.start * 512, length: p1.size * 512 });
+ * assert.equal(part.size, 8 << 20);
+ * await disk.close();
  * ```
  */
 export async function readPartitions(

@@ -122,10 +122,15 @@ export function planWrap(options: WrapOptions): WrapPlan {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { stat, writeFile } from "node:fs/promises";
  * import { readFile, writeToFile } from "@bigfile/blockdev/node";
  * import { planWrap, wrapPartition } from "@bigfile/mbr";
- * const plan = planWrap({ partitionSize: 4137283584, diskSize: 4141875200, align: "cylinder" });
+ * await writeFile("part.img", new Uint8Array(1 << 20).fill(1));
+ * // the seed's: planWrap({ partitionSize: 4137283584, diskSize: 4141875200, align: "cylinder" })
+ * const plan = planWrap({ partitionSize: 1 << 20, align: "cylinder" });
  * await writeToFile(wrapPartition(readFile("part.img"), plan), "disk.img");
+ * assert.equal((await stat("disk.img")).size, plan.diskSize);
  * ```
  */
 export async function* wrapPartition(
