@@ -14,10 +14,15 @@ export interface BlobDeviceOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BlobDevice } from "@bigfile/blockdev";
- * const disk = new BlobDevice(new Blob([new Uint8Array(1024)]));
+ * const image = new Uint8Array(1024);
+ * image.set([0x55, 0xaa], 510);
+ * // In a browser: new BlobDevice(input.files[0]), the File the user chose.
+ * const disk = new BlobDevice(new Blob([image]));
  * const sector0 = await disk.read(0, 512);
- * disk.bytesRead; // 512
+ * assert.deepEqual([...sector0.subarray(510)], [0x55, 0xaa]);
+ * assert.equal(disk.bytesRead, 512); // one slice of the Blob, not the whole of it
  * ```
  */
 export class BlobDevice implements BlockDevice {
