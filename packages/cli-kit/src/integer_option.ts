@@ -5,9 +5,14 @@ import { parseOptionValue } from "./parse_option_value.ts";
  *
  * @example An integer option
  * ```ts
- * import { createProgram, integerOption, memoryIo } from "@bigfile/cli-kit/node";
- * const program = createProgram("tool", "1.0.0", memoryIo());
- * program.option("--partition <N>", "partition number", integerOption);
+ * import assert from "node:assert/strict";
+ * import { createProgram, integerOption, memoryIo, runProgram } from "@bigfile/cli-kit/node";
+ * const io = memoryIo();
+ * const program = createProgram("tool", "1.0.0", io);
+ * program.option("--partition <N>", "partition number", integerOption).action(() => {});
+ * assert.equal(await runProgram(program, ["--partition", "0x10"], io), 0);
+ * assert.equal(program.opts().partition, 16);
+ * assert.equal(await runProgram(createProgram("tool", "1.0.0", io).option("--n <N>", "", integerOption), ["--n", "-1"], io), 2);
  * ```
  */
 export function integerOption(value: string): number {

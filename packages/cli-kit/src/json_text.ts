@@ -3,8 +3,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { jsonText } from "@bigfile/cli-kit";
- * jsonText({ bytes: 512 }); // '{\n  "bytes": 512\n}\n'
+ * assert.equal(jsonText({ bytes: 512 }), '{\n  "bytes": 512\n}\n');
  * ```
  */
 export function jsonText(value: unknown): string {

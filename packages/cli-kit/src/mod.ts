@@ -7,8 +7,9 @@
  *
  * @example An error as a tool reports it
  * ```ts
+ * import assert from "node:assert/strict";
  * import { describeError, UsageError } from "@bigfile/cli-kit";
- * console.log(describeError(new UsageError("missing IMAGE argument")));
+ * assert.equal(describeError(new UsageError("missing IMAGE argument")), "missing IMAGE argument");
  * ```
  *
  * @module

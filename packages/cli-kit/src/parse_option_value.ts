@@ -9,6 +9,7 @@ import { InvalidArgumentError } from "commander";
  *
  * @example A size option
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseOptionValue } from "@bigfile/cli-kit/node";
  * export function evenOption(value: string): number {
  *   return parseOptionValue(value, (text) => {
@@ -17,6 +18,9 @@ import { InvalidArgumentError } from "commander";
  *     return n;
  *   });
  * }
+ * assert.equal(evenOption("4"), 4);
+ * // commander's InvalidArgumentError: exit 2, naming the option
+ * assert.throws(() => evenOption("3"), { code: "commander.invalidArgument", message: "'3' is not even" });
  * ```
  */
 export function parseOptionValue<T>(value: string, parse: (value: string) => T): T {
