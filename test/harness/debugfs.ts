@@ -85,6 +85,8 @@ export async function debugfsCat(
     env: ENV,
     encoding: "buffer",
     maxBuffer: 1 << 30,
+    // The file's bytes exactly: execa would strip a final newline.
+    stripFinalNewline: false,
   });
   const stderr = Buffer.from(r.stderr).toString();
   if (
