@@ -20,9 +20,9 @@
  *
  * @module
  */
-export * from "./cli_io.ts";
-export * from "./integer_option.ts";
-export * from "./memory_io.ts";
-export * from "./parse_option_value.ts";
-export * from "./run_main.ts";
-export * from "./run_program.ts";
+export * from "./node/cli_io.ts";
+export * from "./node/integer_option.ts";
+export * from "./node/memory_io.ts";
+export * from "./node/parse_option_value.ts";
+export * from "./node/run_main.ts";
+export * from "./node/run_program.ts";

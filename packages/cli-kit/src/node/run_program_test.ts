@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ExitError, UsageError } from "./exit_error.ts";
+import { ExitError, UsageError } from "../exit_error.ts";
 import { memoryIo } from "./memory_io.ts";
 import { createProgram, runProgram } from "./run_program.ts";
 
