@@ -1,7 +1,7 @@
 import { Command, CommanderError } from "commander";
-import type { CliIo } from "./cli_io.ts";
 import { describeError } from "../describe_error.ts";
 import { ExitError } from "../exit_error.ts";
+import type { CliIo } from "./cli_io.ts";
 
 /**
  * A commander program wired to `io`: help and version to stdout, no
