@@ -87,9 +87,14 @@ export interface FindEmbeddingAreaOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MemoryDevice } from "@bigfile/blockdev";
+ * import { planLayout, writeTable } from "@bigfile/mbr";
  * import { findEmbeddingArea } from "@bigfile/grub-mbr";
- * const area = await findEmbeddingArea(new MemoryDevice(new Uint8Array(1 << 20)));
+ * const disk = new MemoryDevice(new Uint8Array(4 << 20));
+ * await writeTable(disk, planLayout([{ type: 0x83 }], { diskSize: 4 << 20, align: "mib" }));
+ * const area = await findEmbeddingArea(disk);
+ * assert.deepEqual([area.start, area.end], [1, 2048]); // the MBR gap before sector 2048
  * ```
  */
 export async function findEmbeddingArea(

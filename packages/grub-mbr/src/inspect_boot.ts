@@ -72,11 +72,23 @@ export function bootCodeKind(sector0: Uint8Array): BootCodeKind {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev/node";
- * import { inspectBoot } from "@bigfile/grub-mbr";
- * const disk = await FileDevice.open("disk.img", { readOnly: true });
+ * import assert from "node:assert/strict";
+ * import { inspectBoot, installGrub } from "@bigfile/grub-mbr";
+ * import { readFile } from "node:fs/promises";
+ * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
+ * import { planWrap, wrapPartition } from "@bigfile/mbr";
+ * import { buildCoreImage, findGrubDir } from "@bigfile/grub-mbr/node";
+ * const grubDir = await findGrubDir(); // $GRUB_DIR or /usr/lib/grub/i386-pc (grub-pc-bin)
+ * const bootImg = await readFile(`${grubDir}/boot.img`);
+ * const coreImg = await buildCoreImage(grubDir); // grub-mkimage -O i386-pc ... biosdisk part_msdos ext2
+ * // A disk with partition 1 at 1 MiB: a 2047-sector MBR gap to embed core.img in.
+ * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], planWrap({ partitionSize: 8 << 20 })), "disk.img");
+ * const disk = await FileDevice.open("disk.img");
+ * assert.equal((await inspectBoot(disk)).grub, undefined); // no GRUB yet
+ * await installGrub(disk, bootImg, coreImg);
  * const report = await inspectBoot(disk);
- * console.log(report.bootCode, report.grub?.core.integrity);
+ * assert.equal(report.bootCode, "grub2");
+ * assert.equal(report.grub?.core.integrity, "intact");
  * await disk.close();
  * ```
  */

@@ -15,11 +15,20 @@ import {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev/node";
- * import { installGrub } from "@bigfile/grub-mbr";
- * declare const bootImg: Uint8Array, coreImg: Uint8Array;
+ * import assert from "node:assert/strict";
+ * import { installGrub, inspectBoot } from "@bigfile/grub-mbr";
+ * import { readFile } from "node:fs/promises";
+ * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
+ * import { planWrap, wrapPartition } from "@bigfile/mbr";
+ * import { buildCoreImage, findGrubDir } from "@bigfile/grub-mbr/node";
+ * const grubDir = await findGrubDir(); // $GRUB_DIR or /usr/lib/grub/i386-pc (grub-pc-bin)
+ * const bootImg = await readFile(`${grubDir}/boot.img`);
+ * const coreImg = await buildCoreImage(grubDir); // grub-mkimage -O i386-pc ... biosdisk part_msdos ext2
+ * // A disk with partition 1 at 1 MiB: a 2047-sector MBR gap to embed core.img in.
+ * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], planWrap({ partitionSize: 8 << 20 })), "disk.img");
  * const disk = await FileDevice.open("disk.img");
  * await installGrub(disk, bootImg, coreImg);
+ * assert.equal((await inspectBoot(disk)).grub?.core.integrity, "intact");
  * await disk.close();
  * ```
  */
@@ -60,11 +69,20 @@ export interface GrubInstallStream {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { readFile as readBytes } from "node:fs/promises";
  * import { readFile, writeToFile } from "@bigfile/blockdev/node";
+ * import { planWrap, wrapPartition } from "@bigfile/mbr";
  * import { installGrubStream } from "@bigfile/grub-mbr";
- * declare const bootImg: Uint8Array, coreImg: Uint8Array;
- * const { output } = await installGrubStream(readFile("disk.img"), bootImg, coreImg);
+ * import { buildCoreImage, findGrubDir } from "@bigfile/grub-mbr/node";
+ * const grubDir = await findGrubDir();
+ * const bootImg = await readBytes(`${grubDir}/boot.img`);
+ * const coreImg = await buildCoreImage(grubDir);
+ * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], planWrap({ partitionSize: 8 << 20 })), "disk.img");
+ * const { plan, output } = await installGrubStream(readFile("disk.img"), bootImg, coreImg);
  * await writeToFile(output, "booting.img");
+ * assert.equal(plan.sectors[0], 1); // core.img right after sector 0
+ * assert.equal((await readBytes("booting.img")).length, (await readBytes("disk.img")).length);
  * ```
  */
 export async function installGrubStream(

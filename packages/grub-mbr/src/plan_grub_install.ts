@@ -68,12 +68,21 @@ export interface GrubInstallPlan {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev/node";
+ * import assert from "node:assert/strict";
  * import { planGrubInstall } from "@bigfile/grub-mbr";
- * declare const bootImg: Uint8Array, coreImg: Uint8Array;
+ * import { readFile } from "node:fs/promises";
+ * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
+ * import { planWrap, wrapPartition } from "@bigfile/mbr";
+ * import { buildCoreImage, findGrubDir } from "@bigfile/grub-mbr/node";
+ * const grubDir = await findGrubDir(); // $GRUB_DIR or /usr/lib/grub/i386-pc (grub-pc-bin)
+ * const bootImg = await readFile(`${grubDir}/boot.img`);
+ * const coreImg = await buildCoreImage(grubDir); // grub-mkimage -O i386-pc ... biosdisk part_msdos ext2
+ * // A disk with partition 1 at 1 MiB: a 2047-sector MBR gap to embed core.img in.
+ * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], planWrap({ partitionSize: 8 << 20 })), "disk.img");
  * const disk = await FileDevice.open("disk.img", { readOnly: true });
- * const plan = await planGrubInstall(disk, bootImg, coreImg);
- * console.log(plan.sectors[0], plan.sectors.length);
+ * const plan = await planGrubInstall(disk, bootImg, coreImg); // nothing written
+ * assert.equal(plan.sectors[0], 1);
+ * assert.equal(plan.writes.at(-1)?.offset, 0); // sector 0 is written last
  * await disk.close();
  * ```
  */
