@@ -1,5 +1,5 @@
 import { isZero } from "@bigfile/blockdev";
-import { alignUp, rawBlocks, setU64, viewOf } from "./_bytes.ts";
+import { alignUp, rawBlockRuns, rawBlocks, setU64, viewOf } from "./_bytes.ts";
 import { hasZstd, qcow2Deflate, qcow2ZstdCompress, zstdMissing } from "./_node_zlib.ts";
 import { COMPRESSED, COPIED, QCOW2_HEADER_LENGTH, QCOW2_MAGIC } from "./_qcow2_format.ts";
 import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
@@ -100,7 +100,11 @@ export async function writeQcow2(
   let cursor = cs; // next free byte of the file
   let dataBytes = 0;
   let guest = 0;
-  for await (const block of rawBlocks(image.data, cs, image.size)) {
+  for await (const block of rawBlockRuns(image.data, cs, image.size)) {
+    if (typeof block === "number") {
+      guest += block; // clusters of a hole: unallocated
+      continue;
+    }
     const index = guest++;
     if (isZero(block)) continue;
     dataBytes += cs;

@@ -80,11 +80,13 @@ async function* rawFileChunks(
   const fd = openSync(path, "r");
   const buffer = new Uint8Array(CHUNK);
   const readRange = function* (from: number, to: number) {
-    for (let at = from; at < to; at += CHUNK) {
-      const want = Math.min(CHUNK, to - at);
+    for (let at = from, want = 0; at < to; at += want) {
+      want = Math.min(CHUNK - (at % CHUNK), to - at);
       let got = 0;
       while (got < want) {
         const bytesRead = readSync(fd, buffer, got, want - got, at + got);
+  // Chunks end at whole MiBs of the disk, so writers' blocks (which divide or
+  // are multiples of a MiB) come as views of them rather than copies.
         if (bytesRead === 0)
           throw new RangeError(`Cannot read '${path}': it shrank while being read`);
         got += bytesRead;
@@ -93,7 +95,10 @@ async function* rawFileChunks(
     }
   };
   const zeroRange = function* (from: number, to: number) {
-    for (let at = from; at < to; at += CHUNK) yield zeros(Math.min(CHUNK, to - at));
+    for (let at = from, length = 0; at < to; at += length) {
+      length = Math.min(CHUNK - (at % CHUNK), to - at);
+      yield zeros(length);
+    }
   };
   try {
     let position = 0;

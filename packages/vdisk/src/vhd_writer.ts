@@ -1,5 +1,5 @@
 import { isZero } from "@bigfile/blockdev";
-import { alignUp, rawBlocks, viewOf } from "./_bytes.ts";
+import { alignUp, rawBlockRuns, viewOf } from "./_bytes.ts";
 import {
   buildDynamicHeader,
   buildFooter,
@@ -79,7 +79,11 @@ export async function writeVhd(
       );
     }
     let at = 0;
-    for await (const block of rawBlocks(image.data, 1 << 20, image.size)) {
+    for await (const block of rawBlockRuns(image.data, 1 << 20, image.size)) {
+      if (typeof block === "number") {
+        at += block * (1 << 20); // a hole: nothing to write
+        continue;
+      }
       const length = Math.min(block.length, image.size - at);
       if (!isZero(block)) {
         await sink.write(at, block.subarray(0, length));
@@ -131,7 +135,23 @@ export async function writeVhd(
   }
   let index = 0;
   let k = 0;
-  for await (const block of rawBlocks(image.data, blockSize, image.size)) {
+  const writeBlock = async (block: Uint8Array): Promise<void> => {
+    await sink.write(cursor, bitmap);
+    await sink.write(cursor + bitmapBytes, block);
+    dataBytes += blockSize;
+    cursor = next(cursor);
+  };
+  for await (const item of rawBlockRuns(image.data, blockSize, image.size)) {
+    if (typeof item === "number") {
+      // A hole of `item` blocks; planned blocks inside it (runs may hold zeros) are written as zeros.
+      const end = index + item;
+      for (; plan && k < plan.length && (plan[k] as number) < end; k++) {
+        await writeBlock(new Uint8Array(blockSize));
+      }
+      index = end;
+      continue;
+    }
+    const block = item;
     const i = index++;
     if (plan) {
       if (plan[k] !== i) {
@@ -145,10 +165,7 @@ export async function writeVhd(
       if (isZero(block)) continue;
       batView.setUint32(i * 4, cursor / 512);
     }
-    await sink.write(cursor, bitmap);
-    await sink.write(cursor + bitmapBytes, block);
-    dataBytes += blockSize;
-    cursor = next(cursor);
+    await writeBlock(block);
   }
   const end = alignUp(cursor, 512);
   if (!plan) {
