@@ -84,11 +84,16 @@ function writeAll(fd: number, data: Uint8Array): void {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
+ * import { readFile } from "@bigfile/blockdev/node";
  * import { writeQcow2 } from "@bigfile/vdisk";
  * import { writeImageFile } from "@bigfile/vdisk/node";
- * import { readFile } from "@bigfile/blockdev/node";
- * await writeImageFile("disk.qcow2", (sink) =>
- *   writeQcow2({ size: 4141875200, data: readFile("big.img") }, sink));
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * const result = await writeImageFile("disk.qcow2", (sink) => writeQcow2({ size: 4 << 20, data: readFile("big.img") }, sink));
+ * assert.equal(result.virtualSize, 4 << 20);
  * ```
  */
 export async function writeImageFile<T>(
@@ -107,14 +112,21 @@ export async function writeImageFile<T>(
  *
  * @example `bigfile build --format qcow2 -o big.qcow2`
  * ```ts
- * import { rawLayout } from "@bigfile/vdisk";
+ * import assert from "node:assert/strict";
+ * import { FileDevice } from "@bigfile/blockdev/node";
+ * import { openImage, rawLayout } from "@bigfile/vdisk";
  * import { writeImageTo } from "@bigfile/vdisk/node";
- * declare const mbr: Uint8Array; declare const ext3: AsyncIterable<Uint8Array>;
- * const image = rawLayout(4141875200, [
+ * const mbr = new Uint8Array(512);
+ * mbr.set([0x55, 0xaa], 510);
+ * const ext3 = [new Uint8Array(1 << 20).fill(3)]; // any (async) iterable of chunks: a filesystem stream
+ * const image = rawLayout(4 << 20, [
  *   { offset: 0, data: mbr },
- *   { offset: 32256, data: ext3, length: 4040316 * 1024 },
+ *   { offset: 32256, data: ext3, length: 1 << 20 },
  * ]);
- * await writeImageTo(image, "qcow2", "big.qcow2");
+ * await writeImageTo(image, "qcow2", "big.qcow2"); // or a file descriptor: 1 for standard output
+ * const disk = await openImage(await FileDevice.open("big.qcow2", { readOnly: true }));
+ * assert.deepEqual([...(await disk.read(32256, 2))], [3, 3]);
+ * await disk.close();
  * ```
  */
 export async function writeImageTo(

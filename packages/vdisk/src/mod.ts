@@ -8,14 +8,19 @@
  *
  * @example Raw to qcow2, then read it back
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { FileDevice, readFile } from "@bigfile/blockdev/node";
  * import { openImage, writeImage } from "@bigfile/vdisk";
  * import { writeImageFile } from "@bigfile/vdisk/node";
- * const size = (await FileDevice.open("big.img", { readOnly: true })).size;
- * await writeImageFile("big.qcow2", (sink) =>
- *   writeImage({ size, data: readFile("big.img") }, "qcow2", sink));
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * const size = raw.length;
+ * await writeImageFile("big.qcow2", (sink) => writeImage({ size, data: readFile("big.img") }, "qcow2", sink));
  * const disk = await openImage(await FileDevice.open("big.qcow2", { readOnly: true }));
  * const mbr = await disk.read(0, 512);
+ * assert.deepEqual([mbr[510], mbr[511]], [0x55, 0xaa]);
  * await disk.close();
  * ```
  *

@@ -6,10 +6,15 @@
  *
  * @example Raw file to VMDK
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { writeImage } from "@bigfile/vdisk";
  * import { rawFileImage, writeImageFile } from "@bigfile/vdisk/node";
- * const raw = await rawFileImage("big.img");
- * await writeImageFile("big.vmdk", (sink) => writeImage(raw, "vmdk-stream", sink));
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * const result = await writeImageFile("big.vmdk", (sink) => writeImage(rawFileImage("big.img"), "vmdk-stream", sink));
+ * assert.equal(result.virtualSize, 4 << 20);
  * ```
  *
  * @module

@@ -51,10 +51,19 @@ export interface OpenImageOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { FileDevice } from "@bigfile/blockdev/node";
- * import { openImage } from "@bigfile/vdisk";
+ * import { openImage, writeImage } from "@bigfile/vdisk";
+ * import { rawFileImage, writeImageFile } from "@bigfile/vdisk/node";
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * await writeImageFile("disk.vmdk", (sink) => writeImage(rawFileImage("big.img"), "vmdk", sink));
  * const disk = await openImage(await FileDevice.open("disk.vmdk", { readOnly: true }));
+ * assert.equal(disk.format, "vmdk");
  * const mbr = await disk.read(0, 512);
+ * assert.deepEqual([mbr[510], mbr[511]], [0x55, 0xaa]);
  * await disk.close();
  * ```
  */

@@ -27,10 +27,18 @@ const L2_CACHE_BYTES = 16 << 20;
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { FileDevice } from "@bigfile/blockdev/node";
- * import { Qcow2Device } from "@bigfile/vdisk";
+ * import { Qcow2Device, writeImage } from "@bigfile/vdisk";
+ * import { rawFileImage, writeImageFile } from "@bigfile/vdisk/node";
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * await writeImageFile("disk.qcow2", (sink) => writeImage(rawFileImage("big.img"), "qcow2", sink));
  * const disk = await Qcow2Device.open(await FileDevice.open("disk.qcow2", { readOnly: true }));
  * const mbr = await disk.read(0, 512);
+ * assert.deepEqual([mbr[510], mbr[511]], [0x55, 0xaa]);
  * await disk.close();
  * ```
  */

@@ -28,9 +28,15 @@ export interface RawFileImageOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { writeImage } from "@bigfile/vdisk";
  * import { rawFileImage, writeImageFile } from "@bigfile/vdisk/node";
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
  * const image = rawFileImage("big.img");
+ * assert.equal(image.size, 4 << 20);
  * await writeImageFile("big.qcow2", (sink) => writeImage(image, "qcow2", sink));
  * ```
  */
@@ -79,14 +85,14 @@ async function* rawFileChunks(
   // the page cache, where a thread-pool hop per MiB costs more than the copy.
   const fd = openSync(path, "r");
   const buffer = new Uint8Array(CHUNK);
+  // Chunks end at whole MiBs of the disk, so writers' blocks (which divide or
+  // are multiples of a MiB) come as views of them rather than copies.
   const readRange = function* (from: number, to: number) {
     for (let at = from, want = 0; at < to; at += want) {
       want = Math.min(CHUNK - (at % CHUNK), to - at);
       let got = 0;
       while (got < want) {
         const bytesRead = readSync(fd, buffer, got, want - got, at + got);
-  // Chunks end at whole MiBs of the disk, so writers' blocks (which divide or
-  // are multiples of a MiB) come as views of them rather than copies.
         if (bytesRead === 0)
           throw new RangeError(`Cannot read '${path}': it shrank while being read`);
         got += bytesRead;

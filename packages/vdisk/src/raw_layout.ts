@@ -20,14 +20,19 @@ export interface RawPart {
  *
  * @example The seed's disk as qcow2, without writing the raw image
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rawLayout, writeImage } from "@bigfile/vdisk";
  * import { writeImageFile } from "@bigfile/vdisk/node";
- * declare const mbr: Uint8Array; declare const ext3: AsyncIterable<Uint8Array>;
- * const image = rawLayout(4141875200, [
+ * const mbr = new Uint8Array(512); // what mbr wrap writes in sector 0
+ * mbr.set([0x55, 0xaa], 510);
+ * const ext3 = [new Uint8Array(8 << 20).fill(1)]; // what ext3fs mkfs streams (here 8 MiB)
+ * // the seed's: rawLayout(4141875200, [..., { offset: 32256, data: ext3, length: 4040316 * 1024 }])
+ * const image = rawLayout(16 << 20, [
  *   { offset: 0, data: mbr },
- *   { offset: 32256, data: ext3, length: 4040316 * 1024 },
+ *   { offset: 32256, data: ext3, length: 8 << 20 },
  * ]);
- * await writeImageFile("big.qcow2", (sink) => writeImage(image, "qcow2", sink));
+ * const result = await writeImageFile("big.qcow2", (sink) => writeImage(image, "qcow2", sink));
+ * assert.equal(result.virtualSize, 16 << 20);
  * ```
  */
 export function rawLayout(size: number, parts: readonly RawPart[]): RawImage {

@@ -25,9 +25,18 @@ const MAX_BAT_ENTRIES = 4 << 20;
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { FileDevice } from "@bigfile/blockdev/node";
- * import { VhdDevice } from "@bigfile/vdisk";
+ * import { VhdDevice, writeImage } from "@bigfile/vdisk";
+ * import { rawFileImage, writeImageFile } from "@bigfile/vdisk/node";
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * await writeImageFile("disk.vhd", (sink) => writeImage(rawFileImage("big.img"), "vhd", sink));
  * const disk = await VhdDevice.open(await FileDevice.open("disk.vhd", { readOnly: true }));
+ * assert.equal(disk.format, "vhd");
+ * assert.deepEqual([...(await disk.read(510, 2))], [0x55, 0xaa]);
  * await disk.close();
  * ```
  */

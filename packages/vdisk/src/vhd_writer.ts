@@ -42,11 +42,16 @@ export interface VhdWriteOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { stat, writeFile } from "node:fs/promises";
  * import { readFile } from "@bigfile/blockdev/node";
  * import { writeVhd } from "@bigfile/vdisk";
  * import { writeImageFile } from "@bigfile/vdisk/node";
- * await writeImageFile("azure.vhd", (sink) =>
- *   writeVhd({ size: 4141875200, data: readFile("big.img") }, sink, { type: "fixed" }));
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * await writeImageFile("azure.vhd", (sink) => writeVhd({ size: raw.length, data: readFile("big.img") }, sink, { type: "fixed" }));
+ * assert.equal((await stat("azure.vhd")).size, raw.length + 512); // the data, then the 512-byte footer
  * ```
  */
 export async function writeVhd(

@@ -28,9 +28,18 @@ const GT_CACHE_BYTES = 16 << 20;
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { FileDevice } from "@bigfile/blockdev/node";
- * import { VmdkDevice } from "@bigfile/vdisk";
+ * import { VmdkDevice, writeImage } from "@bigfile/vdisk";
+ * import { rawFileImage, writeImageFile } from "@bigfile/vdisk/node";
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * await writeImageFile("disk.vmdk", (sink) => writeImage(rawFileImage("big.img"), "vmdk-stream", sink));
  * const disk = await VmdkDevice.open(await FileDevice.open("disk.vmdk", { readOnly: true }));
+ * assert.equal(disk.format, "vmdk-stream");
+ * assert.deepEqual([...(await disk.read(510, 2))], [0x55, 0xaa]);
  * await disk.close();
  * ```
  */

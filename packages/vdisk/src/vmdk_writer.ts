@@ -43,12 +43,21 @@ export interface VmdkWriteOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { closeSync, openSync } from "node:fs";
+ * import { writeFile } from "node:fs/promises";
  * import { readFile } from "@bigfile/blockdev/node";
  * import { writeVmdk } from "@bigfile/vdisk";
  * import { FdSink } from "@bigfile/vdisk/node";
- * await writeVmdk({ size: 4141875200, data: readFile("big.img") }, new FdSink(1), {
+ * const raw = new Uint8Array(4 << 20); // a 4 MiB disk: a boot signature and zeros
+ * raw.set([0x55, 0xaa], 510);
+ * await writeFile("big.img", raw);
+ * const fd = openSync("big.vmdk", "w"); // FdSink(1): standard output, a pipe too for streamOptimized
+ * const result = await writeVmdk({ size: raw.length, data: readFile("big.img") }, new FdSink(fd), {
  *   subformat: "streamOptimized",
  * });
+ * closeSync(fd);
+ * assert.equal(result.virtualSize, raw.length);
  * ```
  */
 export async function writeVmdk(

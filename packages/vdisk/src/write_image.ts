@@ -46,11 +46,15 @@ export const SEEKABLE_FORMATS: readonly ImageFormat[] = ["qcow2", "vhd", "vmdk"]
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
  * import { readFile } from "@bigfile/blockdev/node";
  * import { writeImage } from "@bigfile/vdisk";
  * import { writeImageFile } from "@bigfile/vdisk/node";
- * await writeImageFile("disk.vmdk", (sink) =>
- *   writeImage({ size: 4141875200, data: readFile("big.img") }, "vmdk-stream", sink));
+ * await writeFile("big.img", new Uint8Array(4 << 20).fill(1, 0, 4096));
+ * const result = await writeImageFile("disk.vmdk", (sink) =>
+ *   writeImage({ size: 4 << 20, data: readFile("big.img") }, "vmdk-stream", sink));
+ * assert.equal(result.virtualSize, 4 << 20);
  * ```
  */
 export async function writeImage(
