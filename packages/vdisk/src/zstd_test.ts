@@ -45,6 +45,21 @@ describeWithTools(["zstd"], "zstdFrameLength: frames made by the zstd command", 
     }
   }
 
+  it("mutated frames: an answer inside the bytes or none, never a throw or a hang", () => {
+    const file = join(dir, "fuzz-input");
+    writeFileSync(file, testBytes(rng(21), 100_000));
+    const frame = new Uint8Array(execFileSync("zstd", ["-q", "-c", file]));
+    const random = rng(22);
+    for (let round = 0; round < 3000; round++) {
+      const bytes = frame.slice(0, 1 + Math.floor(random() * frame.length));
+      for (let n = 1 + Math.floor(random() * 4); n > 0; n--) {
+        bytes[Math.floor(random() * Math.min(bytes.length, 64))] = (random() * 256) | 0;
+      }
+      const length = zstdFrameLength(bytes);
+      if (length !== undefined) expect(length).toBeLessThanOrEqual(bytes.length);
+    }
+  });
+
   it("bytes that are not a zstd frame", () => {
     expect(zstdFrameLength(new Uint8Array(64))).toBeUndefined();
     const reserved = new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0x08, 0, 0, 0, 0, 0]);
