@@ -7,10 +7,16 @@
  *
  * @example Usage
  * ```ts
- * import { mkfs } from "@bigfile/ext3fs/node";
+ * import assert from "node:assert/strict";
+ * import { mkdir, stat, writeFile } from "node:fs/promises";
  * import { writeToFile } from "@bigfile/blockdev/node";
- * const image = await mkfs(["rootfs/"], { blocks: 4040316, seed: "v1" });
+ * import { mkfs } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * // the seed's: { blocks: 4040316 }
+ * const image = await mkfs(["rootfs/"], { blocks: 8192, seed: "v1" });
  * await writeToFile(image.chunks({ reuseBuffers: true }), "part.img");
+ * assert.equal((await stat("part.img")).size, 8192 * 1024);
  * ```
  *
  * @module

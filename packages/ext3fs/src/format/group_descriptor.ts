@@ -27,8 +27,21 @@ const HI = 2 ** 32;
  *
  * @example Usage
  * ```ts
- * import { decodeGroupDescriptor } from "@bigfile/ext3fs";
+ * import assert from "node:assert/strict";
+ * import { mkdir, readFile, writeFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { mkfs } from "@bigfile/ext3fs/node";
+ * import { decodeGroupDescriptor, decodeSuperblock } from "@bigfile/ext3fs";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20, seed: "docs" })).chunks(), "root.ext3");
+ * const image = await readFile("root.ext3");
+ * const sb = decodeSuperblock(image.subarray(1024, 2048));
+ * const blockSize = 1024 << sb.logBlockSize;
+ * const gdtBlock = image.subarray((sb.firstDataBlock + 1) * blockSize, (sb.firstDataBlock + 2) * blockSize);
+ * const g = 0;
  * const gd = decodeGroupDescriptor(gdtBlock.subarray(32 * g, 32 * g + 32));
+ * assert.ok(gd.inodeTable > gd.inodeBitmap && gd.inodeBitmap > gd.blockBitmap);
  * ```
  */
 export function decodeGroupDescriptor(

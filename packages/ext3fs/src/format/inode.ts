@@ -78,8 +78,22 @@ const HI = 2 ** 32;
  *
  * @example Usage
  * ```ts
- * import { decodeInode } from "@bigfile/ext3fs";
+ * import assert from "node:assert/strict";
+ * import { mkdir, readFile, writeFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { mkfs } from "@bigfile/ext3fs/node";
+ * import { decodeGroupDescriptor, decodeInode, decodeSuperblock } from "@bigfile/ext3fs";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20, seed: "docs" })).chunks(), "root.ext3");
+ * const image = await readFile("root.ext3");
+ * const sb = decodeSuperblock(image.subarray(1024, 2048));
+ * const blockSize = 1024 << sb.logBlockSize;
+ * const gd = decodeGroupDescriptor(image.subarray((sb.firstDataBlock + 1) * blockSize));
+ * const inodeTable = image.subarray(gd.inodeTable * blockSize);
+ * assert.equal(sb.inodeSize, 256);
  * const root = decodeInode(inodeTable.subarray(256, 512)); // inode 2 with 256-byte inodes
+ * assert.equal(root.mode & 0o170000, 0o040000); // a directory
  * ```
  */
 export function decodeInode(bytes: Uint8Array): Inode {

@@ -5,9 +5,17 @@
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdir, readFile, writeFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { mkfs } from "@bigfile/ext3fs/node";
  * import { decodeSuperblock, superblockBlockSize } from "@bigfile/ext3fs";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20, seed: "docs" })).chunks(), "root.ext3");
+ * const image = await readFile("root.ext3");
  * const sb = decodeSuperblock(image.subarray(1024, 2048));
- * console.log(superblockBlockSize(sb));
+ * assert.equal(superblockBlockSize(sb) * sb.blocksCount, 8 << 20);
  * ```
  *
  * @module

@@ -194,9 +194,18 @@ function trimNul(bytes: Uint8Array): Uint8Array {
  *
  * @example Usage
  * ```ts
- * import { decodeSuperblock } from "@bigfile/ext3fs";
+ * import assert from "node:assert/strict";
+ * import { mkdir, readFile, writeFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { mkfs } from "@bigfile/ext3fs/node";
+ * import { decodeSuperblock, EXT2_MAGIC } from "@bigfile/ext3fs";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20, seed: "docs" })).chunks(), "root.ext3");
+ * const image = await readFile("root.ext3");
  * const sb = decodeSuperblock(image.subarray(1024, 2048));
- * console.log(sb.blocksCount, 1024 << sb.logBlockSize);
+ * assert.equal(sb.magic, EXT2_MAGIC);
+ * assert.equal(sb.blocksCount * (1024 << sb.logBlockSize), 8 << 20);
  * ```
  */
 export function decodeSuperblock(bytes: Uint8Array): Superblock {
@@ -305,11 +314,21 @@ export function decodeSuperblock(bytes: Uint8Array): Superblock {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdir, readFile, writeFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { mkfs } from "@bigfile/ext3fs/node";
  * import { decodeSuperblock, encodeSuperblock } from "@bigfile/ext3fs";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20, seed: "docs" })).chunks(), "root.ext3");
+ * const image = await readFile("root.ext3");
  * const raw = image.subarray(1024, 2048);
  * const sb = decodeSuperblock(raw);
  * sb.blockGroupNr = 1;
  * const backup = encodeSuperblock(sb, raw.slice());
+ * assert.equal(decodeSuperblock(backup).blockGroupNr, 1);
+ * assert.deepEqual(backup.subarray(0, 90), raw.subarray(0, 90)); // the rest round-trips
  * ```
  */
 export function encodeSuperblock(sb: Superblock, into?: Uint8Array): Uint8Array {

@@ -140,11 +140,18 @@ function ranges(list: number[]): string {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
  * import { checkFilesystem } from "@bigfile/ext3fs";
- * import { openImageFile } from "@bigfile/ext3fs/node";
+ * import { mkfs, openImageFile } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20, seed: "docs" })).chunks(), "root.ext3");
  * const image = await openImageFile("root.ext3");
  * const report = await checkFilesystem(image.reader);
  * for (const finding of report.findings) console.log(finding.message);
+ * assert.equal(report.clean, true); // as e2fsck -fn would say
  * await image.close();
  * ```
  */

@@ -69,10 +69,20 @@ const toSeconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t
  *
  * @example Usage
  * ```ts
- * import { extractToDirectory, openImageFile } from "@bigfile/ext3fs/node";
+ * import assert from "node:assert/strict";
+ * import { mkdir, readFile, writeFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { planWrap, wrapPartition } from "@bigfile/mbr";
+ * import { extractToDirectory, mkfs, openImageFile } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * // a disk like the seed's, smaller: the filesystem in partition 1 at byte 32256
+ * const fsImage = await mkfs(["rootfs"], { size: 8 << 20 });
+ * await writeToFile(wrapPartition(fsImage.chunks(), planWrap({ partitionSize: 8 << 20, align: "cylinder" })), "big.img");
  * const image = await openImageFile("big.img", { partition: 1 });
  * await extractToDirectory(image.reader, "out", { path: "/boot" });
  * await image.close();
+ * assert.equal(await readFile("out/vmlinuz", "utf8"), "not really a kernel\n");
  * ```
  */
 export async function extractToDirectory(

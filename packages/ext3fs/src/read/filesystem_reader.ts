@@ -215,12 +215,20 @@ function joinPath(parent: string, name: string): string {
  *
  * @example Usage
  * ```ts
- * import { FileDevice } from "@bigfile/blockdev/node";
+ * import assert from "node:assert/strict";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
  * import { FilesystemReader } from "@bigfile/ext3fs";
+ * import { mkfs } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20, seed: "docs" })).chunks(), "root.ext3");
  * const device = await FileDevice.open("root.ext3", { readOnly: true });
  * const fs = await FilesystemReader.open(device);
- * for (const entry of await fs.readdir("/boot")) console.log(entry.name);
- * const kernel = fs.createReadStream("/boot/vmlinuz");
+ * assert.deepEqual((await fs.readdir("/boot")).map((e) => e.name).filter((n) => !n.startsWith(".")), ["vmlinuz"]);
+ * let text = "";
+ * for await (const chunk of fs.createReadStream("/boot/vmlinuz")) text += new TextDecoder().decode(chunk);
+ * assert.equal(text, "not really a kernel\n");
  * await device.close();
  * ```
  */

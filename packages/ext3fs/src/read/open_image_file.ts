@@ -27,9 +27,19 @@ export interface OpenedImage {
  *
  * @example Usage
  * ```ts
- * import { openImageFile } from "@bigfile/ext3fs/node";
+ * import assert from "node:assert/strict";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { planWrap, wrapPartition } from "@bigfile/mbr";
+ * import { mkfs, openImageFile } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * // a disk like the seed's, smaller: the filesystem in partition 1 at byte 32256
+ * const fsImage = await mkfs(["rootfs"], { size: 8 << 20 });
+ * await writeToFile(wrapPartition(fsImage.chunks(), planWrap({ partitionSize: 8 << 20, align: "cylinder" })), "big.img");
  * const image = await openImageFile("big.img", { partition: 1 });
- * console.log(await image.reader.readdir("/boot"));
+ * const names = (await image.reader.readdir("/boot")).map((e) => e.name);
+ * assert.ok(names.includes("vmlinuz"));
  * await image.close();
  * ```
  */
@@ -59,11 +69,17 @@ export async function openImageFile(
  *
  * @example Usage
  * ```ts
- * import { openImageStream } from "@bigfile/ext3fs/node";
- * import { readFd } from "@bigfile/blockdev/node";
- * const image = await openImageStream(readFd(0));
- * console.log(image.reader.superblock.blocksCount);
- * await image.close();
+ * import assert from "node:assert/strict";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { readFile, writeToFile } from "@bigfile/blockdev/node";
+ * import { mkfs, openImageStream } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20 })).chunks(), "root.ext3");
+ * // readFd(0) for standard input; any AsyncIterable<Uint8Array> will do
+ * const image = await openImageStream(readFile("root.ext3"));
+ * assert.equal(image.reader.superblock.blocksCount * image.reader.blockSize, 8 << 20);
+ * await image.close(); // removes the spooled copy
  * ```
  */
 export async function openImageStream(

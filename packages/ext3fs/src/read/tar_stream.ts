@@ -29,12 +29,22 @@ const seconds = (t: { seconds: number; nanoseconds: number }) => t.seconds + t.n
  *
  * @example Usage
  * ```ts
- * import { tarStream } from "@bigfile/ext3fs";
- * import { openImageFile } from "@bigfile/ext3fs/node";
+ * import assert from "node:assert/strict";
+ * import { createReadStream } from "node:fs";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { readTar } from "@bigfile/blockdev";
  * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { tarStream } from "@bigfile/ext3fs";
+ * import { mkfs, openImageFile } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20 })).chunks(), "root.ext3");
  * const image = await openImageFile("root.ext3");
  * await writeToFile(tarStream(image.reader, "/boot"), "boot.tar");
  * await image.close();
+ * const paths = [];
+ * for await (const entry of readTar(createReadStream("boot.tar"))) paths.push(entry.path);
+ * assert.deepEqual(paths, [".", "vmlinuz"]);
  * ```
  */
 export function tarStream(

@@ -20,7 +20,18 @@ const TYPES: Record<string, NodeKind> = {
  *
  * @example Usage
  * ```ts
- * applyDeviceTable(tree, "/dev d 755 0 0 - - - - -\n/dev/console c 600 0 0 5 1 - - -\n", now);
+ * // applyDeviceTable is internal; mkfs's deviceTable option is how it is used:
+ * import assert from "node:assert/strict";
+ * import { mkdir } from "node:fs/promises";
+ * import { writeToFile } from "@bigfile/blockdev/node";
+ * import { mkfs, openImageFile } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs");
+ * const deviceTable = "/dev d 755 0 0 - - - - -\n/dev/console c 600 0 0 5 1 - - -\n";
+ * await writeToFile((await mkfs(["rootfs"], { size: 8 << 20, deviceTable })).chunks(), "root.ext3");
+ * const image = await openImageFile("root.ext3");
+ * const st = await image.reader.stat("/dev/console");
+ * assert.deepEqual([st.type, st.rdev?.major, st.rdev?.minor], ["char-device", 5, 1]);
+ * await image.close();
  * ```
  */
 export function applyDeviceTable(tree: FsTree, text: string, time: Timestamp): void {

@@ -51,14 +51,28 @@ export interface FilesystemOutput {
  *
  * @example A filesystem at byte 32256 of a disk image
  * ```ts
- * import { openSync } from "node:fs";
- * import { writeToFd } from "@bigfile/blockdev/node";
+ * import assert from "node:assert/strict";
+ * import { closeSync, openSync } from "node:fs";
+ * import { mkdir, truncate, writeFile } from "node:fs/promises";
+ * import { SliceDevice } from "@bigfile/blockdev";
+ * import { FileDevice, writeToFd } from "@bigfile/blockdev/node";
+ * import { FilesystemReader } from "@bigfile/ext3fs";
  * import { createCopier, filesystemOutput, mkfs } from "@bigfile/ext3fs/node";
- * const copier = createCopier();
- * const image = await mkfs(["rootfs/"], { blocks: 4040316, copier });
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeFile("big.img", "");
+ * await truncate("big.img", 32256 + (8 << 20)); // room for the filesystem at byte 32256
+ * const copier = createCopier(); // worker threads copy file contents (undefined: one thread)
+ * const image = await mkfs(["rootfs/"], { size: 8 << 20, copier }); // the seed's: { blocks: 4040316 }
  * const { chunks, sinkOptions } = filesystemOutput(image, { copier, reuseBuffers: true });
- * await writeToFd(chunks, openSync("big.img", "r+"), { ...sinkOptions, positional: true, offset: 32256 });
+ * const fd = openSync("big.img", "r+");
+ * await writeToFd(chunks, fd, { ...sinkOptions, positional: true, offset: 32256 });
+ * closeSync(fd);
  * await copier?.close();
+ * const disk = await FileDevice.open("big.img", { readOnly: true });
+ * const fs = await FilesystemReader.open(new SliceDevice(disk, { offset: 32256, length: 8 << 20 }));
+ * assert.ok((await fs.readdir("/boot")).some((e) => e.name === "vmlinuz"));
+ * await disk.close();
  * ```
  */
 export function filesystemOutput(

@@ -145,10 +145,21 @@ export interface MkfsImage {
  *
  * @example Usage
  * ```ts
- * import { mkfs } from "@bigfile/ext3fs/node";
+ * import assert from "node:assert/strict";
+ * import { createWriteStream } from "node:fs";
+ * import { mkdir, stat, writeFile } from "node:fs/promises";
+ * import { pipeline } from "node:stream/promises";
+ * import { writeTar } from "@bigfile/blockdev";
  * import { writeToFile } from "@bigfile/blockdev/node";
- * const image = await mkfs(["rootfs/", { kind: "tar", path: "boot.tar" }], { blocks: 4040316, seed: "demo" });
+ * import { mkfs } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * const cfg = new TextEncoder().encode("set timeout=0\n");
+ * await pipeline(writeTar([{ type: "file", path: "boot/grub/grub.cfg", body: cfg }]), createWriteStream("boot.tar"));
+ * // sources laid over each other in order; the seed's size: { blocks: 4040316 }
+ * const image = await mkfs(["rootfs/", { kind: "tar", path: "boot.tar" }], { blocks: 8192, seed: "demo" });
  * await writeToFile(image.chunks(), "part.img");
+ * assert.equal((await stat("part.img")).size, 8192 * 1024);
  * ```
  */
 export async function mkfs(
@@ -347,10 +358,20 @@ export interface WriteToDeviceOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { mkdir, truncate, writeFile } from "node:fs/promises";
+ * import { SliceDevice } from "@bigfile/blockdev";
  * import { FileDevice } from "@bigfile/blockdev/node";
+ * import { FilesystemReader } from "@bigfile/ext3fs";
  * import { mkfs, writeImageToDevice } from "@bigfile/ext3fs/node";
+ * await mkdir("rootfs/boot", { recursive: true });
+ * await writeFile("rootfs/boot/vmlinuz", "not really a kernel\n");
+ * await writeFile("big.img", "");
+ * await truncate("big.img", 32256 + (8 << 20));
  * const disk = await FileDevice.open("big.img");
- * await writeImageToDevice(await mkfs(["rootfs/"], { blocks: 4040316 }), disk, 32256);
+ * await writeImageToDevice(await mkfs(["rootfs/"], { size: 8 << 20 }), disk, 32256); // the seed's: { blocks: 4040316 }
+ * const fs = await FilesystemReader.open(new SliceDevice(disk, { offset: 32256, length: 8 << 20 }));
+ * assert.equal(fs.superblock.blocksCount * fs.blockSize, 8 << 20);
  * await disk.close();
  * ```
  */
