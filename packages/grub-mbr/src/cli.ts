@@ -12,9 +12,9 @@ import { type CliIo, createProgram, integerOption, runProgram } from "@bigfile/c
 import { StreamHead } from "./_stream_head.ts";
 import type { EmbeddingArea } from "./embedding_area.ts";
 import { grubConfig } from "./grub_config.ts";
-import { buildCoreImage, coreModules, findGrubDir, grubFilesTar } from "./grub_files.ts";
 import { type BootInspection, inspectBoot } from "./inspect_boot.ts";
 import { installGrub, installGrubStream } from "./install_grub.ts";
+import { buildCoreImage, coreModules, findGrubDir, grubFilesTar } from "./node/grub_files.ts";
 import type { CoreImageSource, GrubInstallPlan } from "./plan_grub_install.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };

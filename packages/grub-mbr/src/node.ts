@@ -14,4 +14,4 @@
  *
  * @module
  */
-export * from "./grub_files.ts";
+export * from "./node/grub_files.ts";

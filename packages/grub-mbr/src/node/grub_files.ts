@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeTar } from "@bigfile/blockdev";
 import { execa } from "execa";
-import { GrubInstallError } from "./grub_install_error.ts";
+import { GrubInstallError } from "../grub_install_error.ts";
 
 /** Where distributions keep GRUB's i386-pc files, in the order they are tried. */
 export const GRUB_DIR_CANDIDATES: readonly string[] = [
