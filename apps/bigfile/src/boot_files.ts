@@ -23,11 +23,20 @@ export type BootFilesErrorCode = "no-config" | "no-entry" | "no-kernel" | "missi
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BootFilesError, bootFiles } from "@bigfile/bigfile";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { build } from "@bigfile/bigfile";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz", "not a real kernel\n");
+ * await writeFile("initrd.img", "not a real initrd\n");
+ * await build({ output: "disk.img", size: "auto", rootfs: ["rootfs/"], kernel: "vmlinuz", initrd: "initrd.img" });
  * try {
- *   await bootFiles("disk.img", { entry: 3 });
+ *   await bootFiles("disk.img", { entry: 3 }); // the menu has one entry
+ *   assert.fail("entry 3 does not exist");
  * } catch (error) {
- *   if (error instanceof BootFilesError && error.code === "no-entry") console.error(error.message);
+ *   assert.ok(error instanceof BootFilesError && error.code === "no-entry", String(error));
  * }
  * ```
  */
@@ -71,9 +80,19 @@ const MAX_CONFIG_BYTES = 1 << 20;
  *
  * @example Usage
  * ```ts
- *  * import { bootVolumes } from "@bigfile/bigfile";
+ * import assert from "node:assert/strict";
+ * import { FileDevice } from "@bigfile/blockdev/node";
+ * import { bootVolumes } from "@bigfile/bigfile";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { build } from "@bigfile/bigfile";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz", "not a real kernel\n");
+ * await writeFile("initrd.img", "not a real initrd\n");
+ * await build({ output: "disk.img", size: "auto", rootfs: ["rootfs/"], kernel: "vmlinuz", initrd: "initrd.img" });
  * const disk = await FileDevice.open("disk.img", { readOnly: true });
- * console.log(await bootVolumes(disk)); // [{ partition: 1, offset: 1048576, length: ... }]
+ * const volumes = await bootVolumes(disk); // [{ partition: 1, offset: 1048576, length: ... }]
+ * assert.equal(volumes[0]?.partition, 1);
  * await disk.close();
  * ```
  */
@@ -119,10 +138,20 @@ function describeVolume(volume: BootVolume): string {
  *
  * @example Usage
  * ```ts
- *  * import { findBootConfig } from "@bigfile/bigfile";
+ * import assert from "node:assert/strict";
+ * import { FileDevice } from "@bigfile/blockdev/node";
+ * import { findBootConfig } from "@bigfile/bigfile";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { build } from "@bigfile/bigfile";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz", "not a real kernel\n");
+ * await writeFile("initrd.img", "not a real initrd\n");
+ * await build({ output: "disk.img", size: "auto", rootfs: ["rootfs/"], kernel: "vmlinuz", initrd: "initrd.img" });
  * const disk = await FileDevice.open("disk.img", { readOnly: true });
  * const found = await findBootConfig(disk);
- * console.log(found.config, found.menu.entries.length);
+ * assert.equal(found.config, "/boot/grub/grub.cfg");
+ * assert.equal(found.menu.entries.length, 1);
  * await disk.close();
  * ```
  */
@@ -258,9 +287,20 @@ async function writeAtomically(
  *
  * @example The kernel, initrd and arguments of an image
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { readFile } from "node:fs/promises";
  * import { bootFiles } from "@bigfile/bigfile";
- * const boot = await bootFiles("disk.img", { outDir: "boot" });
- * console.log(boot.kernel, boot.initrd, boot.args); // /abs/boot/vmlinuz /abs/boot/initrd.img root=/dev/sda1 ro
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { build } from "@bigfile/bigfile";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz", "not a real kernel\n");
+ * await writeFile("initrd.img", "not a real initrd\n");
+ * await build({ output: "disk.img", size: "auto", rootfs: ["rootfs/"], kernel: "vmlinuz", initrd: "initrd.img" });
+ * const boot = await bootFiles("disk.img", { outDir: "boot" }); // what pygrub does, without Xen
+ * assert.equal(await readFile(boot.kernel, "utf8"), "not a real kernel\n"); // /abs/boot/vmlinuz
+ * assert.ok(boot.initrd?.endsWith("/boot/initrd.img"));
+ * assert.equal(boot.args, "root=/dev/sda1 ro");
  * ```
  */
 export async function bootFiles(

@@ -126,15 +126,23 @@ const BOOT_CONFIGS = ["/boot/grub/grub.cfg", "/boot/grub/menu.lst"];
  *
  * @example The seed's big file with a Debian kernel
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { stat } from "node:fs/promises";
  * import { build } from "@bigfile/bigfile";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz-6.1.0-56-amd64", "not a real kernel\n");
+ * await writeFile("initrd.img-6.1.0-56-amd64", "not a real initrd\n");
  * const report = await build({
- *   output: "big.img",
+ *   output: "big.img", // the seed's: 4141875200 bytes, cylinder-aligned (written sparse: a few MiB on disk)
  *   rootfs: ["rootfs/"],
  *   kernel: "vmlinuz-6.1.0-56-amd64",
  *   initrd: "initrd.img-6.1.0-56-amd64",
  *   serial: true,
  * });
- * report.partition.offset; // 32256
+ * assert.equal(report.partition.offset, 32256);
+ * assert.equal((await stat("big.img")).size, 4141875200);
  * ```
  */
 export async function build(options: BuildOptions): Promise<BuildReport> {

@@ -83,12 +83,22 @@ export const BUILD_CONFIG_KEYS: readonly string[] = Object.keys(KEYS);
  *
  * @example bigfile.toml
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { writeFile } from "node:fs/promises";
+ * import { resolve } from "node:path";
  * import { loadBuildConfig } from "@bigfile/bigfile";
- * // size = "auto"
- * // rootfs = ["rootfs", "overlay.tar"]
- * // kernel = "vmlinuz"
- * // serial = true
+ * await writeFile(
+ *   "bigfile.toml",
+ *   'size = "auto"\nrootfs = ["rootfs", "overlay.tar"]\nkernel = "vmlinuz"\nserial = true\n',
+ * );
  * const settings = loadBuildConfig("bigfile.toml");
+ * // paths are relative to the file's directory
+ * assert.deepEqual(settings, {
+ *   size: "auto",
+ *   rootfs: [resolve("rootfs"), resolve("overlay.tar")],
+ *   kernel: resolve("vmlinuz"),
+ *   serial: true,
+ * });
  * ```
  */
 export function loadBuildConfig(path: string): BuildSettings {

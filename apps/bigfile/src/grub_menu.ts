@@ -224,12 +224,16 @@ function parseGrub2(lines: string[], menu: GrubMenu): void {
  *
  * @example A grub.cfg
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseGrubMenu } from "@bigfile/bigfile";
  * const menu = parseGrubMenu(
  *   "set default=0\nmenuentry 'Linux' {\n  linux /boot/vmlinuz root=/dev/sda1 ro\n  initrd /boot/initrd.img\n}\n",
  *   "grub2",
  * );
- * menu.entries[0]; // { title: "Linux", kernel: "/boot/vmlinuz", args: "root=/dev/sda1 ro", initrd: "/boot/initrd.img" }
+ * assert.deepEqual(
+ *   { ...menu.entries[0] },
+ *   { title: "Linux", kernel: "/boot/vmlinuz", args: "root=/dev/sda1 ro", initrd: "/boot/initrd.img" },
+ * );
  * ```
  */
 export function parseGrubMenu(text: string, kind: GrubMenuKind): GrubMenu {
@@ -247,10 +251,11 @@ export function parseGrubMenu(text: string, kind: GrubMenuKind): GrubMenu {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseGrubMenu, pickMenuEntry } from "@bigfile/bigfile";
  * const menu = parseGrubMenu("title A\nkernel /a\ntitle B\nkernel /b\n", "legacy");
- * pickMenuEntry(menu); // 0
- * pickMenuEntry(menu, "B"); // 1
+ * assert.equal(pickMenuEntry(menu), 0);
+ * assert.equal(pickMenuEntry(menu, "B"), 1);
  * ```
  */
 export function pickMenuEntry(menu: GrubMenu, entry?: number | string): number {

@@ -223,10 +223,18 @@ const where = (n: number) => (n === 0 ? "the whole disk" : `partition ${n}`);
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { inspectImage } from "@bigfile/bigfile";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { build } from "@bigfile/bigfile";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz", "not a real kernel\n");
+ * await writeFile("initrd.img", "not a real initrd\n");
+ * await build({ output: "disk.img", size: "auto", rootfs: ["rootfs/"], kernel: "vmlinuz", initrd: "initrd.img" });
  * const report = await inspectImage("disk.img");
  * for (const check of report.checks) console.log(`${check.level}: ${check.message}`);
- * if (!report.ok) process.exitCode = 1;
+ * assert.equal(report.ok, true); // the CLI exits 1 when not
  * ```
  */
 export async function inspectImage(
@@ -513,8 +521,17 @@ const BOOT_CODE_NAMES: Record<BootInspection["bootCode"], string> = {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatInspection, inspectImage } from "@bigfile/bigfile";
- * console.log(formatInspection(await inspectImage("disk.img")));
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { build } from "@bigfile/bigfile";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz", "not a real kernel\n");
+ * await writeFile("initrd.img", "not a real initrd\n");
+ * await build({ output: "disk.img", size: "auto", rootfs: ["rootfs/"], kernel: "vmlinuz", initrd: "initrd.img" });
+ * const text = formatInspection(await inspectImage("disk.img"));
+ * assert.match(text, /ok: table, filesystems and boot files agree/);
  * ```
  */
 export function formatInspection(report: ImageInspection): string {

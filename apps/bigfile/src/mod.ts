@@ -5,9 +5,15 @@
  *
  * @example Usage
  * ```ts
- * import { build } from "@bigfile/bigfile";
- * const report = await build({ output: "disk.img", rootfs: ["rootfs/"], kernel: "vmlinuz", serial: true });
- * console.log(report.partition.offset); // 1048576
+ * import assert from "node:assert/strict";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { build, inspectImage } from "@bigfile/bigfile";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz", "not a real kernel\n");
+ * const report = await build({ output: "disk.img", size: "auto", align: "mib", rootfs: ["rootfs/"], kernel: "vmlinuz", serial: true });
+ * assert.equal(report.partition.offset, 1048576);
+ * assert.equal((await inspectImage("disk.img")).ok, true); // table, filesystem and boot files agree
  * ```
  *
  * @module

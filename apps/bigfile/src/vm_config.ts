@@ -80,9 +80,12 @@ function shellWord(word: string): string {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { shellCommand } from "@bigfile/bigfile";
- * shellCommand(["qemu-system-x86_64", "-drive", "file=my disk.img,format=raw"]);
- * // qemu-system-x86_64 -drive 'file=my disk.img,format=raw'
+ * assert.equal(
+ *   shellCommand(["qemu-system-x86_64", "-drive", "file=my disk.img,format=raw"]),
+ *   "qemu-system-x86_64 -drive 'file=my disk.img,format=raw'",
+ * );
  * ```
  */
 export function shellCommand(argv: readonly string[]): string {
@@ -125,10 +128,12 @@ export interface QemuCommandOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { qemuCommand } from "@bigfile/bigfile";
- * qemuCommand("/vm/disk.img", { name: "disk", memory: 512, vcpus: 1 });
- * // ["qemu-system-x86_64", "-name", "disk", "-m", "512", "-smp", "1", "-nographic",
- * //  "-drive", "file=/vm/disk.img,format=raw,if=ide"]
+ * assert.deepEqual(qemuCommand("/vm/disk.img", { name: "disk", memory: 512, vcpus: 1 }), [
+ *   ...["qemu-system-x86_64", "-name", "disk", "-m", "512", "-smp", "1", "-nographic"],
+ *   ...["-drive", "file=/vm/disk.img,format=raw,if=ide"],
+ * ]);
  * ```
  */
 export function qemuCommand(image: string, options: QemuCommandOptions): string[] {
@@ -179,9 +184,10 @@ export interface XenConfigOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { xenConfig } from "@bigfile/bigfile";
  * const cfg = xenConfig("/vm/disk.img", { name: "disk", memory: 512, vcpus: 1 });
- * // ... disk = ['format=raw, vdev=xvda, access=rw, target=/vm/disk.img']
+ * assert.match(cfg, /disk = \['format=raw, vdev=xvda, access=rw, target=\/vm\/disk.img'\]/);
  * ```
  */
 export function xenConfig(image: string, options: XenConfigOptions): string {
@@ -233,9 +239,11 @@ export interface LibvirtXmlOptions {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { libvirtXml } from "@bigfile/bigfile";
  * const xml = libvirtXml("/vm/disk.img", { name: "disk", memory: 512, vcpus: 1 });
- * // <domain type="qemu"> ... <driver name="qemu" type="raw"/> ...
+ * assert.match(xml, /<domain type="qemu">/);
+ * assert.match(xml, /<driver name="qemu" type="raw"\/>/);
  * ```
  */
 export function libvirtXml(image: string, options: LibvirtXmlOptions): string {
@@ -293,9 +301,18 @@ ${os.join("\n")}
  *
  * @example The QEMU command for an image
  * ```ts
+ * import assert from "node:assert/strict";
  * import { vmConfig } from "@bigfile/bigfile";
+ * import { mkdir, writeFile } from "node:fs/promises";
+ * import { build } from "@bigfile/bigfile";
+ * await mkdir("rootfs/etc", { recursive: true });
+ * await writeFile("rootfs/etc/hostname", "demo\n");
+ * await writeFile("vmlinuz", "not a real kernel\n");
+ * await writeFile("initrd.img", "not a real initrd\n");
+ * await build({ output: "disk.img", size: "auto", rootfs: ["rootfs/"], kernel: "vmlinuz", initrd: "initrd.img" });
  * const vm = await vmConfig("disk.img", "qemu", { noReboot: true });
- * console.log(vm.text); // qemu-system-x86_64 -name disk -m 512 -smp 1 -nographic -no-reboot -drive file=...
+ * // qemu-system-x86_64 -name disk -m 512 -smp 1 -nographic -no-reboot -drive file=...
+ * assert.deepEqual(vm.argv.slice(0, 8), ["qemu-system-x86_64", "-name", "disk", "-m", "512", "-smp", "1", "-nographic"]);
  * // execa(vm.argv[0], vm.argv.slice(1), { stdio: "inherit" });
  * ```
  */
