@@ -98,9 +98,10 @@ describe("the tarballs", () => {
     expect(tarballs).toHaveLength(packages.length);
   });
 
-  it("hold only package.json, the README and what `files` names, with real versions", async () => {
+  it("hold only package.json, the README and what `files` names, with real versions, no workspace paths", async () => {
     for (const tarball of tarballs) {
       const { stdout } = await execa("tar", ["-tzf", tarball]);
+      expect(stdout.split("\n"), tarball).toContain("package/README.md");
       for (const entry of stdout.split("\n")) {
         expect(entry, tarball).toMatch(
           /^package\/(package\.json|README\.md|LICENSE|dist\/.+|bin\/.+)$/,
@@ -109,6 +110,9 @@ describe("the tarballs", () => {
       }
       const json = (await execa("tar", ["-xOzf", tarball, "package/package.json"])).stdout;
       expect(json, tarball).not.toContain("workspace:");
+      // Nothing shipped points into this checkout.
+      const contents = await execa("tar", ["-xOzf", tarball], { encoding: "buffer" });
+      expect(Buffer.from(contents.stdout).includes(ROOT), tarball).toBe(false);
     }
   });
 });
