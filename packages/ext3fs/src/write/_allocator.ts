@@ -14,11 +14,11 @@
  * sized then, before it is visited.
  */
 import { uuidChecksumSeed } from "../format/_checksums.ts";
-import { FeatureCompat, NAME_MAX } from "../format/constants.ts";
+import { FeatureCompat, FeatureRoCompat, NAME_MAX } from "../format/constants.ts";
 import { BlockPresence } from "./_block_map.ts";
 import { htreeLayoutOf } from "./_build_inode.ts";
 import { type DataSpace, type DataSpaceOptions, dataSpace } from "./_data_space.ts";
-import { nameError } from "./_errors.ts";
+import { LARGE_FILE_BYTES, largeFileError, nameError } from "./_errors.ts";
 import { entriesPerBlock } from "./_extent_map.ts";
 import { checkNode, dirBlocks, lostFoundBlocks } from "./_measure.ts";
 import { type FeatureSet, writeFormat } from "./_mkfs_options.ts";
@@ -192,6 +192,7 @@ export class Allocator {
   placedTreeBlocks = 0;
   readonly #settings: AllocatorSettings;
   readonly #indexed: boolean;
+  readonly #largeFile: boolean;
 
   /** An allocator for a filesystem of geometry `geo`. */
   constructor(geo: Geometry, settings: AllocatorSettings) {
@@ -203,6 +204,7 @@ export class Allocator {
     this.#settings = settings;
     this.#indexed =
       settings.hashSeed !== undefined && (settings.features.compat & FeatureCompat.DIR_INDEX) !== 0;
+    this.#largeFile = (settings.features.roCompat & FeatureRoCompat.LARGE_FILE) !== 0;
   }
 
   /**
@@ -317,6 +319,9 @@ export class Allocator {
         () => visit.path(tree.up[child] as number),
         this.format.extents,
       );
+      const size = tree.size[child] as number;
+      if (!this.#largeFile && typeof checked !== "number" && size >= LARGE_FILE_BYTES)
+        throw largeFileError(visit.path(tree.up[child] as number), size);
       const blocks =
         typeof checked === "number"
           ? checked && this.#blocksHere(new BlockPresence(checked), ino)

@@ -55,3 +55,13 @@ export function nameError(path: string, length: number): ExtLimitError {
 export function linksError(count: number): ExtLimitError {
   return new ExtLimitError(`Cannot store a file with ${count} hard links: ext3 allows 65000`);
 }
+
+/** The error for a file of 2 GiB or more on a filesystem without large_file. */
+export function largeFileError(path: string, size: number): ExtLimitError {
+  return new ExtLimitError(
+    `Cannot store ${path}: ${size} bytes needs the large_file feature (keep it: do not give -O ^large_file)`,
+  );
+}
+
+/** Files of this size and up need large_file. */
+export const LARGE_FILE_BYTES = 2 ** 31;

@@ -66,6 +66,13 @@ const WRITABLE: FeatureSet = {
 
 type Word = keyof FeatureSet;
 
+/** Each word's names by bit. */
+const TABLES = [
+  ["compat", COMPAT],
+  ["incompat", INCOMPAT],
+  ["roCompat", RO_COMPAT],
+] as const;
+
 /** Names mke2fs accepts besides dumpe2fs's. */
 const ALIASES: Record<string, [Word, number]> = {
   extents: ["incompat", FeatureIncompat.EXTENTS],
@@ -75,11 +82,7 @@ const ALIASES: Record<string, [Word, number]> = {
 function lookup(name: string): [Word, number] | undefined {
   const alias = ALIASES[name];
   if (alias) return alias;
-  for (const [word, table] of [
-    ["compat", COMPAT],
-    ["incompat", INCOMPAT],
-    ["roCompat", RO_COMPAT],
-  ] as const) {
+  for (const [word, table] of TABLES) {
     for (const [bit, known] of Object.entries(table))
       if (known === name) return [word, Number(bit)];
   }
@@ -146,16 +149,11 @@ export function checkFeatures(set: FeatureSet, text: string): void {
   if (has(set, "roCompat", FeatureRoCompat.METADATA_CSUM))
     set.roCompat &= ~FeatureRoCompat.GDT_CSUM;
   // Ours.
-  const missing: string[] = [];
-  for (const [word, table] of [
-    ["compat", COMPAT],
-    ["incompat", INCOMPAT],
-    ["roCompat", RO_COMPAT],
-  ] as const) {
-    const extra = set[word] & ~WRITABLE[word];
-    for (let bit = 1; bit <= extra && bit > 0; bit *= 2)
-      if (extra & bit) missing.push(table[bit] ?? `0x${bit.toString(16)}`);
-  }
+  const missing = namesOf({
+    compat: set.compat & ~WRITABLE.compat,
+    incompat: set.incompat & ~WRITABLE.incompat,
+    roCompat: set.roCompat & ~WRITABLE.roCompat,
+  });
   if (missing.length > 0)
     throw refuse(
       `ext3fs mkfs does not write ${missing.join(", ")} (it writes ${namesOf(WRITABLE).join(", ")})`,
@@ -169,12 +167,9 @@ export function checkFeatures(set: FeatureSet, text: string): void {
 /** The names of a feature set's bits, compat then incompat then ro_compat. */
 export function namesOf(set: FeatureSet): string[] {
   const names: string[] = [];
-  for (const [word, table] of [
-    ["compat", COMPAT],
-    ["incompat", INCOMPAT],
-    ["roCompat", RO_COMPAT],
-  ] as const) {
-    for (const [bit, name] of Object.entries(table)) if (set[word] & Number(bit)) names.push(name);
+  for (const [word, table] of TABLES) {
+    for (let bit = 1; bit <= set[word] && bit > 0; bit *= 2)
+      if (set[word] & bit) names.push(table[bit] ?? `0x${bit.toString(16)}`);
   }
   return names;
 }

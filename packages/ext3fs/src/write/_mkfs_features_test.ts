@@ -2,7 +2,7 @@
 // those of the installed mke2fs.conf, every combination we refuse as mke2fs
 // does is refused by mke2fs too with the reason we quote, and every feature
 // we refuse as not written is one mke2fs accepts (our limit, named).
-import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { memoryIo } from "@bigfile/cli-kit/node";
@@ -12,6 +12,7 @@ import { haveTool } from "../../../../test/harness/tools.ts";
 import { main } from "../cli.ts";
 import { editFeatures, type FsType, namesOf, typeFeatures } from "./_mkfs_features.ts";
 import { ExtOptionError } from "./errors.ts";
+import { mkfs } from "./mkfs.ts";
 
 let work = "";
 beforeAll(async () => {
@@ -118,6 +119,20 @@ describe("mkfs feature sets", () => {
       expect(() => editFeatures(typeFeatures(type), edits)).toThrow(new RegExp(name));
     },
   );
+});
+
+describe("a feature a tree needs", () => {
+  it("a file of 2 GiB with -O ^large_file is refused before any output, by both writers", async () => {
+    const dir = join(work, "large");
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "big"), "");
+    await truncate(join(dir, "big"), 2 ** 31);
+    for (const writer of ["tree", "walk"] as const) {
+      await expect(
+        mkfs([dir], { type: "ext4", features: "^large_file", writer, seed: "large" }),
+      ).rejects.toThrow(/\/big: 2147483648 bytes needs the large_file feature/);
+    }
+  });
 });
 
 describe("ext3fs mkfs -t ext4 -O on the command line", () => {

@@ -16,9 +16,17 @@ import {
 import { join } from "node:path";
 import { iterableToStream, zeros } from "@bigfile/blockdev";
 import { readFile } from "@bigfile/blockdev/node";
+import { FeatureRoCompat } from "../format/constants.ts";
 import { allocatorSpace, lastInoOf, nodeFormatOf } from "./_allocator.ts";
 import { checksDone, withCopier } from "./_copier_queue.ts";
-import { blocksError, fileSizeCheck, inodesError, symlinkCheck } from "./_errors.ts";
+import {
+  blocksError,
+  fileSizeCheck,
+  inodesError,
+  LARGE_FILE_BYTES,
+  largeFileError,
+  symlinkCheck,
+} from "./_errors.ts";
 import { chooseGeometry, formatUuidText, type ResolvedMkfsOptions } from "./_mkfs_options.ts";
 import type { EmitOptions } from "./_output_options.ts";
 import { planReserved } from "./_reserved_inodes.ts";
@@ -137,6 +145,8 @@ async function walkSources(
   const largest = measure.largestFile;
   const tooBig = fileSizeCheck(largest.size, bs, () => largest.path);
   if (tooBig) throw tooBig;
+  if (!(features.roCompat & FeatureRoCompat.LARGE_FILE) && largest.size >= LARGE_FILE_BYTES)
+    throw largeFileError(largest.path, largest.size);
   const badLink = measure.emptySymlink
     ? symlinkCheck(0, bs)
     : measure.longestSymlink > 0
