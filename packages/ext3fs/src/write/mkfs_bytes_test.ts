@@ -211,6 +211,20 @@ describe("mkfs bytes, pinned", () => {
     ).toBe("0d09a60b4e1aec3e0871ccd79c1b8cbc19d22506923d079c72d2142894297745");
   });
 
+  it("ext4 with a device table (the tree writer), e2fsck-clean", async () => {
+    const deviceTable = "/dev d 755 0 0 - - - - -\n/dev/tty c 666 0 5 4 0 0 1 4\n";
+    const options: MkfsOptions = { type: "ext4", seed: "bytes-11", deviceTable, writer: "tree" };
+    expect(await sha256([join(work, "fixed.tar")], options)).toBe(
+      "20be59c16f3a60ba375c9aa5aeb051a248dfbd631b6ef3c8e7bf3289f8a935e3",
+    );
+    if (!(await haveTool("e2fsck", "e2fsprogs"))) return;
+    const out = join(work, "devices4.img");
+    await writeToFile((await mkfs([join(work, "fixed.tar")], options)).chunks(), out);
+    const f = await fsckProblems(out);
+    expect(f.problems, f.output).toEqual([]);
+    await rm(out);
+  });
+
   for (const writer of ["tree", "walk"]) {
     it(`ext3fs mkfs -o with copy threads: the ${writer} writer`, async () => {
       const out = join(work, `threads-${writer}.img`);
