@@ -302,10 +302,13 @@ export async function report(results, target) {
 /**
  * The results of `base` with every group that `part` ran replaced by part's
  * comparisons (in base's place; new groups at the end), and a note that says
- * when and where those rows were measured.
+ * when and where those rows were measured. A part run with `--match` ran only
+ * some comparisons: those replace base's of the same name (new names follow
+ * their group's last), and the group's others are kept.
  */
 export function mergeResults(base, part) {
   const groups = [...new Set(part.comparisons.map((c) => c.group))];
+  if (part.match) return mergeByName(base, part, groups);
   const comparisons = [];
   for (const c of base.comparisons) {
     if (!groups.includes(c.group)) comparisons.push(c);
@@ -318,11 +321,28 @@ export function mergeResults(base, part) {
       comparisons.push(...part.comparisons.filter((c) => c.group === g));
     }
   }
+  return { ...base, comparisons, ...mergedNotes(base, part, groups) };
+}
+
+function mergeByName(base, part, groups) {
+  const key = (c) => `${c.group}\u0000${c.name}`;
+  const fresh = new Map(part.comparisons.map((c) => [key(c), c]));
+  const comparisons = base.comparisons.map((c) => fresh.get(key(c)) ?? c);
+  for (const c of part.comparisons) {
+    if (comparisons.includes(c)) continue;
+    const last = comparisons.findLastIndex((x) => x.group === c.group);
+    comparisons.splice(last < 0 ? comparisons.length : last + 1, 0, c);
+  }
+  return { ...base, comparisons, ...mergedNotes(base, part, groups) };
+}
+
+function mergedNotes(base, part, groups) {
   const m = part.machine ?? {};
-  const when = `The ${groups.join(", ")} rows come from a separate run (\`${part.command ?? "bench/run.mjs"}\`, ${part.started} to ${part.finished}, ${part.plan?.rounds} rounds after ${part.plan?.warmup} warm-up; load average ${m.loadStart?.join(", ")} at start, ${m.loadEnd?.join(", ") ?? "?"} at end; commit ${m.commit}${m.dirty ? " with uncommitted changes" : ""}${part.note ? `; ${part.note}` : ""}).`;
+  const which = part.match
+    ? `The ${groups.join(", ")} rows matching /${part.match}/`
+    : `The ${groups.join(", ")} rows`;
+  const when = `${which} come from a separate run (\`${part.command ?? "bench/run.mjs"}\`, ${part.started} to ${part.finished}, ${part.plan?.rounds} rounds after ${part.plan?.warmup} warm-up; load average ${m.loadStart?.join(", ")} at start, ${m.loadEnd?.join(", ") ?? "?"} at end; commit ${m.commit}${m.dirty ? " with uncommitted changes" : ""}${part.note ? `; ${part.note}` : ""}).`;
   return {
-    ...base,
-    comparisons,
     versions: { ...base.versions, ...part.versions },
     note: [base.note, when].filter(Boolean).join(" "),
   };

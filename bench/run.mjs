@@ -10,6 +10,8 @@
 //   node bench/run.mjs --only formats --out bench/results/formats.json
 //   node bench/report.mjs bench/results/full.json --merge bench/results/formats.json
 //                                    a group's new rows in the full report, the others kept
+//   node bench/run.mjs --only populate --match ext4   only the comparisons whose name matches
+//                                    (merged by name: the group's other rows are kept)
 //   node bench/run.mjs --rounds 3 --tmp /big/disk
 //   node bench/report.mjs bench/results/full.json   rewrite BENCHMARKS.md from a JSON result
 //
@@ -59,6 +61,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
     only: { type: "string" },
+    match: { type: "string" },
     rounds: { type: "string" },
     warmup: { type: "string" },
     tmp: { type: "string" },
@@ -69,7 +72,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    "usage: node bench/run.mjs [--quick] [--only GROUP,...] [--rounds N] [--warmup N] [--tmp DIR] [--out FILE.json] [--note TEXT]",
+    "usage: node bench/run.mjs [--quick] [--only GROUP,...] [--match REGEX] [--rounds N] [--warmup N] [--tmp DIR] [--out FILE.json] [--note TEXT]",
   );
   console.log(`groups: ${Object.keys(GROUPS).join(", ")}`);
   process.exit(0);
@@ -192,7 +195,11 @@ function shorten(text) {
 
 // A run of some groups does not replace the full results: merge it into them
 // with `node bench/report.mjs bench/results/full.json --merge OUT`.
-const partialName = values.only && !quick ? `only-${only.join("-")}` : undefined;
+const match = values.match ? new RegExp(values.match) : undefined;
+const partialName =
+  (values.only || match) && !quick
+    ? `only-${only.join("-")}${match ? `-${values.match.replace(/\W+/g, "_")}` : ""}`
+    : undefined;
 const out =
   values.out ?? join(here, "results", `${partialName ?? (quick ? "quick" : "full")}.json`);
 mkdirSync(dirname(out), { recursive: true });
@@ -251,6 +258,7 @@ try {
       grubBiosSetup: existsSync(join(grubDir, "grub-bios-setup")),
     },
     compare: async (comparison, o = {}) => {
+      if (match && !match.test(comparison.name)) return { skipped: true, rows: [], ratios: [] };
       say(`${comparison.group}: ${comparison.name}`);
       const r = await compare(comparison, {
         rounds: o.rounds ?? p.rounds,
@@ -291,7 +299,8 @@ try {
   }
   results.finished = new Date().toISOString();
   results.machine.loadEnd = loadavg().map((x) => +x.toFixed(2));
-  results.command = `pnpm bench${quick ? " --quick" : ""}${values.only ? ` --only ${values.only}` : ""}`;
+  results.command = `pnpm bench${quick ? " --quick" : ""}${values.only ? ` --only ${values.only}` : ""}${match ? ` --match '${values.match}'` : ""}`;
+  if (match) results.match = values.match;
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   say(`bench: results in ${out}`);
   const target = quick
