@@ -155,6 +155,19 @@ describe.each(packages.map((p) => [p.json.name, p] as const))(
       }
     });
 
+    it("ships source maps whose sources are inside them (src/ is not published)", async () => {
+      const maps = (await jsFiles(join(installed(), "dist"), ".map")).slice(0, 400);
+      expect(maps.length).toBeGreaterThan(0);
+      for (const file of maps) {
+        const map = JSON.parse(await readFile(file, "utf8")) as {
+          sources: string[];
+          sourcesContent?: (string | null)[];
+        };
+        const missing = map.sources.filter((_, i) => typeof map.sourcesContent?.[i] !== "string");
+        expect(missing, file).toEqual([]);
+      }
+    });
+
     it("loads every export subpath from node_modules", async () => {
       const specs = librarySubpaths(pkg.json).map((s) => specifier(name, s));
       const script = `for (const s of ${JSON.stringify(specs)}) {
@@ -305,10 +318,10 @@ describe("each command line, one real invocation from the installed tarball", ()
 });
 
 /** Every .js file under dir. */
-async function jsFiles(dir: string): Promise<string[]> {
+async function jsFiles(dir: string, suffix = ".js"): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
-    .filter((e) => e.isFile() && e.name.endsWith(".js"))
+    .filter((e) => e.isFile() && e.name.endsWith(suffix))
     .map((e) => join(e.parentPath, e.name));
 }
 
