@@ -11,7 +11,7 @@ export interface CommandHelp {
 /** The lines of a help section (`Options:`, `Commands:`) up to the next blank line. */
 export function helpSection(help: string, title: string): string[] {
   const lines = help.split("\n");
-  const start = lines.findIndex((l) => l === `${title}:`);
+  const start = lines.indexOf(`${title}:`);
   if (start < 0) return [];
   const end = lines.findIndex((l, i) => i > start && l.trim() === "");
   return lines.slice(start + 1, end < 0 ? undefined : end);

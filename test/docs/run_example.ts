@@ -131,7 +131,9 @@ export async function runShellExample(example: CodeExample): Promise<void> {
   const steps = parseTranscript(example.code);
   const script = steps
     ? // set -e does not stop at a failure inside `a && b`: check each step's status.
-      steps.map((s) => `echo ${STEP_MARK}\n${s.command}\nstatus=$?; [ $status = 0 ] || exit $status`).join("\n")
+      steps
+        .map((s) => `echo ${STEP_MARK}\n${s.command}\nstatus=$?; [ $status = 0 ] || exit $status`)
+        .join("\n")
     : example.code;
   await inTempDir(async (dir) => {
     const result = await execa("bash", ["-euo", "pipefail", "-c", script], {

@@ -129,9 +129,9 @@ describe("runShellExample", () => {
   });
 
   it("fails when a step of a transcript fails inside an && list", async () => {
-    await expect(runShellExample(example("sh", "$ false && echo yes\n$ echo after\nafter"))).rejects.toThrow(
-      /exited 1/,
-    );
+    await expect(
+      runShellExample(example("sh", "$ false && echo yes\n$ echo after\nafter")),
+    ).rejects.toThrow(/exited 1/);
   });
 
   it("fails when a command fails", async () => {
