@@ -118,6 +118,55 @@ describe("runScriptExample", () => {
   });
 });
 
+describe("a broken example in a README or a doc comment fails", () => {
+  it("a README block whose assertion is wrong", async () => {
+    const md = [
+      "## Library",
+      "```ts",
+      'import assert from "node:assert/strict";',
+      'import { geometryOf } from "@bigfile/chs-geometry";',
+      "assert.equal(geometryOf(4141875200).cylinders, 502); // the README is wrong",
+      "```",
+    ].join("\n");
+    const [block] = extractMarkdownBlocks(md, "README.md");
+    if (!block) throw new Error("no block extracted");
+    await expect(runScriptExample(block)).rejects.toThrow(/502/);
+  });
+
+  it("an @example that uses a name the package no longer exports", async () => {
+    const src = [
+      "/**",
+      " * @example Usage",
+      " * ```ts",
+      ' * import { FileDevice } from "@bigfile/blockdev"; // moved to @bigfile/blockdev/node',
+      ' * await FileDevice.open("big.img");',
+      " * ```",
+      " */",
+      "export const x = 1;",
+    ].join("\n");
+    const [ex] = extractDocExamples(src, "mod.ts");
+    if (!ex) throw new Error("no example extracted");
+    await expect(runScriptExample(ex)).rejects.toThrow(/FileDevice/);
+  });
+
+  it("a README transcript whose output changed", async () => {
+    const md = [
+      "<!-- exec -->",
+      "```sh",
+      "$ chs-geometry lba2chs 63",
+      "0/1/1",
+      "$ chs-geometry chs2lba 0/1/1",
+      "64",
+      "```",
+    ].join("\n");
+    const [block] = extractMarkdownBlocks(md, "README.md");
+    if (!block) throw new Error("no block extracted");
+    await expect(runShellExample(block)).rejects.toThrow(
+      /the README shows\n64\n--- it printed\n63/,
+    );
+  });
+});
+
 describe("runShellExample", () => {
   it("compares a transcript's output with what the README shows", async () => {
     await runShellExample(
