@@ -1,5 +1,7 @@
 // Every example in the package READMEs and in the doc comments' `@example`
 // blocks runs here, so a broken example fails the suite (see README.md).
+
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { allExamples, type CodeExample } from "./extract_examples.ts";
 import {
@@ -9,6 +11,7 @@ import {
   SCRIPT_LANGS,
   SHELL_LANGS,
 } from "./run_example.ts";
+import { typecheckExamples } from "./typecheck_examples.ts";
 
 /** The most blocks that may be marked `no-exec`: raise it only with a reason in review. */
 const NO_EXEC_BUDGET = 16;
@@ -45,6 +48,12 @@ describe("doc examples", () => {
     expect(notRun.filter((e) => e.mark.reason.length < 10).map(where)).toEqual([]);
     expect(notRun.length).toBeLessThanOrEqual(NO_EXEC_BUDGET);
   });
+
+  it("type-checks every ```ts example with the workspace's strict settings", async () => {
+    const ts = scripts.filter((e) => e.lang === "ts" || e.lang === "typescript");
+    const problems = await typecheckExamples(ts, join(import.meta.dirname, ".run", "typecheck"));
+    expect(problems.map((p) => `${p.where}: ${p.message}`)).toEqual([]);
+  }, 120_000);
 
   describe.each(scripts.map((e) => [where(e), e] as const))("script %s", (_name, example) => {
     it("runs", async () => {

@@ -312,7 +312,7 @@ ${os.join("\n")}
  * await build({ output: "disk.img", size: "auto", rootfs: ["rootfs/"], kernel: "vmlinuz", initrd: "initrd.img" });
  * const vm = await vmConfig("disk.img", "qemu", { noReboot: true });
  * // qemu-system-x86_64 -name disk -m 512 -smp 1 -nographic -no-reboot -drive file=...
- * assert.deepEqual(vm.argv.slice(0, 8), ["qemu-system-x86_64", "-name", "disk", "-m", "512", "-smp", "1", "-nographic"]);
+ * assert.deepEqual(vm.argv?.slice(0, 8), ["qemu-system-x86_64", "-name", "disk", "-m", "512", "-smp", "1", "-nographic"]);
  * // execa(vm.argv[0], vm.argv.slice(1), { stdio: "inherit" });
  * ```
  */

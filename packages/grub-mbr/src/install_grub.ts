@@ -25,7 +25,7 @@ import {
  * const bootImg = await readFile(`${grubDir}/boot.img`);
  * const coreImg = await buildCoreImage(grubDir); // grub-mkimage -O i386-pc ... biosdisk part_msdos ext2
  * // A disk with partition 1 at 1 MiB: a 2047-sector MBR gap to embed core.img in.
- * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], planWrap({ partitionSize: 8 << 20 })), "disk.img");
+ * await writeToFile(wrapPartition(ReadableStream.from([new Uint8Array(8 << 20)]), planWrap({ partitionSize: 8 << 20 })), "disk.img");
  * const disk = await FileDevice.open("disk.img");
  * await installGrub(disk, bootImg, coreImg);
  * assert.equal((await inspectBoot(disk)).grub?.core.integrity, "intact");
@@ -78,7 +78,7 @@ export interface GrubInstallStream {
  * const grubDir = await findGrubDir();
  * const bootImg = await readBytes(`${grubDir}/boot.img`);
  * const coreImg = await buildCoreImage(grubDir);
- * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], planWrap({ partitionSize: 8 << 20 })), "disk.img");
+ * await writeToFile(wrapPartition(ReadableStream.from([new Uint8Array(8 << 20)]), planWrap({ partitionSize: 8 << 20 })), "disk.img");
  * const { plan, output } = await installGrubStream(readFile("disk.img"), bootImg, coreImg);
  * await writeToFile(output, "booting.img");
  * assert.equal(plan.sectors[0], 1); // core.img right after sector 0

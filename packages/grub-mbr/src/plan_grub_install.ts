@@ -78,7 +78,7 @@ export interface GrubInstallPlan {
  * const bootImg = await readFile(`${grubDir}/boot.img`);
  * const coreImg = await buildCoreImage(grubDir); // grub-mkimage -O i386-pc ... biosdisk part_msdos ext2
  * // A disk with partition 1 at 1 MiB: a 2047-sector MBR gap to embed core.img in.
- * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], planWrap({ partitionSize: 8 << 20 })), "disk.img");
+ * await writeToFile(wrapPartition(ReadableStream.from([new Uint8Array(8 << 20)]), planWrap({ partitionSize: 8 << 20 })), "disk.img");
  * const disk = await FileDevice.open("disk.img", { readOnly: true });
  * const plan = await planGrubInstall(disk, bootImg, coreImg); // nothing written
  * assert.equal(plan.sectors[0], 1);

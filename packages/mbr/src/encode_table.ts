@@ -84,11 +84,13 @@ function check32(p: Partition, what: string, value: number): void {
  *
  * @example Usage
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeTable } from "@bigfile/mbr";
  * const [sector0] = encodeTable({ labelId: 0x12345678, sectorSize: 512, partitions: [
  *   { number: 1, kind: "primary", start: 63, size: 8080632, type: 0x83, bootable: true },
  * ] });
- * sector0.bytes[510]; // 0x55
+ * assert.equal(sector0?.lba, 0);
+ * assert.deepEqual([sector0?.bytes[510], sector0?.bytes[511]], [0x55, 0xaa]);
  * ```
  */
 export function encodeTable(

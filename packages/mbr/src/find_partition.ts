@@ -20,7 +20,7 @@ export interface FoundPartition extends Partition, PartitionRange {}
  * import { findPartition, planWrap, wrapPartition } from "@bigfile/mbr";
  * // A disk like the seed's, smaller: partition 1 of 8 MiB at sector 63 (byte 32256).
  * const plan = planWrap({ partitionSize: 8 << 20, align: "cylinder" });
- * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], plan), "big.img");
+ * await writeToFile(wrapPartition(ReadableStream.from([new Uint8Array(8 << 20)]), plan), "big.img");
  * const disk = await FileDevice.open("big.img", { readOnly: true });
  * const { offset, length } = await findPartition(disk, 1);
  * assert.deepEqual([offset, length], [32256, 8 << 20]); // 32256, 4137283584 on the seed's disk
@@ -73,7 +73,7 @@ export async function findPartition(
  * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
  * import { openPartition, planWrap, wrapPartition } from "@bigfile/mbr";
  * const plan = planWrap({ partitionSize: 8 << 20, align: "cylinder" });
- * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], plan), "big.img");
+ * await writeToFile(wrapPartition(ReadableStream.from([new Uint8Array(8 << 20)]), plan), "big.img");
  * const disk = await FileDevice.open("big.img");
  * const part1 = await openPartition(disk, 1);
  * await part1.write(1024, new Uint8Array([0x53, 0xef]));

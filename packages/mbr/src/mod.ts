@@ -12,7 +12,7 @@
  * import { findPartition, planWrap, wrapPartition } from "@bigfile/mbr";
  * // A disk like the seed's, smaller: partition 1 of 8 MiB at sector 63 (byte 32256).
  * const plan = planWrap({ partitionSize: 8 << 20, align: "cylinder" });
- * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], plan), "big.img");
+ * await writeToFile(wrapPartition(ReadableStream.from([new Uint8Array(8 << 20)]), plan), "big.img");
  * const disk = await FileDevice.open("big.img", { readOnly: true });
  * const table = await readPartitions(disk);
  * assert.equal(table.partitions[0]?.start, 63);

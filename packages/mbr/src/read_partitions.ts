@@ -39,7 +39,7 @@ export interface ReadPartitionsOptions {
  * import { FileDevice, writeToFile } from "@bigfile/blockdev/node";
  * import { planWrap, readPartitions, wrapPartition } from "@bigfile/mbr";
  * const plan = planWrap({ partitionSize: 8 << 20, align: "cylinder" });
- * await writeToFile(wrapPartition([new Uint8Array(8 << 20)], plan), "big.img");
+ * await writeToFile(wrapPartition(ReadableStream.from([new Uint8Array(8 << 20)]), plan), "big.img");
  * const disk = await FileDevice.open("big.img", { readOnly: true });
  * const table = await readPartitions(disk);
  * const p1 = table.partitions.find((p) => p.number === 1);

@@ -118,7 +118,7 @@ export async function writeImageFile<T>(
  * import { writeImageTo } from "@bigfile/vdisk/node";
  * const mbr = new Uint8Array(512);
  * mbr.set([0x55, 0xaa], 510);
- * const ext3 = [new Uint8Array(1 << 20).fill(3)]; // any (async) iterable of chunks: a filesystem stream
+ * const ext3 = ReadableStream.from([new Uint8Array(1 << 20).fill(3)]); // any async iterable of chunks: a filesystem stream
  * const image = rawLayout(4 << 20, [
  *   { offset: 0, data: mbr },
  *   { offset: 32256, data: ext3, length: 1 << 20 },

@@ -25,7 +25,7 @@ export interface RawPart {
  * import { writeImageFile } from "@bigfile/vdisk/node";
  * const mbr = new Uint8Array(512); // what mbr wrap writes in sector 0
  * mbr.set([0x55, 0xaa], 510);
- * const ext3 = [new Uint8Array(8 << 20).fill(1)]; // what ext3fs mkfs streams (here 8 MiB)
+ * const ext3 = ReadableStream.from([new Uint8Array(8 << 20).fill(1)]); // what ext3fs mkfs streams (here 8 MiB)
  * // the seed's: rawLayout(4141875200, [..., { offset: 32256, data: ext3, length: 4040316 * 1024 }])
  * const image = rawLayout(16 << 20, [
  *   { offset: 0, data: mbr },

@@ -63,8 +63,8 @@ export interface FilesystemOutput {
  * await writeFile("big.img", "");
  * await truncate("big.img", 32256 + (8 << 20)); // room for the filesystem at byte 32256
  * const copier = createCopier(); // worker threads copy file contents (undefined: one thread)
- * const image = await mkfs(["rootfs/"], { size: 8 << 20, copier }); // the seed's: { blocks: 4040316 }
- * const { chunks, sinkOptions } = filesystemOutput(image, { copier, reuseBuffers: true });
+ * const image = await mkfs(["rootfs/"], { size: 8 << 20, ...(copier ? { copier } : {}) }); // the seed's: { blocks: 4040316 }
+ * const { chunks, sinkOptions } = filesystemOutput(image, { ...(copier ? { copier } : {}), reuseBuffers: true });
  * const fd = openSync("big.img", "r+");
  * await writeToFd(chunks, fd, { ...sinkOptions, positional: true, offset: 32256 });
  * closeSync(fd);
