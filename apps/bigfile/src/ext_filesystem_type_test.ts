@@ -1,5 +1,5 @@
-// The type the page names for an ext filesystem, against blkid on filesystems
-// that mke2fs made.
+// The ext2/ext3/ext4 name bigfile inspect (and the browser page) gives a
+// filesystem, against blkid on filesystems that mke2fs made.
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeSuperblock } from "@bigfile/ext3fs";

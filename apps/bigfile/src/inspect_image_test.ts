@@ -13,7 +13,8 @@ import {
   setPartitionSectors,
 } from "./_test_images.ts";
 import { BootFilesError, bootFiles } from "./boot_files.ts";
-import { formatInspection, inspectImage } from "./inspect_image.ts";
+import { formatInspection } from "./format_inspection.ts";
+import { inspectImage } from "./inspect_image.ts";
 
 const BOOT = {
   "boot/vmlinuz": payload(10_000, 1),

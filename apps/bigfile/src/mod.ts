@@ -23,5 +23,6 @@ export * from "./boot_files.ts";
 export * from "./build.ts";
 export * from "./build_config.ts";
 export * from "./grub_menu.ts";
+export * from "./inspect.ts";
 export * from "./inspect_image.ts";
 export * from "./vm_config.ts";

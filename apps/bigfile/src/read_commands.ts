@@ -2,7 +2,8 @@ import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
 import { type CliIo, integerOption } from "@bigfile/cli-kit/node";
 import type { Command } from "commander";
 import { BootFilesError, bootFiles } from "./boot_files.ts";
-import { formatInspection, inspectImage } from "./inspect_image.ts";
+import { formatInspection } from "./format_inspection.ts";
+import { inspectImage } from "./inspect_image.ts";
 import { type VmConfigKind, type VmConfigOptions, vmConfig } from "./vm_config.ts";
 
 function entryOption(value: string): number | string {

@@ -1,14 +1,6 @@
-import type { BootInspection } from "@bigfile/grub-mbr";
+import { bootCodeName, type MenuReport } from "@bigfile/bigfile/inspect";
 import { formatBytes } from "./format_bytes.ts";
 import type { DiskReport, VolumeReport } from "./inspect_disk.ts";
-
-const BOOT_CODE_NAMES: Record<BootInspection["bootCode"], string> = {
-  grub2: "GRUB 2 (boot.img)",
-  "grub-legacy": "GRUB Legacy (stage1)",
-  syslinux: "syslinux MBR",
-  other: "other boot code",
-  none: "none (zeros)",
-};
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -66,13 +58,14 @@ const TABLE_COLUMNS = [
 
 function tableSection(report: DiskReport): HTMLElement {
   const node = section("partitions", "Partition table");
-  if (!report.listing) {
+  if (!report.table) {
     node.append(element("p", "No DOS partition table: the image is read as one volume."));
     return node;
   }
   const table = element("table", undefined, { id: "partition-table" });
-  const labelId = (report.labelId ?? 0).toString(16).padStart(8, "0");
-  table.append(element("caption", `DOS partition table, disk identifier 0x${labelId}`));
+  table.append(
+    element("caption", `DOS partition table, disk identifier ${report.table.partitiontable.id}`),
+  );
   const head = element("tr");
   for (const column of TABLE_COLUMNS) head.append(element("th", column, { scope: "col" }));
   const thead = element("thead");
@@ -85,9 +78,9 @@ function tableSection(report: DiskReport): HTMLElement {
     for (const cell of [
       v.bootable ? "*" : "",
       String(v.start),
-      String(v.sectors),
+      String(v.size),
       String(v.offset),
-      String(v.bytes),
+      String(v.length),
       v.type.toString(16),
       `${v.typeName}${v.kind === "primary" ? "" : ` (${v.kind})`}`,
     ]) {
@@ -102,8 +95,15 @@ function tableSection(report: DiskReport): HTMLElement {
   return node;
 }
 
-function volumeName(v: VolumeReport): string {
-  return v.number === 0 ? "Whole disk" : `Partition ${v.number}`;
+function volumeName(number: number): string {
+  return number === 0 ? "Whole disk" : `Partition ${number}`;
+}
+
+/** What a volume without a readable ext2/3/4 filesystem holds, in words. */
+function contentText(v: VolumeReport): string {
+  if (v.content === "empty") return "No filesystem (its first sectors are zeros).";
+  if (v.content && v.content !== "unknown") return `No ext2/3/4 filesystem: ${v.content}.`;
+  return "No ext2/3/4 filesystem.";
 }
 
 function filesystemsSection(report: DiskReport): HTMLElement {
@@ -111,7 +111,7 @@ function filesystemsSection(report: DiskReport): HTMLElement {
   for (const v of report.volumes) {
     if (v.kind === "extended") continue;
     const item = element("article", undefined, { "data-partition": String(v.number) });
-    item.append(element("h3", volumeName(v)));
+    item.append(element("h3", volumeName(v.number)));
     const fs = v.filesystem;
     if (fs) {
       item.append(
@@ -126,8 +126,9 @@ function filesystemsSection(report: DiskReport): HTMLElement {
           ["State", fs.state],
         ]),
       );
+      if (v.problem) item.append(element("p", `Cannot be read: ${v.problem}`));
     } else {
-      item.append(element("p", v.problem ?? "No ext2/3/4 filesystem."));
+      item.append(element("p", contentText(v)));
     }
     node.append(item);
   }
@@ -138,7 +139,7 @@ function bootSection(report: DiskReport): HTMLElement {
   const b = report.boot;
   const node = section("boot", "Boot code");
   const pairs: [string, string][] = [
-    ["Boot code", BOOT_CODE_NAMES[b.bootCode]],
+    ["Boot code", bootCodeName(b.bootCode)],
     ["Boot signature (0x55AA)", b.bootSignature ? "present" : "missing"],
   ];
   const core = b.grub?.core;
@@ -148,8 +149,55 @@ function bootSection(report: DiskReport): HTMLElement {
       `sector ${core.sector}, ${core.sectors} sectors; Reed-Solomon: ${core.integrity}${core.problem ? ` (${core.problem})` : ""}`,
     ]);
   }
+  if (b.prefix) pairs.push(["GRUB prefix", b.prefix.prefix]);
+  else if (b.prefixProblem) pairs.push(["GRUB prefix", `cannot be read (${b.prefixProblem})`]);
   if (b.grubLegacy) pairs.push(["GRUB stage2", `sector ${b.grubLegacy.stage2Sector}`]);
   node.append(facts(pairs));
+  return node;
+}
+
+const MENU_COLUMNS = ["Entry", "Title", "Kernel", "Initrd", "Arguments"] as const;
+
+function menuArticle(m: MenuReport): HTMLElement {
+  const item = element("article", undefined, {
+    "data-partition": String(m.partition),
+    "data-config": m.config,
+  });
+  const kind = m.kind === "grub2" ? "GRUB 2" : "GRUB Legacy";
+  item.append(element("h3", `${volumeName(m.partition)}: ${m.config}`));
+  const pairs: [string, string][] = [
+    ["Kind", kind],
+    ["pygrub", m.pygrub ? "the menu pygrub reads" : "not read by pygrub"],
+  ];
+  if (m.default !== undefined) pairs.push(["Default entry", String(m.default)]);
+  if (m.problem) pairs.push(["Cannot be parsed", m.problem]);
+  item.append(facts(pairs));
+  if (m.entries.length === 0) return item;
+  const table = element("table");
+  const head = element("tr");
+  for (const column of MENU_COLUMNS) head.append(element("th", column, { scope: "col" }));
+  const thead = element("thead");
+  thead.append(head);
+  const body = element("tbody");
+  for (const [i, e] of m.entries.entries()) {
+    const row = element("tr", undefined, { "data-entry": String(i) });
+    row.append(element("th", String(i), { scope: "row" }));
+    for (const cell of [e.title, e.kernel ?? "(none)", e.initrd ?? "", e.args]) {
+      row.append(element("td", cell));
+    }
+    body.append(row);
+  }
+  table.append(thead, body);
+  item.append(table);
+  return item;
+}
+
+function menusSection(report: DiskReport): HTMLElement {
+  const node = section("menus", "Boot menus");
+  if (report.menus.length === 0) {
+    node.append(element("p", "None: no grub.cfg or menu.lst found."));
+  }
+  for (const m of report.menus) node.append(menuArticle(m));
   return node;
 }
 
@@ -164,13 +212,14 @@ function checksSection(report: DiskReport): HTMLElement {
   return node;
 }
 
-/** The report as `bigfile inspect` orders it: disk, table, filesystems, boot code, checks. */
+/** The report as `bigfile inspect` orders it: disk, table, filesystems, boot code, menus, checks. */
 export function renderReport(report: DiskReport, name: string, format: string): HTMLElement[] {
   return [
     geometrySection(report, name, format),
     tableSection(report),
     filesystemsSection(report),
     bootSection(report),
+    menusSection(report),
     checksSection(report),
   ];
 }
