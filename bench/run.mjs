@@ -257,6 +257,8 @@ try {
       genext2fs: have("genext2fs"),
       grubBiosSetup: existsSync(join(grubDir, "grub-bios-setup")),
     },
+    /** Whether --match lets a comparison of this name run (suites skip making its inputs). */
+    wants: (name) => !match || match.test(name),
     compare: async (comparison, o = {}) => {
       if (match && !match.test(comparison.name)) return { skipped: true, rows: [], ratios: [] };
       say(`${comparison.group}: ${comparison.name}`);
