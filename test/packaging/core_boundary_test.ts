@@ -63,6 +63,8 @@ function entryFile(dir: string, json: PackageJson, subpath: string): string {
 }
 
 const packages = publishablePackages().filter((p) => p.json.name !== "@bigfile/bigfile");
+/** The app's `.` is a Node library (`build`); its core is the one subpath listed here. */
+const APP_CORE_SUBPATHS = ["./inspect"] as const;
 
 describe("core subpaths bundle for the browser without Node built-ins", () => {
   for (const { dir, json } of packages) {
@@ -73,6 +75,15 @@ describe("core subpaths bundle for the browser without Node built-ins", () => {
         expect(reached.filter((b) => !known.includes(b))).toEqual([]);
       });
     }
+  }
+
+  const app = publishablePackages().find((p) => p.json.name === "@bigfile/bigfile");
+  for (const subpath of APP_CORE_SUBPATHS) {
+    it(`${specifier("@bigfile/bigfile", subpath)} (the app's core)`, async () => {
+      if (!app) throw new Error("no @bigfile/bigfile in the workspace");
+      expect(librarySubpaths(app.json)).toContain(subpath);
+      expect(await builtinsReached(entryFile(app.dir, app.json, subpath))).toEqual([]);
+    });
   }
 
   it("the known exception still holds: vdisk's core reaches exactly node:zlib", async () => {
