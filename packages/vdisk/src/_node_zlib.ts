@@ -1,9 +1,10 @@
-// Compression for the writers and readers, from Node's zlib (the one Node-specific
-// dependency of the format code). qcow2 uses raw deflate with a 4 KiB window
+// Compression for the writers and readers from Node's zlib, synchronous and
+// fast: the codecs `@bigfile/vdisk/node` and the CLI inject into the core. qcow2 uses raw deflate with a 4 KiB window
 // (QEMU inflates with windowBits -12); VMDK grains are zlib streams (RFC 1950).
 import * as zlib from "node:zlib";
 import { deflateRawSync, deflateSync, inflateRawSync, inflateSync } from "node:zlib";
 import { zstdFrameLength } from "./_zstd_frame.ts";
+import type { Codecs } from "./codecs.ts";
 
 /** Node's zstd one-shot functions (node:zlib from Node 22.15 and 23.8; not in Node 20's types). */
 interface NodeZstd {
@@ -76,3 +77,31 @@ export function zlibInflate(data: Uint8Array, limit: number): Uint8Array | undef
     return undefined;
   }
 }
+
+/**
+ * The codecs of Node's zlib for the readers' and writers' `codecs` option:
+ * qcow2 clusters deflated with a 4 KiB window (as `qemu-img convert -c`),
+ * VMDK grains as zlib streams, and zstd where this Node has it (>= 22.15).
+ *
+ * @example Compressed qcow2 through Node's zlib
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { MemorySink, openImage, writeQcow2 } from "@bigfile/vdisk";
+ * import { nodeCodecs } from "@bigfile/vdisk/node";
+ * import { MemoryDevice } from "@bigfile/blockdev";
+ * const raw = new Uint8Array(1 << 20).fill(7, 4096, 8192);
+ * const sink = new MemorySink();
+ * await writeQcow2({ size: raw.length, data: [raw] as unknown as AsyncIterable<Uint8Array> }, sink, { compress: true, codecs: nodeCodecs });
+ * const disk = await openImage(new MemoryDevice(sink.bytes()), { codecs: nodeCodecs });
+ * assert.deepEqual(await disk.read(0, raw.length), raw);
+ * ```
+ */
+export const nodeCodecs: Codecs = {
+  qcow2Deflate,
+  qcow2Inflate,
+  zlibDeflate,
+  zlibInflate,
+  ...(zstd
+    ? { zstdCompress: qcow2ZstdCompress, zstdDecompress: qcow2ZstdInflate }
+    : { zstdMissing: zstdMissing() }),
+};

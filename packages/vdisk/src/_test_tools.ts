@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { MemoryDevice } from "@bigfile/blockdev";
 import { FileDevice } from "@bigfile/blockdev/node";
 import { execa } from "execa";
+import { nodeCodecs } from "./_node_zlib.ts";
+import type { Codecs } from "./codecs.ts";
 import { writeImageFile } from "./file_sink.ts";
 import type { ImageFormat } from "./image_device.ts";
 import { MemorySink, type RawImage } from "./image_sink.ts";
@@ -88,8 +90,12 @@ export function sameFiles(a: string, b: string): boolean {
  * for byte; a longer disk must hold only zeros past the raw file's end (formats
  * round sizes up), as `qemu-img compare` judges.
  */
-export async function imageEqualsRaw(image: string, raw: string): Promise<boolean> {
-  const device = await openImage(await FileDevice.open(image, { readOnly: true }));
+export async function imageEqualsRaw(
+  image: string,
+  raw: string,
+  codecs: Partial<Codecs> = nodeCodecs,
+): Promise<boolean> {
+  const device = await openImage(await FileDevice.open(image, { readOnly: true }), { codecs });
   const fd = openSync(raw, "r");
   const buffer = Buffer.alloc(1 << 20);
   try {
@@ -124,7 +130,8 @@ export async function convertFile(
   out: string,
   options: WriteImageOptions = {},
 ): Promise<void> {
-  await writeImageFile(out, (sink) => writeImage(rawFileImage(raw), format, sink, options));
+  const withNode = { codecs: nodeCodecs, ...options };
+  await writeImageFile(out, (sink) => writeImage(rawFileImage(raw), format, sink, withNode));
 }
 
 /** Writes `raw` in `format` in memory and returns the image file's bytes. */
@@ -135,7 +142,7 @@ export async function toMemory(
 ): Promise<Uint8Array> {
   const sink = new MemorySink();
   const image: RawImage = { size: raw.length, data: chunksOf(raw, 100_000) };
-  await writeImage(image, format, sink, options);
+  await writeImage(image, format, sink, { codecs: nodeCodecs, ...options });
   return sink.bytes().slice();
 }
 
@@ -144,8 +151,11 @@ async function* chunksOf(bytes: Uint8Array, size: number): AsyncGenerator<Uint8A
 }
 
 /** Reads the whole disk inside an in-memory image. */
-export async function readBack(file: Uint8Array): Promise<Uint8Array> {
-  const device = await openImage(new MemoryDevice(file, { readOnly: true }));
+export async function readBack(
+  file: Uint8Array,
+  codecs: Partial<Codecs> = nodeCodecs,
+): Promise<Uint8Array> {
+  const device = await openImage(new MemoryDevice(file, { readOnly: true }), { codecs });
   return device.read(0, device.size);
 }
 

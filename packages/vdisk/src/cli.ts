@@ -13,7 +13,7 @@ import {
 import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
 import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
 import { InvalidArgumentError, Option } from "commander";
-import { hasZstd, zstdMissing } from "./_node_zlib.ts";
+import { hasZstd, nodeCodecs, zstdMissing } from "./_node_zlib.ts";
 import { ImageFormatError } from "./errors.ts";
 import { FdSink, writeImageFile } from "./file_sink.ts";
 import type { ImageDevice, ImageFormat } from "./image_device.ts";
@@ -102,12 +102,11 @@ async function openSource(
     const stat = statSync(path);
     if (stat.isFile()) {
       const file = await FileDevice.open(path, { readOnly: true });
-      const device: ImageDevice = await openImage(file, from ? { format: from } : {}).catch(
-        async (error) => {
-          await file.close();
-          return asExit(error);
-        },
-      );
+      const opening = from ? { format: from, codecs: nodeCodecs } : { codecs: nodeCodecs };
+      const device: ImageDevice = await openImage(file, opening).catch(async (error) => {
+        await file.close();
+        return asExit(error);
+      });
       if (device.format === "raw") {
         return { image: rawFileImage(path), close: () => device.close() };
       }
@@ -253,6 +252,7 @@ Examples:
         }
         const writeOptions: WriteImageOptions = {
           ...reproducible(io, to),
+          codecs: nodeCodecs,
           ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
           ...(compression ? { compress: compression } : {}),
           ...(toFile ? { extentName: basename(target as string) } : {}),
@@ -302,7 +302,7 @@ Examples:
     .action(async (path: string, options: { json?: boolean }) => {
       const file = await FileDevice.open(path, { readOnly: true });
       try {
-        const device = await openImage(file).catch(asExit);
+        const device = await openImage(file, { codecs: nodeCodecs }).catch(asExit);
         const info = await device.info().catch(asExit);
         const stat = statSync(path);
         const diskSize = stat.blocks * 512;

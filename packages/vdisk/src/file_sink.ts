@@ -2,6 +2,7 @@ import { fstatSync, ftruncateSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 import { isZero, zeros } from "@bigfile/blockdev";
 import { writeFileAtomically, writeNonZeroBlocks } from "@bigfile/blockdev/node";
+import { nodeCodecs } from "./_node_zlib.ts";
 import type { ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
 import { canStream, type WriteImageOptions, writeImage } from "./write_image.ts";
@@ -108,7 +109,8 @@ export async function writeImageFile<T>(
  * VMDK's descriptor names it) or an open descriptor such as 1 for standard
  * output (holes in an empty regular file, every byte in order on a pipe).
  * Throws a `TypeError` before consuming the image when the format cannot go
- * through that pipe (see {@linkcode canStream}).
+ * through that pipe (see {@linkcode canStream}). Compression uses Node's zlib
+ * (`nodeCodecs`) unless `options.codecs` says otherwise.
  *
  * @example `bigfile build --format qcow2 -o big.qcow2`
  * ```ts
@@ -133,8 +135,9 @@ export async function writeImageTo(
   image: RawImage,
   format: ImageFormat,
   target: string | number,
-  options: WriteImageOptions = {},
+  given: WriteImageOptions = {},
 ): Promise<WriteResult> {
+  const options = { ...given, codecs: { ...nodeCodecs, ...given.codecs } };
   if (typeof target === "string") {
     const named = format === "vmdk" || format === "vmdk-stream";
     const withName =

@@ -3,8 +3,10 @@
  * VHD (fixed and dynamic) and VMDK (monolithicSparse and streamOptimized).
  * Writers take a raw image as a byte stream and never write its zeros;
  * readers open any of the formats as a read-only `BlockDevice`. Writing to a
- * file and reading a sparse raw file are in `@bigfile/vdisk/node`. (The
- * compressed formats still use Node's zlib, in `_node_zlib.ts`.)
+ * file, reading a sparse raw file and Node's zlib (`nodeCodecs`) are in
+ * `@bigfile/vdisk/node`. The core uses no Node built-in: compressed clusters
+ * and grains go through the `codecs` option, by default the Web's
+ * `DecompressionStream`/`CompressionStream`, so it runs in a browser.
  *
  * @example Raw to qcow2, then read it back
  * ```ts
@@ -26,6 +28,7 @@
  *
  * @module
  */
+export { type Codecs, type Compress, type Decompress, webCodecs } from "./codecs.ts";
 export * from "./errors.ts";
 export * from "./image_device.ts";
 export * from "./image_sink.ts";

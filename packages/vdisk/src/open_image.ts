@@ -1,7 +1,7 @@
 import type { BlockDevice } from "@bigfile/blockdev";
 import { ascii } from "./_bytes.ts";
 import type { ImageDevice, ImageFormat } from "./image_device.ts";
-import { Qcow2Device } from "./qcow2_device.ts";
+import { type ImageReadOptions, Qcow2Device } from "./qcow2_device.ts";
 import { RawDevice } from "./raw_device.ts";
 import { VhdDevice } from "./vhd_device.ts";
 import { VmdkDevice } from "./vmdk_device.ts";
@@ -39,7 +39,7 @@ export async function detectFormat(file: BlockDevice): Promise<ImageFormat> {
 }
 
 /** Options for {@linkcode openImage}. */
-export interface OpenImageOptions {
+export interface OpenImageOptions extends ImageReadOptions {
   /** Read as this format instead of detecting it. */
   format?: ImageFormat;
 }
@@ -74,13 +74,13 @@ export async function openImage(
   const format = options.format ?? (await detectFormat(file));
   switch (format) {
     case "qcow2":
-      return Qcow2Device.open(file);
+      return Qcow2Device.open(file, options);
     case "vhd":
     case "vhd-fixed":
       return VhdDevice.open(file);
     case "vmdk":
     case "vmdk-stream":
-      return VmdkDevice.open(file);
+      return VmdkDevice.open(file, options);
     default:
       return new RawDevice(file);
   }

@@ -1,6 +1,5 @@
 import type { BlockDevice } from "@bigfile/blockdev";
 import { getU64, viewOf } from "./_bytes.ts";
-import { hasZstd, qcow2Inflate, qcow2ZstdInflate, zstdMissing } from "./_node_zlib.ts";
 import {
   COMPRESSED,
   COPIED,
@@ -10,6 +9,7 @@ import {
   QCOW2_MAGIC,
   ZERO_FLAG,
 } from "./_qcow2_format.ts";
+import { type Codecs, withCodecs } from "./codecs.ts";
 import { ImageFormatError, UnsupportedImageError } from "./errors.ts";
 import { ImageDevice, type ImageInfo } from "./image_device.ts";
 
@@ -17,13 +17,23 @@ const KNOWN_INCOMPATIBLE = 0x1fn;
 /** L2 tables kept in memory, in bytes. */
 const L2_CACHE_BYTES = 16 << 20;
 
+/** Options for the readers of compressed formats ({@linkcode Qcow2Device.open}, `VmdkDevice.open`). */
+export interface ImageReadOptions {
+  /**
+   * How to decompress clusters and grains: over the Web defaults
+   * (`DecompressionStream`; no zstd). `@bigfile/vdisk/node` has `nodeCodecs`
+   * (node:zlib, faster, zstd on Node >= 22.15). @default webCodecs
+   */
+  codecs?: Partial<Codecs>;
+}
+
 /**
  * A qcow2 image (version 2 or 3) read as the virtual disk it holds. Every
  * header field and table entry is checked against the file: a bad one ends
  * in an {@linkcode ImageFormatError} with its offset. Backing files,
  * encryption, external data files and extended L2 entries are refused with
- * an {@linkcode UnsupportedImageError}; so are zstd-compressed clusters where
- * Node has no zstd (before 22.15), when one is read.
+ * an {@linkcode UnsupportedImageError}; so are zstd-compressed clusters when
+ * the codecs have no zstd (the Web's have none; Node's from 22.15), when one is read.
  *
  * @example Usage
  * ```ts
@@ -54,6 +64,7 @@ export class Qcow2Device extends ImageDevice {
   #compressedSeen = false;
   /** How compressed clusters are compressed (header byte 104). */
   readonly compression: "zlib" | "zstd";
+  #codecs: Codecs;
 
   private constructor(
     file: BlockDevice,
@@ -62,9 +73,11 @@ export class Qcow2Device extends ImageDevice {
     clusterBits: number,
     l1: Uint8Array,
     l1Offset: number,
-    compression: "zlib" | "zstd" = "zlib",
+    compression: "zlib" | "zstd",
+    codecs: Codecs,
   ) {
     super(file, size, 2 ** clusterBits);
+    this.#codecs = codecs;
     this.compression = compression;
     this.version = version;
     this.clusterBits = clusterBits;
@@ -75,7 +88,7 @@ export class Qcow2Device extends ImageDevice {
   }
 
   /** Reads and checks the header and the L1 table of the qcow2 image in `file`. */
-  static async open(file: BlockDevice): Promise<Qcow2Device> {
+  static async open(file: BlockDevice, options: ImageReadOptions = {}): Promise<Qcow2Device> {
     const fail = (at: number, what: string): never => {
       throw new ImageFormatError("qcow2", at, `Cannot read qcow2 image: ${what}`);
     };
@@ -166,7 +179,8 @@ export class Qcow2Device extends ImageDevice {
       }
     }
     const l1 = l1Size > 0 ? await file.read(l1Offset, l1Size * 8) : new Uint8Array(8);
-    return new Qcow2Device(file, size, version, clusterBits, l1, l1Offset, compression);
+    const codecs = withCodecs(options.codecs);
+    return new Qcow2Device(file, size, version, clusterBits, l1, l1Offset, compression, codecs);
   }
 
   #fail(at: number, what: string): never {
@@ -232,16 +246,18 @@ export class Qcow2Device extends ImageDevice {
       const end = Math.min(this.file.size, offset - (offset % 512) + sectors * 512);
       if (end - offset > 2 * cs + 512) this.#fail(offset, `${where} claims ${sectors} sectors`);
       this.#compressedSeen = true;
-      if (this.compression === "zstd" && !hasZstd()) {
+      const inflate =
+        this.compression === "zstd" ? this.#codecs.zstdDecompress : this.#codecs.qcow2Inflate;
+      if (!inflate) {
+        const why = this.#codecs.zstdMissing ?? "no zstd codec was given";
         throw new UnsupportedImageError(
           "qcow2",
           offset,
-          `Cannot read qcow2 image: guest cluster ${index} is zstd-compressed, and ${zstdMissing()}`,
+          `Cannot read qcow2 image: guest cluster ${index} is zstd-compressed, and ${why}`,
         );
       }
-      const packed = await this.file.read(offset, end - offset);
-      const data =
-        this.compression === "zstd" ? qcow2ZstdInflate(packed, cs) : qcow2Inflate(packed, cs);
+      // One cluster at a time: the packed bytes and what they inflate to.
+      const data = await inflate(await this.file.read(offset, end - offset), cs);
       if (!data || data.length !== cs) {
         this.#fail(
           offset,

@@ -1,7 +1,7 @@
 import { isZero } from "@bigfile/blockdev";
 import { alignUp, rawBlockRuns, rawBlocks, setU64, viewOf } from "./_bytes.ts";
-import { hasZstd, qcow2Deflate, qcow2ZstdCompress, zstdMissing } from "./_node_zlib.ts";
 import { COMPRESSED, COPIED, QCOW2_HEADER_LENGTH, QCOW2_MAGIC } from "./_qcow2_format.ts";
+import { type Codecs, type Compress, withCodecs } from "./codecs.ts";
 import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
 
 /** Options for {@linkcode writeQcow2}. */
@@ -11,9 +11,13 @@ export interface Qcow2WriteOptions {
   /**
    * Compress data clusters, as `qemu-img convert -c`: `true` or `"zlib"` with
    * raw deflate (every reader of qcow2 knows it), `"zstd"` with Zstandard
-   * (compression_type 1, QEMU 5.1 and later; needs Node >= 22.15). @default false
+   * (compression_type 1, QEMU 5.1 and later). Both need `codecs` that have
+   * them: `nodeCodecs` from `@bigfile/vdisk/node` (zstd on Node >= 22.15).
+   * @default false
    */
   compress?: boolean | Qcow2Compression;
+  /** The compressors, over the Web defaults (which have none for qcow2). @default webCodecs */
+  codecs?: Partial<Codecs>;
 }
 
 /** How qcow2 clusters are compressed: the header's compression_type. */
@@ -65,13 +69,26 @@ export async function writeQcow2(
   }
   const compression: Qcow2Compression | undefined =
     options.compress === true ? "zlib" : options.compress || undefined;
-  if (compression === "zstd" && !hasZstd()) {
-    throw new TypeError(`Cannot write zstd-compressed qcow2: ${zstdMissing()}; use zlib`);
-  }
   if (compression !== undefined && compression !== "zlib" && compression !== "zstd") {
     throw new TypeError(
       `Cannot write qcow2 compressed with '${compression}': expected zlib or zstd`,
     );
+  }
+  const codecs = withCodecs(options.codecs);
+  let deflate: Compress | undefined;
+  if (compression === "zstd") {
+    deflate = codecs.zstdCompress;
+    if (!deflate) {
+      const why = codecs.zstdMissing ?? "no zstd codec was given";
+      throw new TypeError(`Cannot write zstd-compressed qcow2: ${why}; use zlib`);
+    }
+  } else if (compression === "zlib") {
+    deflate = codecs.qcow2Deflate;
+    if (!deflate) {
+      throw new TypeError(
+        "Cannot write compressed qcow2: no deflate with a 4 KiB window was given (QEMU reads no other; the Web has none): pass codecs.qcow2Deflate, or nodeCodecs from @bigfile/vdisk/node",
+      );
+    }
   }
   const compress = compression !== undefined;
   if (!sink.seekable) {
@@ -109,12 +126,7 @@ export async function writeQcow2(
     if (isZero(block)) continue;
     dataBytes += cs;
     let entry: bigint;
-    const packed =
-      compression === "zstd"
-        ? qcow2ZstdCompress(block)
-        : compression === "zlib"
-          ? qcow2Deflate(block)
-          : undefined;
+    const packed = deflate ? await deflate(block) : undefined;
     if (packed && packed.length < cs) {
       // Compressed clusters are packed byte by byte; each host cluster they touch is referenced.
       const start = cursor;

@@ -1,6 +1,5 @@
 import type { BlockDevice } from "@bigfile/blockdev";
 import { ascii, getU64, viewOf } from "./_bytes.ts";
-import { zlibInflate } from "./_node_zlib.ts";
 import {
   FLAG_COMPRESSED,
   FLAG_MARKERS,
@@ -9,8 +8,10 @@ import {
   MARKER_FOOTER,
   VMDK_MAGIC,
 } from "./_vmdk_format.ts";
+import { type Codecs, withCodecs } from "./codecs.ts";
 import { ImageFormatError, UnsupportedImageError } from "./errors.ts";
 import { ImageDevice, type ImageInfo } from "./image_device.ts";
+import type { ImageReadOptions } from "./qcow2_device.ts";
 
 /** Largest grain read (one is held in memory at a time): 32 MiB. */
 const MAX_GRAIN_SECTORS = 65536;
@@ -53,6 +54,7 @@ export class VmdkDevice extends ImageDevice {
   #gtes: number;
   #gtCache = new Map<number, DataView>();
   #gtLimit: number;
+  #codecs: Codecs;
 
   private constructor(
     file: BlockDevice,
@@ -63,8 +65,10 @@ export class VmdkDevice extends ImageDevice {
     gd: Uint8Array,
     gdOffset: number,
     gtes: number,
+    codecs: Codecs,
   ) {
     super(file, size, grainBytes);
+    this.#codecs = codecs;
     this.#flags = flags;
     this.createType = createType;
     this.format = flags & FLAG_COMPRESSED ? "vmdk-stream" : "vmdk";
@@ -75,7 +79,7 @@ export class VmdkDevice extends ImageDevice {
   }
 
   /** Reads and checks the header (or footer), descriptor and grain directory of the VMDK in `file`. */
-  static async open(file: BlockDevice): Promise<VmdkDevice> {
+  static async open(file: BlockDevice, options: ImageReadOptions = {}): Promise<VmdkDevice> {
     const fail = (at: number, what: string): never => {
       throw new ImageFormatError("vmdk", at, `Cannot read VMDK image: ${what}`);
     };
@@ -174,6 +178,7 @@ export class VmdkDevice extends ImageDevice {
       gd,
       gdSector * 512,
       gtes,
+      withCodecs(options.codecs),
     );
   }
 
@@ -235,7 +240,7 @@ export class VmdkDevice extends ImageDevice {
     if (length === 0 || length > grain + 4096 || at + 12 + length > this.file.size) {
       this.#fail(at + 8, `compressed grain ${index} of ${length} bytes does not fit`);
     }
-    const data = zlibInflate(await this.file.read(at + 12, length), grain);
+    const data = await this.#codecs.zlibInflate(await this.file.read(at + 12, length), grain);
     if (!data) this.#fail(at + 12, `compressed grain ${index} does not inflate`);
     if (data.length === grain) return data;
     const full = new Uint8Array(grain);

@@ -1,6 +1,5 @@
 import { isZero } from "@bigfile/blockdev";
 import { alignUp, rawBlocks, setU64, viewOf } from "./_bytes.ts";
-import { zlibDeflate } from "./_node_zlib.ts";
 import {
   buildDescriptor,
   buildHeader,
@@ -16,6 +15,7 @@ import {
   MARKER_GT,
   markerSector,
 } from "./_vmdk_format.ts";
+import { type Codecs, withCodecs } from "./codecs.ts";
 import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
 
 /** Options for {@linkcode writeVmdk}. */
@@ -31,6 +31,8 @@ export interface VmdkWriteOptions {
   extentName?: string;
   /** The descriptor's content id. @default random */
   cid?: number;
+  /** streamOptimized's grain compressor (zlib), over the Web default (`CompressionStream`). @default webCodecs */
+  codecs?: Partial<Codecs>;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function writeVmdk(
   options: VmdkWriteOptions = {},
 ): Promise<WriteResult> {
   const subformat = options.subformat ?? "monolithicSparse";
+  const { zlibDeflate } = withCodecs(options.codecs);
   const stream = subformat === "streamOptimized";
   if (!stream && !sink.seekable && !image.dataRuns) {
     throw new TypeError(
@@ -168,7 +171,7 @@ export async function writeVmdk(
     gtView.setUint32((index % GTES_PER_GT) * 4, cursor, true);
     gtUsed = true;
     if (stream) {
-      const packed = zlibDeflate(block);
+      const packed = await zlibDeflate(block);
       const record = new Uint8Array(alignUp(12 + packed.length, 512));
       const r = viewOf(record);
       setU64(r, 0, index * GRAIN_SECTORS, true);

@@ -1,4 +1,5 @@
 import { rawBlocks } from "./_bytes.ts";
+import type { Codecs } from "./codecs.ts";
 import type { ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
 import { type Qcow2Compression, writeQcow2 } from "./qcow2_writer.ts";
@@ -10,10 +11,13 @@ export interface WriteImageOptions {
   /** qcow2 cluster size in bytes. @default 65536 */
   clusterSize?: number;
   /**
-   * Compress qcow2 clusters: `true`/`"zlib"`, or `"zstd"` (Node >= 22.15).
+   * Compress qcow2 clusters: `true`/`"zlib"`, or `"zstd"`; both need `codecs`
+   * that have them (`nodeCodecs` from `@bigfile/vdisk/node`; zstd on Node >= 22.15).
    * VMDK streamOptimized grains are always compressed (zlib). @default false
    */
   compress?: boolean | Qcow2Compression;
+  /** The compressors, over the Web defaults (`CompressionStream`: VMDK grains only). @default webCodecs */
+  codecs?: Partial<Codecs>;
   /** VHD: round the size up to a multiple of this many bytes. @default 1 MiB for vhd-fixed, 512 for vhd */
   alignment?: number;
   /** VHD footer timestamp. @default now */
@@ -68,6 +72,7 @@ export async function writeImage(
       return writeQcow2(image, sink, {
         ...(options.clusterSize !== undefined ? { clusterSize: options.clusterSize } : {}),
         ...(options.compress !== undefined ? { compress: options.compress } : {}),
+        ...(options.codecs !== undefined ? { codecs: options.codecs } : {}),
       });
     case "vhd":
     case "vhd-fixed": {
@@ -84,6 +89,7 @@ export async function writeImage(
       };
       if (options.extentName !== undefined) vmdk.extentName = options.extentName;
       if (options.cid !== undefined) vmdk.cid = options.cid;
+      if (options.codecs !== undefined) vmdk.codecs = options.codecs;
       return writeVmdk(image, sink, vmdk);
     }
     case "raw":

@@ -8,7 +8,7 @@ import { FileDevice } from "@bigfile/blockdev/node";
 import { memoryIo } from "@bigfile/cli-kit/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeWithTools } from "../../../test/harness/tools.ts";
-import { hasZstd } from "./_node_zlib.ts";
+import { hasZstd, nodeCodecs } from "./_node_zlib.ts";
 import { imageEqualsRaw, qemuImg, rng, scratchDir, testBytes } from "./_test_tools.ts";
 import { zstdFrameLength } from "./_zstd_frame.ts";
 import { main } from "./cli.ts";
@@ -111,7 +111,9 @@ describeWithTools(["qemu-img"], "qcow2 with compression_type=zstd, made by qemu-
     });
   } else {
     it(`this Node (${process.version}) has no zstd: reading a compressed cluster is one clear error`, async () => {
-      const disk = await openImage(await FileDevice.open(zstdQcow2, { readOnly: true }));
+      const disk = await openImage(await FileDevice.open(zstdQcow2, { readOnly: true }), {
+        codecs: nodeCodecs,
+      });
       try {
         const error = await disk.read(1 << 20, 65536).then(
           () => undefined,
