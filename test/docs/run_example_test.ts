@@ -1,7 +1,9 @@
 // The runner itself: a broken example must fail, or the doc suite proves nothing.
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type CodeExample, extractDocExamples, extractMarkdownBlocks } from "./extract_examples.ts";
 import { matchesShown, parseTranscript, runScriptExample, runShellExample } from "./run_example.ts";
+import { typecheckExamples } from "./typecheck_examples.ts";
 
 function example(lang: string, code: string): CodeExample {
   return {
@@ -164,6 +166,31 @@ describe("a broken example in a README or a doc comment fails", () => {
     await expect(runShellExample(block)).rejects.toThrow(
       /the README shows\n64\n--- it printed\n63/,
     );
+  });
+});
+
+describe("typecheckExamples", () => {
+  it("places a type error at the example's line, and passes a correct one", async () => {
+    const wrong = {
+      ...example(
+        "ts",
+        'import { geometryOf } from "@bigfile/chs-geometry";\nconst c: string = geometryOf(512).cylinders;\n',
+      ),
+      file: "packages/chs-geometry/README.md",
+      line: 20,
+    };
+    const right = example(
+      "ts",
+      'import { geometryOf } from "@bigfile/chs-geometry";\nconst c: number = geometryOf(512).cylinders;\n',
+    );
+    const problems = await typecheckExamples(
+      [right, wrong],
+      join(import.meta.dirname, ".run", "typecheck-self-test"),
+    );
+    expect(problems.map((p) => p.where)).toEqual([
+      "packages/chs-geometry/README.md:20 (line 2 of the example)",
+    ]);
+    expect(problems[0]?.message).toMatch(/TS2322/);
   });
 });
 

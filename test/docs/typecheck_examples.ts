@@ -38,9 +38,10 @@ export async function typecheckExamples(
       include: ["*.ts"],
     }),
   );
+  // Removed afterwards: test/'s own tsc and Biome must not see the extracted files.
   const result = await execa("node", [TSC, "-p", join(dir, "tsconfig.json"), "--pretty", "false"], {
     reject: false,
-  });
+  }).finally(() => rm(dir, { recursive: true, force: true }));
   const problems: TypeProblem[] = [];
   for (const line of `${result.stdout}\n${result.stderr}`.split("\n")) {
     const m = /example_(\d+)\.ts\((\d+),(\d+)\): error (TS\d+: .*)$/.exec(line);
