@@ -1,3 +1,4 @@
+import { collectBytes } from "@bigfile/blockdev";
 import { deflateStreamLength } from "./_deflate_end.ts";
 
 /** Compresses one cluster or grain. */
@@ -46,35 +47,31 @@ function oneChunk(data: Uint8Array): ReadableStream<Uint8Array> {
   });
 }
 
+/** The chunks of a stream; a RangeError once they pass `limit` bytes (a deflate bomb stops there). */
+async function* upTo(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    length += value.length;
+    if (length > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new RangeError(`Cannot decompress: the data passes ${limit} bytes`);
+    }
+    yield value;
+  }
+}
+
 /** Everything a stream gives, or undefined once it errors or passes `limit` bytes. */
-async function collect(
+function collect(
   stream: ReadableStream<Uint8Array>,
   limit: number,
 ): Promise<Uint8Array | undefined> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      length += value.length;
-      if (length > limit) {
-        await reader.cancel().catch(() => undefined);
-        return undefined;
-      }
-      chunks.push(value);
-    }
-  } catch {
-    return undefined;
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return collectBytes(upTo(stream, limit)).catch(() => undefined);
 }
 
 function webInflate(format: "deflate" | "deflate-raw", data: Uint8Array, limit: number) {
