@@ -288,44 +288,14 @@ describeWithTools(
       await page.close();
     });
 
-    it("reads the same disk from a dynamic VHD that qemu-img made of the image", async () => {
-      const vhd = join(tmp.path, "big.vhd");
-      await execa("qemu-img", [
-        "convert",
-        "-O",
-        "vpc",
-        "-o",
-        "subformat=dynamic,force_size=on",
-        image,
-        vhd,
-      ]);
-      const page = await browser.newPage({ acceptDownloads: true });
-      await page.goto(url);
-      await page.setInputFiles("#image", vhd);
-      await page.waitForSelector("body[data-state=ready], body[data-state=error]");
-      expect((await page.locator("#error").textContent()) ?? "").toBe("");
-      const disk = await page.locator("#disk dd").allTextContents();
-      expect(disk[1]).toBe("vhd");
-      expect(disk[2]).toBe("4141875200 bytes (3.9 GiB)");
-      const row = await cellTexts(page, "#partition-table tr[data-partition='1'] > *");
-      expect(row.slice(0, 6)).toEqual(["1", "*", "63", "8080632", "32256", "4137283584"]);
-      const fsFacts = await page
-        .locator("#filesystems article[data-partition='1'] dd")
-        .allTextContents();
-      expect(fsFacts[0]).toBe("ext3");
-      const tree = page.locator("#files details[data-partition='1']");
-      await tree.locator("details[data-path='/etc'] > summary").click();
-      await tree.locator("li[data-path='/etc/hostname']").waitFor();
-      expect(new TextDecoder().decode(await download(page, "/etc/hostname"))).toBe(HOSTNAME);
-      await page.close();
-    });
-
-    // Compressed containers: clusters and grains inflate in the page through DecompressionStream.
+    // Containers qemu-img makes of the image; compressed clusters and grains
+    // inflate in the page through DecompressionStream.
     for (const [format, args] of [
+      ["vhd", ["-O", "vpc", "-o", "subformat=dynamic,force_size=on"]],
       ["qcow2", ["-O", "qcow2", "-c"]],
       ["vmdk-stream", ["-O", "vmdk", "-o", "subformat=streamOptimized"]],
     ] as const) {
-      it(`reads the same disk from a ${format} that qemu-img compressed from the image`, async () => {
+      it(`reads the same disk from a ${format} that qemu-img made of the image (${args.join(" ")})`, async () => {
         const converted = join(tmp.path, `big.${format}`);
         const made = await execa("qemu-img", ["convert", "-f", "raw", ...args, image, converted], {
           reject: false,
