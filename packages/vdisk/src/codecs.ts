@@ -74,14 +74,27 @@ function collect(
   return collectBytes(upTo(stream, limit)).catch(() => undefined);
 }
 
-function webInflate(format: "deflate" | "deflate-raw", data: Uint8Array, limit: number) {
+function webInflate(
+  format: "deflate" | "deflate-raw",
+  data: Uint8Array,
+  limit: number,
+): Promise<Uint8Array | undefined> {
   // DecompressionStream refuses bytes after the stream: hand it the stream's exact bytes.
   const header = format === "deflate" ? 2 : 0;
   const length = deflateStreamLength(data, header);
   if (length === undefined) return Promise.resolve(undefined);
   const exact = data.subarray(0, header + length + (format === "deflate" ? 4 : 0));
   if (exact.length < header + length) return Promise.resolve(undefined);
-  return collect(oneChunk(exact).pipeThrough(new DecompressionStream(format)), limit);
+  let inflater: DecompressionStream;
+  try {
+    inflater = new DecompressionStream(format);
+  } catch {
+    // Node added "deflate-raw" in 20.12 (and 21.2): older ones refuse the format.
+    throw new TypeError(
+      `Cannot inflate: this runtime's DecompressionStream has no "${format}" (Node >= 20.12 has); pass codecs, such as nodeCodecs from @bigfile/vdisk/node`,
+    );
+  }
+  return collect(oneChunk(exact).pipeThrough(inflater), limit);
 }
 
 /**

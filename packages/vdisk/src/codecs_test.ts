@@ -96,6 +96,27 @@ describe("the Web codecs", () => {
     expect(await webCodecs.qcow2Inflate(followed, 65536)).toEqual(cluster);
   });
 
+  it('say what to do where DecompressionStream lacks "deflate-raw" (Node before 20.12)', async () => {
+    const real = globalThis.DecompressionStream;
+    class Older extends real {
+      constructor(format: ConstructorParameters<typeof real>[0]) {
+        if (format === "deflate-raw") throw new TypeError(`unknown format ${format}`);
+        super(format);
+      }
+    }
+    globalThis.DecompressionStream = Older;
+    try {
+      const packed = await (nodeCodecs.qcow2Deflate as (d: Uint8Array) => Uint8Array)(
+        new Uint8Array(4096).fill(1),
+      );
+      expect(() => webCodecs.qcow2Inflate(packed, 4096)).toThrow(
+        /^Cannot inflate: this runtime's DecompressionStream has no "deflate-raw" \(Node >= 20\.12 has\); pass codecs/,
+      );
+    } finally {
+      globalThis.DecompressionStream = real;
+    }
+  });
+
   it("have no qcow2 deflate: compressed qcow2 without codecs is refused before writing", async () => {
     const sink = new MemorySink();
     const image = {
