@@ -5,23 +5,18 @@
 // skips with one loud line naming the Debian package; in CI it fails.
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import {
-  describeWithTools,
-  findTool,
-  runPygrub,
-  type TempDir,
-  tempDir,
-  withOffset,
-} from "../../../test/harness/mod.ts";
+import { withOffset } from "../../../test/harness/e2fsck.ts";
+import { runPygrub } from "../../../test/harness/pygrub.ts";
+import { type TempDir, tempDir } from "../../../test/harness/temp_dir.ts";
+import { describeWithTools, findTool } from "../../../test/harness/tools.ts";
 
-const repo = fileURLToPath(new URL("../../../", import.meta.url));
-const dist = resolve(repo, "apps/web/dist");
-const bigfile = resolve(repo, "apps/bigfile/bin/bigfile.js");
+const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+const bigfile = fileURLToPath(new URL("../../bigfile/bin/bigfile.js", import.meta.url));
 
 /** The page from dist/, its module inlined (main.js is one bundle with no imports). */
 async function openPage(browser: Browser, image: string): Promise<Page> {
@@ -61,10 +56,9 @@ describeWithTools(
     let browser: Browser;
 
     beforeAll(async () => {
-      expect(
-        existsSync(join(dist, "main.js")),
-        "apps/web/dist/main.js is missing: run pnpm --filter @bigfile/web build",
-      ).toBe(true);
+      if (!existsSync(join(dist, "main.js"))) {
+        throw new Error("apps/web/dist/main.js is missing: run pnpm --filter @bigfile/web build");
+      }
       tmp = await tempDir("web-menus");
       await execa("mkdir", ["-p", join(tmp.path, "root/etc")]);
       await writeFile(join(tmp.path, "vmlinuz"), "not a real kernel\n");
