@@ -31,6 +31,7 @@ packages=(
   python3         # sockets in test trees, xattrs in tar tests
   tar             # GNU tar: the tar codec's interop tests
   libcap2-bin     # setcap/getcap: ext3fs reader keeps file capabilities
+  attr            # setfattr/getfattr: ext3fs mkfs stores xattrs from GNU tar --xattrs
   gcc             # blockdev's native addon (lseek SEEK_DATA): cc -shared at build time
   libc6-dev       # the C headers gcc compiles that addon against
   gcc             # blockdev's native addon (lseek SEEK_DATA): cc -shared at build time

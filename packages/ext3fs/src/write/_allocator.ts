@@ -25,6 +25,7 @@ import { type FeatureSet, writeFormat } from "./_mkfs_options.ts";
 import { mapBlocksAnywhere, type NodeFormat, nodeMap } from "./_node_map.ts";
 import { planReserved, type ReservedPlan, type ReservedSettings } from "./_reserved_inodes.ts";
 import { type FsTree, NodeKind, type Timestamp } from "./_tree.ts";
+import { needsXattrBlock, splitXattrs, xattrBlockBytes } from "./_xattrs.ts";
 import { ExtLimitError } from "./errors.ts";
 import type { Geometry } from "./geometry.ts";
 
@@ -66,6 +67,8 @@ export interface NodeColumns {
   links: Uint16Array;
   /** Parent directory's inode number of each directory row. */
   parent: Uint32Array;
+  /** D-space block of each row's extended attribute block, after its run (NaN: none). */
+  xattrAt: Float64Array;
 }
 
 /** {@linkcode NodeColumns} sized for `nodes` rows. */
@@ -78,6 +81,7 @@ export function nodeColumns(nodes: number): NodeColumns {
     indexed: new Uint8Array(nodes),
     links: new Uint16Array(nodes),
     parent: new Uint32Array(nodes),
+    xattrAt: new Float64Array(nodes).fill(Number.NaN),
   };
 }
 
@@ -234,11 +238,33 @@ export class Allocator {
     return here;
   }
 
-  #placeDirectory(columns: NodeColumns, node: number, ino: number, dirData: number): void {
+  #placeDirectory(
+    tree: FsTree,
+    columns: NodeColumns,
+    node: number,
+    ino: number,
+    dirData: number,
+    path: () => string,
+  ): void {
     columns.dirData[node] = dirData;
     this.#place(columns, node, this.#blocksHere(new BlockPresence(dirData), ino));
+    this.#placeXattrs(tree, columns, node, path);
     const g = Math.floor((ino - 1) / this.geo.inodesPerGroup);
     this.dirsPerGroup[g] = (this.dirsPerGroup[g] as number) + 1;
+  }
+
+  /** The object's attribute block, right after its run, when its attributes do not fit its inode. */
+  #placeXattrs(tree: FsTree, columns: NodeColumns, node: number, path: () => string): void {
+    const xattrs = tree.xattrs.get(node);
+    if (!xattrs || !needsXattrBlock(xattrs, this.geo.inodeSize)) return;
+    const bytes = xattrBlockBytes(xattrs.slice(splitXattrs(xattrs, this.geo.inodeSize).inInode));
+    if (bytes > this.geo.blockSize)
+      throw new ExtLimitError(
+        `Cannot store the extended attributes of ${path()}: they need ${bytes} bytes, a block holds ${this.geo.blockSize} (use a bigger block size)`,
+      );
+    columns.xattrAt[node] = this.cursor;
+    columns.runBlocks[node] = (columns.runBlocks[node] as number) + 1;
+    this.cursor++;
   }
 
   #place(columns: NodeColumns, node: number, blocks: number): void {
@@ -290,9 +316,23 @@ export class Allocator {
     if (root) {
       inoOf[dir] = 2;
       parent[dir] = 2;
-      this.#placeDirectory(columns, dir, 2, this.sizeDirectory(tree, dir, columns, false));
+      this.#placeDirectory(
+        tree,
+        columns,
+        dir,
+        2,
+        this.sizeDirectory(tree, dir, columns, false),
+        () => "/",
+      );
       if (lostFound)
-        this.#placeDirectory(columns, lostFound, 11, this.#sizeChild(visit, lostFound, true));
+        this.#placeDirectory(
+          tree,
+          columns,
+          lostFound,
+          11,
+          this.#sizeChild(visit, lostFound, true),
+          () => "/lost+found",
+        );
       this.reserved = planReserved(
         this.geo,
         this.space,
@@ -304,10 +344,12 @@ export class Allocator {
     for (const child of fresh) {
       if (tree.kind[child] === NodeKind.DIR) {
         this.#placeDirectory(
+          tree,
           columns,
           child,
           inoOf[child] as number,
           this.#sizeChild(visit, child, false),
+          () => visit.path(tree.up[child] as number),
         );
         continue;
       }
@@ -327,6 +369,7 @@ export class Allocator {
           ? checked && this.#blocksHere(new BlockPresence(checked), ino)
           : this.#blocksHere(checked, ino);
       if (blocks > 0) this.#place(columns, child, blocks);
+      this.#placeXattrs(tree, columns, child, () => visit.path(tree.up[child] as number));
     }
     return { fresh, dirs };
   }

@@ -144,6 +144,7 @@ export type NodePlan = Pick<
   | "blocksLeftInGroup"
   | "createTime"
   | "format"
+  | "xattrAt"
 >;
 
 /** Fills `inode` with tree row `node`'s inode. */
@@ -164,6 +165,8 @@ export function buildNodeInode(plan: NodePlan, node: number, inode: Inode): void
         : 0;
   inode.blocks = (plan.runBlocks[node] as number) * (bs / 512);
   inode.dtime = 0;
+  const xattrAt = plan.xattrAt[node] as number;
+  inode.fileAcl = Number.isNaN(xattrAt) ? 0 : plan.phys(xattrAt);
   const extents = fillIBlock(plan, node, block);
   inode.flags = (plan.indexed[node] ? InodeFlags.INDEX : 0) | (extents ? InodeFlags.EXTENTS : 0);
   const seconds = tree.seconds;

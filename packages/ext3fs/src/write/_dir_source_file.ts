@@ -11,6 +11,10 @@ export interface SourceOwnership {
   clampTime?: number;
   /** Use mtime for atime and ctime (reproducible). */
   mtimeOnly?: boolean;
+  /** Whether extended attributes are kept (the ext_attr feature). @default true */
+  xattrs?: boolean;
+  /** Receives notes about what is left out (attributes ext2/3/4 cannot store). */
+  note?: (message: string) => void;
 }
 
 const BILLION = 1_000_000_000n;

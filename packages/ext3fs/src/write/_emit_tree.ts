@@ -21,6 +21,7 @@ import type { EmitOptions, RangeCopier } from "./_output_options.ts";
 import { CHUNK, Packer } from "./_packer.ts";
 import type { Plan } from "./_plan.ts";
 import { type ContentFactory, NodeKind } from "./_tree.ts";
+import { type StoredXattr, writeInodeXattrs, xattrBlock } from "./_xattrs.ts";
 
 /**
  * A source of data-area blocks: every run in allocation order, packed into
@@ -42,7 +43,10 @@ async function* dataArea(
   const lf = plan.byIno[11] as number;
   const lfIsDir = lf !== 0 && tree.kind[lf] === NodeKind.DIR;
   if (lfIsDir) order.push(lf);
-  for (const node of order) yield* dirBlocks(plan, node, packer);
+  for (const node of order) {
+    yield* dirBlocks(plan, node, packer);
+    xattrBlockOf(plan, node, packer);
+  }
   yield* packer.out.splice(0);
   if (!Number.isNaN(plan.resizeD0)) {
     fillResizeBlock(geo, packer.take(bs));
@@ -51,7 +55,12 @@ async function* dataArea(
   for (let ino = 11; ino <= plan.lastIno; ino++) {
     if (ino === 11 && lfIsDir) continue;
     const node = plan.byIno[ino] as number;
-    if (Number.isNaN(plan.d0[node] as number)) continue;
+    if (Number.isNaN(plan.d0[node] as number)) {
+      // No blocks of its own, but perhaps an attribute block.
+      xattrBlockOf(plan, node, packer);
+      if (packer.out.length > 0) yield* packer.out.splice(0);
+      continue;
+    }
     const kind = tree.kind[node];
     if (kind === NodeKind.DIR) yield* dirBlocks(plan, node, packer);
     else if (kind === NodeKind.SYMLINK) packer.take(bs).set(tree.target(node));
@@ -62,10 +71,22 @@ async function* dataArea(
       else
         yield* fileBlocks(plan, node, maxChunkBlocks, packer, contentFactory, copied?.[ino] === 1);
     }
+    xattrBlockOf(plan, node, packer);
     if (packer.out.length > 0) yield* packer.out.splice(0);
   }
   packer.flush();
   yield* packer.out.splice(0);
+}
+
+/** Row `node`'s attribute block, when it has one (placed right after its run). */
+function xattrBlockOf(plan: Plan, node: number, packer: Packer): void {
+  const at = plan.xattrAt[node] as number;
+  if (Number.isNaN(at)) return;
+  const geo = plan.geo;
+  const xattrs = plan.tree.xattrs.get(node) as StoredXattr[];
+  packer.push(
+    xattrBlock(xattrs, geo.inodeSize, geo.blockSize, plan.phys(at), plan.format.csumSeed),
+  );
 }
 
 /**
@@ -175,6 +196,8 @@ async function* emitStream(
           if (buildInode(plan, ino, inode)) {
             inodeBytes.fill(0);
             encodeInode(inode, geo.inodeSize, inodeBytes);
+            const xattrs = plan.tree.xattrs.get(plan.byIno[ino] as number);
+            if (xattrs && !plan.special.has(ino)) writeInodeXattrs(inodeBytes, xattrs);
             if (csumSeed !== undefined) setInodeChecksum(csumSeed, ino, inodeBytes);
             packer.push(inodeBytes);
           } else packer.zero(geo.inodeSize);

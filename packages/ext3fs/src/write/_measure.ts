@@ -2,11 +2,13 @@
  * Measuring: what a tree, a directory or a file needs at a block size (data
  * and map blocks, inodes), checked against what ext2/ext3 can store.
  */
+
 import { BlockPresence, maxMappedBlocks } from "./_block_map.ts";
 import { packDirectory } from "./_dir_pack.ts";
 import { fileSizeCheck, fileSizeError, symlinkCheck } from "./_errors.ts";
 import { mapBlocksAnywhere, type NodeFormat } from "./_node_map.ts";
 import { type FsTree, NodeKind } from "./_tree.ts";
+import { needsXattrBlock } from "./_xattrs.ts";
 import type { Geometry } from "./geometry.ts";
 
 /** Which blocks of file `n` hold data at a block size: converts its 1 KiB runs to block runs. */
@@ -55,6 +57,7 @@ export function measureTree(
   tree: FsTree,
   blockSize: number,
   format: Pick<NodeFormat, "extents" | "csumSeed">,
+  inodeSize = 256,
 ): { blocks: number; inodes: number } {
   const geo = { addrPerBlock: blockSize / 4, blockSize };
   const tail = format.csumSeed !== undefined;
@@ -62,6 +65,7 @@ export function measureTree(
   let inodes = 0;
   tree.forEachReachable((n) => {
     inodes++;
+    if (needsXattrBlock(tree.xattrs.get(n), inodeSize)) blocks++;
     const kind = tree.kind[n];
     if (kind === NodeKind.DIR) {
       const data = dirBlocks(tree, n, blockSize, tail);

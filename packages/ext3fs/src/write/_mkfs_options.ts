@@ -139,6 +139,8 @@ export function resolveMkfsOptions(options: MkfsOptions): ResolvedMkfsOptions {
   };
   if (sde !== undefined) own.clampTime = sde;
   if (options.squashOwners) own.squashOwners = true;
+  if ((features.compat & FeatureCompat.EXT_ATTR) === 0) own.xattrs = false;
+  if (options.log) own.note = options.log;
   return {
     given: options,
     type,

@@ -38,6 +38,8 @@ export interface Plan {
   links: Uint16Array;
   /** Parent directory's inode number of each directory row. */
   parent: Uint32Array;
+  /** D-space block of each row's extended attribute block (NaN: none). */
+  xattrAt: Float64Array;
   /** Inodes mkfs makes itself: 1 (bad blocks), 7 (resize), 8 (journal). */
   special: Map<number, Inode>;
   /** Directories per group. */

@@ -31,6 +31,7 @@ import { readTar, type TarEntry } from "@bigfile/blockdev";
 import type { SourceOwnership } from "./_dir_source_file.ts";
 import { linkTargetError, type Spool, tarMemberNode } from "./_tar_source_file.ts";
 import { FsTree, NodeKind, splitPath, type TimeField } from "./_tree.ts";
+import type { StoredXattr } from "./_xattrs.ts";
 
 /** How a shadow directory acts on earlier sources' directory at its path. */
 export const ShadowMode = { THROUGH: 0, MERGE: 1, REPLACE: 2 } as const;
@@ -52,8 +53,10 @@ const F = {
   TARGET_AT: 15,
   TARGET_LENGTH: 16,
   NAMES: 17,
+  XATTRS_AT: 18,
+  XATTRS_LENGTH: 19,
 } as const;
-const FIELDS = 18;
+const FIELDS = 20;
 const RECORD = FIELDS * 8;
 const ENCODER = new TextEncoder();
 
@@ -74,6 +77,8 @@ export interface ShadowNode {
   /** Names it has had (more than 1: a hard link). */
   names: number;
   created: boolean;
+  /** Extended attributes, in block order. */
+  xattrs: StoredXattr[] | undefined;
 }
 
 /** A shadow directory's own record: its object, mode and name. */
@@ -102,8 +107,10 @@ export class TarShadow {
   readonly label: string;
   readonly #table: number;
   readonly #targets: number;
+  readonly #xattrs: number;
   #count = 0;
   #targetsEnd = 0;
+  #xattrsEnd = 0;
   readonly #record = new Float64Array(FIELDS);
   readonly #bytes = new Uint8Array(this.#record.buffer);
 
@@ -114,6 +121,7 @@ export class TarShadow {
     mkdirSync(this.root);
     this.#table = openSync(join(dir, "objects"), "w+", 0o600);
     this.#targets = openSync(join(dir, "targets"), "w+", 0o600);
+    this.#xattrs = openSync(join(dir, "xattrs"), "w+", 0o600);
     // Object 0: the created directory (root-owned, 0755; mkfs gives it its time).
     const r = this.#record;
     r.fill(0);
@@ -146,6 +154,7 @@ export class TarShadow {
   close(): void {
     closeSync(this.#table);
     closeSync(this.#targets);
+    closeSync(this.#xattrs);
   }
 
   async #apply(entry: TarEntry, own: SourceOwnership, scratch: FsTree): Promise<void> {
@@ -260,15 +269,16 @@ export class TarShadow {
       const target = scratch.target(row);
       r[F.TARGET_AT] = this.#targetsEnd;
       r[F.TARGET_LENGTH] = target.length;
-      for (let done = 0; done < target.length; )
-        done += writeSync(
-          this.#targets,
-          target,
-          done,
-          target.length - done,
-          this.#targetsEnd + done,
-        );
+      writeAll(this.#targets, target, this.#targetsEnd);
       this.#targetsEnd += target.length;
+    }
+    const xattrs = scratch.xattrs.get(row);
+    if (xattrs) {
+      const bytes = encodeXattrs(xattrs);
+      r[F.XATTRS_AT] = this.#xattrsEnd;
+      r[F.XATTRS_LENGTH] = bytes.length;
+      writeAll(this.#xattrs, bytes, this.#xattrsEnd);
+      this.#xattrsEnd += bytes.length;
     }
     r[F.NAMES] = 1;
     const id = this.#count++;
@@ -293,6 +303,12 @@ export class TarShadow {
     this.#load(id);
     const target = new Uint8Array(r[F.TARGET_LENGTH] as number);
     if (target.length) readSync(this.#targets, target, 0, target.length, r[F.TARGET_AT] as number);
+    let xattrs: StoredXattr[] | undefined;
+    if (r[F.XATTRS_LENGTH]) {
+      const bytes = new Uint8Array(r[F.XATTRS_LENGTH] as number);
+      readSync(this.#xattrs, bytes, 0, bytes.length, r[F.XATTRS_AT] as number);
+      xattrs = decodeXattrs(bytes);
+    }
     return {
       kind: r[F.KIND] as NodeKind,
       created: r[F.CREATED] === 1,
@@ -306,6 +322,7 @@ export class TarShadow {
       minor: r[F.MINOR] as number,
       target,
       names: r[F.NAMES] as number,
+      xattrs,
     };
   }
 
@@ -347,6 +364,44 @@ export class TarShadow {
     const st = lstatSync(path);
     return st.isDirectory() ? this.readDir(path).name : readLink(path).name;
   }
+}
+
+/** Writes all of `bytes` at `position` of file `fd`. */
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length; )
+    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+/** Attributes as a record: per attribute its index, name length, value length (4 bytes), name, value. */
+function encodeXattrs(xattrs: readonly StoredXattr[]): Uint8Array {
+  let length = 0;
+  for (const x of xattrs) length += 6 + x.name.length + x.value.length;
+  const out = new Uint8Array(length);
+  const v = new DataView(out.buffer);
+  let at = 0;
+  for (const x of xattrs) {
+    out[at] = x.index;
+    out[at + 1] = x.name.length;
+    v.setUint32(at + 2, x.value.length, true);
+    out.set(x.name, at + 6);
+    out.set(x.value, at + 6 + x.name.length);
+    at += 6 + x.name.length + x.value.length;
+  }
+  return out;
+}
+
+function decodeXattrs(bytes: Uint8Array): StoredXattr[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: StoredXattr[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const nameLength = bytes[at + 1] as number;
+    const valueLength = v.getUint32(at + 2, true);
+    const name = bytes.slice(at + 6, at + 6 + nameLength);
+    const value = bytes.slice(at + 6 + nameLength, at + 6 + nameLength + valueLength);
+    out.push({ index: bytes[at] as number, name, value });
+    at += 6 + nameLength + valueLength;
+  }
+  return out;
 }
 
 /** Each shadow directory's own record: a name no entry has (they start with "e" or "h"). */

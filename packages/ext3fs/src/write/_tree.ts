@@ -9,6 +9,8 @@
  * {@linkcode ContentRef} for it when its blocks are written.
  */
 
+import type { StoredXattr } from "./_xattrs.ts";
+
 /** The kind of a filesystem object. */
 export const NodeKind = {
   FILE: 1,
@@ -154,6 +156,8 @@ export class FsTree {
   readonly allocated = new Map<number, number>();
   /** Minimum directory blocks (lost+found is pre-sized as mke2fs does). */
   readonly minBlocks = new Map<number, number>();
+  /** Extended attributes of the nodes that have any, in block order. */
+  readonly xattrs = new Map<number, StoredXattr[]>();
 
   /** A tree with an empty root directory made by mkfs. */
   constructor(rootPerm = 0o755) {
@@ -428,6 +432,10 @@ export class FsTree {
     this.nanoseconds.copyWithin(into * 3, from * 3, from * 3 + 3);
     this.flags[into] =
       ((this.flags[into] as number) & ~CREATED) | ((this.flags[from] as number) & CREATED);
+    // Attributes are metadata too: the later directory's, or none.
+    const xattrs = this.xattrs.get(from);
+    if (xattrs) this.xattrs.set(into, xattrs);
+    else this.xattrs.delete(into);
     for (let e = this.head[from] as number; e; e = this.entryNext[e] as number) {
       this.place(into, this.name(e).slice(), this.entryNode[e] as number);
     }

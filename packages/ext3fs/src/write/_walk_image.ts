@@ -127,6 +127,7 @@ async function walkSources(
     format: nodeFormatOf(features, uuid),
     uuid,
     copier: options.copier,
+    inodeSize: options.inodeSize ?? 256,
   };
   const measure = await measureWalk(settings, nowSeconds);
   await checksDone(options.copier);

@@ -112,6 +112,7 @@ function nodeFromShadow(tree: FsTree, record: ShadowNode): number {
   if (record.kind === NodeKind.CHAR || record.kind === NodeKind.BLOCK)
     tree.setDevice(node, record.major, record.minor);
   if (record.created) tree.markCreated(node);
+  if (record.xattrs) tree.xattrs.set(node, record.xattrs);
   return node;
 }
 

@@ -45,6 +45,7 @@ import { scanHoles } from "./_scan.ts";
 import type { TarShadow } from "./_tar_shadow.ts";
 import { FsTree, NodeKind, TimeField, type Timestamp } from "./_tree.ts";
 import { type DirPlace, type Listing, listDirectory, listNames } from "./_walk_listing.ts";
+import { needsXattrBlock, type StoredXattr, writeInodeXattrs, xattrBlock } from "./_xattrs.ts";
 import { type Geometry, groupLayout } from "./geometry.ts";
 
 /** The block sizes a measure covers. */
@@ -67,6 +68,8 @@ export interface WalkSettings {
   uuid: Uint8Array;
   /** Checks files can be read (measure) and copies contents (write). */
   copier?: RangeCopier | undefined;
+  /** Inode size: whether attributes fit the inode or need a block. */
+  inodeSize: number;
 }
 
 /** What the first walk found. */
@@ -104,8 +107,10 @@ interface Pending {
   parentIno: number;
   d0: number;
   dirData: number;
-  /** Blocks of its run (data and map blocks). */
+  /** Blocks of its run (data and map blocks, and its attribute block). */
   runBlocks: number;
+  /** D-space block of its attribute block (NaN: none). */
+  xattrAt: number;
 }
 
 const DECODER = new TextDecoder();
@@ -157,6 +162,7 @@ function rootPending(roots: readonly (string | TarShadow)[]): Pending {
     d0: Number.NaN,
     dirData: -1,
     runBlocks: 0,
+    xattrAt: Number.NaN,
   };
 }
 
@@ -177,6 +183,7 @@ function childDirs(listing: Listing, parent: Pending, root: boolean): Map<number
       d0: Number.NaN,
       dirData: 0,
       runBlocks: 0,
+      xattrAt: Number.NaN,
     });
   }
   return out;
@@ -254,9 +261,17 @@ export async function measureWalk(
     const m = tree.timeSeconds(n, TimeField.MTIME);
     if (!tree.isCreated(n) && m > measure.maxMtime && m <= nowSeconds) measure.maxMtime = m;
   };
+  const xattrBlock = (tree: FsTree, n: number) => {
+    if (!needsXattrBlock(tree.xattrs.get(n), settings.inodeSize)) return;
+    for (const bs of BLOCK_SIZES) {
+      add(measure.plain, bs, 1);
+      add(measure.exact, bs, 1);
+    }
+  };
   await walkDirectories(settings, (dir, listing, root) => {
     const tree = listing.tree;
     mtime(tree, FsTree.ROOT);
+    if (root) xattrBlock(tree, FsTree.ROOT);
     const columns = nodeColumns(2);
     const format = settings.format;
     const tail = format.csumSeed !== undefined;
@@ -286,6 +301,7 @@ export async function measureWalk(
         seenLinks.add(key);
       }
       measure.inodes++;
+      xattrBlock(tree, child);
       const kind = tree.kind[child];
       if (kind === NodeKind.DIR) continue;
       mtime(tree, child);
@@ -397,15 +413,20 @@ export async function writeWalk(
     (inodeTables[Math.floor((ino - 1) / geo.inodesPerGroup)] as number) * bs +
     ((ino - 1) % geo.inodesPerGroup) * geo.inodeSize;
   const csumSeed = settings.format.csumSeed;
-  const encoded = (ino: number, built: Inode) => {
+  const encoded = (ino: number, built: Inode, xattrs: StoredXattr[] | undefined) => {
     const bytes = encodeInode(built, geo.inodeSize, new Uint8Array(geo.inodeSize));
+    if (xattrs) writeInodeXattrs(bytes, xattrs);
     if (csumSeed !== undefined) setInodeChecksum(csumSeed, ino, bytes);
     return bytes;
   };
-  const writeInode = (ino: number, built: Inode) => write(inodeOffset(ino), encoded(ino, built));
+  const writeInode = (ino: number, built: Inode, xattrs?: StoredXattr[]) =>
+    write(inodeOffset(ino), encoded(ino, built, xattrs));
   // Hard-linked files: their inode numbers and names so far (link counts are
   // set last; with checksums the inode is kept to be written again whole).
-  const links = new Map<string, { ino: number; count: number; inode?: Inode }>();
+  const links = new Map<
+    string,
+    { ino: number; count: number; inode?: Inode; xattrs?: StoredXattr[] | undefined }
+  >();
   const allocator = new Allocator(geo, {
     features,
     createTime: settings.createTime,
@@ -455,6 +476,7 @@ export async function writeWalk(
         throw changed(`directory ${dir.path} has other entries than a moment ago`);
       d0[FsTree.ROOT] = dir.d0;
       columns.runBlocks[FsTree.ROOT] = dir.runBlocks;
+      columns.xattrAt[FsTree.ROOT] = dir.xattrAt;
     }
 
     // Inode numbers (children in name order) and blocks (in inode order).
@@ -485,27 +507,40 @@ export async function writeWalk(
       pending.d0 = d0[child] as number;
       pending.dirData = columns.dirData[child] as number;
       pending.runBlocks = columns.runBlocks[child] as number;
+      pending.xattrAt = columns.xattrAt[child] as number;
     }
     if (root) {
       dir.d0 = d0[FsTree.ROOT] as number;
       dir.dirData = columns.dirData[FsTree.ROOT] as number;
       dir.runBlocks = columns.runBlocks[FsTree.ROOT] as number;
+      dir.xattrAt = columns.xattrAt[FsTree.ROOT] as number;
     }
     if (allocator.lastIno > geo.inodesCount) throw changed(`more than ${geo.inodesCount} inodes`);
     if (allocator.cursor > space.total) throw changed(`more than ${space.total} data blocks`);
 
     // The directory's inode and blocks, its children's inodes, their contents.
     buildNodeInode(plan, FsTree.ROOT, inode);
-    writeInode(dir.ino, inode);
+    writeInode(dir.ino, inode, tree.xattrs.get(FsTree.ROOT));
+    // Attribute blocks placed in this visit (a directory's own was placed by its parent).
+    for (let n = root ? FsTree.ROOT : FsTree.ROOT + 1; n < tree.nodeCount; n++) {
+      const at = columns.xattrAt[n] as number;
+      if (Number.isNaN(at)) continue;
+      const xattrs = tree.xattrs.get(n) as StoredXattr[];
+      write(space.phys(at) * bs, xattrBlock(xattrs, geo.inodeSize, bs, space.phys(at), csumSeed));
+    }
     await writeRun(dir.d0, directoryBlocks(plan, FsTree.ROOT, packer));
     for (const child of fresh) {
       if (tree.kind[child] === NodeKind.DIR) continue;
       buildNodeInode(plan, child, inode);
       const ino = inoOf[child] as number;
-      writeInode(ino, inode);
+      const xattrs = tree.xattrs.get(child);
+      writeInode(ino, inode, xattrs);
       const key = csumSeed !== undefined ? listing.linkKeys.get(child) : undefined;
       const linked = key ? links.get(key) : undefined;
-      if (linked) linked.inode = { ...inode, block: inode.block.slice() };
+      if (linked) {
+        linked.inode = { ...inode, block: inode.block.slice() };
+        linked.xattrs = xattrs;
+      }
     }
     if (copier) {
       await queued(copier, () => {
@@ -586,12 +621,12 @@ export async function writeWalk(
   // Link counts of hard-linked files, known now (written as 1): i_links_count
   // is the 16-bit word at byte 26 of the inode; with checksums, the whole inode again.
   const linkCount = new Uint8Array(2);
-  for (const { ino, count, inode: kept } of links.values()) {
+  for (const { ino, count, inode: kept, xattrs } of links.values()) {
     if (count > 65000) throw linksError(count);
     if (count === 1) continue;
     if (kept) {
       kept.linksCount = count;
-      writeInode(ino, kept);
+      writeInode(ino, kept, xattrs);
       continue;
     }
     linkCount[0] = count & 0xff;

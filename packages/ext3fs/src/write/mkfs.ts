@@ -287,7 +287,7 @@ export async function mkfs(
     const measureFormat = nodeFormatOf(resolved.features, resolved.uuid);
     const { geo, autoSized } = chooseGeometry(resolved, (bs) => {
       tree.minBlocks.set(lf, lostFoundBlocks(bs));
-      return measureTree(tree, bs, measureFormat);
+      return measureTree(tree, bs, measureFormat, options.inodeSize);
     });
     tree.minBlocks.set(lostFound, lostFoundBlocks(geo.blockSize));
     const { uuid, hashSeed, seedWords, label, features } = resolved;
