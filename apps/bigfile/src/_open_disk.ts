@@ -1,5 +1,6 @@
 import { FileDevice } from "@bigfile/blockdev/node";
 import { type ImageDevice, openImage } from "@bigfile/vdisk";
+import { nodeCodecs } from "@bigfile/vdisk/node";
 
 /**
  * The disk inside an image file of any format vdisk reads (raw, qcow2, VHD,
@@ -8,7 +9,8 @@ import { type ImageDevice, openImage } from "@bigfile/vdisk";
 export async function openDisk(path: string): Promise<ImageDevice> {
   const file = await FileDevice.open(path, { readOnly: true });
   try {
-    return await openImage(file);
+    // node:zlib's codecs: zstd clusters where Node has zstd, and no stream setup per cluster.
+    return await openImage(file, { codecs: nodeCodecs });
   } catch (error) {
     await file.close();
     throw error;
