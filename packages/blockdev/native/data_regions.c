@@ -1,3 +1,5 @@
+// Node has no binding for these calls: dataRegions and listXattrs (below).
+//
 // dataRegions(fd, start, end): where a file's data is, by lseek(SEEK_DATA /
 // SEEK_HOLE), which Node has no binding for. Returns [offset, length, ...]
 // (bytes, in order, clipped to [start, end)). A filesystem that does not
@@ -10,7 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #if !defined(SEEK_DATA) || !defined(SEEK_HOLE)
@@ -28,6 +32,11 @@ static const char *errno_code(int error) {
   case EOVERFLOW: return "EOVERFLOW";
   case ESPIPE: return "ESPIPE";
   case EIO: return "EIO";
+  case ENOENT: return "ENOENT";
+  case EACCES: return "EACCES";
+  case ENOTDIR: return "ENOTDIR";
+  case ENAMETOOLONG: return "ENAMETOOLONG";
+  case ELOOP: return "ELOOP";
   default: return "EUNKNOWN";
   }
 }
@@ -86,10 +95,118 @@ static napi_value data_regions(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// listXattrs(path): a file's extended attributes, without following a
+// symlink (llistxattr/lgetxattr, which Node has no binding for), as
+// [name, value, ...] (name a string, value a Buffer). `path` is a string or
+// a Buffer (names that are not UTF-8). A filesystem without attributes gives [].
+static char *path_argument(napi_env env, napi_value value) {
+  bool is_buffer = false;
+  napi_is_buffer(env, value, &is_buffer);
+  if (is_buffer) {
+    void *data;
+    size_t length;
+    if (napi_get_buffer_info(env, value, &data, &length) != napi_ok) return NULL;
+    char *path = malloc(length + 1);
+    if (!path) return NULL;
+    memcpy(path, data, length);
+    path[length] = 0;
+    if (strlen(path) != length) {
+      free(path);
+      return NULL;
+    }
+    return path;
+  }
+  size_t length;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return NULL;
+  char *path = malloc(length + 1);
+  if (!path) return NULL;
+  if (napi_get_value_string_utf8(env, value, path, length + 1, &length) != napi_ok) {
+    free(path);
+    return NULL;
+  }
+  return path;
+}
+
+static napi_value list_xattrs(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  char *path = argc < 1 ? NULL : path_argument(env, argv[0]);
+  if (!path) {
+    napi_throw_type_error(env, NULL, "listXattrs(path): a path (string or Buffer) without NUL bytes");
+    return NULL;
+  }
+  napi_value result = NULL;
+  char *names = NULL;
+  char *value = NULL;
+  ssize_t size = 0;
+  // The list can grow between the two calls: try again a few times.
+  for (int attempt = 0; attempt < 8; attempt++) {
+    size = llistxattr(path, NULL, 0);
+    if (size <= 0) break;
+    free(names);
+    names = malloc((size_t)size);
+    if (!names) break;
+    size = llistxattr(path, names, (size_t)size);
+    if (size >= 0 || errno != ERANGE) break;
+  }
+  if (size > 0 && !names) {
+    napi_throw_error(env, "ENOMEM", "llistxattr: out of memory");
+    goto done;
+  }
+  if (size < 0) {
+    if (errno == ENOTSUP) size = 0;
+    else {
+      throw_errno(env, "llistxattr", errno);
+      goto done;
+    }
+  }
+  if (napi_create_array(env, &result) != napi_ok) goto done;
+  uint32_t count = 0;
+  for (ssize_t at = 0; at < size; at += (ssize_t)strlen(names + at) + 1) {
+    const char *name = names + at;
+    ssize_t length = -1;
+    for (int attempt = 0; attempt < 8; attempt++) {
+      length = lgetxattr(path, name, NULL, 0);
+      if (length < 0) break;
+      free(value);
+      value = malloc(length > 0 ? (size_t)length : 1);
+      if (!value) break;
+      length = lgetxattr(path, name, value, (size_t)length);
+      if (length >= 0 || errno != ERANGE) break;
+    }
+    if (length >= 0 && !value) {
+      napi_throw_error(env, "ENOMEM", "lgetxattr: out of memory");
+      result = NULL;
+      goto done;
+    }
+    if (length < 0) {
+      if (errno == ENODATA) continue; // removed since it was listed
+      result = throw_errno(env, "lgetxattr", errno);
+      goto done;
+    }
+    napi_value js_name, js_value;
+    if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &js_name) != napi_ok ||
+        napi_create_buffer_copy(env, (size_t)length, value, NULL, &js_value) != napi_ok ||
+        napi_set_element(env, result, count++, js_name) != napi_ok ||
+        napi_set_element(env, result, count++, js_value) != napi_ok) {
+      result = NULL;
+      goto done;
+    }
+  }
+done:
+  free(path);
+  free(names);
+  free(value);
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  napi_value fn;
+  napi_value fn, list;
   if (napi_create_function(env, "dataRegions", NAPI_AUTO_LENGTH, data_regions, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "dataRegions", fn) != napi_ok) {
+      napi_set_named_property(env, exports, "dataRegions", fn) != napi_ok ||
+      napi_create_function(env, "listXattrs", NAPI_AUTO_LENGTH, list_xattrs, NULL, &list) != napi_ok ||
+      napi_set_named_property(env, exports, "listXattrs", list) != napi_ok) {
     return NULL;
   }
   return exports;

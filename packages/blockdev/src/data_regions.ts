@@ -1,36 +1,4 @@
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-
-interface DataRegionsAddon {
-  dataRegions(fd: number, start: number, end: number): number[];
-}
-
-const ADDON_FILE = `native/${process.platform}-${process.arch}/data_regions.node`;
-
-/** undefined: not tried yet; null: not available here. */
-let addon: DataRegionsAddon | null | undefined;
-
-/**
- * The addon built by `scripts/build-native.mjs`, loaded on first use: beside
- * this module in `dist/`, or (when this code was bundled into another
- * package's command line) in the installed package's `dist/`.
- */
-function loadAddon(): DataRegionsAddon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  const require = createRequire(import.meta.url);
-  const places = [
-    () => require.resolve(`./${ADDON_FILE}`),
-    () => join(dirname(require.resolve("@bigfile/blockdev/package.json")), "dist", ADDON_FILE),
-  ];
-  for (const place of places) {
-    try {
-      addon = require(place()) as DataRegionsAddon;
-      break;
-    } catch {}
-  }
-  return addon;
-}
+import { type NativeAddon, nativeAddon } from "./_node_addon.ts";
 
 /**
  * Whether {@linkcode dataRegions} can ask the kernel (the native addon loaded,
@@ -44,7 +12,7 @@ function loadAddon(): DataRegionsAddon | null {
  * ```
  */
 export function hasNativeDataRegions(): boolean {
-  return process.env.BIGFILE_NO_NATIVE !== "1" && loadAddon() !== null;
+  return process.env.BIGFILE_NO_NATIVE !== "1" && nativeAddon() !== null;
 }
 
 /**
@@ -73,7 +41,7 @@ export function hasNativeDataRegions(): boolean {
 export function dataRegions(fd: number, start: number, end: number): number[] | undefined {
   if (!hasNativeDataRegions()) return undefined;
   try {
-    return (addon as DataRegionsAddon).dataRegions(fd, start, end);
+    return (nativeAddon() as NativeAddon).dataRegions(fd, start, end);
   } catch (error) {
     if (error instanceof TypeError) throw error;
     return undefined;

@@ -26,4 +26,5 @@ export * from "./data_runs.ts";
 export * from "./file_device.ts";
 export * from "./file_sink.ts";
 export * from "./file_source.ts";
+export * from "./file_xattrs.ts";
 export * from "./stdio/mod.ts";

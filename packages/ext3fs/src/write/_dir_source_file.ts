@@ -1,5 +1,7 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from "node:fs";
+import { readXattrs } from "@bigfile/blockdev/node";
 import { FsTree, NodeKind, TimeField, type Timestamp } from "./_tree.ts";
+import { type StoredXattr, storableXattrs } from "./_xattrs.ts";
 
 /** How a source's metadata is mapped into the filesystem. */
 export interface SourceOwnership {
@@ -90,6 +92,7 @@ export function nodeFromStat(
   mode: number,
   kind: NodeKind,
   own: SourceOwnership,
+  path: string | Buffer,
 ): number {
   const n = tree.newNode(kind, mode, Number(st.uid), Number(st.gid));
   setTimeNs(tree, n, TimeField.ATIME, st.atimeNs);
@@ -104,7 +107,42 @@ export function nodeFromStat(
     );
   }
   applyMeta(tree, n, own);
+  if (own.xattrs !== false) {
+    const xattrs = sourceXattrs(path, own);
+    if (xattrs.length > 0) tree.xattrs.set(n, xattrs);
+  }
   return n;
+}
+
+/** Runs (by their ownership settings) told that directory sources' attributes are not read. */
+const toldNoAddon = new WeakSet<SourceOwnership>();
+
+/**
+ * The extended attributes of a source file (blockdev's native addon), as
+ * stored; those ext2/3/4 cannot store are left out with a note.
+ */
+function sourceXattrs(path: string | Buffer, own: SourceOwnership): StoredXattr[] {
+  let found: ReturnType<typeof readXattrs>;
+  try {
+    found = readXattrs(path);
+  } catch (error) {
+    throw new TypeError(
+      `Cannot read the extended attributes of ${path.toString()}: ${(error as Error).message}`,
+    );
+  }
+  if (found === undefined) {
+    if (!toldNoAddon.has(own) && own.note) {
+      toldNoAddon.add(own);
+      own.note(
+        "Not reading extended attributes of directory sources: blockdev's native addon is not built (use a tar made with tar --xattrs --xattrs-include='*')",
+      );
+    }
+    return [];
+  }
+  if (found.length === 0) return [];
+  const records: Record<string, Uint8Array> = {};
+  for (const { name, value } of found) records[name] = value;
+  return storableXattrs(records, own, path.toString());
 }
 
 /**
@@ -183,7 +221,7 @@ export function placeFromSource(
   if (kind === undefined) return undefined;
   const key = kind !== NodeKind.DIR && st.nlink > 1n ? `${keyPrefix}${st.dev}:${st.ino}` : "";
   const seen = key ? links.get(key) : undefined;
-  const node = seen ?? nodeFromStat(tree, st, mode, kind, own);
+  const node = seen ?? nodeFromStat(tree, st, mode, kind, own, path);
   const placed =
     typeof name === "string" ? tree.placeText(dir, name, node) : tree.place(dir, name, node);
   const found: PlacedEntry = { node, placed, kind, key, fresh: seen === undefined, read: "none" };
@@ -224,7 +262,7 @@ export function addDirectorySource(
     throw new TypeError(`Cannot use ${dir} as a directory source: not a directory`);
   const rootPath = dir.replace(/(.)\/+$/, "$1");
   const origin = tree.addOrigin({ kind: "directory", root: Buffer.from(rootPath) });
-  tree.placePath([], nodeFromStat(tree, top, Number(top.mode), NodeKind.DIR, own));
+  tree.placePath([], nodeFromStat(tree, top, Number(top.mode), NodeKind.DIR, own, dir));
   const links = new Map<string, number>();
   const limit = hooks.limit ?? 0;
   const walk = (path: string | Buffer, target: number) => {

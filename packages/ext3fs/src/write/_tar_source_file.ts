@@ -3,7 +3,7 @@ import { readTar, type TarEntry } from "@bigfile/blockdev";
 import { writeToFd } from "@bigfile/blockdev/node";
 import { applyMeta, type SourceOwnership, TreeLimitError } from "./_dir_source_file.ts";
 import { type FsTree, NodeKind, splitPath, TimeField, type Timestamp } from "./_tree.ts";
-import { compareXattrs, type StoredXattr, storedXattr } from "./_xattrs.ts";
+import { storableXattrs } from "./_xattrs.ts";
 
 /** A temporary sparse file that holds tar bodies until their blocks are written. */
 export class Spool {
@@ -80,38 +80,10 @@ function nodeFromTarEntry(
     tree.setDevice(node, entry.devmajor ?? 0, entry.devminor ?? 0);
   applyMeta(tree, node, own);
   if (entry.xattrs) {
-    const xattrs = tarXattrs(entry.xattrs, own, `${where}`);
+    const xattrs = storableXattrs(entry.xattrs, own, where);
     if (xattrs.length > 0) tree.xattrs.set(node, xattrs);
   }
   return node;
-}
-
-/**
- * A member's pax `SCHILY.xattr.*` records as stored, in block order; those
- * ext2/3/4 cannot store (or all, without ext_attr) are left out with one
- * note naming the member.
- */
-function tarXattrs(
-  records: Record<string, Uint8Array>,
-  own: SourceOwnership,
-  where: string,
-): StoredXattr[] {
-  const names = Object.keys(records);
-  if (names.length === 0) return [];
-  if (own.xattrs === false) {
-    own.note?.(`Not storing the extended attributes of ${where}: the filesystem has no ext_attr`);
-    return [];
-  }
-  const out: StoredXattr[] = [];
-  const skipped: string[] = [];
-  for (const name of names) {
-    const stored = storedXattr(name, records[name] as Uint8Array);
-    if (typeof stored === "string") skipped.push(stored);
-    else out.push(stored);
-  }
-  if (skipped.length > 0)
-    own.note?.(`Not storing an extended attribute of ${where}: ${skipped.join("; ")}`);
-  return out.sort(compareXattrs);
 }
 
 /**

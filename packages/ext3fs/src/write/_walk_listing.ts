@@ -70,7 +70,7 @@ export function listDirectory(
       );
     }
     const origin = tree.addOrigin({ kind: "directory", root: Buffer.from(place.path) });
-    tree.placePath([], nodeFromStat(tree, top, Number(top.mode), NodeKind.DIR, own));
+    tree.placePath([], nodeFromStat(tree, top, Number(top.mode), NodeKind.DIR, own, place.path));
     for (const name of readNames(place.path)) {
       const childPath = joinPath(place.path, name);
       const found = placeFromSource(

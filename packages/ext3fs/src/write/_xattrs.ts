@@ -188,3 +188,31 @@ export function xattrBlock(
     v.setUint32(16, extAttrBlockChecksum(csumSeed, blockNumber, block), true);
   return block;
 }
+
+/**
+ * A source object's attributes (full names to values) as stored, in block
+ * order; those ext2/3/4 cannot store (or all, without ext_attr) are left out
+ * with one note naming the object (`where`).
+ */
+export function storableXattrs(
+  records: Record<string, Uint8Array>,
+  own: { xattrs?: boolean; note?: (message: string) => void },
+  where: string,
+): StoredXattr[] {
+  const names = Object.keys(records);
+  if (names.length === 0) return [];
+  if (own.xattrs === false) {
+    own.note?.(`Not storing the extended attributes of ${where}: the filesystem has no ext_attr`);
+    return [];
+  }
+  const out: StoredXattr[] = [];
+  const skipped: string[] = [];
+  for (const name of names) {
+    const stored = storedXattr(name, records[name] as Uint8Array);
+    if (typeof stored === "string") skipped.push(stored);
+    else out.push(stored);
+  }
+  if (skipped.length > 0)
+    own.note?.(`Not storing an extended attribute of ${where}: ${skipped.join("; ")}`);
+  return out.sort(compareXattrs);
+}

@@ -30,11 +30,12 @@ const EXPECTED: Record<string, Record<string, Uint8Array>> = {
 };
 
 let work = "";
+let src = "";
 let gnuTar = "";
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), "ext3fs-xattrs-"));
-  const src = join(work, "src");
+  src = join(work, "src");
   await mkdir(join(src, "d"), { recursive: true });
   await writeFile(join(src, "small"), "hi\n");
   await writeFile(join(src, "big"), "big\n");
@@ -160,6 +161,31 @@ describeWithTools(
         }
       });
     }
+
+    it("reads directory sources' attributes (blockdev's addon): the same as from GNU tar, both writers, and says so without the addon", async () => {
+      for (const type of ["ext4", "ext3"] as const) {
+        const tree = await build(`dir-${type}-tree`, [src], { type, writer: "tree" });
+        const walk = await build(`dir-${type}-walk`, [src], { type, writer: "walk" });
+        expect(readFileSync(walk).equals(readFileSync(tree))).toBe(true);
+        const f = await fsckProblems(tree);
+        expect(f.problems, f.output).toEqual([]);
+        for (const [path, xattrs] of Object.entries(EXPECTED)) {
+          const want = Object.fromEntries(Object.entries(xattrs).map(([n, v]) => [n, shown(v)]));
+          expect(await debugfsXattrs(tree, path), path).toEqual(want);
+        }
+      }
+      const notes: string[] = [];
+      const saved = process.env.BIGFILE_NO_NATIVE;
+      process.env.BIGFILE_NO_NATIVE = "1";
+      try {
+        const without = await build("dir-no-addon", [src], { log: (m) => notes.push(m) });
+        expect(await debugfsXattrs(without, "/small")).toEqual({});
+      } finally {
+        if (saved === undefined) delete process.env.BIGFILE_NO_NATIVE;
+        else process.env.BIGFILE_NO_NATIVE = saved;
+      }
+      expect(notes.filter((n) => n.includes("native addon is not built"))).toHaveLength(1);
+    });
 
     it("the capability round-trips byte for byte (debugfs ea_get), and ext3fs tar writes the records back", async () => {
       const image = await build("cap", [gnuTar], { type: "ext4" });
