@@ -14,7 +14,9 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#ifdef __linux__
 #include <sys/xattr.h>
+#endif
 #include <unistd.h>
 
 #if !defined(SEEK_DATA) || !defined(SEEK_HOLE)
@@ -95,6 +97,7 @@ static napi_value data_regions(napi_env env, napi_callback_info info) {
   return result;
 }
 
+#ifdef __linux__
 // listXattrs(path): a file's extended attributes, without following a
 // symlink (llistxattr/lgetxattr, which Node has no binding for), as
 // [name, value, ...] (name a string, value a Buffer). `path` is a string or
@@ -201,13 +204,21 @@ done:
   return result;
 }
 
+#endif
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  napi_value fn, list;
+  napi_value fn;
   if (napi_create_function(env, "dataRegions", NAPI_AUTO_LENGTH, data_regions, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "dataRegions", fn) != napi_ok ||
-      napi_create_function(env, "listXattrs", NAPI_AUTO_LENGTH, list_xattrs, NULL, &list) != napi_ok ||
+      napi_set_named_property(env, exports, "dataRegions", fn) != napi_ok) {
+    return NULL;
+  }
+#ifdef __linux__
+  // Linux only: macOS and FreeBSD spell these calls differently.
+  napi_value list;
+  if (napi_create_function(env, "listXattrs", NAPI_AUTO_LENGTH, list_xattrs, NULL, &list) != napi_ok ||
       napi_set_named_property(env, exports, "listXattrs", list) != napi_ok) {
     return NULL;
   }
+#endif
   return exports;
 }

@@ -9,8 +9,8 @@ import { dirname, join } from "node:path";
 /** What the addon offers. */
 export interface NativeAddon {
   dataRegions(fd: number, start: number, end: number): number[];
-  /** llistxattr + lgetxattr: [name, value, ...]. */
-  listXattrs(path: string | Uint8Array): (string | Uint8Array)[];
+  /** llistxattr + lgetxattr: [name, value, ...] (Linux only). */
+  listXattrs?(path: string | Uint8Array): (string | Uint8Array)[];
 }
 
 /** The addon file (one for the whole package, named after its first function). */

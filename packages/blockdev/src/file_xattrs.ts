@@ -45,7 +45,7 @@ export function hasNativeXattrs(): boolean {
  */
 export function readXattrs(path: string | Uint8Array): FileXattr[] | undefined {
   if (!hasNativeXattrs()) return undefined;
-  const flat = nativeAddon()?.listXattrs(path) ?? [];
+  const flat = nativeAddon()?.listXattrs?.(path) ?? [];
   const out: FileXattr[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
     out.push({ name: flat[i] as string, value: new Uint8Array(flat[i + 1] as Uint8Array) });
