@@ -257,7 +257,7 @@ export class Allocator {
   #placeXattrs(tree: FsTree, columns: NodeColumns, node: number, path: () => string): void {
     const xattrs = tree.xattrs.get(node);
     if (!xattrs || !needsXattrBlock(xattrs, this.geo.inodeSize)) return;
-    const bytes = xattrBlockBytes(xattrs.slice(splitXattrs(xattrs, this.geo.inodeSize).inInode));
+    const bytes = xattrBlockBytes(splitXattrs(xattrs, this.geo.inodeSize).block);
     if (bytes > this.geo.blockSize)
       throw new ExtLimitError(
         `Cannot store the extended attributes of ${path()}: they need ${bytes} bytes, a block holds ${this.geo.blockSize} (use a bigger block size)`,

@@ -90,21 +90,27 @@ const valueSize = (x: StoredXattr) => (x.value.length + 3) & ~3;
 /** Bytes past the 128-byte core where in-inode attributes start (this writer's i_extra_isize). */
 export const IN_INODE_START = 128 + 32;
 
-/** How a set splits: how many (sorted first) go in the inode; the rest need a block. */
+/**
+ * How a set splits, as e2fsprogs places attributes: each (in block order)
+ * goes in the inode if it still fits there, else in the block; both parts
+ * keep the order.
+ */
 export function splitXattrs(
   xattrs: readonly StoredXattr[],
   inodeSize: number,
-): { inInode: number; inBlock: number } {
+): { inode: StoredXattr[]; block: StoredXattr[] } {
   // The magic, then entries and a 4-byte end, values from the end down.
   let room = inodeSize > 128 ? inodeSize - IN_INODE_START - 4 - 4 : -1;
-  let inInode = 0;
+  const inode: StoredXattr[] = [];
+  const block: StoredXattr[] = [];
   for (const x of xattrs) {
     const need = entrySize(x) + valueSize(x);
-    if (need > room) break;
-    room -= need;
-    inInode++;
+    if (need <= room) {
+      room -= need;
+      inode.push(x);
+    } else block.push(x);
   }
-  return { inInode, inBlock: xattrs.length - inInode };
+  return { inode, block };
 }
 
 /** Bytes a block needs for `xattrs` (header, entries, end marker, values). */
@@ -119,7 +125,7 @@ export function needsXattrBlock(
   xattrs: readonly StoredXattr[] | undefined,
   inodeSize: number,
 ): boolean {
-  return xattrs !== undefined && splitXattrs(xattrs, inodeSize).inBlock > 0;
+  return xattrs !== undefined && splitXattrs(xattrs, inodeSize).block.length > 0;
 }
 
 /** Writes entries from `entryAt` and values down from `end`; offsets relative to `base`. Returns the entries' hashes. */
@@ -153,15 +159,15 @@ function writeEntries(
 
 /** Writes the in-inode part of `xattrs` (sorted) into an encoded inode (before its checksum). */
 export function writeInodeXattrs(raw: Uint8Array, xattrs: readonly StoredXattr[]): void {
-  const { inInode } = splitXattrs(xattrs, raw.length);
-  if (inInode === 0) return;
+  const { inode } = splitXattrs(xattrs, raw.length);
+  if (inode.length === 0) return;
   new DataView(raw.buffer, raw.byteOffset, raw.byteLength).setUint32(
     IN_INODE_START,
     EXT_ATTR_MAGIC,
     true,
   );
   const first = IN_INODE_START + 4;
-  writeEntries(raw, xattrs.slice(0, inInode), first, raw.length, first);
+  writeEntries(raw, inode, first, raw.length, first);
 }
 
 /**
@@ -176,13 +182,13 @@ export function xattrBlock(
   blockNumber: number,
   csumSeed: number | undefined,
 ): Uint8Array {
-  const { inInode } = splitXattrs(xattrs, inodeSize);
+  const inBlock = splitXattrs(xattrs, inodeSize).block;
   const block = new Uint8Array(blockSize);
   const v = new DataView(block.buffer);
   v.setUint32(0, EXT_ATTR_MAGIC, true);
   v.setUint32(4, 1, true);
   v.setUint32(8, 1, true);
-  const hashes = writeEntries(block, xattrs.slice(inInode), 32, blockSize, 0);
+  const hashes = writeEntries(block, inBlock, 32, blockSize, 0);
   v.setUint32(12, extAttrBlockHash(hashes), true);
   if (csumSeed !== undefined)
     v.setUint32(16, extAttrBlockChecksum(csumSeed, blockNumber, block), true);

@@ -6,7 +6,7 @@ import { readTar, writeTar } from "@bigfile/blockdev";
 import { readFile, writeToFile } from "@bigfile/blockdev/node";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeWithTools } from "../../../../test/harness/tools.ts";
+import { describeWithTools, haveTool } from "../../../../test/harness/tools.ts";
 import { openImageFile } from "../read/open_image_file.ts";
 import { tarStream } from "../read/tar_stream.ts";
 import { fsckProblems } from "./_fsck_test_util.ts";
@@ -185,6 +185,74 @@ describeWithTools(
         else process.env.BIGFILE_NO_NATIVE = saved;
       }
       expect(notes.filter((n) => n.includes("native addon is not built"))).toHaveLength(1);
+    });
+
+    it("lays attributes out as mke2fs -d does, in a block and in the inode (hash fields aside: mke2fs leaves them 0)", async () => {
+      if (!haveTool("mke2fs", "e2fsprogs")) return;
+      /** The bytes of `path`'s inode and of its attribute block in `image`. */
+      const raw = async (image: string, path: string, bs: number) => {
+        const where = (await execa("debugfs", ["-R", `imap ${path}`, image])).stdout;
+        const m = /located at block (\d+), offset 0x([0-9a-f]+)/.exec(where);
+        const bytes = readFileSync(image);
+        const at = Number(m?.[1]) * bs + Number.parseInt(m?.[2] ?? "", 16);
+        const acl = await fileAcl(image, path);
+        return {
+          inode: bytes.subarray(at, at + 256),
+          block: acl ? bytes.subarray(acl * bs, acl * bs + bs) : undefined,
+        };
+      };
+      for (const inodeSize of [128, 256]) {
+        const theirs = join(work, `mke2fs-${inodeSize}.img`);
+        await writeFile(theirs, "");
+        const r = await execa(
+          "mke2fs",
+          [
+            "-q",
+            "-F",
+            "-t",
+            "ext4",
+            "-b",
+            "1024",
+            "-I",
+            String(inodeSize),
+            "-d",
+            src,
+            theirs,
+            "8M",
+          ],
+          { reject: false },
+        );
+        expect(r.exitCode, r.stderr).toBe(0);
+        const ours = await build(`ours-${inodeSize}`, [src], {
+          type: "ext4",
+          inodeSize,
+          blockSize: 1024,
+        });
+        for (const path of ["/big", "/ping", "/small"]) {
+          const a = await raw(ours, path, 1024);
+          const b = await raw(theirs, path, 1024);
+          if (inodeSize === 256 && path !== "/big") {
+            // In-inode: magic, entries, values; only e_hash (bytes 12-15 of the entry) differs.
+            const mask = (x: Buffer) => {
+              const y = Buffer.from(x.subarray(160, inodeSize));
+              y.fill(0, 4 + 12, 4 + 16);
+              return y.toString("hex");
+            };
+            expect(mask(a.inode), path).toBe(mask(b.inode));
+            expect(a.block, path).toBeUndefined();
+          }
+          if (inodeSize === 128 || path === "/big") {
+            expect(a.block && b.block, path).toBeTruthy();
+            // The whole block but h_hash and h_checksum (bytes 12-19).
+            const mask = (x: Buffer) => {
+              const y = Buffer.from(x);
+              y.fill(0, 12, 20);
+              return y.toString("hex");
+            };
+            expect(mask(a.block as Buffer), path).toBe(mask(b.block as Buffer));
+          }
+        }
+      }
     });
 
     it("the capability round-trips byte for byte (debugfs ea_get), and ext3fs tar writes the records back", async () => {
