@@ -34,8 +34,6 @@ packages=(
   attr            # setfattr/getfattr: ext3fs mkfs stores xattrs from GNU tar --xattrs
   gcc             # blockdev's native addon (lseek SEEK_DATA): cc -shared at build time
   libc6-dev       # the C headers gcc compiles that addon against
-  gcc             # blockdev's native addon (lseek SEEK_DATA): cc -shared at build time
-  libc6-dev       # the C headers gcc compiles that addon against
   chromium        # headless browser: apps/web's page test (driven by playwright-core)
   gzip
   xz-utils
