@@ -344,8 +344,18 @@ function mergedNotes(base, part, groups) {
   const when = `${which} come from a separate run (\`${part.command ?? "bench/run.mjs"}\`, ${part.started} to ${part.finished}, ${part.plan?.rounds} rounds after ${part.plan?.warmup} warm-up; load average ${m.loadStart?.join(", ")} at start, ${m.loadEnd?.join(", ") ?? "?"} at end; commit ${m.commit}${m.dirty ? " with uncommitted changes" : ""}${part.note ? `; ${part.note}` : ""}).`;
   return {
     versions: { ...base.versions, ...part.versions },
-    note: [base.note, when].filter(Boolean).join(" "),
+    note: [withoutSentence(base.note, `${which} come from a separate run (`), when]
+      .filter(Boolean)
+      .join(" "),
   };
+}
+
+/** `note` without the sentence that starts with `start` (an earlier run of the same rows). */
+function withoutSentence(note, start) {
+  const at = note?.indexOf(start) ?? -1;
+  if (at < 0) return note;
+  const end = note.indexOf(").", at);
+  return `${note.slice(0, at)}${end < 0 ? "" : note.slice(end + 2)}`.replace(/\s+/g, " ").trim();
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
