@@ -4,9 +4,9 @@ import { FileDevice, readFd, readFile } from "@bigfile/blockdev/node";
 import {
   checkBinaryInput,
   checkBinaryOutput,
-  createProgress,
   openInput,
   sizeOption,
+  withProgress,
   writeOutput,
 } from "@bigfile/blockdev/stdio";
 import { ExitError, UsageError } from "@bigfile/cli-kit";
@@ -498,26 +498,6 @@ async function openWrapInput(
   } catch (error) {
     await cancel?.();
     throw error;
-  }
-}
-
-/** Passes chunks through, with a progress line on stderr when it is a terminal. */
-async function* withProgress(
-  io: CliIo,
-  label: string,
-  total: number,
-  source: AsyncIterable<Uint8Array>,
-): AsyncGenerator<Uint8Array> {
-  const progress = createProgress(io, label, total);
-  let done = 0;
-  try {
-    for await (const chunk of source) {
-      done += chunk.length;
-      progress.update(done);
-      yield chunk;
-    }
-  } finally {
-    progress.finish();
   }
 }
 

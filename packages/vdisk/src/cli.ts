@@ -6,8 +6,8 @@ import { FileDevice, readFd, readFile } from "@bigfile/blockdev/node";
 import {
   checkBinaryInput,
   checkBinaryOutput,
-  createProgress,
   sizeOption,
+  withProgress,
   writeChunk,
 } from "@bigfile/blockdev/stdio";
 import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
@@ -146,26 +146,6 @@ function humanSize(bytes: number): string {
   return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(2))} ${units[unit]}`;
 }
 
-/** The image's bytes, counted into a progress line on a terminal's stderr. */
-async function* withProgress(
-  io: CliIo,
-  source: AsyncIterable<Uint8Array>,
-  total: number,
-  label: string,
-) {
-  const progress = createProgress(io, label, total);
-  let done = 0;
-  try {
-    for await (const chunk of source) {
-      done += chunk.length;
-      progress.update(done);
-      yield chunk;
-    }
-  } finally {
-    progress.finish();
-  }
-}
-
 /**
  * With SOURCE_DATE_EPOCH set, the VHD timestamp comes from it and the ids
  * (VHD uuid, VMDK CID) from a hash of it: the same input gives the same bytes.
@@ -276,7 +256,7 @@ Examples:
         const { image: source, close } = await openSource(io, input, options.size, options.from);
         const image = {
           ...source,
-          data: withProgress(io, source.data, source.size, `converting to ${to}`),
+          data: withProgress(io, `converting to ${to}`, source.size, source.data),
         };
         if (mayNeedSeek(image.dataRuns !== undefined)) {
           await close();

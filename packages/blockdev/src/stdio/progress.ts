@@ -27,3 +27,23 @@ export function createProgress(io: CliIo, label: string, total?: number): Progre
     },
   };
 }
+
+/** `source`'s chunks unchanged, counted into a {@linkcode createProgress} line as they pass. */
+export async function* withProgress(
+  io: CliIo,
+  label: string,
+  total: number | undefined,
+  source: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  const progress = createProgress(io, label, total);
+  let done = 0;
+  try {
+    for await (const chunk of source) {
+      done += chunk.length;
+      progress.update(done);
+      yield chunk;
+    }
+  } finally {
+    progress.finish();
+  }
+}

@@ -2,7 +2,7 @@ import { UsageError } from "@bigfile/cli-kit";
 import { createProgram, memoryIo, runProgram } from "@bigfile/cli-kit/node";
 import { describe, expect, it } from "vitest";
 import { checkBinaryInput, checkBinaryOutput, openInput, writeOutput } from "./binary_io.ts";
-import { createProgress } from "./progress.ts";
+import { createProgress, withProgress } from "./progress.ts";
 import { sizeOption } from "./size_option.ts";
 
 describe("checkBinaryOutput / checkBinaryInput", () => {
@@ -47,6 +47,20 @@ describe("createProgress", () => {
     const progress = createProgress({ ...io, stderrIsTTY: true }, "copy", 100);
     progress.update(50);
     progress.finish();
+    expect(io.stderrText()).toBe("");
+  });
+});
+
+describe("withProgress", () => {
+  it("passes every chunk through unchanged and in order", async () => {
+    const io = memoryIo({ env: {} });
+    const chunks = [new Uint8Array([1, 2]), new Uint8Array([3])];
+    async function* source() {
+      yield* chunks;
+    }
+    const seen: Uint8Array[] = [];
+    for await (const chunk of withProgress(io, "copy", 3, source())) seen.push(chunk);
+    expect(seen).toEqual(chunks);
     expect(io.stderrText()).toBe("");
   });
 });
