@@ -19,14 +19,14 @@
 #endif
 #include <unistd.h>
 
+#include "addon.h"
+
 #if !defined(SEEK_DATA) || !defined(SEEK_HOLE)
 #error "this platform has no SEEK_DATA/SEEK_HOLE"
 #endif
 
-// Offsets travel as doubles: exact up to 2^53, far beyond any file.
-#define MAX_SAFE_OFFSET 9007199254740991.0
 
-static const char *errno_code(int error) {
+const char *errno_code(int error) {
   switch (error) {
   case EINVAL: return "EINVAL";
   case EBADF: return "EBADF";
@@ -39,18 +39,21 @@ static const char *errno_code(int error) {
   case ENOTDIR: return "ENOTDIR";
   case ENAMETOOLONG: return "ENAMETOOLONG";
   case ELOOP: return "ELOOP";
+  case ENOSPC: return "ENOSPC";
+  case EFBIG: return "EFBIG";
+  case EXDEV: return "EXDEV";
   default: return "EUNKNOWN";
   }
 }
 
-static napi_value throw_errno(napi_env env, const char *what, int error) {
+napi_value throw_errno(napi_env env, const char *what, int error) {
   char message[160];
   snprintf(message, sizeof message, "%s: %s", what, strerror(error));
   napi_throw_error(env, errno_code(error), message);
   return NULL;
 }
 
-static int get_offset(napi_env env, napi_value value, off_t *out) {
+int get_offset(napi_env env, napi_value value, off_t *out) {
   double number;
   if (napi_get_value_double(env, value, &number) != napi_ok) return 0;
   if (!(number >= 0 && number <= MAX_SAFE_OFFSET) || number != (double)(int64_t)number) return 0;
@@ -220,5 +223,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     return NULL;
   }
 #endif
+  if (!register_file_ranges(env, exports)) return NULL;
   return exports;
 }

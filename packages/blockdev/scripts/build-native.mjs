@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles native/data_regions.c (a Node-API addon: lseek SEEK_DATA/SEEK_HOLE)
+// Compiles native/*.c (a Node-API addon: lseek SEEK_DATA/SEEK_HOLE, xattrs,
+// copy_file_range, zero scans)
 // with the system C compiler into dist/native/<platform>-<arch>/, which ships
 // in the package. No node-gyp, no download: the Node-API headers come with
 // Node (or the distribution's nodejs-dev package). Never fails the build:
@@ -11,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const source = join(here, "native", "data_regions.c");
+const sources = ["data_regions.c", "file_ranges.c"].map((file) => join(here, "native", file));
 const outDir = join(here, "dist", "native", `${process.platform}-${process.arch}`);
 const target = join(outDir, "data_regions.node");
 const warn = (why) =>
@@ -44,7 +45,7 @@ function build() {
   mkdirSync(outDir, { recursive: true });
   // Written beside the target and renamed: a process loading the addon never sees half a file.
   const temp = `${target}.${process.pid}.tmp`;
-  const args = ["-O2", "-shared", "-fPIC", "-Wall", `-I${include}`, "-o", temp, source];
+  const args = ["-O2", "-shared", "-fPIC", "-Wall", `-I${include}`, "-o", temp, ...sources];
   // Node-API symbols are resolved from the node binary at load time.
   if (process.platform === "darwin") args.unshift("-undefined", "dynamic_lookup");
   const r = spawnSync(cc, args, { encoding: "utf8" });

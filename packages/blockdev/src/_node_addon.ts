@@ -1,7 +1,7 @@
 /**
- * The package's Node-API addon (native/data_regions.c): calls Node has no
- * binding for, loaded once, shared by {@linkcode dataRegions} and
- * {@linkcode readXattrs}.
+ * The package's Node-API addon (native/*.c): calls Node has no binding for,
+ * loaded once, shared by {@linkcode dataRegions}, {@linkcode readXattrs},
+ * {@linkcode copyFileRange} and {@linkcode nonZeroRuns}.
  */
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -11,6 +11,10 @@ export interface NativeAddon {
   dataRegions(fd: number, start: number, end: number): number[];
   /** llistxattr + lgetxattr: [name, value, ...] (Linux only). */
   listXattrs?(path: string | Uint8Array): (string | Uint8Array)[];
+  /** copy_file_range, else pread/pwrite (native/file_ranges.c). */
+  copyRange(inFd: number, inOffset: number, outFd: number, outOffset: number, length: number): void;
+  /** Byte runs of the non-zero units of a file range. */
+  nonZeroRuns(fd: number, offset: number, length: number, unit: number): number[];
 }
 
 /** The addon file (one for the whole package, named after its first function). */

@@ -24,6 +24,7 @@ export * from "./copy_pool.ts";
 export * from "./data_regions.ts";
 export * from "./data_runs.ts";
 export * from "./file_device.ts";
+export * from "./file_ranges.ts";
 export * from "./file_sink.ts";
 export * from "./file_source.ts";
 export * from "./file_xattrs.ts";
