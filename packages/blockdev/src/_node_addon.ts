@@ -11,8 +11,8 @@ export interface NativeAddon {
   dataRegions(fd: number, start: number, end: number): number[];
   /** llistxattr + lgetxattr: [name, value, ...] (Linux only). */
   listXattrs?(path: string | Uint8Array): (string | Uint8Array)[];
-  /** copy_file_range, else pread/pwrite (native/file_ranges.c). */
-  copyRange(inFd: number, inOffset: number, outFd: number, outOffset: number, length: number): void;
+  /** copy_file_range, else pread/pwrite, of [outOffset, inOffset, length, ...] (native/file_ranges.c). */
+  copyRanges(inFd: number, outFd: number, ranges: readonly number[]): void;
   /** Byte runs of the non-zero units of a file range. */
   nonZeroRuns(fd: number, offset: number, length: number, unit: number): number[];
 }

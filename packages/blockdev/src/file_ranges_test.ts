@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
-import { copyFileRange, hasNativeFileRanges, nonZeroRuns } from "./file_ranges.ts";
+import { copyFileRange, copyFileRanges, hasNativeFileRanges, nonZeroRuns } from "./file_ranges.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "blockdev-file-ranges-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,7 +67,7 @@ describe.each(paths)("%s", (path) => {
     writeFileSync(file, bytes);
     const fd = openSync(file, "r");
     try {
-      for (const unit of [512, 4096, 65536, 1 << 20]) {
+      for (const unit of [512, 4096, 65536, 1 << 20, 2 << 20]) {
         for (const [offset, length] of [
           [0, bytes.length],
           [1000, (2 << 20) + 77],
@@ -112,6 +112,37 @@ describe.each(paths)("%s", (path) => {
     expect(got.subarray(0, 10).every((b) => b === 0)).toBe(true);
   });
 
+  test("copyFileRanges copies many ranges in one call; big scans agree too", () => {
+    use();
+    const bytes = scattered(80 << 20, 13);
+    const from = join(dir, `many-${path}.bin`);
+    const to = join(dir, `many-to-${path}.bin`);
+    writeFileSync(from, bytes);
+    // Reversed halves and an odd piece.
+    const ranges = [0, 40 << 20, 40 << 20, 40 << 20, 0, 40 << 20, (80 << 20) + 3, 17, 999];
+    const a = openSync(from, "r");
+    const b = openSync(to, "w");
+    try {
+      copyFileRanges(a, b, ranges);
+    } finally {
+      closeSync(a);
+      closeSync(b);
+    }
+    const got = readFileSync(to);
+    expect(got.length).toBe((80 << 20) + 3 + 999);
+    expect(got.subarray(0, 40 << 20).equals(bytes.subarray(40 << 20))).toBe(true);
+    expect(got.subarray(40 << 20, 80 << 20).equals(bytes.subarray(0, 40 << 20))).toBe(true);
+    expect(got.subarray((80 << 20) + 3).equals(bytes.subarray(17, 17 + 999))).toBe(true);
+    const c = openSync(from, "r");
+    try {
+      expect(nonZeroRuns(c, 4097, (80 << 20) - 9000, 4096)).toEqual(
+        expectedRuns(bytes, 4097, (80 << 20) - 9000, 4096),
+      );
+    } finally {
+      closeSync(c);
+    }
+  });
+
   test("a source that ends before the range is an error, not zeros", () => {
     use();
     const from = join(dir, `short-${path}.bin`);
@@ -130,6 +161,8 @@ describe.each(paths)("%s", (path) => {
 test("arguments are checked", () => {
   expect(() => copyFileRange(-1, 0, 1, 0, 1)).toThrow(TypeError);
   expect(() => copyFileRange(0, 0.5, 1, 0, 1)).toThrow(TypeError);
-  expect(() => nonZeroRuns(0, 0, 1, 3000)).toThrow(/divide 1 MiB/);
+  expect(() => copyFileRanges(0, 1, [0, 0])).toThrow(/triples/);
+  expect(() => nonZeroRuns(0, 0, 1, 3072)).toThrow(/power of two/);
+  expect(() => nonZeroRuns(0, 0, 1, 256)).toThrow(/power of two/);
   expect(() => nonZeroRuns(0, -1, 1, 4096)).toThrow(TypeError);
 });

@@ -20,7 +20,7 @@ import type { ImageFormat } from "./image_device.ts";
 import { MemorySink, type RawImage } from "./image_sink.ts";
 import { openImage } from "./open_image.ts";
 import { rawFileImage } from "./raw_file_image.ts";
-import { type WriteImageOptions, writeImage } from "./write_image.ts";
+import { allocationUnit, type WriteImageOptions, writeImage } from "./write_image.ts";
 
 /** A scratch directory removed by the returned cleanup function. */
 export function scratchDir(prefix: string): { dir: string; cleanup: () => void } {
@@ -129,9 +129,16 @@ export async function convertFile(
   format: ImageFormat,
   out: string,
   options: WriteImageOptions = {},
+  how: { native?: boolean } = {},
 ): Promise<void> {
   const withNode = { codecs: nodeCodecs, ...options };
-  await writeImageFile(out, (sink) => writeImage(rawFileImage(raw), format, sink, withNode));
+  // As `vdisk convert` does: zeros looked for in the output's allocation unit.
+  // native false: the JavaScript path (a zero scan, the data read and written).
+  const image = rawFileImage(raw, {
+    zeroUnit: allocationUnit(format, options),
+    ...(how.native === false ? { seekData: false } : {}),
+  });
+  await writeImageFile(out, (sink) => writeImage(image, format, sink, withNode));
 }
 
 /** Writes `raw` in `format` in memory and returns the image file's bytes. */

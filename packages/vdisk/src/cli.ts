@@ -6,6 +6,8 @@ import { FileDevice, readFd, readFile } from "@bigfile/blockdev/node";
 import {
   checkBinaryInput,
   checkBinaryOutput,
+  createProgress,
+  type Progress,
   sizeOption,
   withProgress,
   writeChunk,
@@ -19,8 +21,13 @@ import { FdSink, writeImageFile } from "./file_sink.ts";
 import type { ImageDevice, ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage } from "./image_sink.ts";
 import { openImage } from "./open_image.ts";
-import { rawFileImage } from "./raw_file_image.ts";
-import { SEEKABLE_FORMATS, type WriteImageOptions, writeImage } from "./write_image.ts";
+import { type RawFileImageOptions, rawFileImage } from "./raw_file_image.ts";
+import {
+  allocationUnit,
+  SEEKABLE_FORMATS,
+  type WriteImageOptions,
+  writeImage,
+} from "./write_image.ts";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
@@ -96,6 +103,7 @@ async function openSource(
   source: string | undefined,
   size: number | undefined,
   from: ImageFormat | undefined,
+  rawOptions: RawFileImageOptions = {},
 ): Promise<Input> {
   const path = source !== undefined && source !== "-" ? source : stdinFile(io);
   if (path !== undefined) {
@@ -108,7 +116,7 @@ async function openSource(
         return asExit(error);
       });
       if (device.format === "raw") {
-        return { image: rawFileImage(path), close: () => device.close() };
+        return { image: rawFileImage(path, rawOptions), close: () => device.close() };
       }
       const dataRuns = await device.dataRuns().catch(async (error) => {
         await device.close();
@@ -253,11 +261,16 @@ Examples:
         // A pipe on stdin never has runs: refuse before reading it.
         if (mayNeedSeek(false) && input === undefined && stdinFile(io) === undefined)
           throw refuse();
-        const { image: source, close } = await openSource(io, input, options.size, options.from);
-        const image = {
-          ...source,
-          data: withProgress(io, `converting to ${to}`, source.size, source.data),
-        };
+        let copyProgress: Progress | undefined;
+        const { image: source, close } = await openSource(io, input, options.size, options.from, {
+          onCopyProgress: (done) => copyProgress?.update(done),
+          // Zeros are looked for in the units the output allocates.
+          zeroUnit: allocationUnit(to, writeOptions),
+        });
+        const label = `converting to ${to}`;
+        const image = { ...source, data: withProgress(io, label, source.size, source.data) };
+        // A raw file copied into the output file in the kernel reads no `data`: its own progress.
+        copyProgress = createProgress(io, label, source.size);
         if (mayNeedSeek(image.dataRuns !== undefined)) {
           await close();
           throw refuse();
@@ -269,6 +282,7 @@ Examples:
               writeImage(image, to, fileSink, writeOptions),
             ).catch(asExit);
         } finally {
+          copyProgress.finish();
           await close();
         }
       },

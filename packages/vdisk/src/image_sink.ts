@@ -36,6 +36,102 @@ export interface RawImage {
    * pipe (uncompressed). A run may hold zeros; data outside the runs is an error.
    */
   dataRuns?: readonly number[];
+  /**
+   * A way to put the image's bytes into `sink` without reading `data`, when
+   * the image and the sink both live in files (the Node side's raw files copy
+   * file to file in the kernel): a function taking `[position, offset,
+   * length, ...]` triples (where in the image file, where in the raw image,
+   * how many bytes), or undefined for sinks it cannot copy into. Offered only
+   * with `dataRuns` that cover every non-zero byte; writers then plan their
+   * tables from the runs and never read `data`.
+   */
+  copierFor?(sink: ImageSink): ((ranges: readonly number[]) => Promise<void>) | undefined;
+}
+
+/**
+ * The copier of `image` into `sink` ({@linkcode RawImage.copierFor}), when it
+ * has one, its data runs are known and the sink can seek.
+ *
+ * @example Usage
+ * ```ts
+ * import { directCopier, MemorySink } from "@bigfile/vdisk";
+ * const image = { size: 4096, data: [] as unknown as AsyncIterable<Uint8Array> };
+ * directCopier(image, new MemorySink()); // undefined: the image offers none
+ * ```
+ */
+export function directCopier(
+  image: RawImage,
+  sink: ImageSink,
+): ((ranges: readonly number[]) => Promise<void>) | undefined {
+  if (!image.dataRuns || !sink.seekable) return undefined;
+  return image.copierFor?.(sink);
+}
+
+/**
+ * Copy ranges (see {@linkcode RawImage.copierFor}) that put the image's data
+ * runs at the same offsets of the image file (raw, fixed VHD), clipped to
+ * `imageSize`.
+ *
+ * @example Usage
+ * ```ts
+ * import { sameOffsetRanges } from "@bigfile/vdisk";
+ * sameOffsetRanges([0, 512, 8192, 4096], 10000); // [0, 0, 512, 8192, 8192, 1808]
+ * ```
+ */
+export function sameOffsetRanges(runs: readonly number[], imageSize: number): number[] {
+  const ranges: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    const offset = runs[i] as number;
+    const length = Math.min(runs[i + 1] as number, imageSize - offset);
+    if (length > 0) ranges.push(offset, offset, length);
+  }
+  return ranges;
+}
+
+/**
+ * Copy ranges (see {@linkcode RawImage.copierFor}) that put the image's data
+ * runs into the slots of allocated units: `units` (indices of `unitSize`-byte
+ * units of the raw image, in order) go to `slotOf(k)` for the k-th of them,
+ * and of each unit only what the runs cover is copied (the rest of its slot
+ * stays a hole, which reads as zeros). Neighbours coalesce.
+ *
+ * @example Usage
+ * ```ts
+ * import { placedRanges } from "@bigfile/vdisk";
+ * // Units 2 and 3 of 64 KiB, data in 4 KiB at the start of 2 and all of 3, into consecutive slots from 1 MiB.
+ * placedRanges([131072, 4096, 196608, 65536], [2, 3], 65536, (k) => (1 << 20) + k * 65536);
+ * // [1048576, 131072, 4096, 1114112, 196608, 65536]
+ * ```
+ */
+export function placedRanges(
+  runs: readonly number[],
+  units: readonly number[],
+  unitSize: number,
+  slotOf: (k: number) => number,
+): number[] {
+  const ranges: number[] = [];
+  let r = 0; // the first run that may still reach the current unit
+  for (let k = 0; k < units.length; k++) {
+    const start = (units[k] as number) * unitSize;
+    const end = start + unitSize;
+    const slot = slotOf(k);
+    while (r + 1 < runs.length && (runs[r] as number) + (runs[r + 1] as number) <= start) r += 2;
+    for (let i = r; i + 1 < runs.length && (runs[i] as number) < end; i += 2) {
+      const from = Math.max(start, runs[i] as number);
+      const to = Math.min(end, (runs[i] as number) + (runs[i + 1] as number));
+      if (to <= from) continue;
+      const position = slot + (from - start);
+      const last = ranges.length - 3;
+      if (
+        last >= 0 &&
+        (ranges[last] as number) + (ranges[last + 2] as number) === position &&
+        (ranges[last + 1] as number) + (ranges[last + 2] as number) === from
+      ) {
+        ranges[last + 2] = (ranges[last + 2] as number) + to - from;
+      } else ranges.push(position, from, to - from);
+    }
+  }
+  return ranges;
 }
 
 /**

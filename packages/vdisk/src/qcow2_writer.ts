@@ -2,7 +2,14 @@ import { isZero } from "@bigfile/blockdev";
 import { alignUp, rawBlockRuns, rawBlocks, setU64, viewOf } from "./_bytes.ts";
 import { COMPRESSED, COPIED, QCOW2_HEADER_LENGTH, QCOW2_MAGIC } from "./_qcow2_format.ts";
 import { type Codecs, type Compress, withCodecs } from "./codecs.ts";
-import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
+import {
+  directCopier,
+  type ImageSink,
+  placedRanges,
+  type RawImage,
+  unitsWithData,
+  type WriteResult,
+} from "./image_sink.ts";
 
 /** Options for {@linkcode writeQcow2}. */
 export interface Qcow2WriteOptions {
@@ -29,7 +36,9 @@ export type Qcow2Compression = "zlib" | "zstd";
  * arrive (optionally compressed), then the L2 tables, the L1 table and the
  * refcount blocks and table follow, and the header is written last. To a
  * stream, the image's `dataRuns` must say where the data is: the tables are
- * planned and written first, then the data clusters in order (uncompressed).
+ * planned and written first, then the data clusters in order (uncompressed);
+ * so too when the image can copy its data straight into the sink
+ * ({@linkcode RawImage.copierFor}).
  * Memory holds only the metadata (8 bytes per data cluster and 2 per host cluster).
  *
  * @example Usage
@@ -99,6 +108,9 @@ export async function writeQcow2(
     }
     return writePlanned(image, image.dataRuns, sink, cs, l1Size);
   }
+  // Data that can be copied file to file: tables planned from the runs, as for a stream.
+  const copy = compress ? undefined : directCopier(image, sink);
+  if (copy) return writePlanned(image, image.dataRuns ?? [], sink, cs, l1Size, copy);
   // Bits of a compressed descriptor that hold the host offset.
   const offsetBits = 62 - (clusterBits - 8);
 
@@ -234,6 +246,7 @@ async function writePlanned(
   sink: ImageSink,
   cs: number,
   l1Size: number,
+  copy?: (ranges: readonly number[]) => Promise<void>,
 ): Promise<WriteResult> {
   const size = alignUp(image.size, 512);
   const l2Entries = cs / 8;
@@ -284,6 +297,11 @@ async function writePlanned(
       k++;
     }
     await sink.write(l2Offset + i * cs, l2);
+  }
+  if (copy) {
+    await copy(placedRanges(runs, data, cs, (k) => dataOffset + k * cs));
+    await sink.end(fileSize);
+    return { fileSize, virtualSize: size, dataBytes: data.length * cs };
   }
   k = 0;
   let guest = 0;

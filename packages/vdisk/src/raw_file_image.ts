@@ -1,10 +1,19 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { zeros } from "@bigfile/blockdev";
-import { dataRegions, findDataRuns } from "@bigfile/blockdev/node";
-import type { RawImage } from "./image_sink.ts";
+import {
+  copyFileRanges,
+  dataRegions,
+  findDataRuns,
+  hasNativeFileRanges,
+  nonZeroRuns,
+} from "@bigfile/blockdev/node";
+import { FdSink } from "./file_sink.ts";
+import type { ImageSink, RawImage } from "./image_sink.ts";
 
 const UNIT = 1024; // findDataRuns' unit
 const CHUNK = 1 << 20;
+/** Bytes copied per call on the native path, between progress reports. */
+const COPY_BATCH = 256 << 20;
 
 /** Options for {@linkcode rawFileImage}. */
 export interface RawFileImageOptions {
@@ -14,17 +23,34 @@ export interface RawFileImageOptions {
    * the same image; false is the slow path, for tests. @default true
    */
   seekData?: boolean;
+  /**
+   * Called as a file-to-file copy ({@linkcode RawImage.copierFor}) goes,
+   * with the offset of the raw image reached: the copy reads no `data`.
+   */
+  onCopyProgress?: (done: number) => void;
+  /**
+   * Where the kernel's regions are read for zeros (the native path): units
+   * of this many bytes (a power of two) that hold only zeros are left out of
+   * `dataRuns`. Give the output format's allocation unit (a qcow2 cluster, a
+   * VMDK grain, a VHD block): units of 64 KiB and more are read only up to
+   * their first non-zero byte. 0 takes the regions as they are, as `cp`
+   * does (for raw and fixed VHD, which have no allocation unit). @default 4096
+   */
+  zeroUnit?: number;
 }
 
 /**
- * A raw image file as a {@linkcode RawImage} whose holes are known. Where the
- * kernel tells where a file's data is (SEEK_DATA, through blockdev's native
- * addon), its allocated regions become the `dataRuns` and are read once, as
- * the image streams; elsewhere the file is scanned now for its non-zero 1 KiB
- * units (around the page cache when it is big and mostly unallocated). Either
- * way only the data is read while converting; the rest comes as views of one
- * shared zero buffer, which writers skip (as they skip zero clusters inside a
- * run). A file that is mostly data is read whole, as one run.
+ * A raw image file as a {@linkcode RawImage} whose holes are known. With
+ * blockdev's native addon, the kernel says where the file's data is
+ * (SEEK_DATA), C reads those regions for units of zeros (`zeroUnit`), and
+ * the image offers `copierFor`: into a file, writers plan their tables from
+ * the runs and the kernel copies the data (copy_file_range), which never
+ * passes through JavaScript. Without the addon, the file is scanned now for
+ * its non-zero 1 KiB units (around the page cache when it is big and mostly
+ * unallocated) and the data is read once as the image streams; the rest
+ * comes as views of one shared zero buffer, which writers skip (as they skip
+ * zero clusters inside a run). A file that is mostly data is read whole, as
+ * one run.
  *
  * @example Usage
  * ```ts
@@ -45,12 +71,92 @@ export function rawFileImage(path: string, options: RawFileImageOptions = {}): R
   if (!stat.isFile())
     throw new TypeError(`Cannot read '${path}' as a raw image: not a regular file`);
   const size = stat.size;
+  const seekData = options.seekData ?? true;
+  if (seekData && hasNativeFileRanges()) {
+    // The data found in C: the allocated regions, less their units of zeros;
+    // then writers plan their tables and the kernel copies the data.
+    const runs = nativeRuns(path, size, options.zeroUnit ?? 4096);
+    return {
+      size,
+      data: rawFileChunks(path, size, runs),
+      dataRuns: runs,
+      copierFor: (sink: ImageSink) =>
+        sink instanceof FdSink && sink.seekable
+          ? (ranges) => copyRanges(path, sink.fd, ranges, options.onCopyProgress)
+          : undefined,
+    };
+  }
   const runs =
-    ((options.seekData ?? true) ? kernelRuns(path, size) : undefined) ??
-    scannedRuns(path, size, stat.blocks * 512);
+    (seekData ? kernelRuns(path, size) : undefined) ?? scannedRuns(path, size, stat.blocks * 512);
   return { size, data: rawFileChunks(path, size, runs), dataRuns: runs };
 }
 
+/** The non-zero units of the file's allocated regions (all of it where the kernel cannot tell). */
+function nativeRuns(path: string, size: number, unit: number): number[] {
+  const fd = openSync(path, "r");
+  try {
+    const regions = dataRegions(fd, 0, size) ?? (size > 0 ? [0, size] : []);
+    if (unit === 0) return regions;
+    const runs: number[] = [];
+    for (let i = 0; i + 1 < regions.length; i += 2) {
+      for (const n of nonZeroRuns(fd, regions[i] as number, regions[i + 1] as number, unit)) {
+        runs.push(n);
+      }
+    }
+    return mergeRuns(runs);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Joins runs that touch (a region's end and the next one's start). */
+function mergeRuns(runs: number[]): number[] {
+  const merged: number[] = [];
+  for (let i = 0; i + 1 < runs.length; i += 2) {
+    const last = merged.length - 2;
+    if (last >= 0 && (merged[last] as number) + (merged[last + 1] as number) === runs[i]) {
+      merged[last + 1] = (merged[last + 1] as number) + (runs[i + 1] as number);
+    } else merged.push(runs[i] as number, runs[i + 1] as number);
+  }
+  return merged;
+}
+
+/** Copies `[position, offset, length, ...]` triples of the file at `path` into `fd`, in the kernel. */
+async function copyRanges(
+  path: string,
+  fd: number,
+  ranges: readonly number[],
+  onProgress: ((done: number) => void) | undefined,
+): Promise<void> {
+  const input = openSync(path, "r");
+  try {
+    // Batches of about COPY_BATCH bytes: each call spreads over threads, progress between.
+    let batch: number[] = [];
+    let bytes = 0;
+    const flush = (reached: number) => {
+      copyFileRanges(input, fd, batch);
+      onProgress?.(reached);
+      batch = [];
+      bytes = 0;
+    };
+    for (let i = 0; i + 2 < ranges.length; i += 3) {
+      const position = ranges[i] as number;
+      const offset = ranges[i + 1] as number;
+      const length = ranges[i + 2] as number;
+      for (let done = 0; done < length; ) {
+        const n = Math.min(COPY_BATCH - bytes, length - done);
+        batch.push(position + done, offset + done, n);
+        bytes += n;
+        done += n;
+        if (bytes >= COPY_BATCH) flush(offset + done);
+      }
+    }
+    if (batch.length > 0)
+      flush(ranges.length >= 3 ? (ranges.at(-2) as number) + (ranges.at(-1) as number) : 0);
+  } finally {
+    closeSync(input);
+  }
+}
 /** The file's allocated regions, from the kernel; undefined where it cannot say. */
 function kernelRuns(path: string, size: number): number[] | undefined {
   const fd = openSync(path, "r");

@@ -9,7 +9,15 @@ import {
   MAX_VHD_SIZE,
   VHD_EPOCH,
 } from "./_vhd_format.ts";
-import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
+import {
+  directCopier,
+  type ImageSink,
+  placedRanges,
+  type RawImage,
+  sameOffsetRanges,
+  unitsWithData,
+  type WriteResult,
+} from "./image_sink.ts";
 
 /** Options for {@linkcode writeVhd}. */
 export interface VhdWriteOptions {
@@ -83,8 +91,14 @@ export async function writeVhd(
         "Cannot write a fixed VHD of 0 bytes: its lone footer would read as a dynamic disk's header",
       );
     }
-    let at = 0;
-    for await (const block of rawBlockRuns(image.data, 1 << 20, image.size)) {
+    const copy = directCopier(image, sink);
+    let at = copy ? image.size : 0;
+    if (copy) {
+      const ranges = sameOffsetRanges(image.dataRuns ?? [], image.size);
+      for (let i = 2; i < ranges.length; i += 3) dataBytes += ranges[i] as number;
+      await copy(ranges);
+    }
+    for await (const block of copy ? [] : rawBlockRuns(image.data, 1 << 20, image.size)) {
       if (typeof block === "number") {
         at += block * (1 << 20); // a hole: nothing to write
         continue;
@@ -111,10 +125,13 @@ export async function writeVhd(
       "Cannot write a dynamic VHD to a stream unless where the data is is known up front: its block table comes first; write to a file (-o FILE) or use vhd-fixed",
     );
   }
-  // Streaming: the blocks to allocate are planned from the data runs, the table written first.
-  const plan = sink.seekable
-    ? undefined
-    : unitsWithData(image.dataRuns ?? [], blockSize).filter((b) => b < entries);
+  // Streaming, or copying file to file: the blocks to allocate are planned
+  // from the data runs, the table written first.
+  const copy = directCopier(image, sink);
+  const plan =
+    sink.seekable && !copy
+      ? undefined
+      : unitsWithData(image.dataRuns ?? [], blockSize).filter((b) => b < entries);
   const batOffset = 512 + 1024;
   const batBytes = alignUp(entries * 4, 512);
   const bitmapBytes = alignUp(blockSize / 512 / 8, 512);
@@ -146,7 +163,17 @@ export async function writeVhd(
     dataBytes += blockSize;
     cursor = next(cursor);
   };
-  for await (const item of rawBlockRuns(image.data, blockSize, image.size)) {
+  if (copy && plan) {
+    const slots: number[] = [];
+    for (const _ of plan) {
+      await sink.write(cursor, bitmap);
+      slots.push(cursor + bitmapBytes);
+      dataBytes += blockSize;
+      cursor = next(cursor);
+    }
+    await copy(placedRanges(image.dataRuns ?? [], plan, blockSize, (k) => slots[k] as number));
+  }
+  for await (const item of copy ? [] : rawBlockRuns(image.data, blockSize, image.size)) {
     if (typeof item === "number") {
       // A hole of `item` blocks; planned blocks inside it (runs may hold zeros) are written as zeros.
       const end = index + item;

@@ -16,7 +16,14 @@ import {
   markerSector,
 } from "./_vmdk_format.ts";
 import { type Codecs, withCodecs } from "./codecs.ts";
-import { type ImageSink, type RawImage, unitsWithData, type WriteResult } from "./image_sink.ts";
+import {
+  directCopier,
+  type ImageSink,
+  placedRanges,
+  type RawImage,
+  unitsWithData,
+  type WriteResult,
+} from "./image_sink.ts";
 
 /** Options for {@linkcode writeVmdk}. */
 export interface VmdkWriteOptions {
@@ -131,9 +138,11 @@ export async function writeVmdk(
     gtUsed = false;
   };
 
-  // Streaming a monolithicSparse extent: grain tables and directory planned from the data runs.
+  // Streaming a monolithicSparse extent, or copying file to file: grain
+  // tables and directory planned from the data runs.
+  const copy = stream ? undefined : directCopier(image, sink);
   const plan =
-    !stream && !sink.seekable
+    !stream && (!sink.seekable || copy)
       ? unitsWithData(image.dataRuns ?? [], grainBytes).filter(
           (g) => g < Math.ceil(capacity / GRAIN_SECTORS),
         )
@@ -147,10 +156,17 @@ export async function writeVmdk(
       t.setUint32(g * 4, overhead + k * GRAIN_SECTORS, true);
     });
     await sink.write(gtsOffset * 512, tables);
+    if (copy) {
+      const base = overhead * 512;
+      await copy(
+        placedRanges(image.dataRuns ?? [], plan, grainBytes, (k) => base + k * grainBytes),
+      );
+      dataBytes = plan.length * grainBytes;
+    }
   }
   let k = 0;
   let grain = 0;
-  for await (const block of rawBlocks(image.data, grainBytes, image.size)) {
+  for await (const block of copy ? [] : rawBlocks(image.data, grainBytes, image.size)) {
     const index = grain++;
     if (plan) {
       if (plan[k] === index) {

@@ -1,7 +1,15 @@
 import { rawBlocks } from "./_bytes.ts";
+import { DEFAULT_BLOCK_SIZE } from "./_vhd_format.ts";
+import { GRAIN_SECTORS } from "./_vmdk_format.ts";
 import type { Codecs } from "./codecs.ts";
 import type { ImageFormat } from "./image_device.ts";
-import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
+import {
+  directCopier,
+  type ImageSink,
+  type RawImage,
+  sameOffsetRanges,
+  type WriteResult,
+} from "./image_sink.ts";
 import { type Qcow2Compression, writeQcow2 } from "./qcow2_writer.ts";
 import { type VhdWriteOptions, writeVhd } from "./vhd_writer.ts";
 import { type VmdkWriteOptions, writeVmdk } from "./vmdk_writer.ts";
@@ -109,6 +117,12 @@ export async function writeImage(
 export async function writeRaw(image: RawImage, sink: ImageSink): Promise<WriteResult> {
   let at = 0;
   let dataBytes = 0;
+  const copy = directCopier(image, sink);
+  if (copy) {
+    await copy(sameOffsetRanges(image.dataRuns ?? [], image.size));
+    await sink.end(image.size);
+    return { fileSize: image.size, virtualSize: image.size, dataBytes: image.size };
+  }
   for await (const block of rawBlocks(image.data, 1 << 20, image.size)) {
     const length = Math.min(block.length, image.size - at);
     await sink.write(at, block.subarray(0, length));
@@ -117,6 +131,33 @@ export async function writeRaw(image: RawImage, sink: ImageSink): Promise<WriteR
   }
   await sink.end(image.size);
   return { fileSize: image.size, virtualSize: image.size, dataBytes };
+}
+
+/**
+ * How many bytes of the disk `format` allocates at a time (with `options`):
+ * a qcow2 cluster, a VMDK grain, a dynamic VHD block; 0 for raw and fixed
+ * VHD, which store every byte in place. A unit of zeros is left unallocated,
+ * so this is the granularity at which to look for zeros.
+ *
+ * @example Usage
+ * ```ts
+ * import { allocationUnit } from "@bigfile/vdisk";
+ * allocationUnit("qcow2", { clusterSize: 2 << 20 }); // 2097152
+ * allocationUnit("vhd-fixed"); // 0
+ * ```
+ */
+export function allocationUnit(format: ImageFormat, options: WriteImageOptions = {}): number {
+  switch (format) {
+    case "qcow2":
+      return options.clusterSize ?? 65536;
+    case "vhd":
+      return DEFAULT_BLOCK_SIZE;
+    case "vmdk":
+    case "vmdk-stream":
+      return GRAIN_SECTORS * 512;
+    default:
+      return 0;
+  }
 }
 
 /**
