@@ -45,7 +45,17 @@ function build() {
   mkdirSync(outDir, { recursive: true });
   // Written beside the target and renamed: a process loading the addon never sees half a file.
   const temp = `${target}.${process.pid}.tmp`;
-  const args = ["-O2", "-shared", "-fPIC", "-pthread", "-Wall", `-I${include}`, "-o", temp, ...sources];
+  const args = [
+    "-O2",
+    "-shared",
+    "-fPIC",
+    "-pthread",
+    "-Wall",
+    `-I${include}`,
+    "-o",
+    temp,
+    ...sources,
+  ];
   // Node-API symbols are resolved from the node binary at load time.
   if (process.platform === "darwin") args.unshift("-undefined", "dynamic_lookup");
   const r = spawnSync(cc, args, { encoding: "utf8" });

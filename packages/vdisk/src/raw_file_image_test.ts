@@ -116,7 +116,7 @@ describe("rawFileImage: the kernel's holes (SEEK_DATA) and the zero scan give th
             throw new Error("the data was read: it should have been copied");
           })(),
         };
-        return writeImage(counting, "qcow2", sink, { clusterSize: unit < 65536 ? 65536 : unit });
+        return writeImage(counting, "qcow2", sink, { clusterSize: Math.max(unit, 65536) });
       });
       expect(sameDisk(await readBack(readFileSync(out)), rawBytes)).toBe(true);
       // Only the data runs were copied.
