@@ -1,8 +1,7 @@
 // Compression for the writers and readers from Node's zlib, synchronous and
 // fast: the codecs `@bigfile/vdisk/node` and the CLI inject into the core. qcow2 uses raw deflate with a 4 KiB window
 // (QEMU inflates with windowBits -12); VMDK grains are zlib streams (RFC 1950).
-import * as zlib from "node:zlib";
-import { deflateRawSync, deflateSync, inflateRawSync, inflateSync } from "node:zlib";
+import { createRequire } from "node:module";
 import { zstdFrameLength } from "./_zstd_frame.ts";
 import type { Codecs } from "./codecs.ts";
 
@@ -11,16 +10,32 @@ interface NodeZstd {
   zstdCompressSync(data: Uint8Array): Uint8Array;
   zstdDecompressSync(data: Uint8Array, options: { maxOutputLength: number }): Uint8Array;
 }
-const maybeZstd = zlib as unknown as Partial<NodeZstd>;
-const zstd: NodeZstd | undefined =
-  typeof maybeZstd.zstdCompressSync === "function" &&
-  typeof maybeZstd.zstdDecompressSync === "function"
-    ? (maybeZstd as NodeZstd)
-    : undefined;
+type Zlib = typeof import("node:zlib");
 
-/** Whether this Node can compress and decompress zstd (node:zlib has it from 22.15). */
+// Loaded on first use: node:zlib costs a command line ~5 ms at every start,
+// and most conversions compress nothing.
+let loaded: Zlib | undefined;
+function zlib(): Zlib {
+  loaded ??= createRequire(import.meta.url)("node:zlib") as Zlib;
+  return loaded;
+}
+
+/** Node's zstd functions, if this Node has them. */
+function nodeZstd(): NodeZstd | undefined {
+  const maybe = zlib() as unknown as Partial<NodeZstd>;
+  return typeof maybe.zstdCompressSync === "function" &&
+    typeof maybe.zstdDecompressSync === "function"
+    ? (maybe as NodeZstd)
+    : undefined;
+}
+
+/**
+ * Whether this Node can compress and decompress zstd: node:zlib has it from
+ * 22.15 and 23.8 (told by the version, so that asking loads no zlib).
+ */
 export function hasZstd(): boolean {
-  return zstd !== undefined;
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  return major > 23 || (major === 23 && minor >= 8) || (major === 22 && minor >= 15);
 }
 
 /** Why zstd is not available here, for messages. */
@@ -30,6 +45,7 @@ export function zstdMissing(): string {
 
 /** A zstd frame for a qcow2 cluster (compression_type 1), as QEMU writes them. */
 export function qcow2ZstdCompress(data: Uint8Array): Uint8Array {
+  const zstd = nodeZstd();
   if (!zstd) throw new TypeError(`Cannot compress with zstd: ${zstdMissing()}`);
   return zstd.zstdCompressSync(data);
 }
@@ -40,6 +56,7 @@ export function qcow2ZstdCompress(data: Uint8Array): Uint8Array {
  * the data is corrupt.
  */
 export function qcow2ZstdInflate(data: Uint8Array, limit: number): Uint8Array | undefined {
+  const zstd = nodeZstd();
   if (!zstd) throw new TypeError(`Cannot decompress zstd: ${zstdMissing()}`);
   const length = zstdFrameLength(data);
   if (length === undefined) return undefined;
@@ -52,13 +69,16 @@ export function qcow2ZstdInflate(data: Uint8Array, limit: number): Uint8Array | 
 
 /** Raw deflate for a qcow2 cluster (window 2^12, as readers of qcow2 expect). */
 export function qcow2Deflate(data: Uint8Array): Uint8Array {
-  return deflateRawSync(data, { windowBits: 12, level: 6 });
+  return zlib().deflateRawSync(data, { windowBits: 12, level: 6 });
 }
 
 /** Inflates a qcow2 compressed cluster to at most `limit` bytes; undefined if the data is corrupt. */
 export function qcow2Inflate(data: Uint8Array, limit: number): Uint8Array | undefined {
   try {
-    return inflateRawSync(data, { maxOutputLength: limit, finishFlush: 2 /* Z_SYNC_FLUSH */ });
+    return zlib().inflateRawSync(data, {
+      maxOutputLength: limit,
+      finishFlush: 2 /* Z_SYNC_FLUSH */,
+    });
   } catch {
     return undefined;
   }
@@ -66,13 +86,13 @@ export function qcow2Inflate(data: Uint8Array, limit: number): Uint8Array | unde
 
 /** A zlib stream (RFC 1950) for a VMDK grain. */
 export function zlibDeflate(data: Uint8Array): Uint8Array {
-  return deflateSync(data, { level: 6 });
+  return zlib().deflateSync(data, { level: 6 });
 }
 
 /** Inflates a zlib stream to at most `limit` bytes; undefined if the data is corrupt. */
 export function zlibInflate(data: Uint8Array, limit: number): Uint8Array | undefined {
   try {
-    return inflateSync(data, { maxOutputLength: limit, finishFlush: 2 });
+    return zlib().inflateSync(data, { maxOutputLength: limit, finishFlush: 2 });
   } catch {
     return undefined;
   }
@@ -101,7 +121,7 @@ export const nodeCodecs: Codecs = {
   qcow2Inflate,
   zlibDeflate,
   zlibInflate,
-  ...(zstd
+  ...(hasZstd()
     ? { zstdCompress: qcow2ZstdCompress, zstdDecompress: qcow2ZstdInflate }
     : { zstdMissing: zstdMissing() }),
 };

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { fstatSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename } from "node:path";
@@ -29,7 +28,8 @@ import {
   writeImage,
 } from "./write_image.ts";
 
-const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
+const nodeRequire = createRequire(import.meta.url);
+const { version } = nodeRequire("../package.json") as { version: string };
 
 const FORMATS: readonly ImageFormat[] = ["qcow2", "vhd", "vhd-fixed", "vmdk", "vmdk-stream", "raw"];
 
@@ -161,6 +161,8 @@ function humanSize(bytes: number): string {
 function reproducible(io: CliIo, format: ImageFormat): WriteImageOptions {
   const epoch = io.env.SOURCE_DATE_EPOCH;
   if (epoch === undefined || !/^\d+$/.test(epoch)) return {};
+  // node:crypto only here: loading it costs every start ~5 ms.
+  const { createHash } = nodeRequire("node:crypto") as typeof import("node:crypto");
   const hash = createHash("sha256").update(`vdisk ${format} ${epoch}`).digest();
   return {
     timestamp: new Date(Number(epoch) * 1000),
