@@ -189,6 +189,11 @@ export async function report(results, target) {
   out.push(
     `- Machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryGiB} GiB memory, Linux ${m.kernel}, Node ${m.node}; scratch on ${m.filesystem}`,
   );
+  if (m.unsetEnv?.length) {
+    out.push(
+      `- Measured commands run without ${m.unsetEnv.join(", ")}, which this machine sets for its network proxy: with it, Node 20 parses the named certificate file at every start (~40 ms here), a cost of the machine's setup that only the Node rows would pay.`,
+    );
+  }
   out.push(
     `- Load average (1, 5, 15 min) at start ${m.loadStart?.join(", ")}, at end ${m.loadEnd?.join(", ") ?? "(not recorded)"}${results.note ? `. ${results.note}` : ""}`,
   );

@@ -178,6 +178,7 @@ function machine() {
     commit: git(["rev-parse", "--short", "HEAD"]),
     dirty: git(["status", "--porcelain", "--untracked-files=no"]) !== "",
     loadStart: loadavg().map((x) => +x.toFixed(2)),
+    unsetEnv: Object.hasOwn(process.env, "NODE_EXTRA_CA_CERTS") ? ["NODE_EXTRA_CA_CERTS"] : [],
     filesystem: version(["df", "-hT", work], /\//).split(/\s+/).slice(0, 2).join(" "),
   };
 }
