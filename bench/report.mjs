@@ -346,7 +346,7 @@ function mergedNotes(base, part, groups) {
   const which = part.match
     ? `The ${groups.join(", ")} rows matching /${part.match}/`
     : `The ${groups.join(", ")} rows`;
-  const when = `${which} come from a separate run (\`${part.command ?? "bench/run.mjs"}\`, ${part.started} to ${part.finished}, ${part.plan?.rounds} rounds after ${part.plan?.warmup} warm-up; load average ${m.loadStart?.join(", ")} at start, ${m.loadEnd?.join(", ") ?? "?"} at end; commit ${m.commit}${m.dirty ? " with uncommitted changes" : ""}${part.note ? `; ${part.note}` : ""}).`;
+  const when = `${which} come from a separate run (\`${part.command ?? "bench/run.mjs"}\`, ${part.started} to ${part.finished}, ${part.plan?.rounds} rounds after ${part.plan?.warmup} warm-up; load average ${m.loadStart?.join(", ")} at start, ${m.loadEnd?.join(", ") ?? "?"} at end; commit ${m.commit}${m.dirty ? " with uncommitted changes" : ""}${m.unsetEnv?.length ? `; measured commands without ${m.unsetEnv.join(", ")}, which this machine sets for its network proxy and which makes Node 20 parse that certificate file at every start (~40 ms here: a cost of the machine's setup that only the Node rows would pay)` : ""}${part.note ? `; ${part.note}` : ""}).`;
   return {
     versions: { ...base.versions, ...part.versions },
     note: [withoutSentence(base.note, `${which} come from a separate run (`), when]
