@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { ByteSource } from "./concat_streams.ts";
@@ -178,11 +178,33 @@ export function writeNonZeroBlocks(
   return written;
 }
 
-/** Whether `fd` is an empty regular file, where positional sparse writes are safe. */
+/**
+ * Whether `fd` is an empty regular file open without O_APPEND, where
+ * positional sparse writes are safe. (`>> file` opens with O_APPEND, under
+ * which Linux appends every positional write: such a file is written in
+ * order, like a pipe.)
+ */
 export function canWriteSparse(fd: number): boolean {
   try {
     const stat = fstatSync(fd);
-    return stat.isFile() && stat.size === 0;
+    return stat.isFile() && stat.size === 0 && !isAppendOnly(fd);
+  } catch {
+    return false;
+  }
+}
+
+/** O_APPEND, as Linux spells it in /proc/self/fdinfo (octal flags). */
+const O_APPEND = 0o2000;
+
+/**
+ * Whether `fd` was opened with O_APPEND: read from /proc/self/fdinfo on
+ * Linux (Node has no fcntl); false where that cannot be read.
+ */
+function isAppendOnly(fd: number): boolean {
+  try {
+    const info = readFileSync(`/proc/self/fdinfo/${fd}`, "latin1");
+    const flags = /^flags:\s*([0-7]+)/m.exec(info)?.[1];
+    return flags !== undefined && (Number.parseInt(flags, 8) & O_APPEND) !== 0;
   } catch {
     return false;
   }

@@ -13,7 +13,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeFileAtomically, writeNonZeroBlocks, writeToFile } from "./file_sink.ts";
+import {
+  canWriteSparse,
+  writeFileAtomically,
+  writeNonZeroBlocks,
+  writeToFile,
+} from "./file_sink.ts";
 import { readFile } from "./file_source.ts";
 import { zeroChunks } from "./zeros.ts";
 
@@ -156,5 +161,31 @@ describe("writeNonZeroBlocks", () => {
     expect(back[4400]).toBe(3);
     expect(back[4401]).toBe(0);
     expect(back[999]).toBe(7);
+  });
+});
+
+describe("canWriteSparse", () => {
+  it("an empty regular file, unless opened to append (>>), where Linux appends positional writes", () => {
+    const path = join(dir, "sparse-check");
+    for (const [flags, expected] of [
+      ["w", true],
+      ["a", process.platform !== "linux"], // only Linux says (/proc/self/fdinfo)
+      ["a+", process.platform !== "linux"],
+    ] as const) {
+      rmSync(path, { force: true });
+      const fd = openSync(path, flags);
+      try {
+        expect(canWriteSparse(fd), flags).toBe(expected);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    writeFileSync(path, "x");
+    const full = openSync(path, "r+");
+    try {
+      expect(canWriteSparse(full)).toBe(false); // not empty
+    } finally {
+      closeSync(full);
+    }
   });
 });

@@ -50,6 +50,20 @@ describe("vdisk convert", () => {
     });
   }
 
+  it("standard output opened to append (>> empty file) is written in order: positional writes would append", async () => {
+    for (const to of ["qcow2", "vhd-fixed"]) {
+      const out = join(dir, `appended.${to}`);
+      writeFileSync(out, "");
+      const fd = openSync(out, "a");
+      try {
+        expect(await main(["convert", "--to", to, raw], { ...memoryIo(), stdoutFd: fd })).toBe(0);
+      } finally {
+        closeSync(fd);
+      }
+      expect(await imageEqualsRaw(out, raw), to).toBe(true);
+    }
+  });
+
   it("a container in, a table-first format to a pipe: data runs come from its tables", async () => {
     const qcow2 = join(dir, "source.qcow2");
     expect(

@@ -1,7 +1,7 @@
-import { fstatSync, ftruncateSync, writeSync } from "node:fs";
+import { ftruncateSync, writeSync } from "node:fs";
 import { basename } from "node:path";
 import { isZero, zeros } from "@bigfile/blockdev";
-import { writeFileAtomically, writeNonZeroBlocks } from "@bigfile/blockdev/node";
+import { canWriteSparse, writeFileAtomically, writeNonZeroBlocks } from "@bigfile/blockdev/node";
 import { nodeCodecs } from "./_node_zlib.ts";
 import type { ImageFormat } from "./image_device.ts";
 import type { ImageSink, RawImage, WriteResult } from "./image_sink.ts";
@@ -9,8 +9,9 @@ import { canStream, type WriteImageOptions, writeImage } from "./write_image.ts"
 
 /**
  * An {@linkcode ImageSink} over an open file descriptor. An empty regular file
- * is seekable and gets holes wherever zeros are written (or nothing is); any
- * other descriptor (a pipe) is written strictly in order, gaps as zeros.
+ * (not opened to append) is seekable and gets holes wherever zeros are
+ * written (or nothing is); any other descriptor (a pipe, `>> file`) is
+ * written strictly in order, gaps as zeros.
  *
  * @example Standard output
  * ```ts
@@ -25,12 +26,7 @@ export class FdSink implements ImageSink {
   #position = 0;
   constructor(fd: number) {
     this.fd = fd;
-    let seekable = false;
-    try {
-      const stat = fstatSync(fd);
-      seekable = stat.isFile() && stat.size === 0;
-    } catch {}
-    this.seekable = seekable;
+    this.seekable = canWriteSparse(fd);
   }
 
   write(position: number, bytes: Uint8Array): Promise<void> {
