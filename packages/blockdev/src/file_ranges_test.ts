@@ -1,4 +1,13 @@
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
@@ -140,6 +149,32 @@ describe.each(paths)("%s", (path) => {
       );
     } finally {
       closeSync(c);
+    }
+  });
+
+  test("across filesystems (where the kernel may refuse: EXDEV), the bytes still arrive", () => {
+    use();
+    // /dev/shm is a tmpfs on Linux: another filesystem than the scratch directory's, as a rule.
+    const other = existsSync("/dev/shm") && statSync("/dev/shm").dev !== statSync(dir).dev;
+    const target = other ? mkdtempSync("/dev/shm/blockdev-ranges-") : dir;
+    try {
+      const bytes = scattered(3 << 20, 17);
+      const from = join(dir, `cross-${path}.bin`);
+      const to = join(target, `cross-to-${path}.bin`);
+      writeFileSync(from, bytes);
+      const a = openSync(from, "r");
+      const b = openSync(to, "w");
+      try {
+        copyFileRanges(a, b, [4096, 1000, (2 << 20) + 5, 0, 0, 10]);
+      } finally {
+        closeSync(a);
+        closeSync(b);
+      }
+      const got = readFileSync(to);
+      expect(got.subarray(0, 10).equals(bytes.subarray(0, 10))).toBe(true);
+      expect(got.subarray(4096).equals(bytes.subarray(1000, 1000 + (2 << 20) + 5))).toBe(true);
+    } finally {
+      if (other) rmSync(target, { recursive: true, force: true });
     }
   });
 
