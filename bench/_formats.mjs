@@ -160,6 +160,31 @@ export async function formatsSuite(ctx) {
     const sizes = Object.fromEntries(rows.map((row) => [row.label, recordedSize(row)]));
     results.push(addSizes(r, sizes, pairs));
   };
+  /** One comparison: `vdisk convert` and `qemu-img convert` of `input` to the format `key`. */
+  const convert = async (key, input, prefix, name, described) => {
+    const qemu = QEMU[key];
+    const ours = `vdisk convert ${vdiskFlags(key).join(" ")}`;
+    const theirs = `qemu-img convert -O ${qemu.name}${qemu.options.length ? ` ${qemu.options.join(" ")}` : ""}`;
+    const mine = out(`${prefix}-ours`);
+    const other = out(`${prefix}-theirs`);
+    const vdisk = ["node", ctx.bin.vdisk, "convert", ...vdiskFlags(key), input, "-o", mine];
+    const qemuImg = ["qemu-img", "convert", "-f", "raw", "-O", qemu.name, ...qemu.options];
+    await run(
+      {
+        group: "formats",
+        name,
+        input: described,
+        baseline: theirs,
+        target: { max: 1.0 },
+        notes: NOTES[key] ?? [],
+      },
+      [
+        sized(ours, "ours", vdisk.map(q).join(" "), mine),
+        sized(theirs, "theirs", [...qemuImg, input, other].map(q).join(" "), other),
+      ],
+      [[ours, theirs]],
+    );
+  };
 
   // (a) The whole image in qcow2: bigfile writes it directly; the standard way
   // is the raw image, then qemu-img convert, then the raw image removed.
@@ -203,37 +228,12 @@ export async function formatsSuite(ctx) {
     : ["qcow2", "qcow2 -c", "vhd", "vhd-fixed", "vmdk", "vmdk-stream"];
   for (const [i, key] of keys.entries()) {
     const letter = key === "qcow2" ? "b" : "c";
-    const qemu = QEMU[key];
-    const ours = `vdisk convert ${vdiskFlags(key).join(" ")}`;
-    const theirs = `qemu-img convert -O ${qemu.name}${qemu.options.length ? ` ${qemu.options.join(" ")}` : ""}`;
-    const mine = out(`conv-${i}-ours`);
-    const other = out(`conv-${i}-theirs`);
-    await run(
-      {
-        group: "formats",
-        name: `(${letter}) raw to ${key}: vdisk convert vs qemu-img convert`,
-        input: `the seed's raw image from bigfile build (${SEED_DISK} bytes, ${((rawInfo.blocks * 512) / 2 ** 20).toFixed(0)} MiB allocated, sparse)`,
-        baseline: theirs,
-        target: { max: 1.0 },
-        notes: NOTES[key] ?? [],
-      },
-      [
-        sized(
-          ours,
-          "ours",
-          ["node", ctx.bin.vdisk, "convert", ...vdiskFlags(key), raw, "-o", mine].map(q).join(" "),
-          mine,
-        ),
-        sized(
-          theirs,
-          "theirs",
-          ["qemu-img", "convert", "-f", "raw", "-O", qemu.name, ...qemu.options, raw, other]
-            .map(q)
-            .join(" "),
-          other,
-        ),
-      ],
-      [[ours, theirs]],
+    await convert(
+      key,
+      raw,
+      `conv-${i}`,
+      `(${letter}) raw to ${key}: vdisk convert vs qemu-img convert`,
+      `the seed's raw image from bigfile build (${SEED_DISK} bytes, ${((rawInfo.blocks * 512) / 2 ** 20).toFixed(0)} MiB allocated, sparse)`,
     );
   }
   // (d) A multi-GB disk with scattered data (and allocated zeros): the data
@@ -252,37 +252,12 @@ export async function formatsSuite(ctx) {
   }
   const bigInfo = statSync(big);
   for (const [i, key] of bigKeys.entries()) {
-    const qemu = QEMU[key];
-    const ours = `vdisk convert ${vdiskFlags(key).join(" ")}`;
-    const theirs = `qemu-img convert -O ${qemu.name}${qemu.options.length ? ` ${qemu.options.join(" ")}` : ""}`;
-    const mine = out(`big-${i}-ours`);
-    const other = out(`big-${i}-theirs`);
-    await run(
-      {
-        group: "formats",
-        name: bigName(key),
-        input: `a sparse raw disk of ${bigSize / 2 ** 30} GiB with ${((bigInfo.blocks * 512) / 2 ** 20).toFixed(0)} MiB allocated: random data in 1-64 MiB extents, one 64 KiB cluster in eight written as zeros`,
-        baseline: theirs,
-        target: { max: 1.0 },
-        notes: [],
-      },
-      [
-        sized(
-          ours,
-          "ours",
-          ["node", ctx.bin.vdisk, "convert", ...vdiskFlags(key), big, "-o", mine].map(q).join(" "),
-          mine,
-        ),
-        sized(
-          theirs,
-          "theirs",
-          ["qemu-img", "convert", "-f", "raw", "-O", qemu.name, ...qemu.options, big, other]
-            .map(q)
-            .join(" "),
-          other,
-        ),
-      ],
-      [[ours, theirs]],
+    await convert(
+      key,
+      big,
+      `big-${i}`,
+      bigName(key),
+      `a sparse raw disk of ${bigSize / 2 ** 30} GiB with ${((bigInfo.blocks * 512) / 2 ** 20).toFixed(0)} MiB allocated: random data in 1-64 MiB extents, one 64 KiB cluster in eight written as zeros`,
     );
   }
   return results;
