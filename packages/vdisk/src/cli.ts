@@ -108,6 +108,11 @@ async function openSource(
   const path = source !== undefined && source !== "-" ? source : stdinFile(io);
   if (path !== undefined) {
     const stat = statSync(path);
+    if (stat.isDirectory()) {
+      throw new UsageError(
+        `${path} is a directory: give a disk image file (raw, qcow2, VHD or VMDK)`,
+      );
+    }
     if (stat.isFile()) {
       const file = await FileDevice.open(path, { readOnly: true });
       const opening = from ? { format: from, codecs: nodeCodecs } : { codecs: nodeCodecs };
@@ -131,7 +136,9 @@ async function openSource(
   checkBinaryInput(io, source);
   if (size === undefined) {
     throw new UsageError(
-      "the input is a pipe: give its size with --size SIZE (or name the file, or redirect it: < FILE)",
+      path !== undefined
+        ? `${path} is not a regular file (a device?): give its size with --size SIZE`
+        : "the input is a pipe: give its size with --size SIZE (or name the file, or redirect it: < FILE)",
     );
   }
   const data =

@@ -169,6 +169,12 @@ describe("vdisk convert", () => {
       [["convert", raw], {}, /--to/],
       [["convert", "--to", "qcow2", "--cluster-size", "1000", raw, "x"], {}, /power of two/],
       [["convert", "--to", "raw", raw, "a", "-o", "b"], {}, /give the output once/],
+      [["convert", "--to", "qcow2", dir, "-o", join(dir, "d.qcow2")], {}, /is a directory/],
+      [
+        ["convert", "--to", "qcow2", "/dev/null", "-o", join(dir, "n.qcow2")],
+        {},
+        /\/dev\/null is not a regular file.*--size/,
+      ],
     ];
     for (const [args, options, message] of cases) {
       const io = memoryIo(options);
