@@ -1,3 +1,4 @@
+import { readSync } from "node:fs";
 import { constants, type FileHandle, open } from "node:fs/promises";
 import { assertInRange, type BlockDevice } from "./block_device.ts";
 
@@ -7,6 +8,13 @@ export interface FileDeviceOptions {
   readOnly?: boolean;
   /** Logical sector size. @default 512 */
   sectorSize?: number;
+  /**
+   * Read with blocking calls on the calling thread (`readSync`) rather than
+   * on libuv's thread pool: for one consumer reading a file that is in the
+   * page cache, such as a command line converting an image, a pool round
+   * trip per read costs more than the copy. @default false
+   */
+  blocking?: boolean;
 }
 
 /**
@@ -33,10 +41,12 @@ export class FileDevice implements BlockDevice {
   readonly readOnly: boolean;
   readonly path: string;
   #handle: FileHandle;
+  readonly #blocking: boolean;
 
   private constructor(path: string, handle: FileHandle, size: number, options: FileDeviceOptions) {
     this.path = path;
     this.#handle = handle;
+    this.#blocking = options.blocking ?? false;
     this.size = size;
     this.sectorSize = options.sectorSize ?? 512;
     this.readOnly = options.readOnly ?? false;
@@ -67,7 +77,9 @@ export class FileDevice implements BlockDevice {
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.#handle.read(out, done, length - done, offset + done);
+      const bytesRead = this.#blocking
+        ? readSync(this.#handle.fd, out, done, length - done, offset + done)
+        : (await this.#handle.read(out, done, length - done, offset + done)).bytesRead;
       if (bytesRead === 0)
         throw new RangeError(`Cannot read at offset ${offset + done}: '${this.path}' shrank`);
       done += bytesRead;

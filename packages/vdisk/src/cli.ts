@@ -114,7 +114,7 @@ async function openSource(
       );
     }
     if (stat.isFile()) {
-      const file = await FileDevice.open(path, { readOnly: true });
+      const file = await FileDevice.open(path, { readOnly: true, blocking: true });
       const opening = from ? { format: from, codecs: nodeCodecs } : { codecs: nodeCodecs };
       const device: ImageDevice = await openImage(file, opening).catch(async (error) => {
         await file.close();
