@@ -20,7 +20,8 @@ export function hasNativeFileRanges(): boolean {
   return hasNativeDataRegions() && typeof nativeAddon()?.copyRanges === "function";
 }
 
-function checkRange(what: string, ...numbers: number[]): void {
+/** Arguments as an array: a copy's ranges may be far more numbers than a call takes arguments. */
+function checkRange(what: string, numbers: readonly number[]): void {
   for (const n of numbers) {
     if (!Number.isSafeInteger(n) || n < 0) {
       throw new TypeError(`${what}: expected non-negative integers, got ${n}`);
@@ -78,7 +79,8 @@ export function copyFileRange(
  * ```
  */
 export function copyFileRanges(inFd: number, outFd: number, ranges: readonly number[]): void {
-  checkRange("copyFileRanges", inFd, outFd, ...ranges);
+  checkRange("copyFileRanges", [inFd, outFd]);
+  checkRange("copyFileRanges", ranges);
   if (ranges.length % 3 !== 0) {
     throw new TypeError("copyFileRanges: ranges are [outOffset, inOffset, length, ...] triples");
   }
@@ -128,7 +130,7 @@ export function copyFileRanges(inFd: number, outFd: number, ranges: readonly num
  * ```
  */
 export function nonZeroRuns(fd: number, offset: number, length: number, unit: number): number[] {
-  checkRange("nonZeroRuns", fd, offset, length, unit);
+  checkRange("nonZeroRuns", [fd, offset, length, unit]);
   if (unit < 512 || unit > 2 ** 30 || (unit & (unit - 1)) !== 0) {
     throw new TypeError(
       `nonZeroRuns: the unit must be a power of two from 512 to 2^30, got ${unit}`,

@@ -178,6 +178,25 @@ describe.each(paths)("%s", (path) => {
     }
   });
 
+  test("any number of ranges in one call (more numbers than a call takes arguments)", () => {
+    use();
+    const from = join(dir, `count-${path}.bin`);
+    const to = join(dir, `count-to-${path}.bin`);
+    writeFileSync(from, "abcdef");
+    const ranges: number[] = [];
+    for (let i = 0; i < 200_000; i++) ranges.push(i % 6, i % 6, 0);
+    ranges.push(0, 2, 3);
+    const a = openSync(from, "r");
+    const b = openSync(to, "w");
+    try {
+      copyFileRanges(a, b, ranges);
+    } finally {
+      closeSync(a);
+      closeSync(b);
+    }
+    expect(readFileSync(to, "latin1")).toBe("cde");
+  });
+
   test("a source that ends before the range is an error, not zeros", () => {
     use();
     const from = join(dir, `short-${path}.bin`);

@@ -97,28 +97,18 @@ function nativeRuns(path: string, size: number, unit: number): number[] {
   try {
     const regions = dataRegions(fd, 0, size) ?? (size > 0 ? [0, size] : []);
     if (unit === 0) return regions;
+    // Regions are separated by holes, so the runs of one never touch the next's.
     const runs: number[] = [];
     for (let i = 0; i + 1 < regions.length; i += 2) {
+      // One push per number: a region may have more runs than a call takes arguments.
       for (const n of nonZeroRuns(fd, regions[i] as number, regions[i + 1] as number, unit)) {
         runs.push(n);
       }
     }
-    return mergeRuns(runs);
+    return runs;
   } finally {
     closeSync(fd);
   }
-}
-
-/** Joins runs that touch (a region's end and the next one's start). */
-function mergeRuns(runs: number[]): number[] {
-  const merged: number[] = [];
-  for (let i = 0; i + 1 < runs.length; i += 2) {
-    const last = merged.length - 2;
-    if (last >= 0 && (merged[last] as number) + (merged[last + 1] as number) === runs[i]) {
-      merged[last + 1] = (merged[last + 1] as number) + (runs[i + 1] as number);
-    } else merged.push(runs[i] as number, runs[i + 1] as number);
-  }
-  return merged;
 }
 
 /** Copies `[position, offset, length, ...]` triples of the file at `path` into `fd`, in the kernel. */
@@ -130,7 +120,7 @@ async function copyRanges(
 ): Promise<void> {
   const input = openSync(path, "r");
   try {
-    // Batches of about COPY_BATCH bytes: each call spreads over threads, progress between.
+    // Batches of about COPY_BATCH bytes, with progress reported between them.
     let batch: number[] = [];
     let bytes = 0;
     const flush = (reached: number) => {
@@ -157,6 +147,7 @@ async function copyRanges(
     closeSync(input);
   }
 }
+
 /** The file's allocated regions, from the kernel; undefined where it cannot say. */
 function kernelRuns(path: string, size: number): number[] | undefined {
   const fd = openSync(path, "r");

@@ -92,23 +92,25 @@ export async function writeVhd(
       );
     }
     const copy = directCopier(image, sink);
-    let at = copy ? image.size : 0;
     if (copy) {
+      // The data at its own offsets, file to file.
       const ranges = sameOffsetRanges(image.dataRuns ?? [], image.size);
       for (let i = 2; i < ranges.length; i += 3) dataBytes += ranges[i] as number;
       await copy(ranges);
-    }
-    for await (const block of copy ? [] : rawBlockRuns(image.data, 1 << 20, image.size)) {
-      if (typeof block === "number") {
-        at += block * (1 << 20); // a hole: nothing to write
-        continue;
+    } else {
+      let at = 0;
+      for await (const block of rawBlockRuns(image.data, 1 << 20, image.size)) {
+        if (typeof block === "number") {
+          at += block * (1 << 20); // a hole: nothing to write
+          continue;
+        }
+        const length = Math.min(block.length, image.size - at);
+        if (!isZero(block)) {
+          await sink.write(at, block.subarray(0, length));
+          dataBytes += length;
+        }
+        at += length;
       }
-      const length = Math.min(block.length, image.size - at);
-      if (!isZero(block)) {
-        await sink.write(at, block.subarray(0, length));
-        dataBytes += length;
-      }
-      at += length;
     }
     await sink.write(
       size,
