@@ -2,8 +2,10 @@
 // ext3fs info), the same bytes as the three-filter pipeline, reproducible
 // builds, and an image QEMU boots through GRUB to Linux, pygrub reads, and
 // e2fsck finds clean after the guest wrote to it.
+
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, statSync } from "node:fs";
 import { copyFile, mkdir, readFile, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -476,6 +478,38 @@ describeWithTools(
             reject: false,
           });
           expect(cmp.exitCode, `${format}: ${cmp.stdout}`).toBe(0);
+        }
+        // qcow2 clusters are placed as first written, by the copy threads too:
+        // the same disk through a descriptor (`> disk.qcow2`) and from the
+        // walk writer (which writes indirect blocks between a file's runs).
+        for (const [name, extra, toStdout] of [
+          ["qcow2-stdout", [], true],
+          ["qcow2-walk", ["--writer", "walk"], false],
+        ] as const) {
+          const image = join(tmp.path, `${name}.qcow2`);
+          const args = ["build", "--format", "qcow2", ...extra, ...same];
+          // `> disk.qcow2`: the descriptor itself (execa's { file } would be a pipe).
+          let run: { exitCode?: number | null | undefined; stderr: string };
+          if (toStdout) {
+            // `> disk.qcow2`: the descriptor itself (execa's { file } would be a pipe).
+            const out = openSync(image, "w");
+            try {
+              const child = spawnSync(bin("bigfile"), [...args, "-o", "-"], {
+                stdio: ["ignore", out, "pipe"],
+                encoding: "utf8",
+              });
+              run = { exitCode: child.status, stderr: child.stderr };
+            } finally {
+              closeSync(out);
+            }
+          } else run = await execa(bin("bigfile"), [...args, "-o", image], { reject: false });
+          expect(run.exitCode, `${name}: ${run.stderr}`).toBe(0);
+          const check = await execa("qemu-img", ["check", image], { reject: false });
+          expect(check.exitCode, `${name}: ${check.stdout}`).toBe(0);
+          const cmp = await execa("qemu-img", ["compare", "-F", "raw", image, raw], {
+            reject: false,
+          });
+          expect(cmp.exitCode, `${name}: ${cmp.stdout}`).toBe(0);
         }
         // QEMU boots the containers with the command line vm-config prints for them.
         for (const format of ["qcow2", "vmdk"]) {

@@ -93,33 +93,31 @@ describeWithTools(
   () => {
     let tmp: TempDir;
     let raw: string;
+    let buildArgs: (output: string) => string[];
 
     beforeAll(async () => {
       const [fx, debian] = await Promise.all([bootFixtures(), debianRoot()]);
       tmp = await tempDir("vdisk-seed");
       raw = join(tmp.path, "seed.img");
-      const built = await execa(
-        bin("bigfile"),
-        [
-          "build",
-          "-q",
-          "-o",
-          raw,
-          "--size",
-          String(SEED),
-          "--align",
-          "cylinder",
-          "--rootfs",
-          debian.root,
-          "--kernel",
-          fx.vmlinuz,
-          "--initrd",
-          fx.initrd,
-          "--seed",
-          "vdisk-seed",
-        ],
-        { reject: false },
-      );
+      buildArgs = (output: string) => [
+        "build",
+        "-q",
+        "-o",
+        output,
+        "--size",
+        String(SEED),
+        "--align",
+        "cylinder",
+        "--rootfs",
+        debian.root,
+        "--kernel",
+        fx.vmlinuz,
+        "--initrd",
+        fx.initrd,
+        "--seed",
+        "vdisk-seed",
+      ];
+      const built = await execa(bin("bigfile"), buildArgs(raw), { reject: false });
       expect(built.exitCode, built.stderr).toBe(0);
       expect((await stat(raw)).size).toBe(SEED);
     }, 900_000);
@@ -185,6 +183,26 @@ describeWithTools(
         else expect(backSize).toBe(SEED);
       });
     }
+
+    it("bigfile build --format qcow2 (clusters placed as the copy threads write them) is the same disk, as small as qemu-img's", {
+      timeout: 600_000,
+    }, async () => {
+      const ours = join(tmp.path, "built.qcow2");
+      const made = await execa(bin("bigfile"), [...buildArgs(ours), "--format", "qcow2"], {
+        reject: false,
+      });
+      expect(made.exitCode, made.stderr).toBe(0);
+      const check = await execa("qemu-img", ["check", ours], { reject: false });
+      expect(check.stdout, check.stderr).toMatch(/No errors were found/);
+      const compare = await execa("qemu-img", ["compare", "-F", "qcow2", raw, ours], {
+        reject: false,
+      });
+      expect(compare.stdout, compare.stderr).toMatch(/Images are identical/);
+      const theirs = join(tmp.path, "built-theirs.qcow2");
+      await execa("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, theirs]);
+      const [a, b] = [(await stat(ours)).size, (await stat(theirs)).size];
+      expect(Math.abs(a / b - 1), `${a} vs qemu-img's ${b}`).toBeLessThan(0.01);
+    });
 
     it("the fixed VHD is what Azure takes: footer fields, 1 MiB virtual size, file = size + 512", {
       timeout: 600_000,

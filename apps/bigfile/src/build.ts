@@ -22,8 +22,8 @@ import {
 import { grubConfig, grubLegacyMenu } from "@bigfile/grub-mbr";
 import { coreModules, findGrubDir } from "@bigfile/grub-mbr/node";
 import { planWrap, type WrapPlan } from "@bigfile/mbr";
-import { type ImageFormat, rawLayout } from "@bigfile/vdisk";
-import { writeImageTo } from "@bigfile/vdisk/node";
+import { type ImageFormat, Qcow2Placement, rawLayout } from "@bigfile/vdisk";
+import { FdSink, writeImageTo } from "@bigfile/vdisk/node";
 import { bootPayload } from "./_boot_payload.ts";
 import { cachedCoreImage } from "./_core_image_cache.ts";
 import { type DiskHead, type HeadGrub, planDiskHead } from "./_disk_head.ts";
@@ -227,9 +227,10 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     time,
   });
   const format = options.format ?? "raw";
-  // A container format is written by vdisk from the stream: no copy threads.
+  // Raw and qcow2 are written by position into a file, file contents by the
+  // copy threads; the other containers are written by vdisk from the stream.
   const toFile =
-    format === "raw" &&
+    (format === "raw" || format === "qcow2") &&
     (typeof options.output === "string" ||
       ("fd" in options.output && canWriteSparse(options.output.fd)));
   const copier = toFile ? createCopier(options.threads) : undefined;
@@ -530,6 +531,17 @@ async function writeDisk(
     ? (done: number) => progress(Math.min(total, plan.partitionOffset + done), total, files)
     : undefined;
   const format = options.format ?? "raw";
+  const positional = typeof output === "string" || ("fd" in output && canWriteSparse(output.fd));
+  if (format === "qcow2" && positional) {
+    // Placed cluster by cluster as written: the copy threads write into the qcow2 too.
+    const write = (fd: number) => writeQcow2File(fd, plan, head, image, copier, onProgress);
+    const allocated =
+      typeof output === "string"
+        ? await writeFileAtomically(output, write)
+        : await write((output as { fd: number }).fd);
+    progress?.(total, total, files);
+    return allocated;
+  }
   if (format !== "raw") {
     // The disk as parts at offsets (zeros elsewhere), straight into the container.
     const { chunks } = filesystemOutput(image, onProgress ? { onProgress } : {});
@@ -587,6 +599,33 @@ async function writeSparse(
   });
   await writeToFd(chunks, fd, { ...sinkOptions, positional: true, offset: plan.partitionOffset });
   ftruncateSync(fd, plan.diskSize);
+  return fstatSync(fd).blocks * 512;
+}
+
+/** Into an empty regular file: the disk as qcow2, data clusters in the order first written. */
+async function writeQcow2File(
+  fd: number,
+  plan: WrapPlan,
+  head: DiskHead,
+  image: MkfsImage,
+  copier: ReturnType<typeof createCopier>,
+  onProgress: ((done: number) => void) | undefined,
+): Promise<number> {
+  const sink = new FdSink(fd); // seekable: asked while the file is still empty
+  const placement = new Qcow2Placement(plan.diskSize);
+  writeNonZeroBlocks(fd, head.bytes, 0, 512, placement);
+  const { chunks, sinkOptions } = filesystemOutput(image, {
+    copier,
+    reuseBuffers: true,
+    ...(onProgress ? { onProgress } : {}),
+  });
+  await writeToFd(chunks, fd, {
+    ...sinkOptions,
+    positional: true,
+    offset: plan.partitionOffset,
+    placement,
+  });
+  await placement.finish(sink);
   return fstatSync(fd).blocks * 512;
 }
 

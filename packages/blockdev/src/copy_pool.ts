@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { type DataRunsRegion, type DataRunsScratch, findDataRunsWith } from "./data_runs.ts";
+import type { ImagePlacement } from "./image_placement.ts";
 
 /** Options for {@linkcode CopyPool}. */
 export interface CopyPoolOptions {
@@ -117,6 +118,8 @@ export class CopyPool {
   readonly #workers: Worker[] = [];
   readonly #threads: number;
   #blockSize = 4096;
+  /** Most bytes between ranges that are still read into one buffer and written together. */
+  #joinGap = 4096;
   readonly #maxSegments: number;
   /** Set (to 1) by the first thread that fails: all stop taking ranges. */
   readonly #failed = new Int32Array(new SharedArrayBuffer(4));
@@ -132,6 +135,7 @@ export class CopyPool {
   #nextId = 0;
   #fd = -1;
   #offset = 0;
+  #placement: ImagePlacement | undefined;
   #failure: Error | undefined;
   #reported: Promise<WorkerFailure>;
   #report: (failure: WorkerFailure) => void = () => {};
@@ -168,7 +172,8 @@ export class CopyPool {
         this.#onFailure({ segment: -1, index: -1, message: error.message });
       });
       worker.unref();
-      if (this.#fd >= 0) worker.postMessage({ fd: this.#fd, blockSize: this.#blockSize });
+      if (this.#fd >= 0)
+        worker.postMessage({ fd: this.#fd, blockSize: this.#blockSize, joinGap: this.#joinGap });
       this.#workers.push(worker);
     }
   }
@@ -177,13 +182,21 @@ export class CopyPool {
    * The output: a descriptor open for writing; positions are counted from
    * `offset`. Ranges start at multiples of `blockSize` (from `offset`), and a
    * block that holds bytes of a range belongs to it: blocks that are all zeros
-   * are not written (they stay holes, or are someone else's).
+   * are not written (they stay holes, or are someone else's). With a
+   * `placement`, positions are in an image that it lays out in the file: each
+   * range goes to the file ranges it gives (decided here, in order of the calls).
    */
-  attach(fd: number, offset = 0, blockSize = 4096): void {
+  attach(fd: number, offset = 0, blockSize = 4096, placement?: ImagePlacement): void {
     this.#fd = fd;
     this.#offset = offset;
     this.#blockSize = blockSize;
-    for (const worker of this.#workers) worker.postMessage({ fd, blockSize });
+    this.#placement = placement;
+    // Joining across a gap writes the gap's zero blocks only if it is whole
+    // blocks of the image: placed ranges start anywhere in a block, so those
+    // are joined only when they touch.
+    this.#joinGap = placement ? 0 : blockSize;
+    const joinGap = this.#joinGap;
+    for (const worker of this.#workers) worker.postMessage({ fd, blockSize, joinGap });
   }
 
   /**
@@ -200,7 +213,17 @@ export class CopyPool {
     label?: string,
   ): void {
     if (this.#fd < 0) throw new Error("CopyPool.copy before attach");
-    if (length > 0) this.#queue(path, srcOffset, length, this.#offset + dstOffset, label);
+    if (length <= 0) return;
+    if (!this.#placement) {
+      this.#queue(path, srcOffset, length, this.#offset + dstOffset, label);
+      return;
+    }
+    const ranges = this.#placement.place(this.#offset + dstOffset, length);
+    for (let i = 0, from = srcOffset; i < ranges.length; i += 2) {
+      const n = ranges[i + 1] as number;
+      this.#queue(path, from, n, ranges[i] as number, label);
+      from += n;
+    }
   }
 
   /**
@@ -441,6 +464,7 @@ export class CopyPool {
       this.#buffer,
       this.#scratch,
       this.#blockSize,
+      this.#joinGap,
       this.#failed,
       true,
       (index, runs) => this.#settleRuns(segment.id, index, runs),
@@ -505,7 +529,7 @@ function workerSource(): string {
 /**
  * Takes ranges of a segment in order and copies them until none is left (or,
  * for a worker, until the segment is sealed and empty); returns the failure
- * that stopped it. Ranges that follow each other in the output within a block
+ * that stopped it. Ranges that follow each other in the output within `joinGap`
  * are read into one buffer and written together. Self-contained (its text
  * also runs inside the workers).
  */
@@ -519,6 +543,7 @@ function takeRanges(
   buffer: Uint8Array,
   scratch: DataRunsScratch,
   blockSize: number,
+  joinGap: number,
   failed: Int32Array,
   onlyFilled: boolean,
   reportRuns: (index: number, runs: number[] | undefined) => void,
@@ -590,10 +615,10 @@ function takeRanges(
         settle(1);
         continue;
       }
-      // Joins the pending bytes if it starts at most a block after them and fits.
+      // Joins the pending bytes if it starts at most `joinGap` bytes after them and fits.
       const gap = dstOffset - (pendingAt + pendingLength);
       const into = dstOffset - pendingAt;
-      if (pendingAt < 0 || gap < 0 || gap > blockSize || into + length > buffer.length) flush();
+      if (pendingAt < 0 || gap < 0 || gap > joinGap || into + length > buffer.length) flush();
       const fd = nodeFs.openSync(path, "r");
       try {
         if (length <= buffer.length) {
@@ -707,6 +732,7 @@ function workerMain(lib: CopyLib): void {
   const scratch = {};
   let out = -1;
   let blockSize = 4096;
+  let joinGap = 4096;
   // Shared memory by slot, kept from its first use.
   const slots: { control: Int32Array; numbers: Float64Array; paths: Uint8Array }[] = [];
   parentPort.on(
@@ -714,6 +740,7 @@ function workerMain(lib: CopyLib): void {
     (m: {
       fd?: number;
       blockSize?: number;
+      joinGap?: number;
       id: number;
       slot: number;
       control?: Int32Array;
@@ -723,6 +750,7 @@ function workerMain(lib: CopyLib): void {
       if (m.fd !== undefined) {
         out = m.fd;
         blockSize = m.blockSize ?? blockSize;
+        joinGap = m.joinGap ?? blockSize;
         return;
       }
       if (m.control && m.numbers && m.paths) {
@@ -739,6 +767,7 @@ function workerMain(lib: CopyLib): void {
         buffer,
         scratch,
         blockSize,
+        joinGap,
         workerData.failed,
         false,
         (index: number, runs: number[] | undefined) =>

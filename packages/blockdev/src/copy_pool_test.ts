@@ -13,8 +13,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeError } from "@bigfile/cli-kit";
 import { afterAll, describe, expect, it } from "vitest";
+import { FirstTouchPlacement } from "./_test_placement.ts";
 import { CopyPool } from "./copy_pool.ts";
 import { findDataRuns } from "./data_runs.ts";
+import { writeNonZeroBlocks } from "./file_sink.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "blockdev-copy-pool-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,6 +84,91 @@ describe("CopyPool", () => {
       expect(Buffer.compare(got, expected.subarray(0, got.length))).toBe(0);
     });
   }
+
+  it("copies through a placement: each range to the file ranges it gives, in the order of the calls", async () => {
+    const sources = [0, 1, 2].map((i) => {
+      const path = join(dir, `placed-src-${i}`);
+      const bytes = pattern(300_000 + i * 70_000, i + 11);
+      writeFileSync(path, bytes);
+      return { path, bytes };
+    });
+    // 64 KiB units placed as first written; the image starts 32256 bytes in,
+    // so 4 KiB blocks straddle units and ranges split mid-block.
+    const placement = new FirstTouchPlacement(65536, 65536);
+    const out = join(dir, "placed.img");
+    const expected = new Uint8Array(8 << 20);
+    const pool = new CopyPool({ threads: 2, maxQueued: 64 });
+    const fd = openSync(out, "wx");
+    try {
+      pool.attach(fd, 32256, 4096, placement);
+      // Backwards through the image, so that file order is not image order.
+      const at = [6 << 20, 3 << 20, 1 << 20, 0];
+      for (let k = 0; k < at.length; k++) {
+        const s = sources[k % sources.length] as { path: string; bytes: Uint8Array };
+        const from = 4096 * k;
+        const length = s.bytes.length - from - k;
+        pool.copy(s.path, from, length, at[k] as number);
+        expected.set(s.bytes.subarray(from, from + length), 32256 + (at[k] as number));
+      }
+      await pool.finish();
+    } finally {
+      closeSync(fd);
+      await pool.close();
+    }
+    expect(placement.calls[0]).toEqual([32256 + (6 << 20), 300_000]);
+    const got = placement.image(readFileSync(out), expected.length);
+    expect(Buffer.compare(got, expected)).toBe(0);
+    // Only what the ranges cover took room: no unit of the image's gaps.
+    expect(statSync(out).size).toBeLessThanOrEqual(65536 * (placement.slots.size + 1));
+    expect(placement.slots.size).toBeLessThan(40);
+  });
+
+  it("through a placement, never writes over the block between two ranges (someone else's)", async () => {
+    const sources = [0, 1, 2, 3].map((i) => {
+      const path = join(dir, `gap-src-${i}`);
+      const bytes = pattern(90_000 + i * 9_000, i + 21);
+      writeFileSync(path, bytes);
+      return { path, bytes };
+    });
+    const placement = new FirstTouchPlacement(65536, 65536);
+    const out = join(dir, "placed-gaps.img");
+    const base = 32256; // the image starts mid-block of the file's clusters, as a partition does
+    const expected = new Uint8Array(64 << 20);
+    const marker = new Uint8Array(4096).fill(0xaa);
+    const pool = new CopyPool({ threads: 2, maxQueued: 4096 });
+    const fd = openSync(out, "wx");
+    let end = 0;
+    try {
+      pool.attach(fd, base, 4096, placement);
+      for (let i = 0; i < 40; i++) {
+        // A file in two runs with its indirect block between them, which the
+        // caller writes first: that block's cluster is placed before the
+        // first run's, so the first run splits at the boundary, mid-block,
+        // and the second run follows it within a block in the file.
+        const s = sources[i % sources.length] as { path: string; bytes: Uint8Array };
+        // Ranges start on the image's blocks; a cluster boundary of the file
+        // is 512 bytes into one of them. The first run is whole blocks.
+        const boundary = (i * 16 + 8) * 65536 - base;
+        const first = Math.floor(boundary / 4096) * 4096 - 4096 * (i % 5);
+        const firstLength = Math.ceil((boundary - first) / 4096) * 4096 + 4096 * (i % 3);
+        const gap = first + firstLength;
+        const secondLength = 20_000 + 500 * i;
+        writeNonZeroBlocks(fd, marker, base + gap, 4096, placement);
+        expected.set(marker, base + gap);
+        pool.copy(s.path, 0, firstLength, first);
+        pool.copy(s.path, firstLength, secondLength, gap + 4096);
+        expected.set(s.bytes.subarray(0, firstLength), base + first);
+        expected.set(s.bytes.subarray(firstLength, firstLength + secondLength), base + gap + 4096);
+        end = base + gap + 4096 + secondLength;
+      }
+      await pool.finish();
+    } finally {
+      closeSync(fd);
+      await pool.close();
+    }
+    const got = placement.image(readFileSync(out), end);
+    expect(Buffer.compare(got, expected.subarray(0, end))).toBe(0);
+  });
 
   it("leaves zero blocks of a range as holes", async () => {
     const src = join(dir, "mostly-zero");

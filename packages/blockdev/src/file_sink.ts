@@ -3,6 +3,7 @@ import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { ByteSource } from "./concat_streams.ts";
 import type { CopyPool } from "./copy_pool.ts";
+import type { ImagePlacement } from "./image_placement.ts";
 import { isZero, isZeroRange, zeros } from "./zeros.ts";
 
 const SHARED_ZEROS = zeros(0).buffer;
@@ -20,7 +21,17 @@ export interface SinkOptions {
    * (with a {@linkcode CopyPool} attached to `fd` at `offset`), provided it
    * finishes before its stream ends.
    */
-  onSparseTarget?: (target: { fd: number; offset: number; holeBlockSize: number }) => void;
+  onSparseTarget?: (target: SparseTarget) => void;
+}
+
+/** The file a positional sink writes, as {@linkcode SinkOptions.onSparseTarget} hands it on. */
+export interface SparseTarget {
+  fd: number;
+  /** Where the stream's first byte goes (in the image, when there is a `placement`). */
+  offset: number;
+  holeBlockSize: number;
+  /** The sink's {@linkcode FdSinkOptions.placement}: write through it too. */
+  placement?: ImagePlacement | undefined;
 }
 
 /** What a sink wrote. */
@@ -110,6 +121,12 @@ export interface FdSinkOptions extends SinkOptions {
   positional?: boolean;
   /** With `positional`: where the first byte goes (appending to a spool file). @default 0 */
   offset?: number;
+  /**
+   * With `positional`: positions are in an image laid out in the file by
+   * this placement (zero blocks are not placed), and the file's size is the
+   * placement's business, not set here.
+   */
+  placement?: ImagePlacement;
 }
 
 /**
@@ -130,7 +147,9 @@ export async function writeToFd(
   const start = positional ? (options.offset ?? 0) : 0;
   let position = start;
   let dataBytes = 0;
-  if (sparse) options.onSparseTarget?.({ fd, offset: start, holeBlockSize: block });
+  const placement = positional ? options.placement : undefined;
+  if (placement && !sparse) throw new TypeError("writeToFd: a placement needs sparse writes");
+  if (sparse) options.onSparseTarget?.({ fd, offset: start, holeBlockSize: block, placement });
   for await (const chunk of source) {
     if (!positional) {
       writeAllSync(fd, chunk, null);
@@ -140,10 +159,10 @@ export async function writeToFd(
       dataBytes += chunk.length;
     } else if (chunk.buffer === SHARED_ZEROS || isZero(chunk)) {
       // A view of the shared zero buffer, or a whole chunk of zeros: a hole.
-    } else dataBytes += writeNonZeroBlocks(fd, chunk, position, block);
+    } else dataBytes += writeNonZeroBlocks(fd, chunk, position, block, placement);
     position += chunk.length;
   }
-  if (positional) ftruncateSync(fd, position);
+  if (positional && !placement) ftruncateSync(fd, position);
   return { bytes: position - start, dataBytes };
 }
 
@@ -151,14 +170,28 @@ export async function writeToFd(
  * Writes `bytes` at `position` of `fd` except its blocks of zeros (counted
  * from the start of `bytes`, `blockSize` each; the last may be shorter),
  * which keep what the file has there: holes in a file that starts empty.
- * Runs of data blocks go in one write each. Returns the bytes written.
+ * Runs of data blocks go in one write each (one per placed range, with a
+ * `placement`: then `position` is in the image). Returns the bytes written.
  */
 export function writeNonZeroBlocks(
   fd: number,
   bytes: Uint8Array,
   position: number,
   blockSize: number,
+  placement?: ImagePlacement,
 ): number {
+  const write = (from: number, to: number): void => {
+    if (!placement) {
+      writeAllSync(fd, bytes.subarray(from, to), position + from);
+      return;
+    }
+    const ranges = placement.place(position + from, to - from);
+    for (let i = 0, at = from; i < ranges.length; i += 2) {
+      const length = ranges[i + 1] as number;
+      writeAllSync(fd, bytes.subarray(at, at + length), ranges[i] as number);
+      at += length;
+    }
+  };
   let written = 0;
   let runStart = -1;
   for (let at = 0; at < bytes.length; at += blockSize) {
@@ -166,13 +199,13 @@ export function writeNonZeroBlocks(
     const zero = isZeroRange(bytes, at, end);
     if (!zero && runStart < 0) runStart = at;
     if (zero && runStart >= 0) {
-      writeAllSync(fd, bytes.subarray(runStart, at), position + runStart);
+      write(runStart, at);
       written += at - runStart;
       runStart = -1;
     }
   }
   if (runStart >= 0) {
-    writeAllSync(fd, bytes.subarray(runStart), position + runStart);
+    write(runStart, bytes.length);
     written += bytes.length - runStart;
   }
   return written;

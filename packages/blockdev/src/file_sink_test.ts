@@ -13,10 +13,13 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { FirstTouchPlacement } from "./_test_placement.ts";
 import {
   canWriteSparse,
+  type SparseTarget,
   writeFileAtomically,
   writeNonZeroBlocks,
+  writeToFd,
   writeToFile,
 } from "./file_sink.ts";
 import { readFile } from "./file_source.ts";
@@ -161,6 +164,72 @@ describe("writeNonZeroBlocks", () => {
     expect(back[4400]).toBe(3);
     expect(back[4401]).toBe(0);
     expect(back[999]).toBe(7);
+  });
+});
+
+describe("a placement: the image laid out in the file by someone else", () => {
+  it("writeNonZeroBlocks places only data runs, split where the placement splits them", () => {
+    const path = join(dir, "placed-blocks");
+    const placement = new FirstTouchPlacement(4096, 512);
+    const bytes = new Uint8Array(5 * 1024);
+    bytes.fill(1, 0, 1024); // 3000..4024: unit 0
+    bytes.fill(2, 3072, 5120); // 6072..8120: units 1 (first placed after unit 0)
+    const fd = openSync(path, "w+");
+    try {
+      // Unit 1 placed first: the image's order is not the file's.
+      expect(placement.place(6000, 1)).toEqual([512 + 6000 - 4096, 1]);
+      expect(writeNonZeroBlocks(fd, bytes, 3000, 1024, placement)).toBe(1024 + 2048);
+    } finally {
+      closeSync(fd);
+    }
+    // The zero blocks between were never placed: only the two data runs.
+    expect(placement.calls).toEqual([
+      [6000, 1],
+      [3000, 1024],
+      [6072, 2048],
+    ]);
+    const file = readFileSync(path);
+    const image = placement.image(file, 12_288);
+    const expected = new Uint8Array(12_288);
+    expected.set(bytes, 3000);
+    expect(Buffer.compare(image, expected)).toBe(0);
+    // Slot 0 is unit 1, slot 1 unit 0: the first byte written went to slot 1.
+    expect(file[512 + 4096 + 3000]).toBe(1);
+  });
+
+  it("writeToFd writes through it, hands it to onSparseTarget and leaves the size alone", async () => {
+    const path = join(dir, "placed-stream");
+    const placement = new FirstTouchPlacement(65536, 4096);
+    const fd = openSync(path, "w+");
+    let seen: SparseTarget | undefined;
+    let result: { bytes: number; dataBytes: number };
+    try {
+      result = await writeToFd(image(), fd, {
+        positional: true,
+        offset: 100,
+        placement,
+        onSparseTarget: (target) => {
+          seen = target;
+        },
+      });
+    } finally {
+      closeSync(fd);
+    }
+    expect(seen).toEqual({ fd, offset: 100, holeBlockSize: 4096, placement });
+    expect(result.bytes).toBe(4 * GiB);
+    expect(result.dataBytes).toBe(islands.length * 512);
+    // Units 0 (two islands), 16384, and 65535 and 65536 (the last island
+    // straddles them) were placed: the file ends with the last one's 100
+    // bytes, 3 units after the 4096-byte base, not at 4 GiB.
+    expect([...placement.slots.keys()]).toEqual([0, 16384, 65535, 65536]);
+    expect(statSync(path).size).toBe(4096 + 3 * 65536 + 100);
+    const file = readFileSync(path);
+    for (const island of islands) {
+      const at = island + 100;
+      const want = Uint8Array.from({ length: 512 }, (_, i) => (island / 512 + i) % 251 || 1);
+      const [position] = placement.place(at, 512);
+      expect(Buffer.compare(file.subarray(position, (position as number) + 512), want)).toBe(0);
+    }
   });
 });
 

@@ -26,6 +26,7 @@ export * from "./collect_bytes.ts";
 export * from "./concat_streams.ts";
 export * from "./exact_reader.ts";
 export * from "./fixed_chunk_stream.ts";
+export * from "./image_placement.ts";
 export * from "./memory_device.ts";
 export * from "./size.ts";
 export * from "./slice_device.ts";

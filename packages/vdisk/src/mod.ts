@@ -34,6 +34,7 @@ export * from "./image_device.ts";
 export * from "./image_sink.ts";
 export * from "./open_image.ts";
 export * from "./qcow2_device.ts";
+export * from "./qcow2_placement.ts";
 export * from "./qcow2_writer.ts";
 export * from "./raw_device.ts";
 export * from "./raw_layout.ts";

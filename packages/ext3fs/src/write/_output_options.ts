@@ -1,4 +1,5 @@
 /** How an image goes out: the options of its stream, and the copier that writes file contents beside it. */
+import type { ImagePlacement } from "@bigfile/blockdev";
 import type { CopyPool } from "@bigfile/blockdev/node";
 
 /**
@@ -25,5 +26,14 @@ export interface EmitOptions {
    * (a sink's `onSparseTarget`): mkfs's walk writer writes there by position
    * and the stream only holds holes. The tree writer does not use it.
    */
-  target?: { fd: number; offset: number };
+  target?: FileTarget;
+}
+
+/** A file the image is written into by position. */
+export interface FileTarget {
+  fd: number;
+  /** Where the image starts in the file (or in the placement's image). */
+  offset: number;
+  /** Where the image's bytes go in the file, when it is a container (blockdev's `ImagePlacement`). */
+  placement?: ImagePlacement | undefined;
 }

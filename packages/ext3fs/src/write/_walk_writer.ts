@@ -39,7 +39,7 @@ import {
 import { dirBlocks, dirMapBlocks, lostFoundBlocks, presenceFor } from "./_measure.ts";
 import type { FeatureSet } from "./_mkfs_options.ts";
 import { mapBlocksAnywhere, type NodeFormat } from "./_node_map.ts";
-import type { RangeCopier } from "./_output_options.ts";
+import type { FileTarget, RangeCopier } from "./_output_options.ts";
 import { Packer } from "./_packer.ts";
 import { scanHoles } from "./_scan.ts";
 import type { TarShadow } from "./_tar_shadow.ts";
@@ -356,10 +356,7 @@ function checkReadable(
 }
 
 /** Where the image goes: an open file (empty where the image goes) and the image's offset in it. */
-export interface WalkTarget {
-  fd: number;
-  offset: number;
-}
+export type WalkTarget = FileTarget;
 
 /** The buffer behind blockdev's shared zero views: holes, never written. */
 const SHARED_ZEROS = zeros(0).buffer;
@@ -380,7 +377,7 @@ function targetWriter(
   bs: number,
 ): (position: number, bytes: Uint8Array) => void {
   return (position, bytes) => {
-    writeNonZeroBlocks(target.fd, bytes, target.offset + position, bs);
+    writeNonZeroBlocks(target.fd, bytes, target.offset + position, bs, target.placement);
   };
 }
 

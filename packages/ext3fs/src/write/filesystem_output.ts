@@ -95,10 +95,10 @@ export function filesystemOutput(
     holeBlockSize: bs,
     onSparseTarget: (file) => {
       // The walk writer writes straight into the file.
-      emit.target = { fd: file.fd, offset: file.offset };
+      emit.target = { fd: file.fd, offset: file.offset, placement: file.placement };
       const pool = options.copier;
       if (pool && bs % file.holeBlockSize === 0) {
-        pool.attach(file.fd, file.offset, bs);
+        pool.attach(file.fd, file.offset, bs, file.placement);
         emit.copier = pool as RangeCopier;
       }
     },
