@@ -34,6 +34,7 @@ packages=(
   attr            # setfattr/getfattr: ext3fs mkfs stores xattrs from GNU tar --xattrs
   gcc             # blockdev's native addon (lseek SEEK_DATA): cc -shared at build time
   libc6-dev       # the C headers gcc compiles that addon against
+  zlib1g-dev      # zlib.h: vdisk's native deflate (the system's zlib, as qemu-img's, for qcow2 -c)
   chromium        # headless browser: apps/web's page test (driven by playwright-core)
   gzip
   xz-utils

@@ -24,7 +24,7 @@ const ADDON_FILE = `native/${process.platform}-${process.arch}/data_regions.node
 let addon: NativeAddon | null | undefined;
 
 /**
- * The addon built by `scripts/build-native.mjs`, loaded on first use: beside
+ * The addon built by the repository's `scripts/build-native.mjs`, loaded on first use: beside
  * this module in `dist/`, or (when this code was bundled into another
  * package's command line) in the installed package's `dist/`.
  */

@@ -11,7 +11,7 @@ import { zeros } from "./zeros.ts";
 const dir = mkdtempSync(join(tmpdir(), "blockdev-data-regions-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-// The addon is built by `pnpm build` (scripts/build-native.mjs) with the
+// The addon is built by `pnpm build` (the repository's scripts/build-native.mjs) with the
 // system C compiler. CI installs gcc (test/scripts/setup-system-deps.sh), so
 // there its absence is a failure; elsewhere the kernel-path tests say why they
 // do not run.

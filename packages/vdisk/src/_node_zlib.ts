@@ -2,6 +2,7 @@
 // fast: the codecs `@bigfile/vdisk/node` and the CLI inject into the core. qcow2 uses raw deflate with a 4 KiB window
 // (QEMU inflates with windowBits -12); VMDK grains are zlib streams (RFC 1950).
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { zstdFrameLength } from "./_zstd_frame.ts";
 import type { Codecs } from "./codecs.ts";
 
@@ -67,8 +68,68 @@ export function qcow2ZstdInflate(data: Uint8Array, limit: number): Uint8Array | 
   }
 }
 
-/** Raw deflate for a qcow2 cluster (window 2^12, as readers of qcow2 expect). */
-export function qcow2Deflate(data: Uint8Array): Uint8Array {
+/** The package's addon (native/deflate.c): the system's zlib, on libuv's threads. */
+interface NativeDeflate {
+  /** Raw deflate in at most `limit` bytes; null when it does not fit. */
+  deflateRaw(
+    data: Uint8Array,
+    limit: number,
+    level: number,
+    windowBits: number,
+    memLevel: number,
+  ): Promise<Uint8Array | null>;
+  zlibVersion: string;
+}
+
+/** undefined: not tried yet; null: not here (not built, or no libz.so.1). */
+let native: NativeDeflate | null | undefined;
+
+/**
+ * The addon built by the repository's `scripts/build-native.mjs`: beside this
+ * module in `dist/`, or (bundled into another package's command line) in the
+ * installed package's `dist/`. It exports nothing without the system's zlib.
+ */
+function nativeDeflate(): NativeDeflate | null {
+  if (native !== undefined) return native;
+  native = null;
+  const require = createRequire(import.meta.url);
+  const file = `native/${process.platform}-${process.arch}/deflate.node`;
+  const places = [
+    () => require.resolve(`./${file}`),
+    () => join(dirname(require.resolve("@bigfile/vdisk/package.json")), "dist", file),
+  ];
+  for (const place of places) {
+    try {
+      const addon = require(place()) as Partial<NativeDeflate>;
+      if (typeof addon.deflateRaw === "function") native = addon as NativeDeflate;
+      break;
+    } catch {}
+  }
+  return native;
+}
+
+/**
+ * The zlib that compresses qcow2 clusters: the system's (as qemu-img's) when
+ * the addon could open it, else Node's bundled one.
+ */
+export function qcow2DeflateLibrary(): string {
+  const addon = nativeDeflate();
+  return addon ? `system zlib ${addon.zlibVersion}` : `Node's zlib ${process.versions.zlib}`;
+}
+
+/**
+ * Raw deflate for a qcow2 cluster (window 2^12, as readers of qcow2 expect).
+ * With the addon: the system's zlib with QEMU's settings (default level,
+ * memLevel 9) on a pool thread, so several clusters compress at once and the
+ * streams are qemu-img's; `data` itself when the stream would not be shorter
+ * (stored plain). Without it, Node's zlib (Chromium's fork: ~2% longer streams).
+ * The caller must not change `data` until the promise settles.
+ */
+export function qcow2Deflate(data: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  const addon = nativeDeflate();
+  if (addon) {
+    return addon.deflateRaw(data, data.length - 1, -1, -12, 9).then((packed) => packed ?? data);
+  }
   return zlib().deflateRawSync(data, { windowBits: 12, level: 6 });
 }
 

@@ -223,7 +223,10 @@ Examples:
       new Option("--from <format>", "read IN as this format (default: detected)").choices(FORMATS),
     )
     .option("--cluster-size <size>", "qcow2 cluster size (512 to 2M)", clusterSizeOption)
-    .option("-c", "compress qcow2 clusters with zlib (as --compress zlib)")
+    .option(
+      "-c",
+      "compress qcow2 clusters with zlib (as --compress zlib): the system's libz, as qemu-img, where vdisk's addon is built",
+    )
     .addOption(
       new Option(
         "--compress [type]",

@@ -20,6 +20,6 @@
  *
  * @module
  */
-export { nodeCodecs } from "./_node_zlib.ts";
+export { nodeCodecs, qcow2DeflateLibrary } from "./_node_zlib.ts";
 export * from "./file_sink.ts";
 export * from "./raw_file_image.ts";

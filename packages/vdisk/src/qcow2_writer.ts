@@ -97,6 +97,37 @@ export async function writeQcow2(
   const offsetBits = 62 - (clusterBits - 8);
 
   const tables = new Qcow2Tables(shape);
+  // Where the next compressed bytes go (0: in a fresh cluster). As QEMU packs
+  // them: on in the partly used cluster, also after a plain cluster was put
+  // after it; into the next cluster only if that is the file's next free one.
+  let bytes = 0;
+  const store = async (index: number, block: Uint8Array, packed: Uint8Array | undefined) => {
+    if (!packed || packed.length >= cs) {
+      await sink.write(tables.appendCluster(index), block);
+      return;
+    }
+    let start = bytes;
+    if (start === 0 || cs - (start % cs) < packed.length) {
+      const fresh = alignUp(tables.cursor, cs);
+      if (start === 0 || alignUp(start, cs) !== fresh) start = fresh;
+      tables.cursor = fresh + cs;
+    }
+    const end = start + packed.length;
+    await sink.write(start, packed);
+    // Each host cluster the stream touches is referenced once more.
+    for (let c = Math.floor(start / cs); c <= Math.floor((end - 1) / cs); c++) tables.addRef(c);
+    const extraSectors = Math.floor((end - 1) / 512) - Math.floor(start / 512);
+    tables.setEntry(
+      index,
+      COMPRESSED | (BigInt(extraSectors) << BigInt(offsetBits)) | BigInt(start),
+    );
+    bytes = end % cs === 0 ? 0 : end;
+  };
+  // A codec that compresses on other threads (a promise) gets a few clusters
+  // at once; they are stored in guest order all the same.
+  const inFlight: { index: number; block: Uint8Array; packed: Promise<Uint8Array> | Uint8Array }[] =
+    [];
+  const IN_FLIGHT = 8;
   let dataBytes = 0;
   let guest = 0;
   for await (const block of rawBlockRuns(image.data, cs, image.size)) {
@@ -107,23 +138,22 @@ export async function writeQcow2(
     const index = guest++;
     if (isZero(block)) continue;
     dataBytes += cs;
-    const packed = deflate ? await deflate(block) : undefined;
-    if (packed && packed.length < cs) {
-      // Compressed clusters are packed byte by byte; each host cluster they touch is referenced.
-      const start = tables.cursor;
-      const end = start + packed.length;
-      await sink.write(start, packed);
-      for (let c = Math.floor(start / cs); c <= Math.floor((end - 1) / cs); c++) tables.addRef(c);
-      const extraSectors = Math.floor((end - 1) / 512) - Math.floor(start / 512);
-      tables.setEntry(
-        index,
-        COMPRESSED | (BigInt(extraSectors) << BigInt(offsetBits)) | BigInt(start),
-      );
-      tables.cursor = end;
-    } else {
-      await sink.write(tables.appendCluster(index), block);
+    if (!deflate) {
+      await store(index, block, undefined);
+      continue;
+    }
+    // The source may reuse its buffer, and another thread reads this one.
+    const own = block.slice();
+    const packed = deflate(own);
+    // Awaited in turn below; a failure must not count as unhandled meanwhile.
+    if (packed instanceof Promise) packed.catch(() => {});
+    inFlight.push({ index, block: own, packed });
+    if (inFlight.length >= IN_FLIGHT) {
+      const next = inFlight.shift() as (typeof inFlight)[number];
+      await store(next.index, next.block, await next.packed);
     }
   }
+  for (const next of inFlight) await store(next.index, next.block, await next.packed);
   const fileSize = await tables.write(sink, compression);
   return { fileSize, virtualSize: shape.size, dataBytes };
 }

@@ -1,24 +1,40 @@
 #!/usr/bin/env node
-// Compiles native/*.c (a Node-API addon: lseek SEEK_DATA/SEEK_HOLE, xattrs,
-// copy_file_range, zero scans)
-// with the system C compiler into dist/native/<platform>-<arch>/, which ships
-// in the package. No node-gyp, no download: the Node-API headers come with
-// Node (or the distribution's nodejs-dev package). Never fails the build:
-// without a compiler or headers it prints one warning line, and the package
-// reads holes the slow way (src/data_regions.ts).
+// Compiles a package's native/*.c (a Node-API addon) with the system C
+// compiler into dist/native/<platform>-<arch>/<name>.node, which ships in the
+// package. No node-gyp, no download: the Node-API headers come with Node (or
+// the distribution's nodejs-dev package). Never fails the build: without a
+// compiler, headers or a library it prints one warning line, and the package
+// does the same work without the addon (each says how).
+//
+//   node ../../scripts/build-native.mjs --name NAME --what TEXT --fallback TEXT [--lib z] SOURCE.c...
+//
+// Run from the package's directory (as pnpm runs a package's scripts).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 
-const here = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const sources = ["data_regions.c", "file_ranges.c"].map((file) => join(here, "native", file));
-const outDir = join(here, "dist", "native", `${process.platform}-${process.arch}`);
-const target = join(outDir, "data_regions.node");
-const warn = (why) =>
-  console.warn(
-    `blockdev: native data-regions addon not built (${why}); holes will be found by reading zeros instead`,
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    name: { type: "string" },
+    what: { type: "string" },
+    fallback: { type: "string" },
+    lib: { type: "string", multiple: true, default: [] },
+  },
+});
+if (!values.name || !values.what || !values.fallback || positionals.length === 0) {
+  console.error(
+    "usage: build-native.mjs --name NAME --what TEXT --fallback TEXT [--lib LIB]... SOURCE.c...",
   );
+  process.exit(2);
+}
+const here = process.cwd();
+const pkg = basename(here);
+const sources = positionals.map((file) => resolve(here, file));
+const outDir = join(here, "dist", "native", `${process.platform}-${process.arch}`);
+const target = join(outDir, `${values.name}.node`);
+const warn = (why) => console.warn(`${pkg}: ${values.what} not built (${why}); ${values.fallback}`);
 
 /** Where node_api.h is: beside this Node's prefix, then the usual system places. */
 function includeDir() {
@@ -37,7 +53,7 @@ function includeDir() {
 
 function build() {
   if (!["linux", "darwin", "freebsd"].includes(process.platform)) {
-    return warn(`no SEEK_DATA on ${process.platform}`);
+    return warn(`not built on ${process.platform}`);
   }
   const include = includeDir();
   if (!include) return warn("node_api.h not found; set NODE_INCLUDE_DIR");
@@ -55,6 +71,7 @@ function build() {
     "-o",
     temp,
     ...sources,
+    ...values.lib.map((lib) => `-l${lib}`),
   ];
   // Node-API symbols are resolved from the node binary at load time.
   if (process.platform === "darwin") args.unshift("-undefined", "dynamic_lookup");
