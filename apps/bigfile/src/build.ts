@@ -534,7 +534,8 @@ async function writeDisk(
   const positional = typeof output === "string" || ("fd" in output && canWriteSparse(output.fd));
   if (format === "qcow2" && positional) {
     // Placed cluster by cluster as written: the copy threads write into the qcow2 too.
-    const write = (fd: number) => writeQcow2File(fd, plan, head, image, copier, onProgress);
+    const write = (fd: number) =>
+      writeSparse(fd, plan, head, image, copier, onProgress, new Qcow2Placement(plan.diskSize));
     const allocated =
       typeof output === "string"
         ? await writeFileAtomically(output, write)
@@ -582,7 +583,11 @@ async function writeDisk(
   return undefined;
 }
 
-/** Into an empty regular file: the head, the filesystem at its offset, holes for the rest. */
+/**
+ * Into an empty regular file: the head, the filesystem at its offset, holes
+ * for the rest; with a `placement`, the disk as qcow2, its clusters in the
+ * order first written, then its tables.
+ */
 async function writeSparse(
   fd: number,
   plan: WrapPlan,
@@ -590,29 +595,10 @@ async function writeSparse(
   image: MkfsImage,
   copier: ReturnType<typeof createCopier>,
   onProgress: ((done: number) => void) | undefined,
+  placement?: Qcow2Placement,
 ): Promise<number> {
-  writeNonZeroBlocks(fd, head.bytes, 0, 512);
-  const { chunks, sinkOptions } = filesystemOutput(image, {
-    copier,
-    reuseBuffers: true,
-    ...(onProgress ? { onProgress } : {}),
-  });
-  await writeToFd(chunks, fd, { ...sinkOptions, positional: true, offset: plan.partitionOffset });
-  ftruncateSync(fd, plan.diskSize);
-  return fstatSync(fd).blocks * 512;
-}
-
-/** Into an empty regular file: the disk as qcow2, data clusters in the order first written. */
-async function writeQcow2File(
-  fd: number,
-  plan: WrapPlan,
-  head: DiskHead,
-  image: MkfsImage,
-  copier: ReturnType<typeof createCopier>,
-  onProgress: ((done: number) => void) | undefined,
-): Promise<number> {
-  const sink = new FdSink(fd); // seekable: asked while the file is still empty
-  const placement = new Qcow2Placement(plan.diskSize);
+  // Seekable: asked while the file is still empty.
+  const sink = placement ? new FdSink(fd) : undefined;
   writeNonZeroBlocks(fd, head.bytes, 0, 512, placement);
   const { chunks, sinkOptions } = filesystemOutput(image, {
     copier,
@@ -623,9 +609,10 @@ async function writeQcow2File(
     ...sinkOptions,
     positional: true,
     offset: plan.partitionOffset,
-    placement,
+    ...(placement ? { placement } : {}),
   });
-  await placement.finish(sink);
+  if (placement && sink) await placement.finish(sink);
+  else ftruncateSync(fd, plan.diskSize);
   return fstatSync(fd).blocks * 512;
 }
 
