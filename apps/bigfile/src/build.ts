@@ -22,7 +22,7 @@ import {
 import { grubConfig, grubLegacyMenu } from "@bigfile/grub-mbr";
 import { coreModules, findGrubDir } from "@bigfile/grub-mbr/node";
 import { planWrap, type WrapPlan } from "@bigfile/mbr";
-import { type ImageFormat, Qcow2Placement, rawLayout } from "@bigfile/vdisk";
+import { FixedVhdPlacement, type ImageFormat, Qcow2Placement, rawLayout } from "@bigfile/vdisk";
 import { FdSink, writeImageTo } from "@bigfile/vdisk/node";
 import { bootPayload } from "./_boot_payload.ts";
 import { cachedCoreImage } from "./_core_image_cache.ts";
@@ -227,10 +227,10 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
     time,
   });
   const format = options.format ?? "raw";
-  // Raw and qcow2 are written by position into a file, file contents by the
-  // copy threads; the other containers are written by vdisk from the stream.
+  // Raw, qcow2 and fixed VHD are written by position into a file, file
+  // contents by the copy threads; the other containers by vdisk from the stream.
   const toFile =
-    (format === "raw" || format === "qcow2") &&
+    (format === "raw" || format === "qcow2" || format === "vhd-fixed") &&
     (typeof options.output === "string" ||
       ("fd" in options.output && canWriteSparse(options.output.fd)));
   const copier = toFile ? createCopier(options.threads) : undefined;
@@ -532,10 +532,12 @@ async function writeDisk(
     : undefined;
   const format = options.format ?? "raw";
   const positional = typeof output === "string" || ("fd" in output && canWriteSparse(output.fd));
-  if (format === "qcow2" && positional) {
-    // Placed cluster by cluster as written: the copy threads write into the qcow2 too.
-    const write = (fd: number) =>
-      writeSparse(fd, plan, head, image, copier, onProgress, new Qcow2Placement(plan.diskSize));
+  if ((format === "qcow2" || format === "vhd-fixed") && positional) {
+    // Written by position as raw is, the copy threads too: a qcow2's clusters
+    // placed as first written, a fixed VHD's bytes where raw's are.
+    const placement =
+      format === "qcow2" ? new Qcow2Placement(plan.diskSize) : new FixedVhdPlacement(plan.diskSize);
+    const write = (fd: number) => writeSparse(fd, plan, head, image, copier, onProgress, placement);
     const allocated =
       typeof output === "string"
         ? await writeFileAtomically(output, write)
@@ -585,8 +587,8 @@ async function writeDisk(
 
 /**
  * Into an empty regular file: the head, the filesystem at its offset, holes
- * for the rest; with a `placement`, the disk as qcow2, its clusters in the
- * order first written, then its tables.
+ * for the rest; with a `placement`, the disk in that container (a qcow2's
+ * clusters in the order first written, then its tables; a fixed VHD's footer).
  */
 async function writeSparse(
   fd: number,
@@ -595,7 +597,7 @@ async function writeSparse(
   image: MkfsImage,
   copier: ReturnType<typeof createCopier>,
   onProgress: ((done: number) => void) | undefined,
-  placement?: Qcow2Placement,
+  placement?: Qcow2Placement | FixedVhdPlacement,
 ): Promise<number> {
   // Seekable: asked while the file is still empty.
   const sink = placement ? new FdSink(fd) : undefined;

@@ -3,7 +3,7 @@ import { ascii, viewOf } from "./_bytes.ts";
 import { readBack, rng, testBytes, toMemory } from "./_test_tools.ts";
 import { vhdChecksum, vhdGeometry } from "./_vhd_format.ts";
 import { MemorySink } from "./image_sink.ts";
-import { writeVhd } from "./vhd_writer.ts";
+import { FixedVhdPlacement, writeVhd } from "./vhd_writer.ts";
 
 function sample(size: number, seed: number): Uint8Array {
   const random = rng(seed);
@@ -22,6 +22,46 @@ function padded(raw: Uint8Array, size: number): Uint8Array {
   out.set(raw);
   return out;
 }
+
+describe("FixedVhdPlacement", () => {
+  it("gives ranges back unchanged and makes the file writeVhd makes (same id and time)", async () => {
+    const raw = sample(5 * (1 << 20) + 1234, 4);
+    const options = {
+      timestamp: new Date("2026-01-01T00:00:00Z"),
+      uuid: new Uint8Array(16).fill(3),
+    };
+    const expected = await toMemory(raw, "vhd-fixed", options);
+    const placement = new FixedVhdPlacement(raw.length, options);
+    const sink = new MemorySink();
+    // Written by position in pieces, out of order, as a build writes a raw disk.
+    for (const at of [3 << 20, 0, 1 << 20, 4 << 20, 2 << 20, 5 << 20]) {
+      const piece = raw.subarray(at, Math.min(raw.length, at + (1 << 20)));
+      const [position, length] = placement.place(at, piece.length);
+      expect([position, length]).toEqual([at, piece.length]);
+      await sink.write(position as number, piece);
+    }
+    const result = await placement.finish(sink);
+    expect(result).toEqual({
+      fileSize: (6 << 20) + 512,
+      virtualSize: 6 << 20,
+      dataBytes: raw.length,
+    });
+    expect(Buffer.compare(sink.bytes(), expected)).toBe(0);
+  });
+
+  it("refuses what is outside the disk, an empty disk, a second finish", async () => {
+    const placement = new FixedVhdPlacement(1000, { alignment: 512 });
+    expect(placement.size).toBe(1024);
+    expect(() => placement.place(1000, 25)).toThrow(
+      /^Cannot place 25 bytes at 1000 of a VHD of 1024 bytes$/,
+    );
+    expect(() => new FixedVhdPlacement(0)).toThrow(/fixed VHD of 0 bytes/);
+    expect(() => new FixedVhdPlacement(4096, { alignment: 1000 })).toThrow(/multiple of 512/);
+    await placement.finish(new MemorySink());
+    await expect(placement.finish(new MemorySink())).rejects.toThrow(/twice/);
+    expect(() => placement.place(0, 1)).toThrow(/after finish/);
+  });
+});
 
 describe("VHD", () => {
   it("fixed: raw bytes, 1 MiB aligned, then a footer as Azure documents it", async () => {

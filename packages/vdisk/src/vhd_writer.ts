@@ -1,4 +1,4 @@
-import { isZero } from "@bigfile/blockdev";
+import { type ImagePlacement, isZero } from "@bigfile/blockdev";
 import { alignUp, rawBlockRuns, viewOf } from "./_bytes.ts";
 import {
   buildDynamicHeader,
@@ -40,6 +40,87 @@ export interface VhdWriteOptions {
   creatorApp?: string;
 }
 
+/** The footer fields every VHD of `size` (aligned) bytes shares: id, time, creator. */
+function vhdFooterFields(size: number, options: VhdWriteOptions) {
+  const uuid = options.uuid ?? crypto.getRandomValues(new Uint8Array(16));
+  const seconds = Math.floor((options.timestamp ?? new Date()).getTime() / 1000) - VHD_EPOCH;
+  return { size, uuid, timestamp: Math.max(0, seconds), creatorApp: options.creatorApp ?? "qem2" };
+}
+
+function fixedVhdEmpty(): RangeError {
+  return new RangeError(
+    "Cannot write a fixed VHD of 0 bytes: its lone footer would read as a dynamic disk's header",
+  );
+}
+
+/**
+ * A fixed VHD written by position, as a raw image is (its bytes are the raw
+ * disk's, at the same offsets): `place` gives each range back unchanged,
+ * {@linkcode FixedVhdPlacement.finish} writes the footer after the disk,
+ * rounded up to the alignment (1 MiB, as Azure requires). blockdev's
+ * `ImagePlacement`, as {@linkcode Qcow2Placement} is; `bigfile build --format
+ * vhd-fixed` writes through it.
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FixedVhdPlacement, MemorySink } from "@bigfile/vdisk";
+ * const placement = new FixedVhdPlacement(3 << 20); // a 3 MiB disk
+ * assert.deepEqual(placement.place(32256, 512), [32256, 512]);
+ * const sink = new MemorySink();
+ * const result = await placement.finish(sink);
+ * assert.equal(result.fileSize, (3 << 20) + 512);
+ * ```
+ */
+export class FixedVhdPlacement implements ImagePlacement {
+  /** The disk's size rounded up to the alignment: where the footer goes. */
+  readonly size: number;
+  readonly #footer: Uint8Array;
+  #placed = 0;
+  #finished = false;
+
+  constructor(size: number, options: Omit<VhdWriteOptions, "type"> = {}) {
+    const alignment = options.alignment ?? 1 << 20;
+    if (!Number.isSafeInteger(alignment) || alignment < 512 || alignment % 512 !== 0) {
+      throw new RangeError(`Cannot align a VHD to ${alignment} bytes: expected a multiple of 512`);
+    }
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new RangeError(`Cannot write a VHD of ${size} bytes: expected a non-negative integer`);
+    }
+    this.size = alignUp(size, alignment);
+    if (this.size > MAX_VHD_SIZE) {
+      throw new RangeError(`Cannot write a VHD of ${this.size} bytes: the format ends at 2040 GiB`);
+    }
+    if (this.size === 0) throw fixedVhdEmpty();
+    this.#footer = buildFooter({
+      ...vhdFooterFields(this.size, options),
+      diskType: DISK_TYPE_FIXED,
+      dataOffset: -1,
+    });
+  }
+
+  place(offset: number, length: number): number[] {
+    if (this.#finished) throw new TypeError("FixedVhdPlacement.place after finish");
+    if (offset < 0 || length < 0 || offset + length > this.size) {
+      throw new RangeError(
+        `Cannot place ${length} bytes at ${offset} of a VHD of ${this.size} bytes`,
+      );
+    }
+    this.#placed += length;
+    return length > 0 ? [offset, length] : [];
+  }
+
+  /** Writes the footer after the disk and ends the sink (a seekable one over the same file). */
+  async finish(sink: ImageSink): Promise<WriteResult> {
+    if (this.#finished) throw new TypeError("FixedVhdPlacement.finish called twice");
+    if (!sink.seekable) throw new TypeError("FixedVhdPlacement.finish needs a seekable sink");
+    this.#finished = true;
+    await sink.write(this.size, this.#footer);
+    await sink.end(this.size + 512);
+    return { fileSize: this.size + 512, virtualSize: this.size, dataBytes: this.#placed };
+  }
+}
+
 /**
  * Writes a raw disk image as a VHD. Fixed: the raw bytes (zeros left as holes,
  * or streamed to a pipe), padded to the alignment, then the 512-byte footer.
@@ -76,21 +157,10 @@ export async function writeVhd(
   if (size > MAX_VHD_SIZE) {
     throw new RangeError(`Cannot write a VHD of ${size} bytes: the format ends at 2040 GiB`);
   }
-  const uuid = options.uuid ?? crypto.getRandomValues(new Uint8Array(16));
-  const seconds = Math.floor((options.timestamp ?? new Date()).getTime() / 1000) - VHD_EPOCH;
-  const footerFields = {
-    size,
-    uuid,
-    timestamp: Math.max(0, seconds),
-    creatorApp: options.creatorApp ?? "qem2",
-  };
+  const footerFields = vhdFooterFields(size, options);
   let dataBytes = 0;
   if (type === "fixed") {
-    if (size === 0) {
-      throw new RangeError(
-        "Cannot write a fixed VHD of 0 bytes: its lone footer would read as a dynamic disk's header",
-      );
-    }
+    if (size === 0) throw fixedVhdEmpty();
     const copy = directCopier(image, sink);
     if (copy) {
       // The data at its own offsets, file to file.
