@@ -15,6 +15,7 @@ import { ExitError, jsonText, UsageError } from "@bigfile/cli-kit";
 import { type CliIo, createProgram, runProgram } from "@bigfile/cli-kit/node";
 import { InvalidArgumentError, Option } from "commander";
 import { hasZstd, nodeCodecs, zstdMissing } from "./_node_zlib.ts";
+import { containerFileImage } from "./container_file_image.ts";
 import { ImageFormatError } from "./errors.ts";
 import { FdSink, writeImageFile } from "./file_sink.ts";
 import type { ImageDevice, ImageFormat } from "./image_device.ts";
@@ -104,6 +105,7 @@ async function openSource(
   size: number | undefined,
   from: ImageFormat | undefined,
   rawOptions: RawFileImageOptions = {},
+  intoFile = false,
 ): Promise<Input> {
   const path = source !== undefined && source !== "-" ? source : stdinFile(io);
   if (path !== undefined) {
@@ -122,6 +124,17 @@ async function openSource(
       });
       if (device.format === "raw") {
         return { image: rawFileImage(path, rawOptions), close: () => device.close() };
+      }
+      if (intoFile && device.format !== "vmdk-stream") {
+        // What the container stores as is goes file to file in the kernel (a
+        // stream's grains are all compressed: it streams). Zeros are looked
+        // for in 4 KiB units at least (raw and fixed VHD have none), as qemu-img does.
+        const options = { ...rawOptions, zeroUnit: rawOptions.zeroUnit || 4096 };
+        const image = await containerFileImage(device, path, options).catch(async (error) => {
+          await device.close();
+          return asExit(error);
+        });
+        return { image, close: () => device.close() };
       }
       const dataRuns = await device.dataRuns().catch(async (error) => {
         await device.close();
@@ -274,14 +287,22 @@ Examples:
         if (mayNeedSeek(false) && input === undefined && stdinFile(io) === undefined)
           throw refuse();
         let copyProgress: Progress | undefined;
-        const { image: source, close } = await openSource(io, input, options.size, options.from, {
-          onCopyProgress: (done) => copyProgress?.update(done),
-          // Zeros are looked for in the units the output allocates.
-          zeroUnit: allocationUnit(to, writeOptions),
-        });
+        const { image: source, close } = await openSource(
+          io,
+          input,
+          options.size,
+          options.from,
+          {
+            onCopyProgress: (done) => copyProgress?.update(done),
+            // Zeros are looked for in the units the output allocates.
+            zeroUnit: allocationUnit(to, writeOptions),
+          },
+          // Into a file (-o, or > FILE): a container's stored data can be copied file to file.
+          sink === undefined || (sink instanceof FdSink && sink.seekable),
+        );
         const label = `converting to ${to}`;
         const image = { ...source, data: withProgress(io, label, source.size, source.data) };
-        // A raw file copied into the output file in the kernel reads no `data`: its own progress.
+        // Data copied into the output file in the kernel (a raw file's, a container's) reads no `data`: its own progress.
         copyProgress = createProgress(io, label, source.size);
         if (mayNeedSeek(image.dataRuns !== undefined)) {
           await close();

@@ -1,4 +1,5 @@
 import { assertInRange, type BlockDevice, zeros } from "@bigfile/blockdev";
+import { UNIT_PIECES, UNIT_ZERO } from "./_unit_places.ts";
 
 /** The container formats this package reads and writes. */
 export type ImageFormat = "raw" | "qcow2" | "vhd" | "vhd-fixed" | "vmdk" | "vmdk-stream";
@@ -19,6 +20,29 @@ export interface ImageInfo {
   compressed: boolean;
   /** Format-specific fields (version, subformat, creator, ...). */
   details: Record<string, string | number | boolean>;
+}
+
+/** Units whose places are asked for at a time. */
+const UNIT_BATCH = 8192;
+
+/**
+ * How a piece of the disk is stored in the image file (see
+ * {@linkcode ImageDevice.hostRanges}): `file`, as is at `host`; `zero`, not at
+ * all (it reads as zeros); `read`, some other way (compressed): only the
+ * device's `read` gives its bytes.
+ */
+export type HostRangeKind = "file" | "zero" | "read";
+
+/** A piece of the disk and where its bytes are in the image file. */
+export interface HostRange {
+  /** Offset in the disk. */
+  offset: number;
+  /** Length in bytes. */
+  length: number;
+  /** How the piece is stored. */
+  kind: HostRangeKind;
+  /** Where its bytes start in the image file (`file`), -1 otherwise. */
+  host: number;
 }
 
 /**
@@ -68,23 +92,106 @@ export abstract class ImageDevice implements BlockDevice {
   async dataRuns(): Promise<number[]> {
     const runs: number[] = [];
     const units = Math.ceil(this.size / this.unitSize);
-    for (let i = 0; i < units; ) {
-      const skip = await this.unmappedFrom(i);
+    for (let first = 0; first < units; ) {
+      const skip = await this.unmappedFrom(first);
       if (skip > 0) {
-        i += skip;
+        first += skip;
         continue;
       }
-      if (await this.isAllocated(i)) {
-        const start = i * this.unitSize;
+      const count = Math.min(UNIT_BATCH, units - first);
+      const places = await this.unitPlaces(first, count);
+      for (let k = 0; k < count; k++) {
+        if (places[k] === UNIT_ZERO) continue;
+        const start = (first + k) * this.unitSize;
         const end = Math.min(this.size, start + this.unitSize);
         const last = runs.length - 2;
         if (last >= 0 && (runs[last] as number) + (runs[last + 1] as number) === start) {
           runs[last + 1] = (runs[last + 1] as number) + end - start;
         } else runs.push(start, end - start);
       }
-      i++;
+      first += count;
     }
     return runs;
+  }
+
+  /**
+   * Where each of the units `[first, first + count)` is: its offset in the
+   * file when all of it is stored there as is, `UNIT_ZERO` (-1) when it
+   * reads as zeros, `UNIT_PIECES` (-2) when it holds data otherwise stored
+   * ({@linkcode unitRanges} says how). By default from
+   * {@linkcode isAllocated}; formats with tables answer from each table at
+   * once, checking entries as `read` does.
+   */
+  protected async unitPlaces(first: number, count: number): Promise<Float64Array> {
+    const out = new Float64Array(count).fill(UNIT_ZERO);
+    for (let k = 0; k < count; k++) if (await this.isAllocated(first + k)) out[k] = UNIT_PIECES;
+    return out;
+  }
+
+  /**
+   * Where the bytes of `[offset, offset + length)` of the disk are in the
+   * image file: pieces in order covering the range, neighbours of one kind
+   * joined (`file` ones where they are contiguous in the file too), so the
+   * whole disk's is a list of its stored pieces. Entries are checked against
+   * the file as `read` checks them; this reads tables (and VHD sector
+   * bitmaps), never data. What `containerFileImage` (at
+   * `@bigfile/vdisk/node`) copies file to file.
+   */
+  async hostRanges(offset: number, length: number): Promise<HostRange[]> {
+    assertInRange("read", offset, length, this.size);
+    const out: HostRange[] = [];
+    const end = offset + length;
+    const add = (from: number, to: number, kind: HostRangeKind, host: number) => {
+      const last = out.at(-1);
+      if (
+        last &&
+        last.kind === kind &&
+        last.offset + last.length === from &&
+        (host < 0 || last.host + last.length === host)
+      ) {
+        last.length += to - from;
+      } else out.push({ offset: from, length: to - from, kind, host });
+    };
+    const units = Math.ceil(end / this.unitSize);
+    for (let first = Math.floor(offset / this.unitSize); first < units; ) {
+      // Units without a table, or unallocated, read as zeros: no pieces of their own.
+      const skip = Math.min(await this.unmappedFrom(first), units - first);
+      if (skip > 0) {
+        const base = first * this.unitSize;
+        add(Math.max(offset, base), Math.min(end, base + skip * this.unitSize), "zero", -1);
+        first += skip;
+        continue;
+      }
+      const count = Math.min(UNIT_BATCH, units - first);
+      const places = await this.unitPlaces(first, count);
+      for (let k = 0; k < count; k++) {
+        const base = (first + k) * this.unitSize;
+        const place = places[k] as number;
+        if (place === UNIT_ZERO || place >= 0) {
+          const from = Math.max(offset, base);
+          const host = place >= 0 ? place + from - base : -1;
+          add(from, Math.min(end, base + this.unitSize), place >= 0 ? "file" : "zero", host);
+          continue;
+        }
+        for (const piece of await this.unitRanges(first + k)) {
+          const from = Math.max(offset, base + piece.offset);
+          const to = Math.min(end, base + piece.offset + piece.length);
+          if (to <= from) continue;
+          const host = piece.kind === "file" ? piece.host + (from - base - piece.offset) : -1;
+          add(from, to, piece.kind, host);
+        }
+      }
+      first += count;
+    }
+    return out;
+  }
+
+  /**
+   * How unit `index` is stored: pieces covering its `unitSize` bytes, offsets
+   * within the unit. By default all of it is `read` through the device.
+   */
+  protected unitRanges(_index: number): Promise<HostRange[]> {
+    return Promise.resolve([{ offset: 0, length: this.unitSize, kind: "read", host: -1 }]);
   }
 
   /** Describes the image, counting allocated units (reads every table once). */

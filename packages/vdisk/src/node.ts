@@ -1,7 +1,8 @@
 /**
  * The Node-specific half of `@bigfile/vdisk`: write an image to a file
  * atomically or to a descriptor (`writeImageFile`, `writeImageTo`, `FdSink`)
- * and read a raw image file with its holes known (`rawFileImage`), and Node's
+ * and read a raw image file with its holes known (`rawFileImage`) or the disk
+ * in a container file, copied file to file (`containerFileImage`), and Node's
  * zlib as the formats' codecs (`nodeCodecs`: fast, with zstd on Node >= 22.15). The formats
  * themselves are at `@bigfile/vdisk`.
  *
@@ -21,5 +22,6 @@
  * @module
  */
 export { nodeCodecs, qcow2DeflateLibrary } from "./_node_zlib.ts";
+export * from "./container_file_image.ts";
 export * from "./file_sink.ts";
 export * from "./raw_file_image.ts";

@@ -9,9 +9,10 @@ import {
   QCOW2_MAGIC,
   ZERO_FLAG,
 } from "./_qcow2_format.ts";
+import { UNIT_PIECES, UNIT_ZERO } from "./_unit_places.ts";
 import { type Codecs, withCodecs } from "./codecs.ts";
 import { ImageFormatError, UnsupportedImageError } from "./errors.ts";
-import { ImageDevice, type ImageInfo } from "./image_device.ts";
+import { type HostRange, ImageDevice, type ImageInfo } from "./image_device.ts";
 
 const KNOWN_INCOMPATIBLE = 0x1fn;
 /** L2 tables kept in memory, in bytes. */
@@ -223,12 +224,36 @@ export class Qcow2Device extends ImageDevice {
   }
 
   async isAllocated(index: number): Promise<boolean> {
-    const entry = await this.#entry(index);
+    return this.#holdsData(await this.#entry(index));
+  }
+
+  /** Whether an L2 entry maps data (compressed, or a plain cluster without the zero flag). */
+  #holdsData(entry: bigint): boolean {
     if (entry & COMPRESSED) {
       this.#compressedSeen = true;
       return true;
     }
     return (entry & OFFSET_MASK) !== 0n && !(this.version === 3 && entry & ZERO_FLAG);
+  }
+
+  /** One L2 table read for all the units it maps. */
+  protected override async unitPlaces(first: number, count: number): Promise<Float64Array> {
+    const perTable = this.unitSize / 8;
+    const out = new Float64Array(count).fill(UNIT_ZERO);
+    for (let i = first; i < first + count; ) {
+      const l2 = await this.#l2(Math.floor(i / perTable));
+      const stop = Math.min(first + count, (Math.floor(i / perTable) + 1) * perTable);
+      for (; l2 && i < stop; i++) {
+        const entry = l2.getBigUint64((i % perTable) * 8);
+        if (!this.#holdsData(entry)) continue;
+        const offset = entry & COMPRESSED ? 0 : this.#plainOffset(i, entry);
+        // Compressed, or a last cluster cut short by the file's end: in pieces.
+        out[i - first] =
+          offset > 0 && offset + this.unitSize <= this.file.size ? offset : UNIT_PIECES;
+      }
+      i = stop;
+    }
+    return out;
   }
 
   protected async readUnit(index: number): Promise<Uint8Array | undefined> {
@@ -266,23 +291,51 @@ export class Qcow2Device extends ImageDevice {
       }
       return data;
     }
-    if (this.version === 3 && entry & 0x1fen) this.#fail(0, `${where} has reserved bits set`);
-    if (entry & 0x3f00000000000000n) this.#fail(0, `${where} has reserved bits set`);
-    if (this.version === 3 && entry & ZERO_FLAG) return undefined;
-    const offset = Number(entry & OFFSET_MASK);
+    const offset = this.#plainOffset(index, entry);
     if (offset === 0) return undefined;
-    if (offset % cs !== 0 || offset >= this.file.size) {
-      this.#fail(
-        offset,
-        `${where} points at ${offset}, not a cluster inside the ${this.file.size}-byte file`,
-      );
-    }
     const available = Math.min(cs, this.file.size - offset);
     const data = await this.file.read(offset, available);
     if (available === cs) return data;
     const full = new Uint8Array(cs);
     full.set(data);
     return full;
+  }
+
+  /**
+   * Where the data of guest cluster `index` (an uncompressed L2 entry) starts
+   * in the file, checked; 0 when it reads as zeros.
+   */
+  #plainOffset(index: number, entry: bigint): number {
+    const where = `L2 entry of guest cluster ${index}`;
+    if (this.version === 3 && entry & 0x1fen) this.#fail(0, `${where} has reserved bits set`);
+    if (entry & 0x3f00000000000000n) this.#fail(0, `${where} has reserved bits set`);
+    if (this.version === 3 && entry & ZERO_FLAG) return 0;
+    const offset = Number(entry & OFFSET_MASK);
+    if (offset === 0) return 0;
+    if (offset % this.unitSize !== 0 || offset >= this.file.size) {
+      this.#fail(
+        offset,
+        `${where} points at ${offset}, not a cluster inside the ${this.file.size}-byte file`,
+      );
+    }
+    return offset;
+  }
+
+  /** A plain cluster is in the file (zeros past its end), a compressed one is read, the rest zeros. */
+  protected override async unitRanges(index: number): Promise<HostRange[]> {
+    const cs = this.unitSize;
+    const entry = await this.#entry(index);
+    if (entry & COMPRESSED) {
+      this.#compressedSeen = true;
+      return [{ offset: 0, length: cs, kind: "read", host: -1 }];
+    }
+    const offset = this.#plainOffset(index, entry);
+    if (offset === 0) return [{ offset: 0, length: cs, kind: "zero", host: -1 }];
+    const available = Math.min(cs, this.file.size - offset);
+    const pieces: HostRange[] = [{ offset: 0, length: available, kind: "file", host: offset }];
+    if (available < cs)
+      pieces.push({ offset: available, length: cs - available, kind: "zero", host: -1 });
+    return pieces;
   }
 
   async info(): Promise<ImageInfo> {

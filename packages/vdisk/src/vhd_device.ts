@@ -10,7 +10,7 @@ import {
   vhdChecksum,
 } from "./_vhd_format.ts";
 import { ImageFormatError, UnsupportedImageError } from "./errors.ts";
-import { ImageDevice, type ImageInfo } from "./image_device.ts";
+import { type HostRange, ImageDevice, type ImageInfo } from "./image_device.ts";
 
 /** Largest block size read (one block is held in memory at a time). */
 const MAX_BLOCK_SIZE = 32 << 20;
@@ -144,14 +144,7 @@ export class VhdDevice extends ImageDevice {
     }
     const entry = this.#entry(index);
     if (entry === UNUSED_BAT_ENTRY) return undefined;
-    const start = entry * 512;
-    if (start < 512 || start + this.#bitmapBytes + unit > this.file.size - 512) {
-      throw new ImageFormatError(
-        "vhd",
-        this.#batOffset + index * 4,
-        `Cannot read VHD image: block ${index} at sector ${entry} is outside the file`,
-      );
-    }
+    const start = this.#blockStart(index, entry);
     const bitmap = await this.file.read(start, this.#bitmapBytes);
     const data = await this.file.read(start + this.#bitmapBytes, unit);
     // Sectors whose bit is clear are not in the block: they read as zeros.
@@ -160,6 +153,52 @@ export class VhdDevice extends ImageDevice {
         data.fill(0, s * 512, s * 512 + 512);
     }
     return data;
+  }
+
+  /** Where block `index` (its sector bitmap, then its data) starts in the file, checked. */
+  #blockStart(index: number, entry: number): number {
+    const start = entry * 512;
+    if (start < 512 || start + this.#bitmapBytes + this.unitSize > this.file.size - 512) {
+      throw new ImageFormatError(
+        "vhd",
+        this.#batOffset + index * 4,
+        `Cannot read VHD image: block ${index} at sector ${entry} is outside the file`,
+      );
+    }
+    return start;
+  }
+
+  /** A fixed disk is the file itself; a dynamic block's sectors are in the file where its bitmap says, zeros elsewhere. */
+  protected override async unitRanges(index: number): Promise<HostRange[]> {
+    const unit = this.unitSize;
+    if (!this.#bat) {
+      const at = index * unit;
+      const available = Math.min(unit, this.size - at);
+      const pieces: HostRange[] = [{ offset: 0, length: available, kind: "file", host: at }];
+      if (available < unit) {
+        pieces.push({ offset: available, length: unit - available, kind: "zero", host: -1 });
+      }
+      return pieces;
+    }
+    const entry = this.#entry(index);
+    if (entry === UNUSED_BAT_ENTRY) return [{ offset: 0, length: unit, kind: "zero", host: -1 }];
+    const start = this.#blockStart(index, entry);
+    const data = start + this.#bitmapBytes;
+    const bitmap = await this.file.read(start, this.#bitmapBytes);
+    const pieces: HostRange[] = [];
+    for (let s = 0; s < unit / 512; s++) {
+      const kind = ((bitmap[s >> 3] as number) & (0x80 >> (s & 7))) === 0 ? "zero" : "file";
+      const last = pieces.at(-1);
+      if (last?.kind === kind) last.length += 512;
+      else
+        pieces.push({
+          offset: s * 512,
+          length: 512,
+          kind,
+          host: kind === "file" ? data + s * 512 : -1,
+        });
+    }
+    return pieces;
   }
 
   async info(): Promise<ImageInfo> {

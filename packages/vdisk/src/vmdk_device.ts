@@ -1,5 +1,6 @@
 import type { BlockDevice } from "@bigfile/blockdev";
 import { ascii, getU64, viewOf } from "./_bytes.ts";
+import { UNIT_PIECES, UNIT_ZERO } from "./_unit_places.ts";
 import {
   FLAG_COMPRESSED,
   FLAG_MARKERS,
@@ -10,7 +11,7 @@ import {
 } from "./_vmdk_format.ts";
 import { type Codecs, withCodecs } from "./codecs.ts";
 import { ImageFormatError, UnsupportedImageError } from "./errors.ts";
-import { ImageDevice, type ImageInfo } from "./image_device.ts";
+import { type HostRange, ImageDevice, type ImageInfo } from "./image_device.ts";
 import type { ImageReadOptions } from "./qcow2_device.ts";
 
 /** Largest grain read (one is held in memory at a time): 32 MiB. */
@@ -219,6 +220,26 @@ export class VmdkDevice extends ImageDevice {
     return (await this.#gte(index)) > 1;
   }
 
+  /** One grain table read for all the grains it maps. */
+  protected override async unitPlaces(first: number, count: number): Promise<Float64Array> {
+    const out = new Float64Array(count).fill(UNIT_ZERO);
+    const compressed = (this.#flags & FLAG_COMPRESSED) !== 0;
+    for (let i = first; i < first + count; ) {
+      const table = await this.#gt(Math.floor(i / this.#gtes));
+      const stop = Math.min(first + count, (Math.floor(i / this.#gtes) + 1) * this.#gtes);
+      for (; table && i < stop; i++) {
+        const entry = table.getUint32((i % this.#gtes) * 4, true);
+        if (entry <= 1) continue; // 0: unallocated, 1: a zeroed grain
+        if (compressed) out[i - first] = UNIT_PIECES;
+        else if (entry * 512 + this.unitSize > this.file.size) {
+          this.#fail(entry * 512, `grain ${i} at sector ${entry} is outside the file`);
+        } else out[i - first] = entry * 512;
+      }
+      i = stop;
+    }
+    return out;
+  }
+
   protected async readUnit(index: number): Promise<Uint8Array | undefined> {
     const entry = await this.#gte(index);
     if (entry <= 1) return undefined; // 0: unallocated, 1: a zeroed grain
@@ -246,6 +267,20 @@ export class VmdkDevice extends ImageDevice {
     const full = new Uint8Array(grain);
     full.set(data);
     return full;
+  }
+
+  /** A monolithicSparse grain is in the file, a stream's is compressed (read); entries 0 and 1 are zeros. */
+  protected override async unitRanges(index: number): Promise<HostRange[]> {
+    const grain = this.unitSize;
+    const entry = await this.#gte(index);
+    if (entry <= 1) return [{ offset: 0, length: grain, kind: "zero", host: -1 }];
+    if (this.#flags & FLAG_COMPRESSED)
+      return [{ offset: 0, length: grain, kind: "read", host: -1 }];
+    const at = entry * 512;
+    if (at + grain > this.file.size) {
+      this.#fail(at, `grain ${index} at sector ${entry} is outside the file`);
+    }
+    return [{ offset: 0, length: grain, kind: "file", host: at }];
   }
 
   async info(): Promise<ImageInfo> {
