@@ -278,7 +278,14 @@ export async function build(options: BuildOptions): Promise<BuildReport> {
       const head = await planDiskHead(plan.table, plan.partitionOffset, plan.diskSize, images);
       flushNotes();
       options.onPlanned?.({ files: image.report.inodesUsed, bytes: plan.diskSize });
-      const allocatedBytes = await writeDisk(options, plan, head, image, copier);
+      const allocatedBytes = await writeDisk(
+        options,
+        plan,
+        head,
+        image,
+        copier,
+        containerIds(options, time),
+      );
       return report(
         options,
         plan,
@@ -491,18 +498,40 @@ function kernelCommandLine(options: BuildOptions): string {
   return `root=${root} ro${extra ? ` ${extra}` : ""}`;
 }
 
-/** The MBR disk signature: from the seed (or SOURCE_DATE_EPOCH), else random; never 0. */
-function diskSignature(options: BuildOptions): number {
-  const text =
+/** What makes a build reproducible: the seed, else SOURCE_DATE_EPOCH; undefined: neither. */
+function seedText(options: BuildOptions): string | undefined {
+  return (
     options.seed ??
     (options.sourceDateEpoch !== undefined
       ? `SOURCE_DATE_EPOCH=${options.sourceDateEpoch}`
-      : undefined);
-  const bytes =
-    text !== undefined
-      ? createHash("sha256").update(`bigfile disk signature\0${text}`).digest()
-      : randomBytes(4);
-  return bytes.readUInt32LE(0) || 1;
+      : undefined)
+  );
+}
+
+/** `length` bytes derived from the seed for `purpose`, else random. */
+function seededBytes(options: BuildOptions, purpose: string, length: number): Buffer {
+  const text = seedText(options);
+  return text !== undefined
+    ? createHash("sha256").update(`bigfile ${purpose}\0${text}`).digest().subarray(0, length)
+    : randomBytes(length);
+}
+
+/** The MBR disk signature: from the seed (or SOURCE_DATE_EPOCH), else random; never 0. */
+function diskSignature(options: BuildOptions): number {
+  return seededBytes(options, "disk signature", 4).readUInt32LE(0) || 1;
+}
+
+/**
+ * A container's own ids and time (VHD footer id and timestamp, VMDK CID):
+ * from the seed and the build's time, so a reproducible build gives the same
+ * container file too; random otherwise.
+ */
+function containerIds(options: BuildOptions, time: number) {
+  return {
+    timestamp: new Date(time * 1000),
+    uuid: new Uint8Array(seededBytes(options, "container uuid", 16)),
+    cid: seededBytes(options, "vmdk cid", 4).readUInt32LE(0),
+  };
 }
 
 function mkfsError(error: unknown, plan: WrapPlan | undefined): unknown {
@@ -518,6 +547,7 @@ async function writeDisk(
   head: DiskHead,
   image: MkfsImage,
   copier: ReturnType<typeof createCopier>,
+  ids: ReturnType<typeof containerIds>,
 ): Promise<number | undefined> {
   const output = options.output;
   const progress = options.onProgress;
@@ -536,7 +566,9 @@ async function writeDisk(
     // Written by position as raw is, the copy threads too: a qcow2's clusters
     // placed as first written, a fixed VHD's bytes where raw's are.
     const placement =
-      format === "qcow2" ? new Qcow2Placement(plan.diskSize) : new FixedVhdPlacement(plan.diskSize);
+      format === "qcow2"
+        ? new Qcow2Placement(plan.diskSize)
+        : new FixedVhdPlacement(plan.diskSize, ids);
     const write = (fd: number) => writeSparse(fd, plan, head, image, copier, onProgress, placement);
     const allocated =
       typeof output === "string"
@@ -553,7 +585,7 @@ async function writeDisk(
       { offset: plan.partitionOffset, data: chunks, length: image.size },
     ]);
     const target = typeof output === "string" ? output : (output as { fd: number }).fd;
-    await writeImageTo(raw, format, target);
+    await writeImageTo(raw, format, target, ids);
     progress?.(total, total, files);
     return typeof output === "string" ? statSync(output).blocks * 512 : undefined;
   }

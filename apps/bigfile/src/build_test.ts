@@ -180,6 +180,34 @@ describe("bigfile build (command line)", () => {
     expect(sha(piped.bytes)).toBe(sha(readFileSync(out)));
   });
 
+  it("a seeded build gives the same container file twice, every format (ids and time from the seed)", async () => {
+    const root = await tree("seeded", { "etc/hostname": "seeded\n" });
+    for (const format of ["qcow2", "vhd", "vhd-fixed", "vmdk", "vmdk-stream"]) {
+      const out = join(dir, `seeded.${format}`);
+      const hashes: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        await rm(out, { force: true });
+        const r = await run([
+          "build",
+          "-o",
+          out,
+          "--format",
+          format,
+          "--size",
+          "8M",
+          "--rootfs",
+          root,
+          "--seed",
+          "s",
+          "-q",
+        ]);
+        expect(r.code, `${format}: ${r.stderr}`).toBe(0);
+        hashes.push(sha(readFileSync(out)));
+      }
+      expect(hashes[1], format).toBe(hashes[0]);
+    }
+  });
+
   it("says once that there is no boot loader and no kernel, and still builds the seed's layout", async () => {
     const out = join(dir, "default.img");
     const r = await run(["build", "-o", out, "--json"]);
