@@ -1,11 +1,10 @@
 import { closeSync, fstatSync, openSync } from "node:fs";
-import { copyFileRanges, dataRegions, nonZeroRuns } from "@bigfile/blockdev/node";
+import { dataRegions, nonZeroRuns } from "@bigfile/blockdev/node";
+import { CopyBatches } from "./_copy_file_batches.ts";
 import { FdSink } from "./file_sink.ts";
 import type { ImageDevice } from "./image_device.ts";
 import type { ImageSink, RawImage } from "./image_sink.ts";
 
-/** Bytes copied per call, between progress reports. */
-const COPY_BATCH = 256 << 20;
 /** Bytes read through the device at a time (compressed units). */
 const READ_CHUNK = 1 << 20;
 /** Kinds of a stored piece, as numbers in the flat table. */
@@ -186,14 +185,7 @@ async function copyRanges(
 ): Promise<void> {
   const input = openSync(path, "r");
   try {
-    let batch: number[] = [];
-    let bytes = 0;
-    const flush = (reached: number) => {
-      if (batch.length > 0) copyFileRanges(input, sink.fd, batch);
-      onProgress?.(reached);
-      batch = [];
-      bytes = 0;
-    };
+    const batches = new CopyBatches(input, sink.fd, onProgress);
     for (let i = 0; i + 2 < ranges.length; i += 3) {
       const position = ranges[i] as number;
       const offset = ranges[i + 1] as number;
@@ -205,13 +197,7 @@ async function copyRanges(
         const to = Math.min(end, start + (pieces[4 * p + 1] as number));
         if (pieces[4 * p + 2] === FILE) {
           const host = (pieces[4 * p + 3] as number) + (from - start);
-          for (let done = 0; done < to - from; ) {
-            const n = Math.min(COPY_BATCH - bytes, to - from - done);
-            batch.push(position + from - offset + done, host + done, n);
-            bytes += n;
-            done += n;
-            if (bytes >= COPY_BATCH) flush(from + done);
-          }
+          batches.add(position + from - offset, host, to - from, to);
         } else {
           for (let at = from; at < to; ) {
             const n = Math.min(READ_CHUNK - (at % READ_CHUNK), to - at);
@@ -222,7 +208,7 @@ async function copyRanges(
         }
       }
     }
-    flush(ranges.length >= 3 ? (ranges.at(-2) as number) + (ranges.at(-1) as number) : 0);
+    batches.flush(ranges.length >= 3 ? (ranges.at(-2) as number) + (ranges.at(-1) as number) : 0);
   } finally {
     closeSync(input);
   }

@@ -1,19 +1,17 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { zeros } from "@bigfile/blockdev";
 import {
-  copyFileRanges,
   dataRegions,
   findDataRuns,
   hasNativeFileRanges,
   nonZeroRuns,
 } from "@bigfile/blockdev/node";
+import { CopyBatches } from "./_copy_file_batches.ts";
 import { FdSink } from "./file_sink.ts";
 import type { ImageSink, RawImage } from "./image_sink.ts";
 
 const UNIT = 1024; // findDataRuns' unit
 const CHUNK = 1 << 20;
-/** Bytes copied per call on the native path, between progress reports. */
-const COPY_BATCH = 256 << 20;
 
 /** Options for {@linkcode rawFileImage}. */
 export interface RawFileImageOptions {
@@ -120,29 +118,13 @@ async function copyRanges(
 ): Promise<void> {
   const input = openSync(path, "r");
   try {
-    // Batches of about COPY_BATCH bytes, with progress reported between them.
-    let batch: number[] = [];
-    let bytes = 0;
-    const flush = (reached: number) => {
-      copyFileRanges(input, fd, batch);
-      onProgress?.(reached);
-      batch = [];
-      bytes = 0;
-    };
+    const batches = new CopyBatches(input, fd, onProgress);
     for (let i = 0; i + 2 < ranges.length; i += 3) {
-      const position = ranges[i] as number;
       const offset = ranges[i + 1] as number;
       const length = ranges[i + 2] as number;
-      for (let done = 0; done < length; ) {
-        const n = Math.min(COPY_BATCH - bytes, length - done);
-        batch.push(position + done, offset + done, n);
-        bytes += n;
-        done += n;
-        if (bytes >= COPY_BATCH) flush(offset + done);
-      }
+      batches.add(ranges[i] as number, offset, length, offset + length);
     }
-    if (batch.length > 0)
-      flush(ranges.length >= 3 ? (ranges.at(-2) as number) + (ranges.at(-1) as number) : 0);
+    if (ranges.length >= 3) batches.flush((ranges.at(-2) as number) + (ranges.at(-1) as number));
   } finally {
     closeSync(input);
   }
