@@ -140,14 +140,7 @@ function within(
   end: number,
 ): [number, number][] {
   if (!regions) return [[start, end]];
-  // The first region that ends after start (regions are in order and apart).
-  let lo = 0;
-  let hi = regions.length / 2;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((regions[2 * mid] as number) + (regions[2 * mid + 1] as number) <= start) lo = mid + 1;
-    else hi = mid;
-  }
+  const lo = firstEndingAfter(regions, 2, start);
   const parts: [number, number][] = [];
   for (let r = 2 * lo; r + 1 < regions.length && (regions[r] as number) < end; r += 2) {
     const from = Math.max(start, regions[r] as number);
@@ -157,13 +150,17 @@ function within(
   return parts;
 }
 
-/** The index (in pieces) of the first piece that ends after `offset`. */
-function pieceAt(pieces: readonly number[], offset: number): number {
+/**
+ * The index of the first record (`stride` numbers: start, length, ...) that
+ * ends after `offset`, in a flat table of records in order that do not overlap.
+ */
+function firstEndingAfter(table: readonly number[], stride: number, offset: number): number {
   let lo = 0;
-  let hi = pieces.length / 4;
+  let hi = table.length / stride;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((pieces[4 * mid] as number) + (pieces[4 * mid + 1] as number) <= offset) lo = mid + 1;
+    const at = stride * mid;
+    if ((table[at] as number) + (table[at + 1] as number) <= offset) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -190,7 +187,7 @@ async function copyRanges(
       const position = ranges[i] as number;
       const offset = ranges[i + 1] as number;
       const end = offset + (ranges[i + 2] as number);
-      for (let p = pieceAt(pieces, offset); 4 * p + 3 < pieces.length; p++) {
+      for (let p = firstEndingAfter(pieces, 4, offset); 4 * p + 3 < pieces.length; p++) {
         const start = pieces[4 * p] as number;
         if (start >= end) break;
         const from = Math.max(offset, start);

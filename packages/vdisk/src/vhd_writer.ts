@@ -101,7 +101,13 @@ export class FixedVhdPlacement implements ImagePlacement {
 
   place(offset: number, length: number): number[] {
     if (this.#finished) throw new TypeError("FixedVhdPlacement.place after finish");
-    if (offset < 0 || length < 0 || offset + length > this.size) {
+    if (
+      !Number.isSafeInteger(offset) ||
+      !Number.isSafeInteger(length) ||
+      offset < 0 ||
+      length < 0 ||
+      offset + length > this.size
+    ) {
       throw new RangeError(
         `Cannot place ${length} bytes at ${offset} of a VHD of ${this.size} bytes`,
       );
