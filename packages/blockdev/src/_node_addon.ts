@@ -3,8 +3,7 @@
  * loaded once, shared by {@linkcode dataRegions}, {@linkcode readXattrs},
  * {@linkcode copyFileRange} and {@linkcode nonZeroRuns}.
  */
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { loadNativeAddon } from "./native_addon.ts";
 
 /** What the addon offers. */
 export interface NativeAddon {
@@ -17,30 +16,17 @@ export interface NativeAddon {
   nonZeroRuns(fd: number, offset: number, length: number, unit: number): number[];
 }
 
-/** The addon file (one for the whole package, named after its first function). */
-const ADDON_FILE = `native/${process.platform}-${process.arch}/data_regions.node`;
-
 /** undefined: not tried yet; null: not available here. */
 let addon: NativeAddon | null | undefined;
 
-/**
- * The addon built by the repository's `scripts/build-native.mjs`, loaded on first use: beside
- * this module in `dist/`, or (when this code was bundled into another
- * package's command line) in the installed package's `dist/`.
- */
+/** The addon (one for the whole package, named after its first function), loaded on first use. */
 export function nativeAddon(): NativeAddon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  const require = createRequire(import.meta.url);
-  const places = [
-    () => require.resolve(`./${ADDON_FILE}`),
-    () => join(dirname(require.resolve("@bigfile/blockdev/package.json")), "dist", ADDON_FILE),
-  ];
-  for (const place of places) {
-    try {
-      addon = require(place()) as NativeAddon;
-      break;
-    } catch {}
+  if (addon === undefined) {
+    addon = loadNativeAddon(
+      import.meta.url,
+      "@bigfile/blockdev",
+      "data_regions",
+    ) as NativeAddon | null;
   }
   return addon;
 }

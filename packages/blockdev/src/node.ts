@@ -28,4 +28,5 @@ export * from "./file_ranges.ts";
 export * from "./file_sink.ts";
 export * from "./file_source.ts";
 export * from "./file_xattrs.ts";
+export * from "./native_addon.ts";
 export * from "./stdio/mod.ts";

@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// The bundled command line (scripts/bundle-cli.mjs): one file starts faster than many modules.
-import "../dist/grub-mbr.bundle.js";
+// The bundled command line (scripts/bundle-cli.mjs --commonjs): one CommonJS file
+// starts faster than many ES modules (bin/package.json makes this file CommonJS).
+require("../dist/grub-mbr.bundle.cjs");

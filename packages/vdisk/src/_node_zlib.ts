@@ -2,7 +2,7 @@
 // fast: the codecs `@bigfile/vdisk/node` and the CLI inject into the core. qcow2 uses raw deflate with a 4 KiB window
 // (QEMU inflates with windowBits -12); VMDK grains are zlib streams (RFC 1950).
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { loadNativeAddon } from "@bigfile/blockdev/node";
 import { zstdFrameLength } from "./_zstd_frame.ts";
 import type { Codecs } from "./codecs.ts";
 
@@ -84,26 +84,15 @@ interface NativeDeflate {
 /** undefined: not tried yet; null: not here (not built, or no libz.so.1). */
 let native: NativeDeflate | null | undefined;
 
-/**
- * The addon built by the repository's `scripts/build-native.mjs`: beside this
- * module in `dist/`, or (bundled into another package's command line) in the
- * installed package's `dist/`. It exports nothing without the system's zlib.
- */
+/** The package's addon, loaded on first use; it exports nothing without the system's zlib. */
 function nativeDeflate(): NativeDeflate | null {
-  if (native !== undefined) return native;
-  native = null;
-  const require = createRequire(import.meta.url);
-  const file = `native/${process.platform}-${process.arch}/deflate.node`;
-  const places = [
-    () => require.resolve(`./${file}`),
-    () => join(dirname(require.resolve("@bigfile/vdisk/package.json")), "dist", file),
-  ];
-  for (const place of places) {
-    try {
-      const addon = require(place()) as Partial<NativeDeflate>;
-      if (typeof addon.deflateRaw === "function") native = addon as NativeDeflate;
-      break;
-    } catch {}
+  if (native === undefined) {
+    const addon = loadNativeAddon(
+      import.meta.url,
+      "@bigfile/vdisk",
+      "deflate",
+    ) as Partial<NativeDeflate> | null;
+    native = typeof addon?.deflateRaw === "function" ? (addon as NativeDeflate) : null;
   }
   return native;
 }
