@@ -6,6 +6,7 @@
  * dependencies, exposes types for every export, and its command line runs.
  * One pack and one install, shared by every test of this file.
  */
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { isBuiltin } from "node:module";
 import { join } from "node:path";
@@ -288,6 +289,32 @@ describe("each command line, one real invocation from the installed tarball", ()
         },
       );
       expect(compare.stdout).toContain("Images are identical");
+    }
+  });
+
+  it("vdisk's command line loads its own addon and blockdev's from node_modules", async () => {
+    // Each addon the workspace built is in its tarball, and the installed
+    // bundle finds it (blockdev's from another package's directory).
+    const platform = `${process.platform}-${process.arch}`;
+    const addons = [
+      ["blockdev", "data_regions"],
+      ["vdisk", "deflate"],
+    ].filter(([pkg, name]) =>
+      existsSync(join(ROOT, "packages", pkg as string, "dist/native", platform, `${name}.node`)),
+    );
+    if (process.env.CI) expect(addons).toHaveLength(2);
+    const raw = join(work(), "addons.img");
+    await writeFile(raw, new Uint8Array(1 << 20).fill(7)); // a 1 MiB disk of data to compress
+    const qcow2 = join(work(), "addons.qcow2");
+    const r = await execa(
+      "npx",
+      ["--no", "--", "vdisk", "convert", "--to", "qcow2", "-c", raw, qcow2],
+      { cwd: project, reject: false, env: { ...userEnv, NODE_DEBUG: "module" }, extendEnv: false },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    for (const [pkg, name] of addons) {
+      const installedAddon = join(project, "node_modules/@bigfile", pkg as string, "dist/native");
+      expect(r.stderr).toContain(`load "${join(installedAddon, platform, `${name}.node`)}"`);
     }
   });
 
