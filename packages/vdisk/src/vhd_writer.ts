@@ -3,12 +3,10 @@ import { alignUp, rawBlockRuns, viewOf } from "./_bytes.ts";
 import {
   buildDynamicHeader,
   buildFooter,
-  DEFAULT_BLOCK_SIZE,
   DISK_TYPE_DYNAMIC,
   DISK_TYPE_FIXED,
-  MAX_VHD_SIZE,
-  VHD_EPOCH,
 } from "./_vhd_format.ts";
+import { dynamicVhdLayout, nextVhdBlock, vhdDiskSize, vhdFooterFields } from "./_vhd_layout.ts";
 import {
   directCopier,
   type ImageSink,
@@ -38,13 +36,6 @@ export interface VhdWriteOptions {
    * and VirtualBox always do). @default "qem2"
    */
   creatorApp?: string;
-}
-
-/** The footer fields every VHD of `size` (aligned) bytes shares: id, time, creator. */
-function vhdFooterFields(size: number, options: VhdWriteOptions) {
-  const uuid = options.uuid ?? crypto.getRandomValues(new Uint8Array(16));
-  const seconds = Math.floor((options.timestamp ?? new Date()).getTime() / 1000) - VHD_EPOCH;
-  return { size, uuid, timestamp: Math.max(0, seconds), creatorApp: options.creatorApp ?? "qem2" };
 }
 
 function fixedVhdEmpty(): RangeError {
@@ -80,17 +71,7 @@ export class FixedVhdPlacement implements ImagePlacement {
   #finished = false;
 
   constructor(size: number, options: Omit<VhdWriteOptions, "type"> = {}) {
-    const alignment = options.alignment ?? 1 << 20;
-    if (!Number.isSafeInteger(alignment) || alignment < 512 || alignment % 512 !== 0) {
-      throw new RangeError(`Cannot align a VHD to ${alignment} bytes: expected a multiple of 512`);
-    }
-    if (!Number.isSafeInteger(size) || size < 0) {
-      throw new RangeError(`Cannot write a VHD of ${size} bytes: expected a non-negative integer`);
-    }
-    this.size = alignUp(size, alignment);
-    if (this.size > MAX_VHD_SIZE) {
-      throw new RangeError(`Cannot write a VHD of ${this.size} bytes: the format ends at 2040 GiB`);
-    }
+    this.size = vhdDiskSize(size, options.alignment ?? 1 << 20);
     if (this.size === 0) throw fixedVhdEmpty();
     this.#footer = buildFooter({
       ...vhdFooterFields(this.size, options),
@@ -155,14 +136,7 @@ export async function writeVhd(
   options: VhdWriteOptions = {},
 ): Promise<WriteResult> {
   const type = options.type ?? "dynamic";
-  const alignment = options.alignment ?? (type === "fixed" ? 1 << 20 : 512);
-  if (!Number.isSafeInteger(alignment) || alignment < 512 || alignment % 512 !== 0) {
-    throw new RangeError(`Cannot align a VHD to ${alignment} bytes: expected a multiple of 512`);
-  }
-  const size = alignUp(image.size, alignment);
-  if (size > MAX_VHD_SIZE) {
-    throw new RangeError(`Cannot write a VHD of ${size} bytes: the format ends at 2040 GiB`);
-  }
+  const size = vhdDiskSize(image.size, options.alignment ?? (type === "fixed" ? 1 << 20 : 512));
   const footerFields = vhdFooterFields(size, options);
   let dataBytes = 0;
   if (type === "fixed") {
@@ -196,8 +170,8 @@ export async function writeVhd(
     return { fileSize: size + 512, virtualSize: size, dataBytes };
   }
 
-  const blockSize = DEFAULT_BLOCK_SIZE;
-  const entries = Math.ceil(size / blockSize);
+  const layout = dynamicVhdLayout(size);
+  const { blockSize, entries, batOffset, batBytes, bitmapBytes, firstBlock: first } = layout;
   if (!sink.seekable && !image.dataRuns) {
     throw new TypeError(
       "Cannot write a dynamic VHD to a stream unless where the data is is known up front: its block table comes first; write to a file (-o FILE) or use vhd-fixed",
@@ -210,16 +184,10 @@ export async function writeVhd(
     sink.seekable && !copy
       ? undefined
       : unitsWithData(image.dataRuns ?? [], blockSize).filter((b) => b < entries);
-  const batOffset = 512 + 1024;
-  const batBytes = alignUp(entries * 4, 512);
-  const bitmapBytes = alignUp(blockSize / 512 / 8, 512);
   const bat = new Uint8Array(batBytes).fill(0xff);
   const batView = viewOf(bat);
   const bitmap = new Uint8Array(bitmapBytes).fill(0xff);
-  // Data of each block on a 4 KiB boundary of the file: the bitmap sits just before it.
-  const first = alignUp(batOffset + batBytes + bitmapBytes, 4096) - bitmapBytes;
-  const next = (at: number) =>
-    alignUp(at + bitmapBytes + blockSize + bitmapBytes, 4096) - bitmapBytes;
+  const next = (at: number) => nextVhdBlock(layout, at);
   const footer = buildFooter({ ...footerFields, diskType: DISK_TYPE_DYNAMIC, dataOffset: 512 });
   const header = buildDynamicHeader(batOffset, entries, blockSize);
   let cursor = first;

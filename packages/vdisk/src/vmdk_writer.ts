@@ -4,9 +4,6 @@ import {
   buildDescriptor,
   buildHeader,
   DESCRIPTOR_SECTORS,
-  FLAG_COMPRESSED,
-  FLAG_MARKERS,
-  FLAG_NEWLINE_TEST,
   GD_AT_END,
   GRAIN_SECTORS,
   GTES_PER_GT,
@@ -15,6 +12,12 @@ import {
   MARKER_GT,
   markerSector,
 } from "./_vmdk_format.ts";
+import {
+  sparseGrainDirectory,
+  sparseVmdkHeader,
+  vmdkExtentLayout,
+  vmdkHeaderFields,
+} from "./_vmdk_layout.ts";
 import { type Codecs, withCodecs } from "./codecs.ts";
 import {
   directCopier,
@@ -82,15 +85,10 @@ export async function writeVmdk(
       "Cannot write a monolithicSparse VMDK to a stream unless where the data is is known up front: its grain tables come before the grains; write to a file (-o FILE) or use vmdk-stream",
     );
   }
-  const capacity = Math.ceil(image.size / 512);
-  if (capacity === 0) {
-    throw new RangeError("Cannot write a VMDK of 0 bytes: VMware and QEMU refuse an empty extent");
-  }
+  const layout = vmdkExtentLayout(image.size);
+  const { capacity, gdSectors, gtSectors, gdOffset, gtsOffset } = layout;
+  const numGTs = layout.grainTables;
   const grainBytes = GRAIN_SECTORS * 512;
-  const gtSpan = GTES_PER_GT * GRAIN_SECTORS; // sectors per grain table
-  const numGTs = Math.ceil(capacity / gtSpan);
-  const gdSectors = Math.ceil((numGTs * 4) / 512);
-  const gtSectors = (GTES_PER_GT * 4) / 512;
   const cid = options.cid ?? crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
   const descriptor = buildDescriptor(
     capacity,
@@ -99,24 +97,16 @@ export async function writeVmdk(
     cid,
     DESCRIPTOR_SECTORS,
   );
-  const gdOffset = 1 + DESCRIPTOR_SECTORS;
-  const gtsOffset = gdOffset + gdSectors;
-  const overhead = stream ? GRAIN_SECTORS : alignUp(gtsOffset + numGTs * gtSectors, GRAIN_SECTORS);
-  const headerFields = {
-    version: stream ? 3 : 1,
-    flags: stream ? FLAG_NEWLINE_TEST | FLAG_COMPRESSED | FLAG_MARKERS : FLAG_NEWLINE_TEST,
-    capacity,
-    descriptorSectors: DESCRIPTOR_SECTORS,
-    overhead,
-    compress: stream,
-  };
+  const headerFields = vmdkHeaderFields(layout, stream);
+  const overhead = headerFields.overhead;
   await sink.write(
     0,
-    buildHeader({ ...headerFields, gdOffset: stream ? GD_AT_END : BigInt(gdOffset) }),
+    stream ? buildHeader({ ...headerFields, gdOffset: GD_AT_END }) : sparseVmdkHeader(layout),
   );
   await sink.write(512, descriptor);
 
-  const gd = new Uint8Array(gdSectors * 512);
+  // streamOptimized: filled in as each grain table is written.
+  const gd = stream ? new Uint8Array(gdSectors * 512) : sparseGrainDirectory(layout);
   const gdView = viewOf(gd);
   let gt = new Uint8Array(gtSectors * 512);
   let gtView = viewOf(gt);
@@ -148,7 +138,6 @@ export async function writeVmdk(
         )
       : undefined;
   if (plan) {
-    for (let i = 0; i < numGTs; i++) gdView.setUint32(i * 4, gtsOffset + i * gtSectors, true);
     await sink.write(gdOffset * 512, gd);
     const tables = new Uint8Array(numGTs * gtSectors * 512);
     const t = viewOf(tables);
@@ -208,7 +197,6 @@ export async function writeVmdk(
   if (numGTs > 0) await flushGT(numGTs - 1);
 
   if (!stream) {
-    for (let i = 0; i < numGTs; i++) gdView.setUint32(i * 4, gtsOffset + i * gtSectors, true);
     await sink.write(gdOffset * 512, gd);
     await sink.end(cursor * 512);
     return { fileSize: cursor * 512, virtualSize: capacity * 512, dataBytes };
