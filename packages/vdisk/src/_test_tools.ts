@@ -10,12 +10,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemoryDevice } from "@bigfile/blockdev";
-import { FileDevice } from "@bigfile/blockdev/node";
+import { type ImagePlacement, MemoryDevice } from "@bigfile/blockdev";
+import { FileDevice, writeNonZeroBlocks } from "@bigfile/blockdev/node";
 import { execa } from "execa";
 import { nodeCodecs } from "./_node_zlib.ts";
 import type { Codecs } from "./codecs.ts";
-import { writeImageFile } from "./file_sink.ts";
+import { FdSink, writeImageFile } from "./file_sink.ts";
 import type { ImageFormat } from "./image_device.ts";
 import { MemorySink, type RawImage } from "./image_sink.ts";
 import { openImage } from "./open_image.ts";
@@ -63,6 +63,50 @@ export function scatteredImage(path: string, size: number, pieces: number, seed:
   }
   closeSync(fd);
   return path;
+}
+
+/**
+ * The same scattered writes (random order, unaligned, some across `unit`
+ * boundaries, some all zeros) into a raw file `NAME.raw` and, through
+ * `placement`, into an image file `NAME.EXT` in `dir`; each byte is written
+ * once (later writes skip what earlier ones covered). The image's sink is
+ * left for the placement's `finish`, its descriptor for the caller to close.
+ */
+export function writeScattered(
+  dir: string,
+  file: { name: string; ext: string },
+  size: number,
+  unit: number,
+  seed: number,
+  placement: ImagePlacement,
+) {
+  const raw = join(dir, `${file.name}.raw`);
+  const image = join(dir, `${file.name}.${file.ext}`);
+  const random = rng(seed);
+  const rawFd = openSync(raw, "w");
+  const fd = openSync(image, "w");
+  const sink = new FdSink(fd);
+  let written = 0;
+  const taken: [number, number][] = [];
+  const write = (at: number, bytes: Uint8Array) => {
+    writeSync(rawFd, bytes, 0, bytes.length, at);
+    written += writeNonZeroBlocks(fd, bytes, at, 512, placement);
+  };
+  // The last and first bytes, then ranges all over the disk (their bytes made
+  // only for those that are written).
+  write(size - 1, new Uint8Array([0xaa]));
+  write(0, testBytes(random, 512));
+  taken.push([size - 1, size], [0, 512]);
+  for (let i = 0; i < 300; i++) {
+    const length = 1 + Math.floor(random() * 3 * unit);
+    const at = Math.floor(random() * (size - length));
+    if (taken.some(([a, b]) => at < b && a < at + length)) continue;
+    taken.push([at, at + length]);
+    write(at, i % 50 === 0 ? new Uint8Array(length) : testBytes(random, length));
+  }
+  ftruncateSync(rawFd, size);
+  closeSync(rawFd);
+  return { raw, image, sink, fd, written };
 }
 
 /** Whether two files hold the same bytes (compared in 1 MiB pieces). */

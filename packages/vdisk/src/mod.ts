@@ -29,6 +29,7 @@
  * @module
  */
 export { type Codecs, type Compress, type Decompress, webCodecs } from "./codecs.ts";
+export * from "./dynamic_vhd_placement.ts";
 export * from "./errors.ts";
 export * from "./image_device.ts";
 export * from "./image_sink.ts";
@@ -38,6 +39,7 @@ export * from "./qcow2_placement.ts";
 export * from "./qcow2_writer.ts";
 export * from "./raw_device.ts";
 export * from "./raw_layout.ts";
+export * from "./sparse_vmdk_placement.ts";
 export * from "./vhd_device.ts";
 export * from "./vhd_writer.ts";
 export * from "./vmdk_device.ts";

@@ -1,51 +1,20 @@
 // Qcow2Placement: a qcow2 written by position in any order, judged by qemu-img
 // and by our reader against the same writes into a raw file.
-import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
-import { join } from "node:path";
-import { writeNonZeroBlocks } from "@bigfile/blockdev/node";
+import { closeSync, readFileSync, statSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeWithTools } from "../../../test/harness/tools.ts";
-import { imageEqualsRaw, qemuImg, rng, scratchDir, testBytes } from "./_test_tools.ts";
-import { FdSink } from "./file_sink.ts";
+import { imageEqualsRaw, qemuImg, scratchDir, writeScattered } from "./_test_tools.ts";
 import { MemorySink } from "./image_sink.ts";
 import { Qcow2Placement } from "./qcow2_placement.ts";
 
 const { dir, cleanup } = scratchDir("vdisk-placement-");
 afterAll(cleanup);
 
-/**
- * The same scattered writes (random order, unaligned, some overlapping
- * cluster boundaries, some all zeros) into a raw file and through a placement
- * into a qcow2 file.
- */
+/** Scattered writes into a raw file and through a placement into a qcow2 file. */
 function writeBoth(name: string, size: number, clusterSize: number, seed: number) {
-  const raw = join(dir, `${name}.raw`);
-  const qcow2 = join(dir, `${name}.qcow2`);
-  const random = rng(seed);
   const placement = new Qcow2Placement(size, { clusterSize });
-  const rawFd = openSync(raw, "w");
-  const fd = openSync(qcow2, "w");
-  const sink = new FdSink(fd);
-  const writes: [number, Uint8Array][] = [];
-  // The first and last bytes, and ranges all over the disk.
-  writes.push([size - 1, new Uint8Array([0xaa])], [0, testBytes(random, 512)]);
-  for (let i = 0; i < 300; i++) {
-    const length = 1 + Math.floor(random() * 3 * clusterSize);
-    const at = Math.floor(random() * (size - length));
-    writes.push([at, i % 50 === 0 ? new Uint8Array(length) : testBytes(random, length)]);
-  }
-  let written = 0;
-  // Each byte is written once: later writes skip what earlier ones covered.
-  const taken: [number, number][] = [];
-  for (const [at, bytes] of writes) {
-    if (taken.some(([a, b]) => at < b && a < at + bytes.length)) continue;
-    taken.push([at, at + bytes.length]);
-    writeSync(rawFd, bytes, 0, bytes.length, at);
-    written += writeNonZeroBlocks(fd, bytes, at, 512, placement);
-  }
-  ftruncateSync(rawFd, size);
-  closeSync(rawFd);
-  return { raw, qcow2, placement, sink, fd, written };
+  const file = { name, ext: "qcow2" };
+  return { placement, ...writeScattered(dir, file, size, clusterSize, seed, placement) };
 }
 
 describe("Qcow2Placement", () => {
@@ -87,7 +56,7 @@ describe("Qcow2Placement", () => {
       const w = writeBoth(name, 64 << 20, 65536, 7);
       await w.placement.finish(w.sink);
       closeSync(w.fd);
-      files.push(readFileSync(w.qcow2));
+      files.push(readFileSync(w.image));
     }
     expect(Buffer.compare(files[0] as Buffer, files[1] as Buffer)).toBe(0);
   });
@@ -107,21 +76,21 @@ describeWithTools(["qemu-img"], "Qcow2Placement: qemu-img agrees", () => {
       const result = await w.placement.finish(w.sink);
       closeSync(w.fd);
       expect(result.virtualSize).toBe(Math.ceil(size / 512) * 512);
-      expect(result.fileSize).toBe(statSync(w.qcow2).size);
+      expect(result.fileSize).toBe(statSync(w.image).size);
       // Clusters that were never written (or only with zeros) take no room.
       expect(result.dataBytes).toBeLessThanOrEqual(
         (w.written / clusterSize + 2 * 300 + 2) * clusterSize,
       );
       expect(result.fileSize).toBeLessThan(result.dataBytes + 64 * clusterSize + (1 << 20));
-      const check = await qemuImg("check", w.qcow2);
+      const check = await qemuImg("check", w.image);
       expect(check.exitCode, check.stdout + check.stderr).toBe(0);
-      const info = JSON.parse((await qemuImg("info", "--output=json", w.qcow2)).stdout);
+      const info = JSON.parse((await qemuImg("info", "--output=json", w.image)).stdout);
       expect(info.format).toBe("qcow2");
       expect(info["virtual-size"]).toBe(result.virtualSize);
       expect(info["cluster-size"]).toBe(clusterSize);
-      const cmp = await qemuImg("compare", "-f", "raw", "-F", "qcow2", w.raw, w.qcow2);
+      const cmp = await qemuImg("compare", "-f", "raw", "-F", "qcow2", w.raw, w.image);
       expect(cmp.exitCode, cmp.stdout + cmp.stderr).toBe(0);
-      expect(await imageEqualsRaw(w.qcow2, w.raw)).toBe(true);
+      expect(await imageEqualsRaw(w.image, w.raw)).toBe(true);
     });
   }
 });
