@@ -479,14 +479,19 @@ describeWithTools(
           });
           expect(cmp.exitCode, `${format}: ${cmp.stdout}`).toBe(0);
         }
-        // qcow2 and fixed VHD are written by position, by the copy threads
-        // too (qcow2 clusters placed as first written): the same disk through
-        // a descriptor (`> disk.qcow2`) and from the walk writer (which writes
-        // indirect blocks between a file's runs).
+        // Every container but vmdk-stream is written by position, by the copy
+        // threads too (qcow2 clusters, dynamic VHD blocks and VMDK grains
+        // placed as first written): the same disk through a descriptor
+        // (`> disk.qcow2`) and from the walk writer (which writes indirect
+        // blocks between a file's runs).
         for (const [name, format, extra, toStdout] of [
           ["qcow2-stdout", "qcow2", [], true],
           ["qcow2-walk", "qcow2", ["--writer", "walk"], false],
           ["vhd-fixed-stdout", "vhd-fixed", [], true],
+          ["vhd-stdout", "vhd", [], true],
+          ["vhd-walk", "vhd", ["--writer", "walk"], false],
+          ["vmdk-stdout", "vmdk", [], true],
+          ["vmdk-walk", "vmdk", ["--writer", "walk"], false],
         ] as const) {
           const image = join(tmp.path, `${name}.img`);
           const args = ["build", "--format", format, ...extra, ...same];
@@ -506,8 +511,9 @@ describeWithTools(
             }
           } else run = await execa(bin("bigfile"), [...args, "-o", image], { reject: false });
           expect(run.exitCode, `${name}: ${run.stderr}`).toBe(0);
-          const qemu = format === "qcow2" ? "qcow2" : "vpc";
-          if (qemu === "qcow2") {
+          const qemu = qemuFormat[format] as string;
+          // qemu-img has no check for VHD.
+          if (qemu !== "vpc") {
             const check = await execa("qemu-img", ["check", image], { reject: false });
             expect(check.exitCode, `${name}: ${check.stdout}`).toBe(0);
           }

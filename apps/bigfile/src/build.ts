@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { accessSync, constants, fstatSync, ftruncateSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { zeroChunks } from "@bigfile/blockdev";
 import {
   canWriteSparse,
@@ -22,7 +22,14 @@ import {
 import { grubConfig, grubLegacyMenu } from "@bigfile/grub-mbr";
 import { coreModules, findGrubDir } from "@bigfile/grub-mbr/node";
 import { planWrap, type WrapPlan } from "@bigfile/mbr";
-import { FixedVhdPlacement, type ImageFormat, Qcow2Placement, rawLayout } from "@bigfile/vdisk";
+import {
+  DynamicVhdPlacement,
+  FixedVhdPlacement,
+  type ImageFormat,
+  Qcow2Placement,
+  rawLayout,
+  SparseVmdkPlacement,
+} from "@bigfile/vdisk";
 import { FdSink, writeImageTo } from "@bigfile/vdisk/node";
 import { bootPayload } from "./_boot_payload.ts";
 import { cachedCoreImage } from "./_core_image_cache.ts";
@@ -562,13 +569,9 @@ async function writeDisk(
     : undefined;
   const format = options.format ?? "raw";
   const positional = typeof output === "string" || ("fd" in output && canWriteSparse(output.fd));
-  if ((format === "qcow2" || format === "vhd-fixed") && positional) {
-    // Written by position as raw is, the copy threads too: a qcow2's clusters
-    // placed as first written, a fixed VHD's bytes where raw's are.
-    const placement =
-      format === "qcow2"
-        ? new Qcow2Placement(plan.diskSize)
-        : new FixedVhdPlacement(plan.diskSize, ids);
+  // Into a file, every container but vmdk-stream is written by position, as raw is.
+  const placement = positional ? containerPlacement(format, plan.diskSize, ids, output) : undefined;
+  if (placement) {
     const write = (fd: number) => writeSparse(fd, plan, head, image, copier, onProgress, placement);
     const allocated =
       typeof output === "string"
@@ -578,7 +581,8 @@ async function writeDisk(
     return allocated;
   }
   if (format !== "raw") {
-    // The disk as parts at offsets (zeros elsewhere), straight into the container.
+    // vmdk-stream, or a container to a pipe: the disk as parts at offsets
+    // (zeros elsewhere), streamed into the container.
     const { chunks } = filesystemOutput(image, onProgress ? { onProgress } : {});
     const raw = rawLayout(plan.diskSize, [
       { offset: 0, data: head.bytes },
@@ -617,10 +621,48 @@ async function writeDisk(
   return undefined;
 }
 
+/** What a container (not vmdk-stream, which streams) is written by position through. */
+type ContainerPlacement =
+  | Qcow2Placement
+  | FixedVhdPlacement
+  | DynamicVhdPlacement
+  | SparseVmdkPlacement;
+
+/**
+ * The placement that writes `format` by position as raw is, the copy threads
+ * too: a qcow2's clusters, a dynamic VHD's blocks and a VMDK's grains placed
+ * as first written, a fixed VHD's bytes where raw's are; undefined for raw
+ * and vmdk-stream.
+ */
+function containerPlacement(
+  format: ImageFormat,
+  size: number,
+  ids: ReturnType<typeof containerIds>,
+  output: BuildOutput,
+): ContainerPlacement | undefined {
+  const { timestamp, uuid, cid } = ids;
+  switch (format) {
+    case "qcow2":
+      return new Qcow2Placement(size);
+    case "vhd-fixed":
+      return new FixedVhdPlacement(size, { timestamp, uuid });
+    case "vhd":
+      return new DynamicVhdPlacement(size, { timestamp, uuid });
+    case "vmdk":
+      // The descriptor names the file, as writeImageTo's does; a descriptor's file is "disk.vmdk".
+      return new SparseVmdkPlacement(size, {
+        cid,
+        ...(typeof output === "string" ? { extentName: basename(output) } : {}),
+      });
+    default:
+      return undefined;
+  }
+}
+
 /**
  * Into an empty regular file: the head, the filesystem at its offset, holes
- * for the rest; with a `placement`, the disk in that container (a qcow2's
- * clusters in the order first written, then its tables; a fixed VHD's footer).
+ * for the rest; with a `placement`, the disk in that container (its data
+ * where the placement puts it, then the metadata its `finish` writes).
  */
 async function writeSparse(
   fd: number,
@@ -629,7 +671,7 @@ async function writeSparse(
   image: MkfsImage,
   copier: ReturnType<typeof createCopier>,
   onProgress: ((done: number) => void) | undefined,
-  placement?: Qcow2Placement | FixedVhdPlacement,
+  placement?: ContainerPlacement,
 ): Promise<number> {
   // Seekable: asked while the file is still empty.
   const sink = placement ? new FdSink(fd) : undefined;
