@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Bundles a package's command line (dist/cli.js, its workspace dependencies and
-// commander) into dist/<name>.bundle.js, which bin/<name>.js loads: one file to
-// read and compile instead of ~50 ES modules, which saves ~30 ms at every start
-// (Node's ESM loader reads each module asynchronously). Code that a command
-// loads on demand (`await import(...)`) stays in separate chunks.
+// commander) into one file that bin/<name>.js loads: one file to read and
+// compile instead of ~50 ES modules, which saves ~30 ms at every start (Node's
+// ESM loader reads each module asynchronously). By default an ES module,
+// dist/<name>.bundle.js, whose code a command loads on demand (`await
+// import(...)`) stays in separate chunks; with --commonjs, for command lines
+// that load nothing on demand, dist/<name>.bundle.cjs (see below).
 //
-//   node ../../scripts/bundle-cli.mjs <name> [cli-kit module]
+//   node ../../scripts/bundle-cli.mjs [--commonjs] <name> [cli-kit module]
 //     run in the package directory, after tsc; the CLI kit (the module that
 //     exports runMain) defaults to @bigfile/cli-kit/node, a dependency of the package
 import { readdirSync, rmSync } from "node:fs";
