@@ -1,5 +1,6 @@
 import type { ImagePlacement } from "@bigfile/blockdev";
 import { viewOf } from "./_bytes.ts";
+import { checkPlace, unitFileRanges } from "./_placement_ranges.ts";
 import { buildDynamicHeader, buildFooter, DISK_TYPE_DYNAMIC } from "./_vhd_format.ts";
 import {
   type DynamicVhdLayout,
@@ -85,22 +86,10 @@ export class DynamicVhdPlacement implements ImagePlacement {
   }
 
   place(offset: number, length: number): number[] {
-    if (this.#finished) throw new TypeError("DynamicVhdPlacement.place after finish");
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    ) {
-      throw new RangeError(
-        `Cannot place ${length} bytes at ${offset} of a dynamic VHD of ${this.size} bytes`,
-      );
-    }
+    checkPlace("DynamicVhdPlacement", "a dynamic VHD", this.#finished, offset, length, this.size);
     const { blockSize, bitmapBytes } = this.#layout;
-    const ranges: number[] = [];
-    for (let at = offset, end = offset + length; at < end; ) {
-      const index = Math.floor(at / blockSize);
+    // Blocks never touch in the file (a bitmap between): one range each.
+    return unitFileRanges(offset, length, blockSize, (index) => {
       let sector = this.#blocks[index] as number;
       if (sector === 0) {
         sector = this.#cursor / 512;
@@ -108,12 +97,8 @@ export class DynamicVhdPlacement implements ImagePlacement {
         this.#cursor = nextVhdBlock(this.#layout, this.#cursor);
         this.#placedBlocks++;
       }
-      const n = Math.min(end, (index + 1) * blockSize) - at;
-      // Blocks never touch in the file (a bitmap between): one range each.
-      ranges.push(sector * 512 + bitmapBytes + (at % blockSize), n);
-      at += n;
-    }
-    return ranges;
+      return sector * 512 + bitmapBytes;
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { ImagePlacement } from "@bigfile/blockdev";
+import { checkPlace, unitFileRanges } from "./_placement_ranges.ts";
 import { OFFSET_MASK } from "./_qcow2_format.ts";
 import { Qcow2Tables, qcow2Shape } from "./_qcow2_tables.ts";
 import type { ImageSink, WriteResult } from "./image_sink.ts";
@@ -64,34 +65,11 @@ export class Qcow2Placement implements ImagePlacement {
   }
 
   place(offset: number, length: number): number[] {
-    if (this.#finished) throw new TypeError("Qcow2Placement.place after finish");
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    ) {
-      throw new RangeError(
-        `Cannot place ${length} bytes at ${offset} of a qcow2 disk of ${this.size} bytes`,
-      );
-    }
-    const cs = this.clusterSize;
-    const ranges: number[] = [];
-    for (let at = offset, end = offset + length; at < end; ) {
-      const index = Math.floor(at / cs);
+    checkPlace("Qcow2Placement", "a qcow2 disk", this.#finished, offset, length, this.size);
+    return unitFileRanges(offset, length, this.clusterSize, (index) => {
       const entry = this.#tables.entry(index);
-      const host = entry === 0n ? this.#tables.appendCluster(index) : Number(entry & OFFSET_MASK);
-      const n = Math.min(end, (index + 1) * cs) - at;
-      const position = host + (at % cs);
-      const last = ranges.length - 2;
-      // Clusters placed one after the other: one range.
-      if (last >= 0 && (ranges[last] as number) + (ranges[last + 1] as number) === position)
-        ranges[last + 1] = (ranges[last + 1] as number) + n;
-      else ranges.push(position, n);
-      at += n;
-    }
-    return ranges;
+      return entry === 0n ? this.#tables.appendCluster(index) : Number(entry & OFFSET_MASK);
+    });
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { ImagePlacement } from "@bigfile/blockdev";
 import { viewOf } from "./_bytes.ts";
+import { checkPlace, unitFileRanges } from "./_placement_ranges.ts";
 import { buildDescriptor, DESCRIPTOR_SECTORS, GRAIN_SECTORS, GTES_PER_GT } from "./_vmdk_format.ts";
 import {
   sparseGrainDirectory,
@@ -83,32 +84,13 @@ export class SparseVmdkPlacement implements ImagePlacement {
   }
 
   place(offset: number, length: number): number[] {
-    if (this.#finished) throw new TypeError("SparseVmdkPlacement.place after finish");
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    ) {
-      throw new RangeError(
-        `Cannot place ${length} bytes at ${offset} of a VMDK disk of ${this.size} bytes`,
-      );
-    }
-    const grainBytes = GRAIN_SECTORS * 512;
-    const ranges: number[] = [];
-    for (let at = offset, end = offset + length; at < end; ) {
-      const grain = Math.floor(at / grainBytes);
-      const position = this.#grainSector(grain, offset, length) * 512 + (at % grainBytes);
-      const n = Math.min(end, (grain + 1) * grainBytes) - at;
-      const last = ranges.length - 2;
-      // Grains placed one after the other: one range.
-      if (last >= 0 && (ranges[last] as number) + (ranges[last + 1] as number) === position)
-        ranges[last + 1] = (ranges[last + 1] as number) + n;
-      else ranges.push(position, n);
-      at += n;
-    }
-    return ranges;
+    checkPlace("SparseVmdkPlacement", "a VMDK disk", this.#finished, offset, length, this.size);
+    return unitFileRanges(
+      offset,
+      length,
+      GRAIN_SECTORS * 512,
+      (grain) => this.#grainSector(grain, offset, length) * 512,
+    );
   }
 
   /** Where grain `grain` is in the file, in sectors: placed now if it was not yet. */

@@ -1,5 +1,6 @@
 import { type ImagePlacement, isZero } from "@bigfile/blockdev";
 import { alignUp, rawBlockRuns, viewOf } from "./_bytes.ts";
+import { checkPlace } from "./_placement_ranges.ts";
 import {
   buildDynamicHeader,
   buildFooter,
@@ -81,18 +82,7 @@ export class FixedVhdPlacement implements ImagePlacement {
   }
 
   place(offset: number, length: number): number[] {
-    if (this.#finished) throw new TypeError("FixedVhdPlacement.place after finish");
-    if (
-      !Number.isSafeInteger(offset) ||
-      !Number.isSafeInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > this.size
-    ) {
-      throw new RangeError(
-        `Cannot place ${length} bytes at ${offset} of a VHD of ${this.size} bytes`,
-      );
-    }
+    checkPlace("FixedVhdPlacement", "a VHD", this.#finished, offset, length, this.size);
     this.#placed += length;
     return length > 0 ? [offset, length] : [];
   }
