@@ -28,7 +28,7 @@ import { fileURLToPath } from "node:url";
 export function loadNativeAddon(from: string | URL, packageName: string, name: string): unknown {
   const file = join("dist", "native", `${process.platform}-${process.arch}`, `${name}.node`);
   const require = createRequire(from);
-  for (const path of addonPlaces(from, packageName, file)) {
+  for (const path of addonPlaces(from, require, packageName, file)) {
     let found: string | undefined;
     try {
       found = path();
@@ -46,6 +46,7 @@ export function loadNativeAddon(from: string | URL, packageName: string, name: s
 /** Where to look, cheapest first. */
 function* addonPlaces(
   from: string | URL,
+  require: NodeJS.Require,
   packageName: string,
   file: string,
 ): Generator<() => string | undefined> {
@@ -56,5 +57,5 @@ function* addonPlaces(
     yield () => join(dir, "node_modules", packageName, file);
     if (dirname(dir) === dir) break;
   }
-  yield () => join(dirname(createRequire(from).resolve(`${packageName}/package.json`)), file);
+  yield () => join(dirname(require.resolve(`${packageName}/package.json`)), file);
 }
